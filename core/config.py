@@ -1,0 +1,214 @@
+"""Typed run configuration that round-trips to TOML and is stored with every run and report."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+
+class ConfigError(ValueError):
+    """A configuration value or file is invalid; the message names the key."""
+
+
+@dataclass
+class VideoConfig:
+    """How video clips are decoded: ``frames`` evenly spaced frames, resized to height × width, RGB."""
+
+    frames: int = 4
+    height: int = 48
+    width: int = 48
+
+
+@dataclass
+class AudioConfig:
+    """How audio is decoded: mono, resampled, tiled or cut to a duration, log-magnitude STFT."""
+
+    sample_rate: int = 8000
+    duration_s: float = 2.0
+    n_fft: int = 254
+    hop_length: int = 250
+    log_offset: float = 1e-6
+
+
+@dataclass
+class DataConfig:
+    """Which dataset folder to read and how to preprocess its media."""
+
+    path: str = ""
+    cache_dir: str = ""
+    modalities: list[str] = field(default_factory=list)
+    video: VideoConfig = field(default_factory=VideoConfig)
+    audio: AudioConfig = field(default_factory=AudioConfig)
+
+
+@dataclass
+class ModelConfig:
+    """Encoders per modality (empty: the default for the modality's kind) and feature width."""
+
+    encoders: dict[str, str] = field(default_factory=dict)
+    feature_dim: int = 64
+    channels_last: bool = False
+
+
+@dataclass
+class OptimConfig:
+    """Optimiser and schedule."""
+
+    optimizer: str = "adam"
+    lr: float = 1e-3
+    weight_decay: float = 1e-4
+    momentum: float = 0.9
+    batch_size: int = 32
+    epochs: int = 10
+    lr_step_epochs: int = 0
+    lr_gamma: float = 0.1
+
+
+@dataclass
+class ValuationConfig:
+    """Per-epoch Shapley valuation: value function, splits, absence semantics, Monte-Carlo limits."""
+
+    value_fn: str = "benefit"
+    splits: list[str] = field(default_factory=lambda: ["train"])
+    absence: str = "feature"
+    exact_max_modalities: int = 10
+    mc_permutations: int = 256
+    batch_size: int = 256
+
+
+@dataclass
+class RuntimeConfig:
+    """Device, precision, seed and logging cadence."""
+
+    device: str = "auto"
+    precision: str = "auto"
+    seed: int = 0
+    num_workers: int = 0
+    pin_memory: bool = True
+    log_every_steps: int = 1
+    mi_every_steps: int = 1
+
+
+@dataclass
+class StrategyConfig:
+    """The training strategy by registered name, and its parameters (see ``modalens strategies``)."""
+
+    name: str = "joint"
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunConfig:
+    """Everything that defines a run."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    valuation: ValuationConfig = field(default_factory=ValuationConfig)
+    runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
+    strategy: StrategyConfig = field(default_factory=StrategyConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    def to_toml(self) -> str:
+        return tomli_w.dumps(_drop_none(self.to_dict()))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_toml(), encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
+        return _build(cls, data, "config")
+
+    @classmethod
+    def from_toml(cls, text: str, source: str = "config") -> RunConfig:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+        return _build(cls, data, source)
+
+    @classmethod
+    def load(cls, path: str | Path) -> RunConfig:
+        path = Path(path)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found")
+        return cls.from_toml(path.read_text(encoding="utf-8"), str(path))
+
+    def with_overrides(self, assignments: list[str]) -> RunConfig:
+        """Apply ``section.key=value`` assignments (value parsed as TOML, else as a string)."""
+        data = self.to_dict()
+        for assignment in assignments:
+            key, sep, raw = assignment.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, e.g. optim.lr=0.001")
+            target = data
+            parts = key.strip().split(".")
+            for part in parts[:-1]:
+                target = target.setdefault(part, {})
+                if not isinstance(target, dict):
+                    raise ConfigError(f"--set {assignment!r}: {part!r} is not a section")
+            target[parts[-1]] = parse_value(raw)
+        return RunConfig.from_dict(data)
+
+
+def parse_value(raw: str) -> Any:
+    """Parse a command-line value as a TOML value, falling back to a plain string."""
+    try:
+        return tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw.strip()
+
+
+def _drop_none(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_none(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_drop_none(v) for v in value]
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: expected a table, got {type(data).__name__}")
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+    kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in data.items()}
+    return cls(**kwargs)
+
+
+def _coerce(hint: Any, value: Any, where: str) -> Any:
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        return _build(hint, value, where)
+    if origin in (typing.Union, types.UnionType):
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where}: expected a list, got {value!r}")
+        (item,) = typing.get_args(hint)
+        return [_coerce(item, v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where}: expected a table, got {value!r}")
+        return dict(value)
+    if hint is Any:
+        return value
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if hint in (int, float, str, bool):
+        if not isinstance(value, hint) or (hint is int and isinstance(value, bool)):
+            raise ConfigError(f"{where}: expected {hint.__name__}, got {value!r}")
+        return value
+    return value

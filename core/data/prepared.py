@@ -1,0 +1,56 @@
+"""Decoded, preprocessed samples held as one numpy array per modality."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    """A sample left out of a run: which row and id, which column and file, and why."""
+
+    row: int
+    sample_id: str
+    column: str
+    file: str
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}" + (f", id {self.sample_id!r}" if self.sample_id else "")
+        what = f"column {self.column!r}" + (f" ({self.file})" if self.file else "")
+        return f"{where}, {what}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class PreparedData:
+    """Every usable sample of a dataset, in manifest order, with its preprocessed tensors.
+
+    ``arrays[m]`` has one row per sample: video ``uint8 [N, T, 3, H, W]``, audio spectrogram
+    ``float32 [N, F, S]``, vector ``float32 [N, D]``. ``media[m]`` holds paths relative to ``root``.
+    """
+
+    root: Path
+    ids: np.ndarray
+    rows: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    splits: np.ndarray
+    modalities: list[str]
+    modality_kinds: dict[str, str]
+    media: dict[str, np.ndarray]
+    metadata: dict[str, np.ndarray]
+    arrays: dict[str, np.ndarray]
+    excluded: list[Exclusion] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def split_indices(self, split: str) -> np.ndarray:
+        return np.flatnonzero(self.splits == split)
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)

@@ -1,0 +1,164 @@
+"""Plain Python events the engine emits, and the bus that delivers them to listeners.
+
+Listeners are called synchronously in the engine's thread, in subscription order. A listener must
+not mutate an event's arrays; every event carries fresh arrays that the engine never touches again.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from core.valuation.result import ValuationResult
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RunStarted:
+    """A run begins (or resumes): its folder, config and the data it trains on."""
+
+    run_dir: str
+    config_toml: str
+    device: str
+    modalities: list[str]
+    class_names: list[str]
+    num_train: int
+    num_val: int
+    start_epoch: int
+    total_epochs: int
+    steps_per_epoch: int
+    dataset: Any  # core.data.prepared.PreparedData; kept untyped to avoid an import cycle
+
+
+@dataclass(frozen=True)
+class StepMetrics:
+    """Training metrics of one optimisation step (losses, accuracies, MI-term estimates)."""
+
+    epoch: int
+    step: int
+    global_step: int
+    wall_time: float
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class EpochMetrics:
+    """End-of-epoch metrics: ``train/...`` averaged over the epoch, ``val/...`` on the validation split."""
+
+    epoch: int
+    wall_time: float
+    metrics: dict[str, float]
+
+
+@dataclass(frozen=True)
+class ValuationReady:
+    """Per-sample Shapley values of one split after one epoch."""
+
+    result: ValuationResult
+
+
+@dataclass(frozen=True)
+class ResamplingPlanned:
+    """The extra copies the next epoch trains on: sample index, kept modality, copies, source."""
+
+    epoch: int
+    sample_index: np.ndarray
+    modality: np.ndarray
+    copies: np.ndarray
+    user_requested: np.ndarray
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where the run is: done and total steps over the whole run, seconds elapsed and remaining."""
+
+    epoch: int
+    step: int
+    done_steps: int
+    total_steps: int
+    elapsed_s: float
+    remaining_s: float | None
+
+
+@dataclass(frozen=True)
+class LogMessage:
+    level: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CheckpointSaved:
+    epoch: int
+    path: str
+    best: bool
+
+
+@dataclass(frozen=True)
+class RunPaused:
+    paused: bool
+
+
+@dataclass(frozen=True)
+class RunFinished:
+    """The run ended; ``stopped`` is true when it was asked to stop before the last epoch."""
+
+    epochs_done: int
+    stopped: bool
+    best_epoch: int | None
+    best_val_accuracy: float | None
+
+
+@dataclass(frozen=True)
+class RunFailed:
+    error: str
+    traceback: str
+
+
+Event = (
+    RunStarted
+    | StepMetrics
+    | EpochMetrics
+    | ValuationReady
+    | ResamplingPlanned
+    | Progress
+    | LogMessage
+    | CheckpointSaved
+    | RunPaused
+    | RunFinished
+    | RunFailed
+)
+Listener = Callable[[Any], None]
+
+
+@dataclass
+class EventBus:
+    """Delivers events to any number of listeners; a failing listener is logged, not fatal."""
+
+    _listeners: list[Listener] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def emit(self, event: Any) -> None:
+        with self._lock:
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - one broken view must not kill training
+                log.exception("event listener %r failed on %s", listener, type(event).__name__)
