@@ -1,0 +1,64 @@
+"""Terminal output of a run: a progress bar with time remaining on a TTY, plain lines otherwise."""
+
+from __future__ import annotations
+
+import sys
+from typing import IO, Any
+
+from core import events as ev
+
+
+def format_seconds(seconds: float | None) -> str:
+    if seconds is None:
+        return "--:--"
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+class TerminalProgress:
+    """An event listener that prints the run's progress."""
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.total_epochs = 0
+
+    def __call__(self, event: Any) -> None:
+        if isinstance(event, ev.RunStarted):
+            self.total_epochs = event.total_epochs
+            self._line(
+                f"training on {event.device}: {event.num_train} train / {event.num_val} val samples, "
+                f"modalities {', '.join(event.modalities)}, {len(event.class_names)} classes -> {event.run_dir}"
+            )
+        elif isinstance(event, ev.Progress) and self.tty:
+            fraction = event.done_steps / max(event.total_steps, 1)
+            bar = "#" * int(30 * fraction)
+            self.stream.write(
+                f"\repoch {event.epoch + 1}/{self.total_epochs} [{bar:<30}] {100 * fraction:5.1f}% "
+                f"elapsed {format_seconds(event.elapsed_s)} left {format_seconds(event.remaining_s)}"
+            )
+            self.stream.flush()
+        elif isinstance(event, ev.EpochMetrics):
+            m = event.metrics
+            parts = [f"epoch {event.epoch + 1}/{self.total_epochs}"]
+            for key in ("train/loss", "train/acc", "val/loss", "val/acc", "test/acc"):
+                if key in m:
+                    parts.append(f"{key} {m[key]:.4f}")
+            self._line("  ".join(parts))
+        elif isinstance(event, ev.ValuationReady):
+            r = event.result
+            means = "  ".join(f"phi_{name} {value:+.3f}" for name, value in zip(r.modalities, r.mean_phi))
+            self._line(f"  valuation ({r.split}, {r.value_fn}, {len(r.sample_index)} samples): {means}")
+        elif isinstance(event, ev.LogMessage) and event.level != "debug":
+            self._line(event.text if event.level == "info" else f"{event.level}: {event.text}")
+        elif isinstance(event, ev.RunFinished):
+            state = "stopped" if event.stopped else "finished"
+            best = f", best val acc {event.best_val_accuracy:.4f} (epoch {event.best_epoch + 1})" if event.best_epoch is not None else ""
+            self._line(f"run {state} after {event.epochs_done} epoch(s){best}")
+        elif isinstance(event, ev.RunFailed):
+            self._line(f"run failed: {event.error}")
+
+    def _line(self, text: str) -> None:
+        self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")
+        self.stream.flush()

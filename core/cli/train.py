@@ -1,0 +1,84 @@
+"""``modalens train``: train a model with a strategy and value every sample after every epoch."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import time
+from pathlib import Path
+
+from core.cli.progress import TerminalProgress
+from core.config import RunConfig
+from core.report.writer import ReportWriter
+from core.training.checkpoint import load_checkpoint
+from core.training.engine import Engine
+
+REPORT_NAME = "report.h5"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("train", help="train a model and value every sample after every epoch")
+    parser.add_argument("--data", help="dataset folder holding manifest.csv")
+    parser.add_argument("--strategy", help="training strategy (see `modalens strategies`)")
+    parser.add_argument("--epochs", type=int, help="number of epochs")
+    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
+    parser.add_argument("--config", help="TOML config file (see config.toml in any run folder)")
+    parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--out", help="run folder (default: runs/<time>-<strategy>)")
+    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="strategy parameter (e.g. alpha=0.5) or any config value (e.g. optim.lr=3e-4); repeatable",
+    )
+    parser.set_defaults(func=run)
+
+
+def build_config(args: argparse.Namespace) -> RunConfig:
+    """Config from the checkpoint, the --config file or defaults, then the command-line overrides."""
+    if args.resume:
+        config = RunConfig.from_toml(load_checkpoint(args.resume)["config_toml"], f"{args.resume} (config)")
+    elif args.config:
+        config = RunConfig.load(args.config)
+    else:
+        config = RunConfig()
+    if args.strategy and args.strategy != config.strategy.name:
+        config.strategy.name, config.strategy.params = args.strategy, {}
+    for value, section, key in (
+        (args.data, config.data, "path"),
+        (args.epochs, config.optim, "epochs"),
+        (args.device, config.runtime, "device"),
+        (args.seed, config.runtime, "seed"),
+    ):
+        if value is not None:
+            setattr(section, key, value)
+    sets = [item if "." in item.partition("=")[0] else f"strategy.params.{item.strip()}" for item in args.set]
+    config = config.with_overrides(sets)
+    if not config.data.path:
+        raise ValueError("no dataset: pass --data DIR (a folder holding manifest.csv) or set data.path in --config")
+    return config
+
+
+def run(args: argparse.Namespace) -> int:
+    config = build_config(args)
+    if args.resume and not args.out:
+        run_dir = Path(args.resume).resolve().parent.parent
+    else:
+        run_dir = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
+    engine = Engine(config, run_dir, resume_from=args.resume)
+    engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME))
+    engine.bus.subscribe(TerminalProgress())
+
+    def stop(signum, frame) -> None:
+        print("\nstopping at the next step (Ctrl-C again to abort)...", flush=True)
+        engine.request_stop()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        outcome = engine.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    return 1 if outcome.failed else 0

@@ -1,0 +1,81 @@
+"""``modalens value``: per-sample Shapley values of a trained checkpoint on any split of a dataset."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from core.config import RunConfig
+from core.data.prepare import prepare_dataset
+from core.models.multimodal import build_model_for_data
+from core.training.checkpoint import load_checkpoint
+from core.training.device import resolve_device
+from core.valuation.result import ValuationResult
+from core.valuation.valuate import ValuationSettings, value_samples
+from core.valuation.value_functions import VALUE_FUNCTIONS
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("value", help="value every sample of a split with a trained checkpoint")
+    parser.add_argument("--checkpoint", required=True, help="checkpoint file (RUN/checkpoints/best.pt or last.pt)")
+    parser.add_argument("--data", required=True, help="dataset folder holding manifest.csv")
+    parser.add_argument("--split", default="train", choices=["train", "val", "test"], help="split to value")
+    parser.add_argument("--value-fn", choices=VALUE_FUNCTIONS.names(), help="value function (default: the run's)")
+    parser.add_argument("--absence", choices=["feature", "input"], help="how a modality is made absent")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    parser.add_argument("--out", help="CSV file for per-sample values (default: print to stdout)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    state = load_checkpoint(args.checkpoint)
+    config = RunConfig.from_toml(state["config_toml"], f"{args.checkpoint} (config)")
+    config.data.path = args.data
+    data = prepare_dataset(config.data)
+    device = resolve_device(args.device)
+    model = build_model_for_data(data, config.model).to(device)
+    model.load_state_dict(state["model"])
+    settings = ValuationSettings(
+        value_fn=args.value_fn or config.valuation.value_fn,
+        absence=args.absence or config.valuation.absence,
+        exact_max_modalities=config.valuation.exact_max_modalities,
+        mc_permutations=config.valuation.mc_permutations,
+        batch_size=config.valuation.batch_size,
+    )
+    index = data.split_indices(args.split)
+    if len(index) == 0:
+        raise ValueError(f"{args.data}: split {args.split!r} has no usable samples")
+    result = value_samples(model, data, index, settings, device, epoch=state["next_epoch"] - 1, split=args.split)
+    means = ", ".join(f"{m} {v:+.4f}" for m, v in zip(result.modalities, result.mean_phi))
+    print(
+        f"{len(index)} {args.split} samples, value function {settings.value_fn}: mean phi {means}; "
+        f"accuracy {result.correct.mean():.4f}",
+        file=sys.stderr,
+    )
+    write_values_csv(result, data.ids, data.class_names, data.labels, args.out)
+    return 0
+
+
+def write_values_csv(result: ValuationResult, ids: np.ndarray, class_names: list[str], labels: np.ndarray, out: str | None) -> None:
+    """One row per sample: id, label, prediction, correct, φ per modality (atomic when written to a file)."""
+    header = ["id", "label", "prediction", "correct", *[f"phi_{m}" for m in result.modalities]]
+    rows = (
+        [ids[i], class_names[labels[i]], class_names[p], int(c), *[f"{v:.6g}" for v in phi]]
+        for i, p, c, phi in zip(result.sample_index, result.prediction, result.correct, result.phi)
+    )
+    if out is None:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(header)
+        writer.writerows(rows)
+        return
+    tmp = Path(out + ".tmp")
+    with tmp.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows(rows)
+    os.replace(tmp, out)

@@ -1,0 +1,130 @@
+"""Late-fusion multimodal classifier: per-modality encoders, additive fusion head, unimodal heads.
+
+A modality is *absent* for a sample when its pooled feature is replaced by a baseline vector
+(zeros by default: the reference semantics). Valuation, re-sampling copies and MCR permutations all
+go through this one mechanism.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from core.config import ModelConfig
+from core.data.prepared import PreparedData
+from core.models.encoders import DEFAULT_ENCODER, EncoderSpec, build_encoder
+
+
+@dataclass(frozen=True)
+class ModelOutput:
+    """Features [B, M, d], fused logits [B, C] and unimodal-head logits [B, M, C] of one forward pass."""
+
+    features: torch.Tensor
+    logits: torch.Tensor
+    unimodal_logits: torch.Tensor
+
+
+class MultimodalModel(nn.Module):
+    """Encoders per modality → pooled features → concatenation → one linear layer (additive fusion)."""
+
+    def __init__(self, encoders: dict[str, nn.Module], feature_dim: int, num_classes: int) -> None:
+        super().__init__()
+        self.modalities = list(encoders)
+        self.feature_dim = feature_dim
+        self.num_classes = num_classes
+        self.encoders = nn.ModuleDict(encoders)
+        self.fusion = nn.Linear(len(encoders) * feature_dim, num_classes)
+        self.unimodal_heads = nn.ModuleList(nn.Linear(feature_dim, num_classes) for _ in encoders)
+
+    @property
+    def num_modalities(self) -> int:
+        return len(self.modalities)
+
+    def encode(self, inputs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """One encoder pass per modality: [B, M, d]."""
+        return torch.stack([self.encoders[m](inputs[m]) for m in self.modalities], dim=1)
+
+    def mask_features(
+        self, features: torch.Tensor, keep: torch.Tensor | None, baseline: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Replace the features of absent modalities (keep[b, m] == 0) by the baseline (default zeros)."""
+        if keep is None:
+            return features
+        keep = keep.to(features.dtype).unsqueeze(-1)
+        masked = features * keep
+        if baseline is not None:
+            masked = masked + (1 - keep) * baseline.to(features.dtype)
+        return masked
+
+    def modality_weights(self) -> torch.Tensor:
+        """The fusion weight split per modality: [M, C, d]."""
+        weight = self.fusion.weight.view(self.num_classes, self.num_modalities, self.feature_dim)
+        return weight.permute(1, 0, 2)
+
+    def modality_logits(self, features: torch.Tensor) -> torch.Tensor:
+        """Each modality's additive summand W_m z_m of the fused logits (no bias): [B, M, C]."""
+        return torch.einsum("bmd,mcd->bmc", features, self.modality_weights())
+
+    def fuse(self, features: torch.Tensor) -> torch.Tensor:
+        return self.fusion(features.flatten(1))
+
+    def unimodal(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.stack([head(features[:, j]) for j, head in enumerate(self.unimodal_heads)], dim=1)
+
+    def coalition_logits(
+        self, features: torch.Tensor, members: torch.Tensor, baseline: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Fused logits of every coalition from one set of features: [B, K, C] for members [K, M].
+
+        Exact for the additive head: logits_S = b + Σ_{j∈S} W_j z_j + Σ_{j∉S} W_j base_j.
+        """
+        present = members.to(features.dtype)
+        logits = torch.einsum("km,bmc->bkc", present, self.modality_logits(features))
+        if baseline is not None:
+            absent_part = torch.einsum("mcd,md->mc", self.modality_weights(), baseline.to(features.dtype))
+            logits = logits + torch.einsum("km,mc->kc", 1 - present, absent_part).unsqueeze(0)
+        return logits + self.fusion.bias
+
+    def forward(
+        self,
+        inputs: dict[str, torch.Tensor],
+        keep: torch.Tensor | None = None,
+        baseline: torch.Tensor | None = None,
+    ) -> ModelOutput:
+        features = self.encode(inputs)
+        fused_input = self.mask_features(features, keep, baseline)
+        return ModelOutput(features, self.fuse(fused_input), self.unimodal(features))
+
+
+def build_model(
+    modality_kinds: dict[str, str],
+    input_shapes: dict[str, tuple[int, ...]],
+    num_classes: int,
+    feature_dim: int,
+    encoder_names: dict[str, str] | None = None,
+) -> MultimodalModel:
+    """Build the model for the given modalities; ``encoder_names`` overrides the default per kind."""
+    encoder_names = encoder_names or {}
+    unknown = sorted(set(encoder_names) - set(modality_kinds))
+    if unknown:
+        raise ValueError(f"model.encoders names unknown modalities {unknown}; known: {sorted(modality_kinds)}")
+    encoders = {
+        m: build_encoder(
+            encoder_names.get(m, DEFAULT_ENCODER[kind]), EncoderSpec(kind, input_shapes[m], feature_dim)
+        )
+        for m, kind in modality_kinds.items()
+    }
+    return MultimodalModel(encoders, feature_dim, num_classes)
+
+
+def build_model_for_data(data: PreparedData, config: ModelConfig) -> MultimodalModel:
+    """The model for a prepared dataset: one encoder per modality, sized from its arrays."""
+    return build_model(
+        data.modality_kinds,
+        {m: tuple(data.arrays[m].shape[1:]) for m in data.modalities},
+        data.num_classes,
+        config.feature_dim,
+        config.encoders,
+    )

@@ -1,0 +1,168 @@
+"""What a training strategy is: loss terms per step, optional gradient handling, and the next epoch's copies.
+
+A strategy is one small module: a parameter dataclass (defaults from its paper, each field with a
+``metadata={"help": ...}``) and a :class:`Strategy` subclass registered in :data:`STRATEGIES`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.models.multimodal import ModelOutput, MultimodalModel
+from core.registry import Registry
+from core.valuation.result import ValuationResult
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One training batch: inputs per modality, labels [B], kept-modality mask [B, M], dataset indices [B]."""
+
+    inputs: dict[str, torch.Tensor]
+    labels: torch.Tensor
+    keep: torch.Tensor
+    index: torch.Tensor
+
+
+@dataclass
+class StepContext:
+    """Everything a strategy may look at during one optimisation step."""
+
+    model: MultimodalModel
+    batch: Batch
+    output: ModelOutput
+    epoch: int
+    step: int
+
+    @property
+    def fused_logits(self) -> torch.Tensor:
+        """Fused logits with absent modalities (re-sampled copies) zeroed, as the model trains on them."""
+        return self.output.logits
+
+
+@dataclass(frozen=True)
+class PlannedCopies:
+    """Extra copies for the next epoch: copies[i] copies of sample_index[i] keeping only modality[i]."""
+
+    sample_index: np.ndarray
+    modality: np.ndarray
+    copies: np.ndarray
+
+    @staticmethod
+    def none() -> PlannedCopies:
+        empty = np.zeros(0, dtype=np.int64)
+        return PlannedCopies(empty, empty.copy(), empty.copy())
+
+    @property
+    def total(self) -> int:
+        return int(self.copies.sum())
+
+
+@dataclass(frozen=True)
+class EpochContext:
+    """What a strategy sees when it plans the next epoch."""
+
+    epoch: int
+    train_index: np.ndarray
+    latest_valuation: ValuationResult | None
+    rng: np.random.Generator
+
+
+class Strategy:
+    """Base strategy: plain cross-entropy on the fused output (the joint / concatenation baseline)."""
+
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    Params: ClassVar[type] = type(None)
+
+    def __init__(self, params: Any, model: MultimodalModel) -> None:
+        self.params = params
+        self.modalities = list(model.modalities)
+
+    def extra_modules(self) -> dict[str, nn.Module]:
+        """Trainable modules the strategy adds (optimised and checkpointed with the model)."""
+        return {}
+
+    def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
+        """Named loss terms; ``"loss"`` is the total that is minimised."""
+        ce = F.cross_entropy(ctx.fused_logits, ctx.batch.labels)
+        return {"loss": ce, "loss/ce": ce.detach()}
+
+    def backward(self, ctx: StepContext, terms: dict[str, torch.Tensor]) -> None:
+        """Fill the parameters' gradients; overridden by strategies that reshape gradients."""
+        terms["loss"].backward()
+
+    def after_step(self, model: MultimodalModel, epoch: int) -> None:
+        """Hook after the optimiser step (e.g. tying heads)."""
+
+    def trains_fused_head(self, epoch: int) -> bool:
+        """Whether the fused prediction is trained this epoch (False during unimodal phases)."""
+        return True
+
+    def plan_copies(self, ctx: EpochContext) -> PlannedCopies:
+        """Extra per-modality copies for the epoch ``ctx.epoch`` (default: none)."""
+        return PlannedCopies.none()
+
+    def valuation_subset(self, epoch: int, train_index: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Which training samples to value after ``epoch`` (default: all)."""
+        return train_index
+
+
+STRATEGIES: Registry[type[Strategy]] = Registry("strategy")
+
+
+def register(cls: type[Strategy]) -> type[Strategy]:
+    """Class decorator: register a strategy under its ``name``."""
+    return STRATEGIES.register(cls.name)(cls)
+
+
+def build_params(cls: type[Strategy], values: dict[str, Any]) -> Any:
+    """Build ``cls.Params`` from a plain dict, with a clear error for unknown keys or wrong types."""
+    if cls.Params is type(None):
+        if values:
+            raise ValueError(f"strategy {cls.name!r} takes no parameters, got {sorted(values)}")
+        return None
+    fields = {f.name: f for f in dataclasses.fields(cls.Params)}
+    unknown = sorted(set(values) - set(fields))
+    if unknown:
+        raise ValueError(
+            f"strategy {cls.name!r}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(fields)}"
+        )
+    defaults = cls.Params()
+    kwargs = {}
+    for key, value in values.items():
+        expected = type(getattr(defaults, key))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or (isinstance(value, bool) and expected is not bool):
+            raise ValueError(
+                f"strategy {cls.name!r}: parameter {key!r} expects {expected.__name__}, got {value!r}"
+            )
+        kwargs[key] = value
+    return cls.Params(**kwargs)
+
+
+def check_param(strategy: str, key: str, valid: bool, expected: str, value: Any) -> None:
+    """Raise a clear error for a parameter value outside its domain (for ``Params.__post_init__``)."""
+    if not valid:
+        raise ValueError(f"strategy {strategy!r}: parameter {key!r} expects {expected}, got {value!r}")
+
+
+def describe_params(cls: type[Strategy]) -> list[tuple[str, Any, str]]:
+    """(name, default, help) for every parameter of a strategy."""
+    if cls.Params is type(None):
+        return []
+    defaults = cls.Params()
+    return [(f.name, getattr(defaults, f.name), f.metadata.get("help", "")) for f in dataclasses.fields(cls.Params)]
+
+
+def create_strategy(name: str, values: dict[str, Any], model: MultimodalModel) -> Strategy:
+    """Instantiate the registered strategy ``name`` with parameters ``values``."""
+    cls = STRATEGIES.get(name)
+    return cls(build_params(cls, values), model)

@@ -1,0 +1,372 @@
+"""The training engine: epochs of a strategy, validation, per-epoch valuation, checkpoints, events.
+
+The engine knows nothing of any view: it reports through plain events on its :class:`EventBus`.
+Another thread may call :meth:`Engine.pause`, :meth:`Engine.resume`, :meth:`Engine.request_stop`
+and add re-sampling requests through :attr:`Engine.requests` at any time.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from core import events as ev
+from core.config import RunConfig
+from core.data.prepare import format_exclusions, prepare_dataset
+from core.data.prepared import PreparedData
+from core.mi import MIAccumulator, label_entropy, mi_terms
+from core.models.multimodal import MultimodalModel, build_model_for_data
+from core.strategies import Strategy, create_strategy
+from core.strategies.base import EpochContext, StepContext
+from core.training.batches import iterate_batches
+from core.training.checkpoint import load_checkpoint, save_checkpoint
+from core.training.device import autocast, resolve_device, resolve_precision
+from core.training.evaluate import evaluate_split
+from core.training.plan import EpochPlan, build_plan
+from core.training.requests import ResamplingRequests
+from core.valuation.result import ValuationResult
+from core.valuation.valuate import ValuationSettings, value_samples
+
+
+class StopRequested(Exception):
+    """Raised inside the step loop when another thread asked the run to stop."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """How a run ended."""
+
+    epochs_done: int
+    stopped: bool
+    failed: bool
+    run_dir: Path
+
+
+class Engine:
+    """Trains one model with one strategy and values every training sample after every epoch."""
+
+    def __init__(
+        self,
+        config: RunConfig,
+        run_dir: str | Path,
+        bus: ev.EventBus | None = None,
+        resume_from: str | Path | None = None,
+        data: PreparedData | None = None,
+    ) -> None:
+        self.config = config
+        self.run_dir = Path(run_dir)
+        self.bus = bus or ev.EventBus()
+        self.resume_from = Path(resume_from) if resume_from else None
+        self.data = data
+        self.requests = ResamplingRequests(modalities=list(data.modalities) if data else [])
+        self._stop = threading.Event()
+        self._running = threading.Event()
+        self._running.set()
+        self._latest: ValuationResult | None = None
+
+    # -- control, callable from any thread -------------------------------------------------------
+    def request_stop(self) -> None:
+        self._stop.set()
+        self._running.set()
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    # -- the run --------------------------------------------------------------------------------
+    def run(self) -> RunOutcome:
+        """Run to the end (or a stop); errors are reported as a ``RunFailed`` event, never raised."""
+        try:
+            return self._run()
+        except Exception as exc:  # noqa: BLE001 - reported to listeners, the caller decides the exit code
+            self.bus.emit(ev.RunFailed(f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            return RunOutcome(self._epochs_done, stopped=False, failed=True, run_dir=self.run_dir)
+
+    _epochs_done = 0
+
+    def _log(self, text: str, level: str = "info") -> None:
+        self.bus.emit(ev.LogMessage(level, text))
+
+    def _run(self) -> RunOutcome:
+        cfg = self.config
+        self.run_dir.mkdir(parents=True, exist_ok=True)
+        device = resolve_device(cfg.runtime.device)
+        precision = resolve_precision(cfg.runtime.precision, device)
+        seed_everything(cfg.runtime.seed)
+
+        data = self.data or prepare_dataset(cfg.data, log=self._log)
+        if data.excluded:
+            self._log(f"{len(data.excluded)} sample(s) excluded:\n{format_exclusions(data.excluded)}", "warning")
+            (self.run_dir / "excluded.txt").write_text(format_exclusions(data.excluded) + "\n", encoding="utf-8")
+        train_index = data.split_indices("train")
+        if len(train_index) == 0:
+            raise ValueError(f"{cfg.data.path}: no usable training samples (split 'train')")
+        self.requests.modalities = list(data.modalities)
+
+        model = build_model_for_data(data, cfg.model).to(device)
+        if cfg.model.channels_last and device.type == "cuda":
+            model = model.to(memory_format=torch.channels_last)
+        strategy = create_strategy(cfg.strategy.name, cfg.strategy.params, model)
+        extras = torch.nn.ModuleDict(strategy.extra_modules()).to(device)
+        optimizer = make_optimizer(cfg, list(model.parameters()) + list(extras.parameters()))
+        scheduler = (
+            torch.optim.lr_scheduler.StepLR(optimizer, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
+            if cfg.optim.lr_step_epochs > 0
+            else None
+        )
+        scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+        rng = np.random.default_rng(cfg.runtime.seed)
+        start_epoch, best = 0, (None, -1.0)
+        if self.resume_from is not None:
+            state = load_checkpoint(self.resume_from, device)
+            model.load_state_dict(state["model"])
+            extras.load_state_dict(state["extras"])
+            optimizer.load_state_dict(state["optimizer"])
+            if scheduler is not None and state.get("scheduler"):
+                scheduler.load_state_dict(state["scheduler"])
+            start_epoch = state["next_epoch"]
+            best = (state.get("best_epoch"), state.get("best_val_accuracy", -1.0))
+            rng.bit_generator.state = state["numpy_rng"]
+            torch.set_rng_state(state["torch_rng"])
+            self._latest = state.get("latest_valuation")
+            self.requests.restore(state.get("requests", []))
+            self._log(f"resumed from {self.resume_from} at epoch {start_epoch}")
+
+        settings = ValuationSettings(
+            value_fn=cfg.valuation.value_fn,
+            absence=cfg.valuation.absence,
+            exact_max_modalities=cfg.valuation.exact_max_modalities,
+            mc_permutations=cfg.valuation.mc_permutations,
+            batch_size=cfg.valuation.batch_size,
+            seed=cfg.runtime.seed,
+        )
+        entropy = label_entropy(data.labels[train_index], data.num_classes)
+        batch_size = cfg.optim.batch_size
+        steps_per_epoch = -(-len(train_index) // batch_size)
+        self.bus.emit(
+            ev.RunStarted(
+                run_dir=str(self.run_dir),
+                config_toml=cfg.to_toml(),
+                device=f"{device} ({precision})",
+                modalities=list(data.modalities),
+                class_names=list(data.class_names),
+                num_train=len(train_index),
+                num_val=len(data.split_indices("val")),
+                start_epoch=start_epoch,
+                total_epochs=cfg.optim.epochs,
+                steps_per_epoch=steps_per_epoch,
+                dataset=data,
+            )
+        )
+        cfg.save(self.run_dir / "config.toml")
+
+        clock = _Clock(time.monotonic(), done=0, total=steps_per_epoch * (cfg.optim.epochs - start_epoch))
+        global_step = start_epoch * steps_per_epoch
+        self._epochs_done = start_epoch
+        for epoch in range(start_epoch, cfg.optim.epochs):
+            self.requests.next_epoch = epoch
+            automatic = strategy.plan_copies(EpochContext(epoch, train_index, self._latest, rng))
+            plan = build_plan(train_index, len(data.modalities), automatic, self._active_requests(epoch, data), data.modalities)
+            self.requests.next_epoch = epoch + 1
+            self.bus.emit(
+                ev.ResamplingPlanned(
+                    epoch, plan.copy_sample.copy(), plan.copy_modality.copy(), plan.copy_count.copy(), plan.copy_user.copy()
+                )
+            )
+            plan = plan.shuffled(rng)
+            epoch_steps = -(-len(plan.index) // batch_size)
+            clock.total += (epoch_steps - steps_per_epoch)
+            epoch_start = time.monotonic()
+            try:
+                train_metrics, global_step = self._train_epoch(
+                    model, strategy, optimizer, scaler, data, plan, epoch, global_step, device, precision, entropy, clock
+                )
+            except StopRequested:
+                self._save(model, extras, optimizer, scheduler, rng, epoch, best, "last")
+                self.bus.emit(ev.RunFinished(epoch, stopped=True, best_epoch=best[0], best_val_accuracy=_opt(best[1])))
+                return RunOutcome(epoch, stopped=True, failed=False, run_dir=self.run_dir)
+
+            metrics = {f"train/{k}": v for k, v in train_metrics.items()}
+            metrics["train/resampled_copies"] = float(plan.copy_count.sum())
+            metrics["lr"] = optimizer.param_groups[0]["lr"]
+            for split in ("val", "test"):
+                index = data.split_indices(split)
+                if len(index):
+                    metrics.update(
+                        evaluate_split(model, data, index, batch_size, device, precision, split, entropy, MIAccumulator)
+                    )
+            metrics["epoch_time_s"] = time.monotonic() - epoch_start
+            self.bus.emit(ev.EpochMetrics(epoch, time.time(), metrics))
+
+            for split in cfg.valuation.splits:
+                index = data.split_indices(split)
+                if split == "train":
+                    index = np.sort(strategy.valuation_subset(epoch, train_index, rng))
+                if len(index) == 0:
+                    continue
+                result = value_samples(model, data, index, settings, device, epoch, split)
+                if split == "train":
+                    self._latest = result
+                self.bus.emit(ev.ValuationReady(result))
+
+            val_acc = metrics.get("val/acc", metrics.get("train/acc", 0.0))
+            if val_acc > best[1]:
+                best = (epoch, val_acc)
+                self._save(model, extras, optimizer, scheduler, rng, epoch + 1, best, "best")
+            self._save(model, extras, optimizer, scheduler, rng, epoch + 1, best, "last")
+            if scheduler is not None:
+                scheduler.step()
+            self._epochs_done = epoch + 1
+        self.bus.emit(
+            ev.RunFinished(self._epochs_done, stopped=False, best_epoch=best[0], best_val_accuracy=_opt(best[1]))
+        )
+        return RunOutcome(self._epochs_done, stopped=False, failed=False, run_dir=self.run_dir)
+
+    def _train_epoch(
+        self,
+        model: MultimodalModel,
+        strategy: Strategy,
+        optimizer: torch.optim.Optimizer,
+        scaler: torch.amp.GradScaler | None,
+        data: PreparedData,
+        plan: EpochPlan,
+        epoch: int,
+        global_step: int,
+        device: torch.device,
+        precision: str,
+        entropy: float,
+        clock: _Clock,
+    ) -> tuple[dict[str, float], int]:
+        cfg = self.config.runtime
+        model.train()
+        sums: dict[str, float] = {}
+        count = 0
+        batches = iterate_batches(
+            data, plan.index, self.config.optim.batch_size, device, plan.keep, cfg.pin_memory
+        )
+        for step, batch in enumerate(batches):
+            self._wait_if_paused()
+            with autocast(device, precision):
+                output = model(batch.inputs, keep=batch.keep)
+                ctx = StepContext(model, batch, output, epoch, step)
+                terms = strategy.loss_terms(ctx)
+            optimizer.zero_grad(set_to_none=True)
+            if scaler is not None:
+                strategy.backward(ctx, {**terms, "loss": scaler.scale(terms["loss"])})
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                strategy.backward(ctx, terms)
+                optimizer.step()
+            strategy.after_step(model, epoch)
+
+            metrics = {k: float(v.detach()) for k, v in terms.items() if v.numel() == 1}
+            metrics.update(_accuracies(output, batch.labels, model.modalities))
+            if cfg.mi_every_steps > 0 and step % cfg.mi_every_steps == 0:
+                metrics.update(mi_terms(model, output, batch.labels, entropy))
+            for key, value in metrics.items():
+                sums[key] = sums.get(key, 0.0) + value
+            count += 1
+            global_step += 1
+            clock.done += 1
+            if cfg.log_every_steps > 0 and step % cfg.log_every_steps == 0:
+                self.bus.emit(ev.StepMetrics(epoch, step, global_step, time.time(), metrics))
+            self.bus.emit(clock.progress(epoch, step))
+        return {k: v / max(count, 1) for k, v in sums.items() if not k.startswith("mi/")}, global_step
+
+    def _active_requests(self, epoch: int, data: PreparedData) -> list:
+        requests = []
+        for request in self.requests.active(epoch):
+            if request.modality not in data.modalities or request.sample_index.max() >= len(data):
+                self._log(f"re-sampling request {request.id} ignored: not valid for this dataset", "warning")
+                self.requests.cancel(request.id)
+            else:
+                requests.append(request)
+        return requests
+
+    def _wait_if_paused(self) -> None:
+        if self._stop.is_set():
+            raise StopRequested
+        if not self._running.is_set():
+            self.bus.emit(ev.RunPaused(True))
+            self._running.wait()
+            self.bus.emit(ev.RunPaused(False))
+            if self._stop.is_set():
+                raise StopRequested
+
+    def _save(self, model, extras, optimizer, scheduler, rng, next_epoch, best, name) -> None:
+        path = self.run_dir / "checkpoints" / f"{name}.pt"
+        save_checkpoint(
+            path,
+            {
+                "model": model.state_dict(),
+                "extras": extras.state_dict(),
+                "optimizer": optimizer.state_dict(),
+                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "config_toml": self.config.to_toml(),
+                "next_epoch": next_epoch,
+                "best_epoch": best[0],
+                "best_val_accuracy": best[1],
+                "numpy_rng": rng.bit_generator.state,
+                "torch_rng": torch.get_rng_state(),
+                "latest_valuation": self._latest,
+                "requests": [r.to_dict() for r in self.requests.list()],
+            },
+        )
+        self.bus.emit(ev.CheckpointSaved(next_epoch - 1, str(path), best=name == "best"))
+
+
+@dataclass
+class _Clock:
+    start: float
+    done: int
+    total: int
+
+    def progress(self, epoch: int, step: int) -> ev.Progress:
+        elapsed = time.monotonic() - self.start
+        remaining = elapsed / self.done * max(self.total - self.done, 0) if self.done else None
+        return ev.Progress(epoch, step, self.done, self.total, elapsed, remaining)
+
+
+def _opt(value: float) -> float | None:
+    return None if value < 0 else value
+
+
+def _accuracies(output, labels: torch.Tensor, modalities: list[str]) -> dict[str, float]:
+    metrics = {"acc": float((output.logits.argmax(-1) == labels).float().mean())}
+    unimodal = output.unimodal_logits.argmax(-1) == labels[:, None]
+    for j, name in enumerate(modalities):
+        metrics[f"acc/{name}"] = float(unimodal[:, j].float().mean())
+    return metrics
+
+
+def make_optimizer(cfg: RunConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
+    """Adam, AdamW or SGD as configured."""
+    o = cfg.optim
+    if o.optimizer == "adam":
+        return torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
+    if o.optimizer == "adamw":
+        return torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
+    if o.optimizer == "sgd":
+        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
+    raise ValueError(f"optim.optimizer must be adam, adamw or sgd, got {o.optimizer!r}")
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch so a CPU run is repeatable."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)

@@ -1,0 +1,46 @@
+"""Held-out evaluation of a model on one split: losses, accuracies of the fused and unimodal heads, MI terms."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from core.data.prepared import PreparedData
+from core.models.multimodal import MultimodalModel
+from core.training.batches import iterate_batches
+from core.training.device import autocast
+
+
+@torch.no_grad()
+def evaluate_split(
+    model: MultimodalModel,
+    data: PreparedData,
+    index: np.ndarray,
+    batch_size: int,
+    device: torch.device,
+    precision: str,
+    split: str,
+    label_entropy: float,
+    accumulator_type: type,
+) -> dict[str, float]:
+    """Metrics prefixed by ``split/``: loss, acc, loss/<m>, acc/<m> and the MI terms ``mi/...``."""
+    was_training = model.training
+    model.eval()
+    accumulator = accumulator_type(model, label_entropy)
+    total = {"loss": 0.0, "acc": 0.0, **{f"loss/{m}": 0.0 for m in model.modalities}}
+    total.update({f"acc/{m}": 0.0 for m in model.modalities})
+    for batch in iterate_batches(data, index, batch_size, device):
+        with autocast(device, precision):
+            output = model(batch.inputs)
+        logits, unimodal = output.logits.float(), output.unimodal_logits.float()
+        total["loss"] += float(F.cross_entropy(logits, batch.labels, reduction="sum"))
+        total["acc"] += float((logits.argmax(-1) == batch.labels).sum())
+        for j, m in enumerate(model.modalities):
+            total[f"loss/{m}"] += float(F.cross_entropy(unimodal[:, j], batch.labels, reduction="sum"))
+            total[f"acc/{m}"] += float((unimodal[:, j].argmax(-1) == batch.labels).sum())
+        accumulator.update(output, batch.labels)
+    model.train(was_training)
+    metrics = {f"{split}/{k}": v / len(index) for k, v in total.items()}
+    metrics.update({f"{split}/{k}": v for k, v in accumulator.result().items()})
+    return metrics

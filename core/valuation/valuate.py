@@ -1,0 +1,150 @@
+"""Per-sample modality valuation of a trained model over one split.
+
+Fast path: ONE encoder pass per sample, then head-only evaluations of all 2^M coalitions (absent =
+feature replaced by the baseline: zeros, or encoder(0) for input-level absence). The brute-force
+path re-runs the whole model once per coalition; it exists to check the fast path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from core.data.prepared import PreparedData
+from core.models.multimodal import MultimodalModel
+from core.training.batches import iterate_batches
+from core.valuation.result import ValuationResult, coalition_members
+from core.valuation.shapley import exact_shapley, monte_carlo_shapley
+from core.valuation.value_functions import VALUE_FUNCTIONS
+
+ABSENCE_MODES = ("feature", "input")
+
+
+@dataclass
+class ValuationSettings:
+    value_fn: str = "benefit"
+    absence: str = "feature"
+    exact_max_modalities: int = 10
+    mc_permutations: int = 256
+    batch_size: int = 256
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        VALUE_FUNCTIONS.get(self.value_fn)
+        if self.absence not in ABSENCE_MODES:
+            raise ValueError(f"valuation.absence must be one of {ABSENCE_MODES}, got {self.absence!r}")
+
+
+def input_baseline(model: MultimodalModel, data: PreparedData, device: torch.device) -> torch.Tensor:
+    """encoder_m(zero input) for every modality, [M, d]: the feature of an input-level absent modality."""
+    zeros = {m: torch.zeros((1, *data.arrays[m].shape[1:]), dtype=torch.float32, device=device) for m in data.modalities}
+    return model.encode(zeros)[0]
+
+
+@torch.no_grad()
+def value_samples(
+    model: MultimodalModel,
+    data: PreparedData,
+    index: np.ndarray,
+    settings: ValuationSettings,
+    device: torch.device,
+    epoch: int = 0,
+    split: str = "train",
+) -> ValuationResult:
+    """Shapley value of every modality for every sample in ``index`` (model put in eval mode)."""
+    was_training = model.training
+    model.eval()
+    m = model.num_modalities
+    value_fn = VALUE_FUNCTIONS.get(settings.value_fn)
+    baseline = input_baseline(model, data, device) if settings.absence == "input" else None
+    exact = m <= settings.exact_max_modalities
+    members = torch.as_tensor(coalition_members(m), device=device) if exact else None
+    generator = torch.Generator().manual_seed(settings.seed + epoch)
+    phis, errors, values, predictions = [], [], [], []
+    for batch in iterate_batches(data, index, settings.batch_size, device):
+        features = model.encode(batch.inputs)
+        full = torch.ones(1, m, dtype=torch.bool, device=device)
+        full_logits = model.coalition_logits(features, full, baseline)[:, 0]
+        predictions.append(full_logits.argmax(dim=-1))
+
+        if exact:
+            v = value_fn(
+                model.coalition_logits(features, members, baseline).float(), batch.labels, members.sum(dim=1)
+            )
+            values.append(v)
+            phis.append(exact_shapley(v))
+        else:
+            phi, err = monte_carlo_shapley(
+                lambda coalitions, f=features, y=batch.labels: _values_of(model, value_fn, f, y, coalitions, baseline),
+                len(batch.labels),
+                m,
+                settings.mc_permutations,
+                generator,
+            )
+            phis.append(phi)
+            errors.append(err)
+    model.train(was_training)
+    labels = data.labels[index]
+    prediction = torch.cat(predictions).cpu().numpy() if predictions else np.zeros(0, np.int64)
+    return ValuationResult(
+        epoch=epoch,
+        split=split,
+        value_fn=settings.value_fn,
+        modalities=list(model.modalities),
+        sample_index=np.asarray(index, dtype=np.int64).copy(),
+        phi=_stack(phis, (0, m)),
+        coalition_values=_stack(values, (0, 2**m)) if exact else np.zeros((len(index), 0), np.float32),
+        prediction=prediction,
+        correct=prediction == labels,
+        method="exact" if exact else "monte-carlo",
+        phi_stderr=None if exact else _stack(errors, (0, m)),
+    )
+
+
+def _values_of(model, value_fn, features, labels, coalitions, baseline) -> torch.Tensor:
+    """Values [B, K] of arbitrary coalitions [K, M]; ∅ is evaluated alongside so soft payoffs are exact."""
+    empty = torch.zeros(1, coalitions.shape[1], dtype=torch.bool, device=features.device)
+    with_empty = torch.cat([empty, coalitions.to(features.device)])
+    logits = model.coalition_logits(features, with_empty, baseline).float()
+    return value_fn(logits, labels, with_empty.sum(dim=1))[:, 1:]
+
+
+def _stack(parts: list[torch.Tensor], empty_shape: tuple[int, int]) -> np.ndarray:
+    if not parts:
+        return np.zeros(empty_shape, np.float32)
+    return torch.cat(parts).float().cpu().numpy()
+
+
+@torch.no_grad()
+def brute_force_values(
+    model: MultimodalModel,
+    data: PreparedData,
+    index: np.ndarray,
+    settings: ValuationSettings,
+    device: torch.device,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reference valuation re-running the WHOLE model once per coalition: (phi [N, M], values [N, 2^M])."""
+    was_training = model.training
+    model.eval()
+    m = model.num_modalities
+    members = torch.as_tensor(coalition_members(m), device=device)
+    value_fn = VALUE_FUNCTIONS.get(settings.value_fn)
+    all_values = []
+    for batch in iterate_batches(data, index, settings.batch_size, device):
+        logits = []
+        for row in members:
+            keep = row.expand(len(batch.labels), m)
+            if settings.absence == "input":
+                inputs = {
+                    name: x if row[j] else torch.zeros_like(x, dtype=torch.float32)
+                    for j, (name, x) in enumerate(batch.inputs.items())
+                }
+                logits.append(model(inputs).logits)
+            else:
+                logits.append(model(batch.inputs, keep=keep).logits)
+        all_values.append(value_fn(torch.stack(logits, dim=1).float(), batch.labels, members.sum(dim=1)))
+    model.train(was_training)
+    values = torch.cat(all_values)
+    return exact_shapley(values).cpu().numpy(), values.cpu().numpy()

@@ -1,0 +1,127 @@
+"""The engine trains, values every training sample after every epoch, checkpoints, resumes and stops cleanly."""
+
+import threading
+
+import numpy as np
+import pytest
+
+from core import events as ev
+from core.config import RunConfig
+from core.training.checkpoint import load_checkpoint
+from core.training.engine import Engine
+from tests.synthetic import vector_data
+
+
+def small_config(epochs=2, **strategy):
+    config = RunConfig()
+    config.optim.epochs = epochs
+    config.optim.batch_size = 16
+    config.optim.lr = 1e-2
+    config.model.feature_dim = 8
+    config.runtime.device = "cpu"
+    if strategy:
+        config.strategy.name = strategy.pop("name")
+        config.strategy.params = strategy
+    return config
+
+
+def run_engine(tmp_path, config, data, **kwargs):
+    engine = Engine(config, tmp_path / "run", data=data, **kwargs)
+    seen = []
+    engine.bus.subscribe(seen.append)
+    outcome = engine.run()
+    return engine, outcome, seen
+
+
+def of_type(events, kind):
+    return [e for e in events if isinstance(e, kind)]
+
+
+def test_run_emits_events_values_every_epoch_and_checkpoints(tmp_path):
+    data = vector_data(n=60)
+    _, outcome, seen = run_engine(tmp_path, small_config(), data)
+    assert not outcome.failed and outcome.epochs_done == 2, of_type(seen, ev.RunFailed)
+    assert isinstance(seen[0], ev.RunStarted) and isinstance(seen[-1], ev.RunFinished)
+    valuations = [e.result for e in of_type(seen, ev.ValuationReady)]
+    train = data.split_indices("train")
+    assert [v.epoch for v in valuations] == [0, 1]
+    for v in valuations:
+        np.testing.assert_array_equal(v.sample_index, train)
+        np.testing.assert_allclose(v.phi.sum(axis=1), v.coalition_values[:, -1], atol=1e-5)
+    epochs = of_type(seen, ev.EpochMetrics)
+    assert {"train/loss", "val/acc", "val/acc/a", "val/mi/U/a"} <= set(epochs[-1].metrics)
+    assert len(of_type(seen, ev.StepMetrics)) == 2 * -(-len(train) // 16)
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert state["next_epoch"] == 2
+    assert (tmp_path / "run" / "config.toml").is_file()
+
+
+def test_seeded_cpu_runs_repeat_exactly(tmp_path):
+    data = vector_data(n=40)
+    runs = [run_engine(tmp_path / str(i), small_config(), data)[2] for i in range(2)]
+    phis = [[e.result.phi for e in of_type(s, ev.ValuationReady)] for s in runs]
+    losses = [[e.metrics["loss"] for e in of_type(s, ev.StepMetrics)] for s in runs]
+    assert losses[0] == losses[1]
+    for a, b in zip(*phis):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_resume_continues_where_the_checkpoint_left(tmp_path):
+    data = vector_data(n=40)
+    config = small_config(epochs=3)
+    _, _, full = run_engine(tmp_path / "full", config, data)
+    short = small_config(epochs=2)
+    run_engine(tmp_path / "part", short, data)
+    _, outcome, resumed = run_engine(
+        tmp_path / "part", config, data, resume_from=tmp_path / "part" / "run" / "checkpoints" / "last.pt"
+    )
+    assert outcome.epochs_done == 3
+    assert [e.result.epoch for e in of_type(resumed, ev.ValuationReady)] == [2]
+    np.testing.assert_allclose(
+        of_type(resumed, ev.ValuationReady)[0].result.coalition_values,
+        of_type(full, ev.ValuationReady)[-1].result.coalition_values,
+    )
+
+
+def test_stop_from_another_thread_ends_cleanly_with_checkpoint(tmp_path):
+    data = vector_data(n=200)
+    config = small_config(epochs=50)
+    engine = Engine(config, tmp_path / "run", data=data)
+    steps = threading.Event()
+    engine.bus.subscribe(lambda e: steps.set() if isinstance(e, ev.StepMetrics) and e.global_step >= 3 else None)
+    finished = []
+    engine.bus.subscribe(lambda e: finished.append(e) if isinstance(e, ev.RunFinished) else None)
+    worker = threading.Thread(target=engine.run)
+    worker.start()
+    assert steps.wait(30)
+    engine.pause()
+    engine.request_stop()
+    worker.join(30)
+    assert not worker.is_alive()
+    assert finished and finished[0].stopped
+    assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
+
+
+def test_user_request_adds_copies_keeping_one_modality(tmp_path):
+    data = vector_data(n=40)
+    engine = Engine(small_config(epochs=2), tmp_path / "run", data=data)
+    plans = []
+    engine.bus.subscribe(lambda e: plans.append(e) if isinstance(e, ev.ResamplingPlanned) else None)
+    engine.requests.add([0, 1, 2], "b", copies=2, epochs=1)
+    engine.run()
+    assert plans[0].copies.sum() == 6 and set(plans[0].modality) == {1} and plans[0].user_requested.all()
+    assert plans[1].copies.sum() == 0
+
+
+def test_bad_strategy_is_reported_as_failure(tmp_path):
+    _, outcome, seen = run_engine(tmp_path, small_config(name="no-such-strategy"), vector_data(n=20))
+    assert outcome.failed
+    assert "unknown strategy 'no-such-strategy'" in of_type(seen, ev.RunFailed)[0].error
+
+
+@pytest.mark.parametrize("value_fn", ["accuracy", "log-probability"])
+def test_value_function_is_configurable(tmp_path, value_fn):
+    config = small_config(epochs=1)
+    config.valuation.value_fn = value_fn
+    _, _, seen = run_engine(tmp_path, config, vector_data(n=30))
+    assert of_type(seen, ev.ValuationReady)[0].result.value_fn == value_fn
