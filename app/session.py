@@ -7,6 +7,8 @@ engine. Arrays handed out are never mutated afterwards (new epochs append new ar
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +17,9 @@ from PySide6.QtCore import QObject, Signal
 
 from core import events as ev
 from core.valuation.result import ValuationResult
+
+STEP_INDEX = ("global_step", "step", "epoch", "wall_time")
+EPOCH_INDEX = ("epoch", "wall_time")
 
 
 @dataclass
@@ -37,6 +42,48 @@ class DatasetView:
 
     def media_path(self, index: int, modality: str) -> Path:
         return self.root / str(self.media[modality][index])
+
+    def media_found(self) -> bool:
+        """True when the first sample's media files are where this view expects them."""
+        if len(self) == 0 or not self.modalities:
+            return True
+        return all(self.media_path(0, m).is_file() for m in self.modalities)
+
+    def with_root(self, root: str | Path) -> DatasetView:
+        return dataclasses.replace(self, root=Path(root))
+
+    @classmethod
+    def from_manifest(cls, manifest) -> DatasetView:
+        """From :class:`core.data.manifest.Manifest`: lists the samples without decoding any media."""
+        return cls(
+            root=Path(manifest.root),
+            ids=manifest.ids,
+            labels=manifest.labels,
+            class_names=list(manifest.class_names),
+            splits=manifest.splits,
+            modalities=list(manifest.modalities),
+            modality_kinds=dict(manifest.modality_kinds),
+            media=dict(manifest.media),
+            metadata=dict(manifest.metadata),
+            excluded=[str(e) for e in manifest.excluded],
+        )
+
+    @classmethod
+    def from_report(cls, dataset, modalities: list[str]) -> DatasetView:
+        """From a report's :class:`core.report.reader.ReportDataset` (no media access)."""
+        media = dataset.media
+        return cls(
+            root=Path(dataset.root) if dataset.root else Path("."),
+            ids=dataset.ids.astype(object),
+            labels=np.asarray(dataset.labels, np.int64),
+            class_names=list(dataset.class_names),
+            splits=dataset.splits.astype(object),
+            modalities=list(modalities),
+            modality_kinds=dict(dataset.modality_kinds),
+            media={m: media[m].astype(object) for m in modalities if m in media},
+            metadata=dict(dataset.metadata),
+            excluded=[str(e) for e in dataset.excluded],
+        )
 
     @classmethod
     def from_prepared(cls, data) -> DatasetView:
@@ -66,13 +113,27 @@ class MetricSeries:
 
     def append(self, step: float, wall: float, value: float) -> None:
         if self.count == len(self.values):
-            self.steps, self.wall, self.values = (np.resize(a, 2 * len(a)) for a in (self.steps, self.wall, self.values))
+            self.steps, self.wall, self.values = (
+                np.resize(a, 2 * len(a)) for a in (self.steps, self.wall, self.values)
+            )
         self.steps[self.count], self.wall[self.count], self.values[self.count] = step, wall, value
         self.count += 1
 
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         n = self.count
         return self.steps[:n], self.wall[:n], self.values[:n]
+
+    @classmethod
+    def of(cls, steps: np.ndarray, wall: np.ndarray, values: np.ndarray) -> MetricSeries:
+        """A series holding the given points (rows whose value is NaN are left out)."""
+        keep = np.isfinite(np.asarray(values, np.float64))
+        n = int(keep.sum())
+        size = max(256, 1 << max(n - 1, 0).bit_length())
+        series = cls(np.empty(size), np.empty(size), np.empty(size), n)
+        series.steps[:n] = np.asarray(steps, np.float64)[keep]
+        series.wall[:n] = np.asarray(wall, np.float64)[keep]
+        series.values[:n] = np.asarray(values, np.float64)[keep]
+        return series
 
 
 class Session(QObject):
@@ -87,6 +148,8 @@ class Session(QObject):
     run_state_changed = Signal(str)
     progress_changed = Signal(object)  # core.events.Progress
     log_message = Signal(str, str)  # level, text
+    media_root_changed = Signal()
+    checkpoint_saved = Signal(str)  # path
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -103,6 +166,14 @@ class Session(QObject):
         self.copies_by_epoch: dict[int, int] = {}
         self.selection = np.zeros(0, np.int64)
         self.current = -1
+        self.report_path: Path | None = None
+        self.config_toml = ""
+        self.total_epochs = 0
+        self.steps_per_epoch = 0
+        self.epoch_last_step: dict[int, int] = {}
+        self.start_wall: float | None = None
+        self.user_copies_by_epoch: dict[int, int] = {}
+        self.last_checkpoint: Path | None = None
 
     # -- loading -----------------------------------------------------------------------------
     def set_dataset(self, dataset: DatasetView) -> None:
@@ -112,9 +183,73 @@ class Session(QObject):
         self.copies = np.zeros(len(dataset), np.int64)
         self.user_copies = np.zeros(len(dataset), np.int64)
         self.copies_by_epoch = {}
+        self.user_copies_by_epoch = {}
+        self.epoch_last_step = {}
+        self.start_wall = None
         self.selection = np.zeros(0, np.int64)
         self.current = -1
         self.dataset_changed.emit()
+
+    def set_media_root(self, root: str | Path) -> None:
+        """Look for the dataset's media files under ``root`` (a moved or copied dataset folder)."""
+        if self.dataset is not None:
+            self.dataset = self.dataset.with_root(root)
+            self.media_root_changed.emit()
+
+    def load_report(self, report) -> None:
+        """Show everything a :class:`core.report.reader.Report` holds (replacing what was shown)."""
+        self.set_dataset(DatasetView.from_report(report.dataset, report.modalities))
+        self.report_path = Path(report.path)
+        self.run_dir = Path(report.path).parent
+        self.last_checkpoint = None
+        self.sync_report(report)
+
+    def sync_report(self, report) -> None:
+        """Bring the session up to date with ``report`` (after ``Report.refresh()`` of a live file).
+
+        Metric series are rebuilt from the report's tables; valuations and re-sampling plans of epochs
+        not shown yet are added. The dataset must be the report's (see :meth:`load_report`).
+        """
+        self.device = report.environment.get("device", "")
+        self.config_toml = report.config_toml
+        self.total_epochs = report.total_epochs
+        self._load_metrics(report)
+        self._load_resampling(report)
+        for split, valuation in report.valuation.items():
+            known = self.valuations.get(split, {})
+            new = [int(e) for e in valuation.epochs if int(e) not in known]
+            if not new:
+                continue
+            for row, epoch in enumerate(valuation.epochs.tolist()):
+                if epoch in new:
+                    self.valuations.setdefault(split, {})[epoch] = _result_from_report(
+                        valuation, row, report.modalities
+                    )
+            self.value_fn = valuation.value_fn
+            self.valuation_added.emit(split, max(new))
+        self._set_state(report.state)
+
+    def _load_metrics(self, report) -> None:
+        self.step_metrics, self.epoch_metrics, self.epoch_last_step, self.start_wall = report_metrics(report)
+        self.steps_per_epoch = self._guess_steps_per_epoch()
+        self.metrics_changed.emit()
+
+    def _guess_steps_per_epoch(self) -> int:
+        spans = sorted(self.epoch_last_step.items())
+        diffs = [b - a for (_, a), (_, b) in zip(spans, spans[1:], strict=False)]
+        return max(diffs) if diffs else (spans[0][1] + 1 if spans else 0)
+
+    def _load_resampling(self, report) -> None:
+        table = report.resampling
+        self.copies_by_epoch = {}
+        self.user_copies_by_epoch = {}
+        for epoch in np.unique(table.epoch).tolist():
+            rows = table.epoch == epoch
+            self.add_resampling(
+                epoch, table.sample_index[rows], table.copies[rows], table.user_requested[rows]
+            )
+        if not len(table.epoch):
+            self.resampling_changed.emit()
 
     # -- engine events -----------------------------------------------------------------------
     def apply(self, event: object) -> None:
@@ -124,14 +259,25 @@ class Session(QObject):
             self.device = event.device
             if event.start_epoch == 0 or self.dataset is None or len(self.dataset) != len(event.dataset):
                 self.set_dataset(DatasetView.from_prepared(event.dataset))
+            self.config_toml = event.config_toml
+            self.total_epochs = event.total_epochs
+            self.steps_per_epoch = event.steps_per_epoch
             self._set_state("running")
         elif isinstance(event, ev.StepMetrics):
             for key, value in event.metrics.items():
-                self.step_metrics.setdefault(key, MetricSeries()).append(event.global_step, event.wall_time, value)
+                if math.isfinite(value):
+                    self.step_metrics.setdefault(key, MetricSeries()).append(
+                        event.global_step, event.wall_time, value
+                    )
+            self.epoch_last_step[event.epoch] = event.global_step
+            if self.start_wall is None:
+                self.start_wall = event.wall_time
             self.metrics_changed.emit()
         elif isinstance(event, ev.EpochMetrics):
             for key, value in event.metrics.items():
-                self.epoch_metrics.setdefault(key, MetricSeries()).append(event.epoch + 1, event.wall_time, value)
+                self.epoch_metrics.setdefault(key, MetricSeries()).append(
+                    event.epoch + 1, event.wall_time, value
+                )
             self.metrics_changed.emit()
         elif isinstance(event, ev.ValuationReady):
             self.add_valuation(event.result)
@@ -143,6 +289,9 @@ class Session(QObject):
             self._set_state("paused" if event.paused else "running")
         elif isinstance(event, ev.LogMessage):
             self.log_message.emit(event.level, event.text)
+        elif isinstance(event, ev.CheckpointSaved):
+            self.last_checkpoint = Path(event.path)
+            self.checkpoint_saved.emit(event.path)
         elif isinstance(event, ev.RunFinished):
             self._set_state("stopped" if event.stopped else "finished")
         elif isinstance(event, ev.RunFailed):
@@ -160,6 +309,7 @@ class Session(QObject):
         np.add.at(self.copies, samples, copies)
         np.add.at(self.user_copies, samples[user], copies[user])
         self.copies_by_epoch[epoch] = int(copies.sum())
+        self.user_copies_by_epoch[epoch] = int(copies[user].sum())
         self.resampling_changed.emit()
 
     def _set_state(self, state: str) -> None:
@@ -216,3 +366,55 @@ class Session(QObject):
         if index != self.current:
             self.current = index
             self.current_changed.emit(index)
+
+
+def report_metrics(
+    report,
+) -> tuple[dict[str, MetricSeries], dict[str, MetricSeries], dict[int, int], float | None]:
+    """A report's metric tables as series: (per step, per epoch, last global step of each epoch, first wall time).
+
+    Per-step series are against the global step, per-epoch ones against the number of epochs done.
+    """
+    step = {**report.step_metrics, **report.mi_step}
+    epoch = {**report.epoch_metrics, **report.mi_epoch}
+    step_series = {
+        key: MetricSeries.of(step["global_step"], step["wall_time"], values)
+        for key, values in step.items()
+        if key not in STEP_INDEX
+    }
+    epoch_series = {
+        key: MetricSeries.of(epoch["epoch"] + 1, epoch["wall_time"], values)
+        for key, values in epoch.items()
+        if key not in EPOCH_INDEX
+    }
+    last_step: dict[int, int] = {}
+    start_wall = None
+    steps = report.step_metrics
+    if len(steps.get("global_step", ())):
+        last_step = {
+            int(e): int(steps["global_step"][steps["epoch"] == e].max()) for e in np.unique(steps["epoch"])
+        }
+        start_wall = float(np.nanmin(steps["wall_time"]))
+    return step_series, epoch_series, last_step, start_wall
+
+
+def _result_from_report(valuation, row: int, modalities: list[str]) -> ValuationResult:
+    """One epoch of a report's split valuation as a :class:`ValuationResult` (valued samples only, sorted)."""
+    phi = valuation.phi[row]
+    valued = ~np.isnan(phi).all(axis=-1)
+    order = np.argsort(valuation.sample_index[valued], kind="stable")
+    pick = np.flatnonzero(valued)[order]
+    stderr = valuation.phi_stderr
+    return ValuationResult(
+        epoch=int(valuation.epochs[row]),
+        split=valuation.split,
+        value_fn=valuation.value_fn,
+        modalities=list(valuation.modalities or modalities),
+        sample_index=valuation.sample_index[pick].astype(np.int64),
+        phi=phi[pick].astype(np.float32),
+        coalition_values=valuation.coalition_values[row][pick].astype(np.float32),
+        prediction=valuation.prediction[row][pick].astype(np.int64),
+        correct=valuation.correct[row][pick].astype(bool),
+        method=valuation.method,
+        phi_stderr=None if stderr is None else stderr[row][pick].astype(np.float32),
+    )

@@ -9,7 +9,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("gui", help="open the desktop app (default)")
     parser.add_argument("--data", help="dataset folder to open (default: the built-in demo data)")
     parser.add_argument("--report", help="report file to open")
-    parser.add_argument("--smoke", action="store_true", help="start offscreen, load data, show a sample, exit")
+    parser.add_argument(
+        "--smoke", action="store_true", help="start offscreen, load data, show a sample, exit"
+    )
     parser.add_argument("--screenshot", metavar="FILE", help="train one epoch on the data, save a PNG, exit")
     parser.set_defaults(func=run)
 

@@ -54,7 +54,11 @@ class TerminalProgress:
             self._line(event.text if event.level == "info" else f"{event.level}: {event.text}")
         elif isinstance(event, ev.RunFinished):
             state = "stopped" if event.stopped else "finished"
-            best = f", best val acc {event.best_val_accuracy:.4f} (epoch {event.best_epoch + 1})" if event.best_epoch is not None else ""
+            best = (
+                f", best val acc {event.best_val_accuracy:.4f} (epoch {event.best_epoch + 1})"
+                if event.best_epoch is not None
+                else ""
+            )
             self._line(f"run {state} after {event.epochs_done} epoch(s){best}")
         elif isinstance(event, ev.RunFailed):
             self._line(f"run failed: {event.error}")

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
+import sys
 import time
 from pathlib import Path
 
 from core.cli.progress import TerminalProgress
 from core.config import RunConfig
+from core.events import RunFailed
 from core.report.writer import ReportWriter
 from core.training.checkpoint import load_checkpoint
 from core.training.engine import Engine
@@ -57,7 +60,9 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     sets = [item if "." in item.partition("=")[0] else f"strategy.params.{item.strip()}" for item in args.set]
     config = config.with_overrides(sets)
     if not config.data.path:
-        raise ValueError("no dataset: pass --data DIR (a folder holding manifest.csv) or set data.path in --config")
+        raise ValueError(
+            "no dataset: pass --data DIR (a folder holding manifest.csv) or set data.path in --config"
+        )
     return config
 
 
@@ -68,8 +73,11 @@ def run(args: argparse.Namespace) -> int:
     else:
         run_dir = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
     engine = Engine(config, run_dir, resume_from=args.resume)
-    engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME))
-    engine.bus.subscribe(TerminalProgress())
+    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
+        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME))
+        engine.bus.subscribe(TerminalProgress())
+    else:
+        engine.bus.subscribe(lambda e: print(e.error, file=sys.stderr) if isinstance(e, RunFailed) else None)
 
     def stop(signum, frame) -> None:
         print("\nstopping at the next step (Ctrl-C again to abort)...", flush=True)

@@ -22,10 +22,14 @@ from core.valuation.value_functions import VALUE_FUNCTIONS
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("value", help="value every sample of a split with a trained checkpoint")
-    parser.add_argument("--checkpoint", required=True, help="checkpoint file (RUN/checkpoints/best.pt or last.pt)")
+    parser.add_argument(
+        "--checkpoint", required=True, help="checkpoint file (RUN/checkpoints/best.pt or last.pt)"
+    )
     parser.add_argument("--data", required=True, help="dataset folder holding manifest.csv")
     parser.add_argument("--split", default="train", choices=["train", "val", "test"], help="split to value")
-    parser.add_argument("--value-fn", choices=VALUE_FUNCTIONS.names(), help="value function (default: the run's)")
+    parser.add_argument(
+        "--value-fn", choices=VALUE_FUNCTIONS.names(), help="value function (default: the run's)"
+    )
     parser.add_argument("--absence", choices=["feature", "input"], help="how a modality is made absent")
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     parser.add_argument("--out", help="CSV file for per-sample values (default: print to stdout)")
@@ -50,7 +54,9 @@ def run(args: argparse.Namespace) -> int:
     index = data.split_indices(args.split)
     if len(index) == 0:
         raise ValueError(f"{args.data}: split {args.split!r} has no usable samples")
-    result = value_samples(model, data, index, settings, device, epoch=state["next_epoch"] - 1, split=args.split)
+    result = value_samples(
+        model, data, index, settings, device, epoch=state["next_epoch"] - 1, split=args.split
+    )
     means = ", ".join(f"{m} {v:+.4f}" for m, v in zip(result.modalities, result.mean_phi))
     print(
         f"{len(index)} {args.split} samples, value function {settings.value_fn}: mean phi {means}; "
@@ -61,7 +67,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_values_csv(result: ValuationResult, ids: np.ndarray, class_names: list[str], labels: np.ndarray, out: str | None) -> None:
+def write_values_csv(
+    result: ValuationResult, ids: np.ndarray, class_names: list[str], labels: np.ndarray, out: str | None
+) -> None:
     """One row per sample: id, label, prediction, correct, φ per modality (atomic when written to a file)."""
     header = ["id", "label", "prediction", "correct", *[f"phi_{m}" for m in result.modalities]]
     rows = (

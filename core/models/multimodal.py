@@ -109,7 +109,9 @@ def build_model(
     encoder_names = encoder_names or {}
     unknown = sorted(set(encoder_names) - set(modality_kinds))
     if unknown:
-        raise ValueError(f"model.encoders names unknown modalities {unknown}; known: {sorted(modality_kinds)}")
+        raise ValueError(
+            f"model.encoders names unknown modalities {unknown}; known: {sorted(modality_kinds)}"
+        )
     encoders = {
         m: build_encoder(
             encoder_names.get(m, DEFAULT_ENCODER[kind]), EncoderSpec(kind, input_shapes[m], feature_dim)

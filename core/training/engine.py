@@ -28,6 +28,16 @@ from core.strategies.base import EpochContext, StepContext
 from core.training.batches import iterate_batches
 from core.training.checkpoint import load_checkpoint, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
+from core.training.distributed import (
+    DistContext,
+    all_digests,
+    broadcast,
+    digest,
+    gather_valuation,
+    init_distributed,
+    shard,
+    shutdown_distributed,
+)
 from core.training.evaluate import evaluate_split
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
@@ -70,6 +80,7 @@ class Engine:
         self._running = threading.Event()
         self._running.set()
         self._latest: ValuationResult | None = None
+        self.dist = DistContext()
 
     # -- control, callable from any thread -------------------------------------------------------
     def request_stop(self) -> None:
@@ -92,8 +103,11 @@ class Engine:
         try:
             return self._run()
         except Exception as exc:  # noqa: BLE001 - reported to listeners, the caller decides the exit code
-            self.bus.emit(ev.RunFailed(f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+            rank = f"rank {self.dist.rank}: " if self.dist.enabled else ""
+            self.bus.emit(ev.RunFailed(f"{rank}{type(exc).__name__}: {exc}", traceback.format_exc()))
             return RunOutcome(self._epochs_done, stopped=False, failed=True, run_dir=self.run_dir)
+        finally:
+            shutdown_distributed()
 
     _epochs_done = 0
 
@@ -102,15 +116,20 @@ class Engine:
 
     def _run(self) -> RunOutcome:
         cfg = self.config
-        self.run_dir.mkdir(parents=True, exist_ok=True)
-        device = resolve_device(cfg.runtime.device)
+        self.dist, device = init_distributed(resolve_device(cfg.runtime.device))
+        if self.dist.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         precision = resolve_precision(cfg.runtime.precision, device)
         seed_everything(cfg.runtime.seed)
 
-        data = self.data or prepare_dataset(cfg.data, log=self._log)
-        if data.excluded:
-            self._log(f"{len(data.excluded)} sample(s) excluded:\n{format_exclusions(data.excluded)}", "warning")
-            (self.run_dir / "excluded.txt").write_text(format_exclusions(data.excluded) + "\n", encoding="utf-8")
+        data = self.data or self._prepare_data()
+        if data.excluded and self.dist.is_main:
+            self._log(
+                f"{len(data.excluded)} sample(s) excluded:\n{format_exclusions(data.excluded)}", "warning"
+            )
+            (self.run_dir / "excluded.txt").write_text(
+                format_exclusions(data.excluded) + "\n", encoding="utf-8"
+            )
         train_index = data.split_indices("train")
         if len(train_index) == 0:
             raise ValueError(f"{cfg.data.path}: no usable training samples (split 'train')")
@@ -120,6 +139,7 @@ class Engine:
         if cfg.model.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
         strategy = create_strategy(cfg.strategy.name, cfg.strategy.params, model)
+        train_model = self._parallel(model, device)
         extras = torch.nn.ModuleDict(strategy.extra_modules()).to(device)
         optimizer = make_optimizer(cfg, list(model.parameters()) + list(extras.parameters()))
         scheduler = (
@@ -155,7 +175,7 @@ class Engine:
         )
         entropy = label_entropy(data.labels[train_index], data.num_classes)
         batch_size = cfg.optim.batch_size
-        steps_per_epoch = -(-len(train_index) // batch_size)
+        steps_per_epoch = -(-len(shard(train_index, self.dist)) // batch_size)
         self.bus.emit(
             ev.RunStarted(
                 run_dir=str(self.run_dir),
@@ -171,7 +191,8 @@ class Engine:
                 dataset=data,
             )
         )
-        cfg.save(self.run_dir / "config.toml")
+        if self.dist.is_main:
+            cfg.save(self.run_dir / "config.toml")
 
         clock = _Clock(time.monotonic(), done=0, total=steps_per_epoch * (cfg.optim.epochs - start_epoch))
         global_step = start_epoch * steps_per_epoch
@@ -179,24 +200,57 @@ class Engine:
         for epoch in range(start_epoch, cfg.optim.epochs):
             self.requests.next_epoch = epoch
             automatic = strategy.plan_copies(EpochContext(epoch, train_index, self._latest, rng))
-            plan = build_plan(train_index, len(data.modalities), automatic, self._active_requests(epoch, data), data.modalities)
+            plan = build_plan(
+                train_index,
+                len(data.modalities),
+                automatic,
+                self._active_requests(epoch, data),
+                data.modalities,
+            )
             self.requests.next_epoch = epoch + 1
+            plan = self._agree_on_plan(plan.shuffled(rng), epoch)
             self.bus.emit(
                 ev.ResamplingPlanned(
-                    epoch, plan.copy_sample.copy(), plan.copy_modality.copy(), plan.copy_count.copy(), plan.copy_user.copy()
+                    epoch,
+                    plan.copy_sample.copy(),
+                    plan.copy_modality.copy(),
+                    plan.copy_count.copy(),
+                    plan.copy_user.copy(),
                 )
             )
-            plan = plan.shuffled(rng)
+            rows = shard(np.arange(len(plan.index)), self.dist)
+            plan = EpochPlan(
+                plan.index[rows],
+                plan.keep[rows],
+                plan.copy_sample,
+                plan.copy_modality,
+                plan.copy_count,
+                plan.copy_user,
+            )
             epoch_steps = -(-len(plan.index) // batch_size)
-            clock.total += (epoch_steps - steps_per_epoch)
+            clock.total += epoch_steps - steps_per_epoch
             epoch_start = time.monotonic()
             try:
                 train_metrics, global_step = self._train_epoch(
-                    model, strategy, optimizer, scaler, data, plan, epoch, global_step, device, precision, entropy, clock
+                    model,
+                    train_model,
+                    strategy,
+                    optimizer,
+                    scaler,
+                    data,
+                    plan,
+                    epoch,
+                    global_step,
+                    device,
+                    precision,
+                    entropy,
+                    clock,
                 )
             except StopRequested:
                 self._save(model, extras, optimizer, scheduler, rng, epoch, best, "last")
-                self.bus.emit(ev.RunFinished(epoch, stopped=True, best_epoch=best[0], best_val_accuracy=_opt(best[1])))
+                self.bus.emit(
+                    ev.RunFinished(epoch, stopped=True, best_epoch=best[0], best_val_accuracy=_opt(best[1]))
+                )
                 return RunOutcome(epoch, stopped=True, failed=False, run_dir=self.run_dir)
 
             metrics = {f"train/{k}": v for k, v in train_metrics.items()}
@@ -206,7 +260,9 @@ class Engine:
                 index = data.split_indices(split)
                 if len(index):
                     metrics.update(
-                        evaluate_split(model, data, index, batch_size, device, precision, split, entropy, MIAccumulator)
+                        evaluate_split(
+                            model, data, index, batch_size, device, precision, split, entropy, MIAccumulator
+                        )
                     )
             metrics["epoch_time_s"] = time.monotonic() - epoch_start
             self.bus.emit(ev.EpochMetrics(epoch, time.time(), metrics))
@@ -217,7 +273,10 @@ class Engine:
                     index = np.sort(strategy.valuation_subset(epoch, train_index, rng))
                 if len(index) == 0:
                     continue
-                result = value_samples(model, data, index, settings, device, epoch, split)
+                local = shard(index, self.dist)
+                result = gather_valuation(
+                    value_samples(model, data, local, settings, device, epoch, split), self.dist
+                )
                 if split == "train":
                     self._latest = result
                 self.bus.emit(ev.ValuationReady(result))
@@ -231,13 +290,16 @@ class Engine:
                 scheduler.step()
             self._epochs_done = epoch + 1
         self.bus.emit(
-            ev.RunFinished(self._epochs_done, stopped=False, best_epoch=best[0], best_val_accuracy=_opt(best[1]))
+            ev.RunFinished(
+                self._epochs_done, stopped=False, best_epoch=best[0], best_val_accuracy=_opt(best[1])
+            )
         )
         return RunOutcome(self._epochs_done, stopped=False, failed=False, run_dir=self.run_dir)
 
     def _train_epoch(
         self,
         model: MultimodalModel,
+        train_model: torch.nn.Module,
         strategy: Strategy,
         optimizer: torch.optim.Optimizer,
         scaler: torch.amp.GradScaler | None,
@@ -260,7 +322,7 @@ class Engine:
         for step, batch in enumerate(batches):
             self._wait_if_paused()
             with autocast(device, precision):
-                output = model(batch.inputs, keep=batch.keep)
+                output = train_model(batch.inputs, keep=batch.keep)
                 ctx = StepContext(model, batch, output, epoch, step)
                 terms = strategy.loss_terms(ctx)
             optimizer.zero_grad(set_to_none=True)
@@ -287,6 +349,38 @@ class Engine:
             self.bus.emit(clock.progress(epoch, step))
         return {k: v / max(count, 1) for k, v in sums.items() if not k.startswith("mi/")}, global_step
 
+    def _prepare_data(self) -> PreparedData:
+        """Decode through the cache; under DDP rank 0 fills the cache first, the others then read it."""
+        if self.dist.enabled and not self.dist.is_main:
+            torch.distributed.barrier()
+        data = prepare_dataset(self.config.data, log=self._log)
+        if self.dist.enabled and self.dist.is_main:
+            torch.distributed.barrier()
+        return data
+
+    def _parallel(self, model: MultimodalModel, device: torch.device) -> torch.nn.Module:
+        if not self.dist.enabled:
+            return model
+        ids = [device.index] if device.type == "cuda" else None
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
+
+    def _agree_on_plan(self, plan: EpochPlan, epoch: int) -> EpochPlan:
+        """Use rank 0's plan everywhere, and check every rank had built the very same one."""
+        if not self.dist.enabled:
+            return plan
+        local = digest(plan.index, plan.keep)
+        plan = broadcast(plan, self.dist)
+        digests = all_digests(local, self.dist)
+        if len(set(digests)) == 1:
+            self._log(
+                f"epoch {epoch + 1}: plan {local} ({plan.copy_count.sum()} copies) identical on all {len(digests)} ranks"
+            )
+        else:
+            self._log(
+                f"epoch {epoch + 1}: ranks built different plans {digests}; rank 0's is used", "warning"
+            )
+        return plan
+
     def _active_requests(self, epoch: int, data: PreparedData) -> list:
         requests = []
         for request in self.requests.active(epoch):
@@ -308,6 +402,8 @@ class Engine:
                 raise StopRequested
 
     def _save(self, model, extras, optimizer, scheduler, rng, next_epoch, best, name) -> None:
+        if not self.dist.is_main:
+            return
         path = self.run_dir / "checkpoints" / f"{name}.pt"
         save_checkpoint(
             path,

@@ -24,7 +24,12 @@ class EpochPlan:
     def shuffled(self, rng: np.random.Generator) -> EpochPlan:
         order = rng.permutation(len(self.index))
         return EpochPlan(
-            self.index[order], self.keep[order], self.copy_sample, self.copy_modality, self.copy_count, self.copy_user
+            self.index[order],
+            self.keep[order],
+            self.copy_sample,
+            self.copy_modality,
+            self.copy_count,
+            self.copy_user,
         )
 
 
@@ -42,7 +47,9 @@ def build_plan(
     copy_sample = np.concatenate([automatic.sample_index, *user_samples]).astype(np.int64)
     copy_modality = np.concatenate([automatic.modality, *user_modality]).astype(np.int64)
     copy_count = np.concatenate([automatic.copies, *user_copies]).astype(np.int64)
-    copy_user = np.concatenate([np.zeros(len(automatic.copies), bool), *[np.ones(len(s), bool) for s in user_samples]])
+    copy_user = np.concatenate(
+        [np.zeros(len(automatic.copies), bool), *[np.ones(len(s), bool) for s in user_samples]]
+    )
     positive = copy_count > 0
     copy_sample, copy_modality, copy_count, copy_user = (
         a[positive] for a in (copy_sample, copy_modality, copy_count, copy_user)

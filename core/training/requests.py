@@ -47,7 +47,9 @@ class ResamplingRequests:
     _items: dict[int, ResamplingRequest] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, sample_index: np.ndarray | list[int], modality: str, copies: int = 1, epochs: int | None = 1) -> ResamplingRequest:
+    def add(
+        self, sample_index: np.ndarray | list[int], modality: str, copies: int = 1, epochs: int | None = 1
+    ) -> ResamplingRequest:
         """Queue a request that starts at the next epoch boundary."""
         if self.modalities and modality not in self.modalities:
             raise ValueError(f"unknown modality {modality!r}; this run has {', '.join(self.modalities)}")
@@ -88,5 +90,7 @@ class ResamplingRequests:
         """Reload requests saved in a checkpoint."""
         with self._lock:
             for item in items:
-                request = ResamplingRequest(**{**item, "sample_index": np.asarray(item["sample_index"], np.int64)})
+                request = ResamplingRequest(
+                    **{**item, "sample_index": np.asarray(item["sample_index"], np.int64)}
+                )
                 self._items[request.id] = request

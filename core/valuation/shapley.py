@@ -56,5 +56,9 @@ def monte_carlo_shapley(
     contributions = torch.empty(batch_size, permutations, m, dtype=values.dtype, device=values.device)
     contributions.scatter_(2, order.to(values.device).expand(batch_size, -1, -1), gains)
     mean = contributions.mean(dim=1)
-    stderr = contributions.std(dim=1, unbiased=True) / permutations**0.5 if permutations > 1 else torch.zeros_like(mean)
+    stderr = (
+        contributions.std(dim=1, unbiased=True) / permutations**0.5
+        if permutations > 1
+        else torch.zeros_like(mean)
+    )
     return mean, stderr

@@ -39,7 +39,10 @@ class ValuationSettings:
 
 def input_baseline(model: MultimodalModel, data: PreparedData, device: torch.device) -> torch.Tensor:
     """encoder_m(zero input) for every modality, [M, d]: the feature of an input-level absent modality."""
-    zeros = {m: torch.zeros((1, *data.arrays[m].shape[1:]), dtype=torch.float32, device=device) for m in data.modalities}
+    zeros = {
+        m: torch.zeros((1, *data.arrays[m].shape[1:]), dtype=torch.float32, device=device)
+        for m in data.modalities
+    }
     return model.encode(zeros)[0]
 
 
@@ -77,7 +80,9 @@ def value_samples(
             phis.append(exact_shapley(v))
         else:
             phi, err = monte_carlo_shapley(
-                lambda coalitions, f=features, y=batch.labels: _values_of(model, value_fn, f, y, coalitions, baseline),
+                lambda coalitions, f=features, y=batch.labels: _values_of(
+                    model, value_fn, f, y, coalitions, baseline
+                ),
                 len(batch.labels),
                 m,
                 settings.mc_permutations,

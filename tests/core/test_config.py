@@ -16,7 +16,11 @@ def test_round_trip_through_toml(tmp_path):
 
 def test_overrides_parse_types():
     config = RunConfig().with_overrides(["optim.lr=0.01", "strategy.params.alpha=0.5", "runtime.device=cpu"])
-    assert config.optim.lr == 0.01 and config.strategy.params == {"alpha": 0.5} and config.runtime.device == "cpu"
+    assert (
+        config.optim.lr == 0.01
+        and config.strategy.params == {"alpha": 0.5}
+        and config.runtime.device == "cpu"
+    )
 
 
 @pytest.mark.parametrize(

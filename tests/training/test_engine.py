@@ -88,7 +88,9 @@ def test_stop_from_another_thread_ends_cleanly_with_checkpoint(tmp_path):
     config = small_config(epochs=50)
     engine = Engine(config, tmp_path / "run", data=data)
     steps = threading.Event()
-    engine.bus.subscribe(lambda e: steps.set() if isinstance(e, ev.StepMetrics) and e.global_step >= 3 else None)
+    engine.bus.subscribe(
+        lambda e: steps.set() if isinstance(e, ev.StepMetrics) and e.global_step >= 3 else None
+    )
     finished = []
     engine.bus.subscribe(lambda e: finished.append(e) if isinstance(e, ev.RunFinished) else None)
     worker = threading.Thread(target=engine.run)

@@ -48,8 +48,14 @@ def test_fast_equals_brute_force(m, value_fn, absence):
 def test_reference_table_for_two_modalities():
     """Spec table: (fused, a-only, v-only) correctness → (φ_a, φ_v) with the benefit payoff."""
     table = {
-        (1, 1, 1): (1.0, 1.0), (1, 1, 0): (1.5, 0.5), (1, 0, 1): (0.5, 1.5), (1, 0, 0): (1.0, 1.0),
-        (0, 1, 1): (0.0, 0.0), (0, 1, 0): (0.5, -0.5), (0, 0, 1): (-0.5, 0.5), (0, 0, 0): (0.0, 0.0),
+        (1, 1, 1): (1.0, 1.0),
+        (1, 1, 0): (1.5, 0.5),
+        (1, 0, 1): (0.5, 1.5),
+        (1, 0, 0): (1.0, 1.0),
+        (0, 1, 1): (0.0, 0.0),
+        (0, 1, 0): (0.5, -0.5),
+        (0, 0, 1): (-0.5, 0.5),
+        (0, 0, 0): (0.0, 0.0),
     }
     for (fused, a_ok, v_ok), expected in table.items():
         values = torch.tensor([[0.0, 1.0 * a_ok, 1.0 * v_ok, 2.0 * fused]])

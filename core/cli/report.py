@@ -1,0 +1,110 @@
+"""``modalens report summary|export|validate``: look into a run's report file from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from core.report import ReportError, export_report, open_report, validate_report
+from core.report.files import writer_left_open
+from core.report.format import FORMAT_VERSION
+from core.report.summary import summary_text, write_phi_csv
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` command and its sub-commands to the main parser's sub-parsers."""
+    parser = subparsers.add_parser(
+        "report",
+        help="inspect, export and check report files (.h5)",
+        description="Inspect, export and check the HDF5 report a run writes (see docs/report-format.md).",
+    )
+    commands = parser.add_subparsers(dest="report_command", metavar="COMMAND", required=True)
+
+    summary = commands.add_parser(
+        "summary",
+        help="per-epoch mean φ per modality, accuracy and re-sampled copies",
+        description="Print the report's state and a table, one row per epoch: mean Shapley value per modality "
+        "and valued split, accuracies from the epoch metrics, and the extra copies re-sampling planned.",
+    )
+    summary.add_argument("file", help="report file (.h5), finished or still being written")
+    summary.set_defaults(func=_guarded("summary", _summary))
+
+    export = commands.add_parser(
+        "export",
+        help="per-sample Shapley values as CSV, or a closed copy of the report",
+        description="--csv: write one CSV row per valued sample: id, label, class, split, then a column "
+        "phi/<modality>/e<epoch> per modality and epoch. --h5: write a closed copy of the report's complete "
+        "epochs (optionally one split) that any HDF5 tool opens, even while the run still writes the source. "
+        "The output appears complete or not at all.",
+    )
+    export.add_argument("file", help="report file (.h5)")
+    target = export.add_mutually_exclusive_group(required=True)
+    target.add_argument("--csv", metavar="OUT", help="CSV file to write")
+    target.add_argument("--h5", metavar="OUT", help="report copy to write")
+    export.add_argument("--split", help="valued split to export (default: train, or the only one, for --csv)")
+    export.add_argument("--epoch", type=int, help="--csv only: export only this epoch (default: every epoch)")
+    export.set_defaults(func=_guarded("export", _export))
+
+    validate = commands.add_parser(
+        "validate",
+        help="check a file against the report format, listing every deviation",
+        description=f"Check a file against report format version {FORMAT_VERSION} and list every deviation. "
+        "Exit status: 0 valid, 1 deviations found, 2 not readable as HDF5.",
+    )
+    validate.add_argument("file", help="report file (.h5)")
+    validate.set_defaults(func=_guarded("validate", _validate))
+
+
+def _summary(args: argparse.Namespace) -> int:
+    with open_report(args.file) as report:
+        print(summary_text(report))
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    if args.h5:
+        if args.epoch is not None:
+            raise ReportError("--epoch applies to --csv only; --h5 copies every complete epoch")
+        export_report(args.file, args.h5, split=args.split)
+        print(f"wrote {args.h5}")
+        return 0
+    with open_report(args.file) as report:
+        rows = write_phi_csv(report, args.csv, split=args.split, epoch=args.epoch)
+    print(f"wrote {rows} samples to {args.csv}")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    problems = validate_report(args.file)
+    if writer_left_open(args.file):
+        print(
+            f"note: {args.file} is marked open by a writer (a run still writing it, or one that was killed); "
+            "`modalens report export FILE --h5 COPY` (or `h5clear -s FILE` once no run writes it) gives a file "
+            "other HDF5 tools open"
+        )
+    if problems:
+        print(f"{args.file}: {len(problems)} deviation(s) from report format {FORMAT_VERSION}:")
+        for problem in problems:
+            print(f"  - {problem}")
+        return 1
+    with open_report(args.file) as report:
+        splits = ", ".join(f"{v.split} ({len(v.epochs)} epochs)" for v in report.valuation.values()) or "none"
+        print(f"{args.file}: valid ModaLens report (format {FORMAT_VERSION}, state {report.state}, valuations: {splits})")
+    return 0
+
+
+def _guarded(name: str, command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """Run a sub-command, turning bad input into one line on stderr and exit status 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return command(args)
+        except ReportError as exc:
+            message = str(exc)
+        except OSError as exc:
+            message = f"{getattr(exc, 'filename', None) or args.file}: {exc.strerror or exc}"
+        print(f"modalens report {name}: error: {message}", file=sys.stderr)
+        return 2
+
+    return run

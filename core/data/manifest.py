@@ -1,0 +1,295 @@
+"""Reading and checking a dataset folder's ``manifest.csv``.
+
+A dataset is a folder holding ``manifest.csv`` with the columns ``id``, ``label`` and ``split``
+(``train``, ``val`` or ``test``) and one column per modality naming a media file relative to the folder.
+A column is a modality column when most of its non-empty values are file names with a known media
+extension (see ``MEDIA_EXTENSIONS``); its kind (video, audio or vector) is the kind most of those files
+have. Every other column is per-sample metadata.
+
+Problems with single rows (missing or empty file, bad split, ...) exclude the row and are all reported
+together as ``Exclusion`` records; problems that make the whole manifest unusable raise ``ManifestError``.
+Row numbers are line numbers in the CSV file counting the header as line 1, so the first data row is row 2
+(a record spanning several lines through quoted line breaks is numbered by its first line).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from core.data.prepared import Exclusion
+
+MANIFEST_NAME = "manifest.csv"
+REQUIRED_COLUMNS = ("id", "label", "split")
+SPLITS = ("train", "val", "test")
+MEDIA_EXTENSIONS: dict[str, str] = {
+    **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"), "video"),
+    **dict.fromkeys((".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"), "audio"),
+    ".npy": "vector",
+}
+_KIND_ORDER = ("video", "audio", "vector")
+
+
+class ManifestError(ValueError):
+    """The manifest cannot be used at all; ``problems`` lists every reason found."""
+
+    def __init__(self, message: str, problems: list[str]) -> None:
+        super().__init__(message + "".join(f"\n  - {p}" for p in problems))
+        self.problems = problems
+
+
+@dataclass
+class Manifest:
+    """The usable rows of a manifest, in file order, and the problems of the rows left out.
+
+    ``rows`` are CSV line numbers (header = line 1); ``labels`` are indices into ``class_names``;
+    ``media[m]`` holds paths relative to ``root`` (with ``/`` separators); ``metadata[c]`` the raw strings.
+    """
+
+    root: Path
+    ids: np.ndarray
+    rows: np.ndarray
+    labels: np.ndarray
+    class_names: list[str]
+    splits: np.ndarray
+    modalities: list[str]
+    modality_kinds: dict[str, str]
+    media: dict[str, np.ndarray]
+    metadata: dict[str, np.ndarray]
+    excluded: list[Exclusion] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def media_kind(file_name: str) -> str | None:
+    """The media kind ("video", "audio", "vector") a file name's extension stands for, or None."""
+    if "\n" in file_name:
+        return None
+    return MEDIA_EXTENSIONS.get(PurePosixPath(file_name.lower()).suffix)
+
+
+def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> Manifest:
+    """Read ``<root>/manifest.csv``, check every row and every media file it names.
+
+    ``modalities`` restricts the modality columns kept and checked (None or empty: all of them); a name
+    that is not a modality column raises ``ValueError`` listing the available ones. Rows with problems are
+    left out and described in ``Manifest.excluded``; an unusable manifest raises ``ManifestError``.
+    The class list comes from every non-empty label, including those of excluded rows, so that leaving
+    out a broken file never renumbers the classes.
+    """
+    root = Path(root)
+    header, records = _read_csv(root)
+    columns = _check_header(header, root)
+    cells = {name: [_cell(values, index) for _, values in records] for index, name in enumerate(columns)}
+    line_numbers = [line for line, _ in records]
+
+    kinds = _detect_modalities(columns, cells)
+    selected = _select_modalities(kinds, modalities, root)
+    metadata_columns = [c for c in columns if c not in REQUIRED_COLUMNS and c not in kinds]
+
+    problems: dict[int, list[Exclusion]] = {}
+
+    def report(index: int, column: str, file: str, reason: str) -> None:
+        sample_id = cells["id"][index]
+        problems.setdefault(index, []).append(Exclusion(line_numbers[index], sample_id, column, file, reason))
+
+    for index, (_, values) in enumerate(records):
+        if len(values) > len(columns):
+            report(index, "(row)", "", f"has {len(values)} cells but the header has {len(columns)} columns")
+    _check_ids(cells["id"], line_numbers, report)
+    _check_labels_and_splits(cells, report)
+    for column in selected:
+        _check_media_column(root, column, kinds[column], cells[column], report)
+
+    class_names = _class_names(label for label in cells["label"] if label)
+    keep = [i for i in range(len(records)) if i not in problems]
+    excluded = [p for i in sorted(problems) for p in problems[i]]
+    if not keep:
+        raise ManifestError(
+            f"{root / MANIFEST_NAME}: no valid row left",
+            [str(p) for p in excluded] or ["the manifest has a header but no data rows"],
+        )
+
+    class_index = {name: i for i, name in enumerate(class_names)}
+    return Manifest(
+        root=root,
+        ids=_objects(cells["id"][i] for i in keep),
+        rows=np.array([line_numbers[i] for i in keep], dtype=np.int64),
+        labels=np.array([class_index[cells["label"][i]] for i in keep], dtype=np.int64),
+        class_names=class_names,
+        splits=_objects(cells["split"][i].lower() for i in keep),
+        modalities=selected,
+        modality_kinds={m: kinds[m] for m in selected},
+        media={m: _objects(_normalise_path(cells[m][i]) for i in keep) for m in selected},
+        metadata={c: _objects(cells[c][i] for i in keep) for c in metadata_columns},
+        excluded=excluded,
+    )
+
+
+def _read_csv(root: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    if not root.is_dir():
+        raise ManifestError(f"{root}: dataset folder not found", [f"{root} is not a folder"])
+    path = root / MANIFEST_NAME
+    if not path.is_file():
+        raise ManifestError(f"{path}: manifest not found", [f"{root} has no {MANIFEST_NAME}"])
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle, strict=True)
+            records: list[tuple[int, list[str]]] = []
+            start = 1
+            for values in reader:
+                if any(v.strip() for v in values):
+                    records.append((start, [v.strip() for v in values]))
+                start = reader.line_num + 1
+    except UnicodeDecodeError as exc:
+        raise ManifestError(
+            f"{path}: cannot read", [f"not UTF-8 text ({exc.reason} at byte {exc.start})"]
+        ) from None
+    except csv.Error as exc:
+        raise ManifestError(
+            f"{path}: cannot read", [f"not valid CSV near line {reader.line_num}: {exc}"]
+        ) from None
+    except OSError as exc:
+        raise ManifestError(f"{path}: cannot read", [exc.strerror or str(exc)]) from None
+    if not records:
+        raise ManifestError(f"{path}: cannot read", ["the file is empty (no header line)"])
+    (_, header), *rows = records
+    return header, rows
+
+
+def _check_header(header: list[str], root: Path) -> list[str]:
+    problems = []
+    seen: set[str] = set()
+    for position, name in enumerate(header, start=1):
+        if not name:
+            problems.append(f"header column {position} has no name")
+        elif name in seen:
+            problems.append(f"column {name!r} appears more than once in the header")
+        seen.add(name)
+    problems += [f"required column {name!r} is missing" for name in REQUIRED_COLUMNS if name not in seen]
+    if problems:
+        raise ManifestError(f"{root / MANIFEST_NAME}: unusable header", problems)
+    return header
+
+
+def _cell(values: list[str], index: int) -> str:
+    return values[index] if index < len(values) else ""
+
+
+def _detect_modalities(columns: list[str], cells: dict[str, list[str]]) -> dict[str, str]:
+    kinds: dict[str, str] = {}
+    for column in columns:
+        if column in REQUIRED_COLUMNS:
+            continue
+        values = [v for v in cells[column] if v]
+        counts = Counter(media_kind(v) for v in values)
+        media_count = sum(n for kind, n in counts.items() if kind is not None)
+        if values and media_count * 2 > len(values):
+            kinds[column] = max(_KIND_ORDER, key=lambda k: (counts[k], -_KIND_ORDER.index(k)))
+    if not kinds:
+        raise ManifestError(
+            "manifest has no modality column",
+            [
+                "no column names media files; a modality column holds file names ending in one of "
+                + " ".join(sorted(MEDIA_EXTENSIONS))
+            ],
+        )
+    return kinds
+
+
+def _select_modalities(kinds: dict[str, str], wanted: Sequence[str] | None, root: Path) -> list[str]:
+    if not wanted:
+        return list(kinds)
+    available = ", ".join(f"{name} ({kind})" for name, kind in kinds.items())
+    unknown = [name for name in wanted if name not in kinds]
+    if unknown:
+        raise ValueError(
+            f"{root / MANIFEST_NAME}: unknown modality {', '.join(map(repr, unknown))}; available: {available}"
+        )
+    duplicated = sorted({name for name in wanted if list(wanted).count(name) > 1})
+    if duplicated:
+        raise ValueError(f"modality {', '.join(map(repr, duplicated))} listed more than once")
+    return list(wanted)
+
+
+def _check_ids(ids: list[str], line_numbers: list[int], report) -> None:
+    first_line: dict[str, int] = {}
+    for index, sample_id in enumerate(ids):
+        if not sample_id:
+            report(index, "id", "", "empty id")
+        elif sample_id in first_line:
+            report(index, "id", "", f"duplicate id {sample_id!r} (first used in row {first_line[sample_id]})")
+        else:
+            first_line[sample_id] = line_numbers[index]
+
+
+def _check_labels_and_splits(cells: dict[str, list[str]], report) -> None:
+    for index, (label, split) in enumerate(zip(cells["label"], cells["split"], strict=True)):
+        if not label:
+            report(index, "label", "", "empty label")
+        if split.lower() not in SPLITS:
+            shown = repr(split) if split else "empty"
+            report(index, "split", "", f"unknown split {shown} (expected one of {', '.join(SPLITS)})")
+
+
+def _check_media_column(root: Path, column: str, kind: str, values: list[str], report) -> None:
+    for index, raw in enumerate(values):
+        if not raw:
+            report(index, column, "", "empty media cell")
+            continue
+        relative = _normalise_path(raw)
+        file_kind = media_kind(relative)
+        if file_kind != kind:
+            found = f"a {file_kind} file" if file_kind else "an unrecognised extension"
+            report(
+                index,
+                column,
+                relative,
+                f"unknown modality kind: {relative!r} is {found}, column {column!r} holds {kind} files",
+            )
+            continue
+        problem = _file_problem(root / relative, relative)
+        if problem:
+            report(index, column, relative, problem)
+
+
+def _file_problem(path: Path, relative: str) -> str | None:
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        return f"file {relative!r} not found"
+    except OSError as exc:
+        return f"file {relative!r} is unreadable ({exc.strerror or exc})"
+    if not path.is_file():
+        return f"{relative!r} is not a file"
+    if not os.access(path, os.R_OK):
+        return f"file {relative!r} is unreadable (permission denied)"
+    if info.st_size == 0:
+        return f"file {relative!r} is empty (0 bytes)"
+    return None
+
+
+def _normalise_path(raw: str) -> str:
+    return raw.replace("\\", "/")
+
+
+def _class_names(labels: Iterable[str]) -> list[str]:
+    names = set(labels)
+    try:
+        return sorted(names, key=lambda name: (int(name), name))
+    except ValueError:
+        return sorted(names)
+
+
+def _objects(values: Iterable[str]) -> np.ndarray:
+    items = list(values)
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array

@@ -1,0 +1,115 @@
+"""Distributed data parallel runs under torch's own launcher (torchrun): process group, sharding, gathering.
+
+Every rank builds the same model and trains on its shard of each epoch's plan; the plan is built on
+rank 0 and broadcast, valuations are sharded and gathered, and only rank 0 reports and checkpoints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+
+from core.valuation.result import ValuationResult
+
+
+@dataclass(frozen=True)
+class DistContext:
+    """This process's place in the job; a single process is rank 0 of 1."""
+
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.world_size > 1
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def launched_by_torchrun() -> bool:
+    return int(os.environ.get("WORLD_SIZE", "1")) > 1
+
+
+def init_distributed(device: torch.device) -> tuple[DistContext, torch.device]:
+    """Join the process group torchrun set up (NCCL on GPUs, Gloo on CPU); no-op for a single process."""
+    if not launched_by_torchrun():
+        return DistContext(), device
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device.type == "cuda":
+        device = torch.device("cuda", local_rank)
+        torch.cuda.set_device(device)
+    if not dist.is_initialized():
+        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
+    return DistContext(dist.get_rank(), dist.get_world_size(), local_rank), device
+
+
+def shutdown_distributed() -> None:
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
+
+
+def broadcast(obj: Any, ctx: DistContext) -> Any:
+    """Rank 0's ``obj`` on every rank."""
+    if not ctx.enabled:
+        return obj
+    box = [obj if ctx.is_main else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def shard(index: np.ndarray, ctx: DistContext) -> np.ndarray:
+    """This rank's share of ``index``, padded by wrapping so every rank runs the same number of steps."""
+    if not ctx.enabled or len(index) == 0:
+        return index
+    per_rank = -(-len(index) // ctx.world_size)
+    padded = np.resize(index, per_rank * ctx.world_size)
+    return padded[ctx.rank :: ctx.world_size]
+
+
+def digest(*arrays: np.ndarray) -> str:
+    """A short fingerprint of arrays, to prove that every rank holds the same plan."""
+    h = hashlib.sha1()
+    for a in arrays:
+        h.update(np.ascontiguousarray(a).tobytes())
+    return h.hexdigest()[:12]
+
+
+def all_digests(value: str, ctx: DistContext) -> list[str]:
+    if not ctx.enabled:
+        return [value]
+    out: list[Any] = [None] * ctx.world_size
+    dist.all_gather_object(out, value)
+    return out
+
+
+def gather_valuation(part: ValuationResult, ctx: DistContext) -> ValuationResult:
+    """Every rank's shard of a valuation joined, in sample order, each sample once (padding dropped)."""
+    if not ctx.enabled:
+        return part
+    parts: list[Any] = [None] * ctx.world_size
+    dist.all_gather_object(parts, part)
+    sample_index = np.concatenate([p.sample_index for p in parts])
+    unique, first = np.unique(sample_index, return_index=True)
+
+    def join(name: str) -> np.ndarray | None:
+        arrays = [getattr(p, name) for p in parts]
+        return None if arrays[0] is None else np.concatenate(arrays)[first]
+
+    return replace(
+        part,
+        sample_index=unique,
+        phi=join("phi"),
+        coalition_values=join("coalition_values"),
+        prediction=join("prediction"),
+        correct=join("correct"),
+        phi_stderr=join("phi_stderr"),
+    )

@@ -1,0 +1,112 @@
+"""`torchrun --nproc_per_node=2` (Gloo, CPU) trains with DDP and writes one consistent report."""
+
+import os
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.demo import generate_demo
+from core.report.reader import open_report
+
+pytestmark = pytest.mark.slow
+
+
+def train_command(data, out, extra=()):
+    return [
+        "train",
+        "--data",
+        str(data),
+        "--strategy",
+        "sample-resampling",
+        "--set",
+        "warmup_epochs=1",
+        "--epochs",
+        "2",
+        "--device",
+        "cpu",
+        "--seed",
+        "0",
+        "--out",
+        str(out),
+        "--set",
+        "optim.batch_size=32",
+        "--set",
+        "model.feature_dim=16",
+        "--set",
+        "optim.lr=0.003",
+        *extra,
+    ]
+
+
+def run(args, timeout=300):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def final_val_acc(report) -> float:
+    return float(report.epoch_metrics["val/acc"][-1])
+
+
+def test_two_gloo_ranks_match_one_process(tmp_path):
+    data = generate_demo(tmp_path / "vectors", preset="vectors", samples=400, seed=0)
+    single = run([sys.executable, "-m", "core.cli", *train_command(data, tmp_path / "single")])
+    assert single.returncode == 0, single.stderr[-3000:]
+    ddp = run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "core.cli",
+            *train_command(data, tmp_path / "ddp"),
+        ]
+    )
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    output = ddp.stdout + ddp.stderr
+    agreed = re.findall(r"epoch (\d+): plan \w+ \((\d+) copies\) identical on all 2 ranks", output)
+    assert [int(e) for e, _ in agreed] == [1, 2], output[-3000:]
+    assert int(agreed[1][1]) > 0  # after the warm-up the plan re-samples, identically on both ranks
+
+    with open_report(tmp_path / "ddp" / "report.h5") as report:
+        train = np.flatnonzero(report.dataset.splits == "train")
+        valuation = report.valuation["train"]
+        assert list(valuation.epochs) == [0, 1]
+        np.testing.assert_array_equal(np.sort(valuation.sample_index), train)
+        assert len(np.unique(valuation.sample_index)) == len(train)
+        assert not np.isnan(valuation.phi).any()
+        assert report.resampling.copies_per_epoch().get(1, 0) == int(agreed[1][1])
+        ddp_acc = final_val_acc(report)
+    with open_report(tmp_path / "single" / "report.h5") as report:
+        single_acc = final_val_acc(report)
+    assert abs(ddp_acc - single_acc) <= 0.12, (ddp_acc, single_acc)
+
+
+def test_failing_rank_stops_the_job_with_its_error(tmp_path):
+    result = run(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            "-m",
+            "core.cli",
+            "train",
+            "--data",
+            str(tmp_path / "missing"),
+            "--device",
+            "cpu",
+            "--epochs",
+            "1",
+            "--out",
+            str(tmp_path / "run"),
+        ],
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "missing" in result.stdout + result.stderr
