@@ -253,7 +253,9 @@ class Engine:
                 )
                 return RunOutcome(epoch, stopped=True, failed=False, run_dir=self.run_dir)
 
+            train_seconds = time.monotonic() - epoch_start
             metrics = {f"train/{k}": v for k, v in train_metrics.items()}
+            metrics["train/samples_per_s"] = len(rows) * self.dist.world_size / max(train_seconds, 1e-9)
             metrics["train/resampled_copies"] = float(plan.copy_count.sum())
             metrics["lr"] = optimizer.param_groups[0]["lr"]
             for split in ("val", "test"):

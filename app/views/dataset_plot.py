@@ -1,0 +1,270 @@
+"""φ over the whole dataset: a histogram per modality and a φ_a-vs-φ_b scatter whose brushing selects samples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.session import Session
+from app.style import (
+    apply_plot_palette,
+    correctness_color,
+    modality_color,
+    text_color,
+    with_alpha,
+)
+from app.views.epoch_chooser import EpochChooser, epoch_label
+from app.views.lazy import RefreshWhenVisible
+from app.views.queries import epoch_values
+
+HISTOGRAM_BINS = 40
+JITTER_SEED = 20240611  # fixed so that each sample keeps its jitter offset across refreshes
+
+
+class BrushViewBox(pg.ViewBox):
+    """A ViewBox where a left-button drag draws a rectangle and emits it in data coordinates.
+
+    Middle-button drag pans and right-button drag zooms, as in any pyqtgraph plot.
+    """
+
+    sigBrushed = Signal(object, object)  # QRectF in data coordinates, keyboard modifiers
+
+    def mouseDragEvent(self, ev, axis=None):  # noqa: N802 (pyqtgraph override)
+        if ev.button() != Qt.MouseButton.LeftButton or axis is not None:
+            super().mouseDragEvent(ev, axis)
+            return
+        ev.accept()
+        start, end = ev.buttonDownPos(ev.button()), ev.pos()
+        if ev.isFinish():
+            self.rbScaleBox.hide()
+            rect = self.childGroup.mapRectFromParent(QRectF(QPointF(start), QPointF(end)).normalized())
+            self.sigBrushed.emit(rect, ev.modifiers())
+        else:
+            self.updateScaleBox(start, end)
+
+
+class DatasetPlot(QWidget):
+    """Histogram of φ per modality and a scatter of φ of one modality against another.
+
+    Points are coloured by whether the model's prediction was right. Drag a rectangle on the scatter
+    (left button) to select the samples inside it (Shift adds to the selection); click a point to
+    select that sample. With the benefit payoff φ takes few distinct values, so points can be
+    jittered by a small random offset to show how many share a position.
+    """
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.epoch_chooser = EpochChooser(session)
+        self.x_combo = QComboBox(toolTip="Modality on the scatter's horizontal axis")
+        self.y_combo = QComboBox(toolTip="Modality on the scatter's vertical axis")
+        self.jitter_box = QCheckBox("jitter", checked=True, toolTip="Spread points that share a value")
+        self.jitter_amount = QDoubleSpinBox(
+            decimals=3, minimum=0.0, maximum=0.2, singleStep=0.005, value=0.06,
+            toolTip="Jitter as a fraction of each axis' range",
+        )
+        self.note = QLabel()
+
+        self.histogram = pg.PlotWidget()
+        self.histogram.setLabel("bottom", "φ")
+        self.histogram.setLabel("left", "samples")
+        self.histogram.setMouseEnabled(y=False)
+        self._legend = self.histogram.addLegend(offset=(-10, 10))
+        self.brush_box = BrushViewBox()
+        self.scatter_plot = pg.PlotWidget(viewBox=self.brush_box)
+        self.scatter_plot.setToolTip("Drag a rectangle to select samples (Shift: add); right-drag zooms")
+        self.right_points = pg.ScatterPlotItem(size=6, pen=None, name="right")
+        self.wrong_points = pg.ScatterPlotItem(size=6, pen=None, name="wrong")
+        self.selected_points = pg.ScatterPlotItem(size=10, brush=None)
+        for item in (self.right_points, self.wrong_points, self.selected_points):
+            self.scatter_plot.addItem(item)
+        scatter_legend = self.scatter_plot.addLegend(offset=(-10, 10))
+        scatter_legend.addItem(self.right_points, "right")
+        scatter_legend.addItem(self.wrong_points, "wrong")
+
+        controls = QHBoxLayout()
+        controls.setContentsMargins(0, 0, 0, 0)
+        for widget in (QLabel("φ of"), self.epoch_chooser, QLabel("x"), self.x_combo, QLabel("y"), self.y_combo,
+                       self.jitter_box, self.jitter_amount):
+            controls.addWidget(widget)
+        controls.addStretch(1)
+        controls.addWidget(self.note)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.histogram)
+        splitter.addWidget(self.scatter_plot)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+
+        self._phi = np.zeros((0, 0), np.float32)
+        self._correct = np.zeros(0, np.int8)
+        self._jitter_unit = np.zeros((0, 2))
+        self._shown = (np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+        self._hist = (np.zeros(0), np.zeros((0, 0), np.int64))
+        self._lazy = RefreshWhenVisible(self, self._refresh)
+        self._dataset_stale = True
+        self._apply_palette()
+
+        for signal in (self.x_combo.currentIndexChanged, self.y_combo.currentIndexChanged,
+                       self.jitter_box.toggled, self.jitter_amount.valueChanged):
+            signal.connect(self._draw_scatter)
+        self.epoch_chooser.epoch_changed.connect(self._lazy.request)
+        self.brush_box.sigBrushed.connect(self._brushed)
+        self.right_points.sigClicked.connect(self._clicked)
+        self.wrong_points.sigClicked.connect(self._clicked)
+        session.dataset_changed.connect(self._dataset_changed)
+        session.valuation_added.connect(self._valuation_added)
+        session.selection_changed.connect(self._draw_selection)
+        self._lazy.request()
+
+    # -- public ------------------------------------------------------------------------------
+    def set_axes(self, x: str, y: str) -> None:
+        """Plot φ of modality ``x`` against φ of modality ``y``."""
+        self._lazy.flush()
+        for combo, name in ((self.x_combo, x), (self.y_combo, y)):
+            position = combo.findText(name)
+            if position < 0:
+                raise ValueError(f"unknown modality {name!r} (choices: {self._modalities()})")
+            combo.setCurrentIndex(position)
+
+    def set_jitter(self, amount: float) -> None:
+        """Jitter points by up to ± ``amount``/2 of each axis' range (0: off)."""
+        self.jitter_amount.setValue(amount)
+        self.jitter_box.setChecked(amount > 0)
+
+    def scatter_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(x, y, dataset index) of every point drawn, at their drawn (jittered) positions."""
+        self._lazy.flush()
+        return self._shown
+
+    def select_rect(self, x0: float, x1: float, y0: float, y1: float, add: bool = False) -> np.ndarray:
+        """Select the samples drawn inside the rectangle (``add``: keep the current selection too)."""
+        x, y, index = self.scatter_points()
+        inside = index[(x >= min(x0, x1)) & (x <= max(x0, x1)) & (y >= min(y0, y1)) & (y <= max(y0, y1))]
+        chosen = np.union1d(self.session.selection, inside) if add else inside
+        self.session.select(chosen)
+        return inside
+
+    def histogram_counts(self) -> tuple[np.ndarray, np.ndarray]:
+        """(bin edges [B+1], counts per modality [M, B]) of the histogram on show."""
+        self._lazy.flush()
+        return self._hist
+
+    # -- session → plot ----------------------------------------------------------------------
+    def _dataset_changed(self) -> None:
+        self._dataset_stale = True
+        self._lazy.request()
+
+    def _valuation_added(self, _split: str, epoch: int) -> None:
+        if self.epoch_chooser.epoch() in (None, epoch):
+            self._lazy.request()
+
+    def _modalities(self) -> list[str]:
+        return list(self.session.dataset.modalities) if self.session.dataset is not None else []
+
+    def _refresh(self) -> None:
+        if self._dataset_stale:
+            self._dataset_stale = False
+            modalities = self._modalities()
+            for combo, default in ((self.x_combo, 0), (self.y_combo, 1)):
+                combo.blockSignals(True)
+                combo.clear()
+                combo.addItems(modalities)
+                combo.setCurrentIndex(min(default, len(modalities) - 1))
+                combo.blockSignals(False)
+            n = len(self.session.dataset) if self.session.dataset is not None else 0
+            self._jitter_unit = np.random.default_rng(JITTER_SEED).uniform(-0.5, 0.5, (n, 2))
+        values = epoch_values(self.session, self.epoch_chooser.epoch())
+        self._phi, self._correct = values.phi, values.correct
+        valued = int(values.valued.sum())
+        self.note.setText(f"{valued:,} valued samples · {epoch_label(values.epoch)}" if valued else "not valued yet")
+        self._draw_histogram()
+        self._draw_scatter()
+
+    def _draw_histogram(self) -> None:
+        self.histogram.clear()
+        self._legend.clear()
+        modalities = self._modalities()
+        finite = self._phi[np.isfinite(self._phi)]
+        if len(finite) == 0:
+            self._hist = (np.zeros(0), np.zeros((len(modalities), 0), np.int64))
+            return
+        low, high = float(finite.min()), float(finite.max())
+        edges = np.linspace(low, high, HISTOGRAM_BINS + 1) if high > low else np.array([low - 0.5, low + 0.5])
+        counts = []
+        for position, modality in enumerate(modalities):
+            column = self._phi[:, position]
+            count, _ = np.histogram(column[np.isfinite(column)], bins=edges)
+            counts.append(count)
+            color = modality_color(modality, modalities)
+            curve = pg.PlotDataItem(
+                edges, count, stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=2),
+                brush=with_alpha(color, 60), name=modality,
+            )
+            self.histogram.addItem(curve)
+        self._hist = (edges, np.asarray(counts, np.int64))
+
+    def _draw_scatter(self) -> None:
+        if self._lazy.stale:
+            return
+        modalities = self._modalities()
+        a, b = self.x_combo.currentIndex(), self.y_combo.currentIndex()
+        empty = (np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+        if a < 0 or b < 0 or len(self._phi) == 0:
+            self._shown = empty
+        else:
+            index = np.flatnonzero(np.isfinite(self._phi[:, a]) & np.isfinite(self._phi[:, b]))
+            x = self._phi[index, a].astype(np.float64)
+            y = self._phi[index, b].astype(np.float64)
+            if self.jitter_box.isChecked() and self.jitter_amount.value() > 0 and len(index):
+                amount = self.jitter_amount.value()
+                x = x + self._jitter_unit[index, 0] * amount * (float(np.ptp(x)) or 1.0)
+                y = y + self._jitter_unit[index, 1] * amount * (float(np.ptp(y)) or 1.0)
+            self._shown = (x, y, index)
+        x, y, index = self._shown
+        right = self._correct[index] == 1 if len(index) else np.zeros(0, bool)
+        for item, keep, ok in ((self.right_points, right, True), (self.wrong_points, ~right, False)):
+            item.setData(x[keep], y[keep], data=index[keep], brush=with_alpha(correctness_color(ok), 170))
+        if a >= 0 and b >= 0:
+            self.scatter_plot.setLabel("bottom", f"φ {modalities[a]}", color=modality_color(modalities[a], modalities))
+            self.scatter_plot.setLabel("left", f"φ {modalities[b]}", color=modality_color(modalities[b], modalities))
+        self._draw_selection()
+
+    def _draw_selection(self) -> None:
+        if self._lazy.stale:
+            return
+        x, y, index = self._shown
+        picked = np.isin(index, self.session.selection)
+        self.selected_points.setData(x[picked], y[picked], pen=pg.mkPen(text_color(self.palette()), width=1))
+
+    # -- plot → session ----------------------------------------------------------------------
+    def _brushed(self, rect: QRectF, modifiers: Qt.KeyboardModifier) -> None:
+        add = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
+        self.select_rect(rect.left(), rect.right(), rect.top(), rect.bottom(), add=add)
+
+    def _clicked(self, _item, points, _event) -> None:
+        if len(points):
+            self.session.select([int(points[0].data())])
+
+    # -- appearance --------------------------------------------------------------------------
+    def _apply_palette(self) -> None:
+        for plot in (self.histogram, self.scatter_plot):
+            apply_plot_palette(plot, self.palette())
+
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
+        if event.type() == QEvent.Type.PaletteChange:
+            self._apply_palette()
+            self._draw_selection()
+        super().changeEvent(event)

@@ -1,0 +1,202 @@
+"""Filtering the sample table: a filter description, its numpy mask, and the bar of filter controls."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QRegularExpression, Signal
+from PySide6.QtGui import QRegularExpressionValidator
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+
+from app.views.table_model import SampleTable
+
+CORRECTNESS = ("any", "correct", "incorrect", "not valued")
+_NUMBER = QRegularExpression(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+@dataclass(frozen=True)
+class SampleFilter:
+    """Which samples to show. Empty text, None label/split and "any" correctness filter nothing.
+
+    ``phi_ranges`` maps a modality position to an inclusive (lo, hi) range, either end None for no
+    limit; samples never valued fail any φ range.
+    """
+
+    text: str = ""
+    label: int | None = None
+    split: str | None = None
+    correct: str = "any"
+    phi_ranges: dict[int, tuple[float | None, float | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.correct not in CORRECTNESS:
+            raise ValueError(f"correctness filter must be one of {CORRECTNESS}, got {self.correct!r}")
+
+    def mask(self, table: SampleTable) -> np.ndarray:
+        """Boolean mask over the table's rows of the samples passing every condition."""
+        keep = np.ones(len(table), bool)
+        text = self.text.strip().lower()
+        if text:
+            keep &= table.text_match(text)
+        if self.label is not None:
+            keep &= table.labels == self.label
+        if self.split is not None:
+            keep &= table.splits == self.split
+        if self.correct != "any":
+            wanted = {"correct": 1, "incorrect": 0, "not valued": -1}[self.correct]
+            keep &= table.correct == wanted
+        for modality, (lo, hi) in self.phi_ranges.items():
+            column = table.phi[:, modality]
+            if lo is not None:
+                keep &= column >= lo
+            if hi is not None:
+                keep &= column <= hi
+        return keep
+
+
+def _bound(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _bound_text(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+class FilterBar(QWidget):
+    """Controls for a :class:`SampleFilter`; ``changed`` fires whenever the filter changes."""
+
+    changed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text_edit = QLineEdit(placeholderText="Search id, label, metadata…", clearButtonEnabled=True)
+        self.label_combo = QComboBox(toolTip="Show one label only")
+        self.split_combo = QComboBox(toolTip="Show one split only")
+        self.correct_combo = QComboBox(toolTip="Show right or wrong predictions only")
+        self.correct_combo.addItems(CORRECTNESS)
+        clear = QPushButton("Clear filters", toolTip="Show every sample")
+        clear.clicked.connect(self.clear)
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.addWidget(self.text_edit, 3)
+        for caption, combo in (("Label", self.label_combo), ("Split", self.split_combo), ("Prediction", self.correct_combo)):
+            top.addWidget(QLabel(caption))
+            top.addWidget(combo, 1)
+        top.addWidget(clear)
+        self._layout = QVBoxLayout(self)
+        self._layout.setContentsMargins(0, 0, 0, 0)
+        self._layout.addLayout(top)
+        self._phi_box = QWidget()
+        self._layout.addWidget(self._phi_box)
+        self._phi_edits: list[tuple[QLineEdit, QLineEdit]] = []
+
+        self.text_edit.textChanged.connect(self._emit)
+        for combo in (self.label_combo, self.split_combo, self.correct_combo):
+            combo.currentIndexChanged.connect(self._emit)
+        self._quiet = False
+        self.set_choices([], [], [])
+
+    def set_choices(self, class_names: list[str], splits: list[str], modalities: list[str]) -> None:
+        """Offer the labels, splits and φ ranges of a dataset (resets the filter)."""
+        self._quiet = True
+        self.text_edit.clear()
+        self.label_combo.clear()
+        self.label_combo.addItem("all", None)
+        for index, name in enumerate(class_names):
+            self.label_combo.addItem(name, index)
+        self.split_combo.clear()
+        self.split_combo.addItem("all", None)
+        for split in splits:
+            self.split_combo.addItem(split, split)
+        self.correct_combo.setCurrentIndex(0)
+        self._layout.removeWidget(self._phi_box)
+        self._phi_box.deleteLater()
+        self._phi_box = QWidget()
+        row = QHBoxLayout(self._phi_box)
+        row.setContentsMargins(0, 0, 0, 0)
+        self._phi_edits = []
+        validator = QRegularExpressionValidator(_NUMBER, self._phi_box)
+        for modality in modalities:
+            label = QLabel(f"φ {modality}")
+            lo = QLineEdit(placeholderText="min", toolTip=f"Smallest φ of {modality} to show (blank: no limit)")
+            hi = QLineEdit(placeholderText="max", toolTip=f"Largest φ of {modality} to show (blank: no limit)")
+            for edit in (lo, hi):
+                edit.setValidator(validator)
+                edit.setMaximumWidth(70)
+                edit.textChanged.connect(self._emit)
+            for widget in (label, lo, QLabel("–"), hi):
+                row.addWidget(widget)
+            self._phi_edits.append((lo, hi))
+        row.addStretch(1)
+        self._layout.addWidget(self._phi_box)
+        self._quiet = False
+        self.changed.emit()
+
+    def state(self) -> SampleFilter:
+        """The filter the controls describe."""
+        ranges = {}
+        for modality, (lo, hi) in enumerate(self._phi_edits):
+            bounds = (_bound(lo.text()), _bound(hi.text()))
+            if bounds != (None, None):
+                ranges[modality] = bounds
+        return SampleFilter(
+            text=self.text_edit.text(),
+            label=self.label_combo.currentData(),
+            split=self.split_combo.currentData(),
+            correct=self.correct_combo.currentText() or "any",
+            phi_ranges=ranges,
+        )
+
+    # -- programmatic changes (each emits ``changed`` once) --------------------------------------
+    def set_text(self, text: str) -> None:
+        self.text_edit.setText(text)
+
+    def set_label(self, label: int | None) -> None:
+        self._choose(self.label_combo, label, "label")
+
+    def set_split(self, split: str | None) -> None:
+        self._choose(self.split_combo, split, "split")
+
+    def set_correct(self, correct: str) -> None:
+        if correct not in CORRECTNESS:
+            raise ValueError(f"correctness filter must be one of {CORRECTNESS}, got {correct!r}")
+        self.correct_combo.setCurrentText(correct)
+
+    def set_phi_range(self, modality: int, lo: float | None, hi: float | None) -> None:
+        if not 0 <= modality < len(self._phi_edits):
+            raise ValueError(f"no modality at position {modality} (the dataset has {len(self._phi_edits)})")
+        lo_edit, hi_edit = self._phi_edits[modality]
+        self._quiet = True
+        lo_edit.setText(_bound_text(lo))
+        hi_edit.setText(_bound_text(hi))
+        self._quiet = False
+        self.changed.emit()
+
+    def clear(self) -> None:
+        self._quiet = True
+        self.text_edit.clear()
+        for combo in (self.label_combo, self.split_combo, self.correct_combo):
+            combo.setCurrentIndex(0)
+        for lo, hi in self._phi_edits:
+            lo.clear()
+            hi.clear()
+        self._quiet = False
+        self.changed.emit()
+
+    def _choose(self, combo: QComboBox, value: object, what: str) -> None:
+        position = 0 if value is None else combo.findData(value)
+        if position < 0:
+            options = [combo.itemData(i) for i in range(1, combo.count())]
+            raise ValueError(f"unknown {what} {value!r} (choices: {options})")
+        combo.setCurrentIndex(position)
+
+    def _emit(self) -> None:
+        if not self._quiet:
+            self.changed.emit()

@@ -1,0 +1,67 @@
+import numpy as np
+import pytest
+
+from app.views.contribution import ContributionView
+from tests.app.views.helpers import make_dataset, make_result, session_with
+
+
+@pytest.fixture
+def view(qtbot, valued_session):
+    widget = ContributionView(valued_session)
+    qtbot.addWidget(widget)
+    widget.resize(700, 500)
+    widget.show()
+    return widget
+
+
+def test_shows_the_current_samples_phi_and_coalition_values(view, valued_session):
+    valued_session.set_current(4)  # third train sample: φ = (-0.2, 1.2)
+    assert np.allclose(view.displayed_phi(), [-0.2, 1.2])
+    assert np.allclose(view.displayed_coalition_values(), [0.0, -0.2, 1.2, 1.0])  # ∅, audio, video, both
+    assert "benefit" in view.title.text() and "epoch 1" in view.title.text()
+    valued_session.set_current(3)  # test split: never valued
+    assert len(view.displayed_phi()) == 0 and "not valued" in view.title.text()
+    valued_session.set_current(-1)
+    assert len(view.displayed_phi()) == 0
+
+
+def test_updates_when_a_new_epoch_arrives(view, valued_session):
+    valued_session.set_current(4)
+    dataset = valued_session.dataset
+    train = np.flatnonzero(dataset.splits == "train")
+    valued_session.add_valuation(make_result(1, "train", train, np.tile([0.7, 0.3], (len(train), 1)), dataset.labels))
+    assert np.allclose(view.displayed_phi(), [0.7, 0.3])
+    assert "epoch 2" in view.title.text()
+    curves = view.history_plot.listDataItems()
+    assert len(curves) == 2
+    x, y = curves[0].getData()
+    assert x.tolist() == [1, 2] and np.allclose(y, [-0.2, 0.7])  # audio's φ over the two epochs
+    mean_x, mean_y = view.mean_plot.listDataItems()[1].getData()
+    assert mean_x.tolist() == [1, 2] and np.isclose(mean_y[1], 0.3)
+
+
+def test_monte_carlo_result_without_coalition_values(qtbot):
+    dataset = make_dataset(4, modalities=["audio", "video", "text"])
+    session = session_with(dataset)
+    result = make_result(0, "train", np.arange(4), np.ones((4, 3)), dataset.labels,
+                         modalities=["audio", "video", "text"])
+    mc = type(result)(**{**result.__dict__, "coalition_values": np.zeros((4, 0), np.float32),
+                         "method": "monte-carlo", "phi_stderr": np.full((4, 3), 0.1, np.float32)})
+    session.add_valuation(mc)
+    view = ContributionView(session)
+    qtbot.addWidget(view)
+    view.show()
+    session.set_current(2)
+    assert np.allclose(view.displayed_phi(), [1, 1, 1])
+    assert len(view.displayed_coalition_values()) == 0
+    assert "monte-carlo" in view.title.text()
+
+
+def test_hidden_view_draws_only_when_shown(qtbot, valued_session):
+    view = ContributionView(valued_session)
+    qtbot.addWidget(view)
+    valued_session.set_current(4)
+    assert view.phi_plot.listDataItems() == [] and len(view.phi_plot.items) == 0  # nothing drawn yet
+    view.show()
+    assert len(view.phi_plot.items) > 0
+    assert np.allclose(view.displayed_phi(), [-0.2, 1.2])
