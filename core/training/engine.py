@@ -115,6 +115,39 @@ class Engine:
         self.bus.emit(ev.LogMessage(level, text))
 
     def _run(self) -> RunOutcome:
+        run = self._setup()
+        cfg = self.config
+        self.bus.emit(
+            ev.RunStarted(
+                run_dir=str(self.run_dir),
+                config_toml=cfg.to_toml(),
+                device=f"{run.device} ({run.precision})",
+                modalities=list(run.data.modalities),
+                class_names=list(run.data.class_names),
+                num_train=len(run.train_index),
+                num_val=len(run.data.split_indices("val")),
+                start_epoch=run.start_epoch,
+                total_epochs=cfg.optim.epochs,
+                steps_per_epoch=run.steps_per_epoch,
+                dataset=run.data,
+            )
+        )
+        if self.dist.is_main:
+            cfg.save(self.run_dir / "config.toml")
+        self._epochs_done = run.start_epoch
+        for epoch in range(run.start_epoch, cfg.optim.epochs):
+            try:
+                self._run_epoch(run, epoch)
+            except StopRequested:
+                self._save(run, epoch, "last")
+                self.bus.emit(ev.RunFinished(epoch, stopped=True, **run.best_fields()))
+                return RunOutcome(epoch, stopped=True, failed=False, run_dir=self.run_dir)
+            self._epochs_done = epoch + 1
+        self.bus.emit(ev.RunFinished(self._epochs_done, stopped=False, **run.best_fields()))
+        return RunOutcome(self._epochs_done, stopped=False, failed=False, run_dir=self.run_dir)
+
+    def _setup(self) -> _Run:
+        """Device, data, model, strategy and optimiser; restored from the checkpoint when resuming."""
         cfg = self.config
         self.dist, device = init_distributed(resolve_device(cfg.runtime.device))
         if self.dist.is_main:
@@ -124,12 +157,9 @@ class Engine:
 
         data = self.data or self._prepare_data()
         if data.excluded and self.dist.is_main:
-            self._log(
-                f"{len(data.excluded)} sample(s) excluded:\n{format_exclusions(data.excluded)}", "warning"
-            )
-            (self.run_dir / "excluded.txt").write_text(
-                format_exclusions(data.excluded) + "\n", encoding="utf-8"
-            )
+            report = format_exclusions(data.excluded)
+            self._log(f"{len(data.excluded)} sample(s) excluded:\n{report}", "warning")
+            (self.run_dir / "excluded.txt").write_text(report + "\n", encoding="utf-8")
         train_index = data.split_indices("train")
         if len(train_index) == 0:
             raise ValueError(f"{cfg.data.path}: no usable training samples (split 'train')")
@@ -139,199 +169,156 @@ class Engine:
         if cfg.model.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
         strategy = create_strategy(cfg.strategy.name, cfg.strategy.params, model)
-        train_model = self._parallel(model, device)
         extras = torch.nn.ModuleDict(strategy.extra_modules()).to(device)
         optimizer = make_optimizer(cfg, list(model.parameters()) + list(extras.parameters()))
-        scheduler = (
-            torch.optim.lr_scheduler.StepLR(optimizer, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
-            if cfg.optim.lr_step_epochs > 0
-            else None
+        run = _Run(
+            data=data,
+            train_index=train_index,
+            device=device,
+            precision=precision,
+            model=model,
+            train_model=self._parallel(model, device),
+            strategy=strategy,
+            extras=extras,
+            optimizer=optimizer,
+            scheduler=(
+                torch.optim.lr_scheduler.StepLR(optimizer, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
+                if cfg.optim.lr_step_epochs > 0
+                else None
+            ),
+            scaler=torch.amp.GradScaler("cuda") if precision == "fp16" else None,
+            rng=np.random.default_rng(cfg.runtime.seed),
+            valuation=ValuationSettings(
+                value_fn=cfg.valuation.value_fn,
+                absence=cfg.valuation.absence,
+                exact_max_modalities=cfg.valuation.exact_max_modalities,
+                mc_permutations=cfg.valuation.mc_permutations,
+                batch_size=cfg.valuation.batch_size,
+                seed=cfg.runtime.seed,
+            ),
+            label_entropy=label_entropy(data.labels[train_index], data.num_classes),
+            steps_per_epoch=-(-len(shard(train_index, self.dist)) // cfg.optim.batch_size),
         )
-        scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
-        rng = np.random.default_rng(cfg.runtime.seed)
-        start_epoch, best = 0, (None, -1.0)
         if self.resume_from is not None:
-            state = load_checkpoint(self.resume_from, device)
-            model.load_state_dict(state["model"])
-            extras.load_state_dict(state["extras"])
-            optimizer.load_state_dict(state["optimizer"])
-            if scheduler is not None and state.get("scheduler"):
-                scheduler.load_state_dict(state["scheduler"])
-            start_epoch = state["next_epoch"]
-            best = (state.get("best_epoch"), state.get("best_val_accuracy", -1.0))
-            rng.bit_generator.state = state["numpy_rng"]
-            torch.set_rng_state(state["torch_rng"])
-            self._latest = state.get("latest_valuation")
-            self.requests.restore(state.get("requests", []))
-            self._log(f"resumed from {self.resume_from} at epoch {start_epoch}")
-
-        settings = ValuationSettings(
-            value_fn=cfg.valuation.value_fn,
-            absence=cfg.valuation.absence,
-            exact_max_modalities=cfg.valuation.exact_max_modalities,
-            mc_permutations=cfg.valuation.mc_permutations,
-            batch_size=cfg.valuation.batch_size,
-            seed=cfg.runtime.seed,
+            self._restore(run)
+        run.global_step = run.start_epoch * run.steps_per_epoch
+        run.clock = _Clock(
+            time.monotonic(), done=0, total=run.steps_per_epoch * (cfg.optim.epochs - run.start_epoch)
         )
-        entropy = label_entropy(data.labels[train_index], data.num_classes)
-        batch_size = cfg.optim.batch_size
-        steps_per_epoch = -(-len(shard(train_index, self.dist)) // batch_size)
-        self.bus.emit(
-            ev.RunStarted(
-                run_dir=str(self.run_dir),
-                config_toml=cfg.to_toml(),
-                device=f"{device} ({precision})",
-                modalities=list(data.modalities),
-                class_names=list(data.class_names),
-                num_train=len(train_index),
-                num_val=len(data.split_indices("val")),
-                start_epoch=start_epoch,
-                total_epochs=cfg.optim.epochs,
-                steps_per_epoch=steps_per_epoch,
-                dataset=data,
-            )
-        )
-        if self.dist.is_main:
-            cfg.save(self.run_dir / "config.toml")
+        return run
 
-        clock = _Clock(time.monotonic(), done=0, total=steps_per_epoch * (cfg.optim.epochs - start_epoch))
-        global_step = start_epoch * steps_per_epoch
-        self._epochs_done = start_epoch
-        for epoch in range(start_epoch, cfg.optim.epochs):
-            self.requests.next_epoch = epoch
-            automatic = strategy.plan_copies(EpochContext(epoch, train_index, self._latest, rng))
-            plan = build_plan(
-                train_index,
-                len(data.modalities),
-                automatic,
-                self._active_requests(epoch, data),
-                data.modalities,
-            )
-            self.requests.next_epoch = epoch + 1
-            plan = self._agree_on_plan(plan.shuffled(rng), epoch)
-            self.bus.emit(
-                ev.ResamplingPlanned(
-                    epoch,
-                    plan.copy_sample.copy(),
-                    plan.copy_modality.copy(),
-                    plan.copy_count.copy(),
-                    plan.copy_user.copy(),
-                )
-            )
-            rows = shard(np.arange(len(plan.index)), self.dist)
-            plan = EpochPlan(
-                plan.index[rows],
-                plan.keep[rows],
-                plan.copy_sample,
-                plan.copy_modality,
-                plan.copy_count,
-                plan.copy_user,
-            )
-            epoch_steps = -(-len(plan.index) // batch_size)
-            clock.total += epoch_steps - steps_per_epoch
-            epoch_start = time.monotonic()
-            try:
-                train_metrics, global_step = self._train_epoch(
-                    model,
-                    train_model,
-                    strategy,
-                    optimizer,
-                    scaler,
-                    data,
-                    plan,
-                    epoch,
-                    global_step,
-                    device,
-                    precision,
-                    entropy,
-                    clock,
-                )
-            except StopRequested:
-                self._save(model, extras, optimizer, scheduler, rng, epoch, best, "last")
-                self.bus.emit(
-                    ev.RunFinished(epoch, stopped=True, best_epoch=best[0], best_val_accuracy=_opt(best[1]))
-                )
-                return RunOutcome(epoch, stopped=True, failed=False, run_dir=self.run_dir)
+    def _restore(self, run: _Run) -> None:
+        state = load_checkpoint(self.resume_from, run.device)
+        run.model.load_state_dict(state["model"])
+        run.extras.load_state_dict(state["extras"])
+        run.optimizer.load_state_dict(state["optimizer"])
+        if run.scheduler is not None and state.get("scheduler"):
+            run.scheduler.load_state_dict(state["scheduler"])
+        run.start_epoch = state["next_epoch"]
+        run.best_epoch, run.best_accuracy = state.get("best_epoch"), state.get("best_val_accuracy", -1.0)
+        run.rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        self._latest = state.get("latest_valuation")
+        self.requests.restore(state.get("requests", []))
+        self._log(f"resumed from {self.resume_from} at epoch {run.start_epoch + 1}")
 
-            train_seconds = time.monotonic() - epoch_start
-            metrics = {f"train/{k}": v for k, v in train_metrics.items()}
-            metrics["train/samples_per_s"] = len(rows) * self.dist.world_size / max(train_seconds, 1e-9)
-            metrics["train/resampled_copies"] = float(plan.copy_count.sum())
-            metrics["lr"] = optimizer.param_groups[0]["lr"]
-            for split in ("val", "test"):
-                index = data.split_indices(split)
-                if len(index):
-                    metrics.update(
-                        evaluate_split(
-                            model, data, index, batch_size, device, precision, split, entropy, MIAccumulator
-                        )
+    def _run_epoch(self, run: _Run, epoch: int) -> None:
+        """Plan, train, evaluate, value and checkpoint one epoch."""
+        plan = self._plan_epoch(run, epoch)
+        rows = shard(np.arange(len(plan.index)), self.dist)
+        run.clock.total += -(-len(rows) // self.config.optim.batch_size) - run.steps_per_epoch
+        epoch_start = time.monotonic()
+        train_metrics = self._train_epoch(run, plan.index[rows], plan.keep[rows], epoch)
+        train_seconds = time.monotonic() - epoch_start
+
+        metrics = {f"train/{k}": v for k, v in train_metrics.items()}
+        metrics["train/samples_per_s"] = len(rows) * self.dist.world_size / max(train_seconds, 1e-9)
+        metrics["train/resampled_copies"] = float(plan.copy_count.sum())
+        metrics["lr"] = run.optimizer.param_groups[0]["lr"]
+        for split in ("val", "test"):
+            index = run.data.split_indices(split)
+            if len(index):
+                metrics.update(
+                    evaluate_split(
+                        run.model,
+                        run.data,
+                        index,
+                        self.config.optim.batch_size,
+                        run.device,
+                        run.precision,
+                        split,
+                        run.label_entropy,
+                        MIAccumulator,
                     )
-            metrics["epoch_time_s"] = time.monotonic() - epoch_start
-            self.bus.emit(ev.EpochMetrics(epoch, time.time(), metrics))
-
-            for split in cfg.valuation.splits:
-                index = data.split_indices(split)
-                if split == "train":
-                    index = np.sort(strategy.valuation_subset(epoch, train_index, rng))
-                if len(index) == 0:
-                    continue
-                local = shard(index, self.dist)
-                result = gather_valuation(
-                    value_samples(model, data, local, settings, device, epoch, split), self.dist
                 )
-                if split == "train":
-                    self._latest = result
-                self.bus.emit(ev.ValuationReady(result))
+        metrics["epoch_time_s"] = time.monotonic() - epoch_start
+        self.bus.emit(ev.EpochMetrics(epoch, time.time(), metrics))
+        self._value_epoch(run, epoch)
 
-            val_acc = metrics.get("val/acc", metrics.get("train/acc", 0.0))
-            if val_acc > best[1]:
-                best = (epoch, val_acc)
-                self._save(model, extras, optimizer, scheduler, rng, epoch + 1, best, "best")
-            self._save(model, extras, optimizer, scheduler, rng, epoch + 1, best, "last")
-            if scheduler is not None:
-                scheduler.step()
-            self._epochs_done = epoch + 1
+        accuracy = metrics.get("val/acc", metrics.get("train/acc", 0.0))
+        if accuracy > run.best_accuracy:
+            run.best_epoch, run.best_accuracy = epoch, accuracy
+            self._save(run, epoch + 1, "best")
+        self._save(run, epoch + 1, "last")
+        if run.scheduler is not None:
+            run.scheduler.step()
+
+    def _plan_epoch(self, run: _Run, epoch: int) -> EpochPlan:
+        """The strategy's copies plus the user's requests, shuffled, agreed across ranks, announced."""
+        self.requests.next_epoch = epoch
+        automatic = run.strategy.plan_copies(EpochContext(epoch, run.train_index, self._latest, run.rng))
+        requests = self._active_requests(epoch, run.data)
+        self.requests.next_epoch = epoch + 1
+        plan = build_plan(run.train_index, len(run.data.modalities), automatic, requests, run.data.modalities)
+        plan = self._agree_on_plan(plan.shuffled(run.rng), epoch)
         self.bus.emit(
-            ev.RunFinished(
-                self._epochs_done, stopped=False, best_epoch=best[0], best_val_accuracy=_opt(best[1])
+            ev.ResamplingPlanned(
+                epoch,
+                plan.copy_sample.copy(),
+                plan.copy_modality.copy(),
+                plan.copy_count.copy(),
+                plan.copy_user.copy(),
             )
         )
-        return RunOutcome(self._epochs_done, stopped=False, failed=False, run_dir=self.run_dir)
+        return plan
 
-    def _train_epoch(
-        self,
-        model: MultimodalModel,
-        train_model: torch.nn.Module,
-        strategy: Strategy,
-        optimizer: torch.optim.Optimizer,
-        scaler: torch.amp.GradScaler | None,
-        data: PreparedData,
-        plan: EpochPlan,
-        epoch: int,
-        global_step: int,
-        device: torch.device,
-        precision: str,
-        entropy: float,
-        clock: _Clock,
-    ) -> tuple[dict[str, float], int]:
+    def _value_epoch(self, run: _Run, epoch: int) -> None:
+        """Shapley values of every configured split, sharded across ranks and gathered."""
+        for split in self.config.valuation.splits:
+            index = run.data.split_indices(split)
+            if split == "train":
+                index = np.sort(run.strategy.valuation_subset(epoch, run.train_index, run.rng))
+            if len(index) == 0:
+                continue
+            local = value_samples(
+                run.model, run.data, shard(index, self.dist), run.valuation, run.device, epoch, split
+            )
+            result = gather_valuation(local, self.dist)
+            if split == "train":
+                self._latest = result
+            self.bus.emit(ev.ValuationReady(result))
+
+    def _train_epoch(self, run: _Run, index: np.ndarray, keep: np.ndarray, epoch: int) -> dict[str, float]:
+        """One pass over this rank's rows; returns the epoch means of the step metrics (MI terms aside)."""
         cfg = self.config.runtime
+        model, strategy, optimizer = run.model, run.strategy, run.optimizer
         model.train()
         sums: dict[str, float] = {}
         count = 0
         batches = iterate_batches(
-            data, plan.index, self.config.optim.batch_size, device, plan.keep, cfg.pin_memory
+            run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory
         )
         for step, batch in enumerate(batches):
             self._wait_if_paused()
-            with autocast(device, precision):
-                output = train_model(batch.inputs, keep=batch.keep)
+            with autocast(run.device, run.precision):
+                output = run.train_model(batch.inputs, keep=batch.keep)
                 ctx = StepContext(model, batch, output, epoch, step)
                 terms = strategy.loss_terms(ctx)
             optimizer.zero_grad(set_to_none=True)
-            if scaler is not None:
-                strategy.backward(ctx, {**terms, "loss": scaler.scale(terms["loss"])})
-                scaler.step(optimizer)
-                scaler.update()
+            if run.scaler is not None:
+                strategy.backward(ctx, {**terms, "loss": run.scaler.scale(terms["loss"])})
+                run.scaler.step(optimizer)
+                run.scaler.update()
             else:
                 strategy.backward(ctx, terms)
                 optimizer.step()
@@ -340,16 +327,16 @@ class Engine:
             metrics = {k: float(v.detach()) for k, v in terms.items() if v.numel() == 1}
             metrics.update(_accuracies(output, batch.labels, model.modalities))
             if cfg.mi_every_steps > 0 and step % cfg.mi_every_steps == 0:
-                metrics.update(mi_terms(model, output, batch.labels, entropy))
+                metrics.update(mi_terms(model, output, batch.labels, run.label_entropy))
             for key, value in metrics.items():
                 sums[key] = sums.get(key, 0.0) + value
             count += 1
-            global_step += 1
-            clock.done += 1
+            run.global_step += 1
+            run.clock.done += 1
             if cfg.log_every_steps > 0 and step % cfg.log_every_steps == 0:
-                self.bus.emit(ev.StepMetrics(epoch, step, global_step, time.time(), metrics))
-            self.bus.emit(clock.progress(epoch, step))
-        return {k: v / max(count, 1) for k, v in sums.items() if not k.startswith("mi/")}, global_step
+                self.bus.emit(ev.StepMetrics(epoch, step, run.global_step, time.time(), metrics))
+            self.bus.emit(run.clock.progress(epoch, step))
+        return {k: v / max(count, 1) for k, v in sums.items() if not k.startswith("mi/")}
 
     def _prepare_data(self) -> PreparedData:
         """Decode through the cache; under DDP rank 0 fills the cache first, the others then read it."""
@@ -403,28 +390,60 @@ class Engine:
             if self._stop.is_set():
                 raise StopRequested
 
-    def _save(self, model, extras, optimizer, scheduler, rng, next_epoch, best, name) -> None:
+    def _save(self, run: _Run, next_epoch: int, name: str) -> None:
         if not self.dist.is_main:
             return
         path = self.run_dir / "checkpoints" / f"{name}.pt"
         save_checkpoint(
             path,
             {
-                "model": model.state_dict(),
-                "extras": extras.state_dict(),
-                "optimizer": optimizer.state_dict(),
-                "scheduler": scheduler.state_dict() if scheduler is not None else None,
+                "model": run.model.state_dict(),
+                "extras": run.extras.state_dict(),
+                "optimizer": run.optimizer.state_dict(),
+                "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
                 "config_toml": self.config.to_toml(),
                 "next_epoch": next_epoch,
-                "best_epoch": best[0],
-                "best_val_accuracy": best[1],
-                "numpy_rng": rng.bit_generator.state,
+                "best_epoch": run.best_epoch,
+                "best_val_accuracy": run.best_accuracy,
+                "numpy_rng": run.rng.bit_generator.state,
                 "torch_rng": torch.get_rng_state(),
                 "latest_valuation": self._latest,
                 "requests": [r.to_dict() for r in self.requests.list()],
             },
         )
         self.bus.emit(ev.CheckpointSaved(next_epoch - 1, str(path), best=name == "best"))
+
+
+@dataclass
+class _Run:
+    """Everything one run holds while it trains."""
+
+    data: PreparedData
+    train_index: np.ndarray
+    device: torch.device
+    precision: str
+    model: MultimodalModel
+    train_model: torch.nn.Module
+    strategy: Strategy
+    extras: torch.nn.ModuleDict
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None
+    scaler: torch.amp.GradScaler | None
+    rng: np.random.Generator
+    valuation: ValuationSettings
+    label_entropy: float
+    steps_per_epoch: int
+    start_epoch: int = 0
+    global_step: int = 0
+    best_epoch: int | None = None
+    best_accuracy: float = -1.0
+    clock: _Clock | None = None
+
+    def best_fields(self) -> dict:
+        return {
+            "best_epoch": self.best_epoch,
+            "best_val_accuracy": None if self.best_accuracy < 0 else self.best_accuracy,
+        }
 
 
 @dataclass
@@ -437,10 +456,6 @@ class _Clock:
         elapsed = time.monotonic() - self.start
         remaining = elapsed / self.done * max(self.total - self.done, 0) if self.done else None
         return ev.Progress(epoch, step, self.done, self.total, elapsed, remaining)
-
-
-def _opt(value: float) -> float | None:
-    return None if value < 0 else value
 
 
 def _accuracies(output, labels: torch.Tensor, modalities: list[str]) -> dict[str, float]:
