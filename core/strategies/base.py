@@ -159,7 +159,10 @@ def describe_params(cls: type[Strategy]) -> list[tuple[str, Any, str]]:
     if cls.Params is type(None):
         return []
     defaults = cls.Params()
-    return [(f.name, getattr(defaults, f.name), f.metadata.get("help", "")) for f in dataclasses.fields(cls.Params)]
+    return [
+        (f.name, getattr(defaults, f.name), f.metadata.get("help", ""))
+        for f in dataclasses.fields(cls.Params)
+    ]
 
 
 def create_strategy(name: str, values: dict[str, Any], model: MultimodalModel) -> Strategy:

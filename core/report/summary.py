@@ -1,0 +1,117 @@
+"""Plain-text views of a report: the per-epoch summary table and the per-sample φ CSV."""
+
+from __future__ import annotations
+
+import csv
+import math
+from pathlib import Path
+
+import numpy as np
+
+from core.report.errors import ReportError
+from core.report.files import replace_file, tmp_path
+from core.report.reader import Report, SplitValuation
+
+ACCURACY_NAMES = ("acc", "accuracy")
+CSV_BLOCK = 65536
+
+
+def summary_text(report: Report) -> str:
+    """Header lines and an aligned per-epoch table: mean φ per modality and split, accuracies, re-sampled copies."""
+    data = report.dataset
+    splits, counts = np.unique(data.splits, return_counts=True)
+    per_split = ", ".join(f"{s} {c}" for s, c in zip(splits.tolist(), counts.tolist(), strict=True))
+    lines = [
+        f"{report.path}: ModaLens report format {report.format_version}, state {report.state}, "
+        f"created {report.created} by {report.creator}",
+        f"modalities: {', '.join(report.modalities)}; classes: {len(data.class_names)}; "
+        f"samples: {len(data)} ({per_split or 'none'}); excluded: {len(data.excluded)}",
+    ]
+    for valuation in report.valuation.values():
+        lines.append(
+            f"valuation {valuation.split}: {valuation.num_samples} samples, {len(valuation.epochs)} epochs, "
+            f"value function {valuation.value_fn}, {valuation.method}"
+        )
+    if report.failure:
+        lines.append(f"failed: {report.failure[0]}")
+    table = summary_rows(report)
+    lines.append("")
+    lines.extend(align(table) if len(table) > 1 else ["no complete epoch yet"])
+    return "\n".join(lines)
+
+
+def summary_rows(report: Report) -> list[list[str]]:
+    """The summary table as text cells, header row first."""
+    columns: list[tuple[str, dict[int, float]]] = []
+    for valuation in report.valuation.values():
+        for j, modality in enumerate(valuation.modalities):
+            values = dict(zip(valuation.epochs.tolist(), valuation.mean_phi[:, j].tolist(), strict=True))
+            columns.append((f"phi {modality} [{valuation.split}]", values))
+    metrics = report.epoch_metrics
+    epochs_of_metrics = metrics.get("epoch", np.zeros(0)).tolist()
+    for key in sorted(k for k in metrics if k.split("/")[-1] in ACCURACY_NAMES and k.count("/") <= 1):
+        columns.append((key, dict(zip(epochs_of_metrics, metrics[key].tolist(), strict=True))))
+    copies = report.resampling.copies_per_epoch()
+    epochs = sorted({int(e) for e in report.epochs()} | set(copies))
+    header = ["epoch", *(name for name, _ in columns), "re-sampled copies"]
+    rows = [header]
+    for epoch in epochs:
+        cells = [str(epoch)]
+        cells += [_number(values.get(epoch)) for _, values in columns]
+        cells.append(str(copies.get(epoch, 0)))
+        rows.append(cells)
+    return rows
+
+
+def align(rows: list[list[str]]) -> list[str]:
+    """Right-aligned columns separated by two spaces."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None or math.isnan(value) else f"{value:.4f}"
+
+
+def default_split(report: Report, split: str | None) -> SplitValuation:
+    """The valuation of ``split`` ("train" when present if None); ReportError naming the available ones."""
+    if not report.valuation:
+        raise ReportError(f"{report.path}: the report has no valuation yet")
+    if split is None:
+        split = "train" if "train" in report.valuation else next(iter(report.valuation))
+    if split not in report.valuation:
+        raise ReportError(f"{report.path}: no valuation of split {split!r} (splits: {', '.join(report.valuation)})")
+    return report.valuation[split]
+
+
+def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epoch: int | None = None) -> int:
+    """One row per valued sample: id, label, class, split, then ``phi/<modality>/e<k>`` for each epoch
+    (or only ``epoch``); written to ``out.tmp`` then moved into place. Returns the number of rows."""
+    out = Path(out)
+    valuation = default_split(report, split)
+    chosen = valuation.select(epoch=epoch)
+    data = report.dataset
+    index = chosen.sample_index
+    ids, labels, splits = data.ids[index], data.labels[index], data.splits[index]
+    names = data.class_names
+    header = ["id", "label", "class", "split"]
+    header += [f"phi/{m}/e{e}" for e in chosen.epochs.tolist() for m in chosen.modalities]
+    # [sample, epoch * modality], matching the header order
+    values = np.transpose(chosen.phi, (1, 0, 2)).reshape(len(index), -1)
+    tmp = tmp_path(out)
+    try:
+        with tmp.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(header)
+            for start in range(0, len(index), CSV_BLOCK):
+                stop = min(start + CSV_BLOCK, len(index))
+                block = values[start:stop].tolist()
+                for i, row in enumerate(block, start):
+                    label = int(labels[i])
+                    class_name = names[label] if 0 <= label < len(names) else ""
+                    cells = ["" if math.isnan(v) else f"{v:.7g}" for v in row]
+                    writer.writerow([ids[i], label, class_name, splits[i], *cells])
+        replace_file(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return len(index)

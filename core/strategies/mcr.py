@@ -1,0 +1,234 @@
+"""`mcr`: the Multimodal Competition Regularizer (Kontras et al., NeurIPS 2025; spec/mcr.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from core.mi.estimators import jensen_shannon, permutation_indices, permute_rows, supervised_nt_xent
+from core.models.multimodal import MultimodalModel
+from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
+from core.valuation.result import coalition_members
+
+GAMES = ("greedy", "independent", "collaborative")
+DETACH_MODES = ("summand", "features")
+
+
+@dataclass(frozen=True)
+class MCRParams:
+    """Defaults of the paper's from-scratch ResNet setting (CREMA-D): K = 32, λ_M = 0.1, λ_uni = 0.01,
+    greedy game, L_Con with weight 1 and temperature 0.5, L_CEB off (the paper enables it, weight 1, only
+    for encoders with large self-supervised pre-training)."""
+
+    permutations: int = field(default=32, metadata={"help": "K, latent permutations of the batch per step"})
+    lambda_m: float = field(default=0.1, metadata={"help": "λ_M, weight of the permutation game L_MIPD"})
+    game: str = field(
+        default="greedy",
+        metadata={"help": "'greedy' (k=-1, paper default), 'independent' (k=0) or 'collaborative' (k=+1)"},
+    )
+    lambda_uni: float = field(
+        default=0.01, metadata={"help": "λ_uni, weight of the unimodal-head cross-entropies"}
+    )
+    lambda_con: float = field(
+        default=1.0, metadata={"help": "λ_Con, weight of the supervised contrastive term"}
+    )
+    temperature: float = field(default=0.5, metadata={"help": "temperature of the supervised NT-Xent term"})
+    lambda_ceb: float = field(
+        default=0.0, metadata={"help": "λ_CEB, weight of the CEB reconstruction term (0: off)"}
+    )
+    detach_mode: str = field(
+        default="summand",
+        metadata={
+            "help": "gradient routing: 'summand' (detach W_j z_j, additive head) or 'features' (detach z_j)"
+        },
+    )
+
+    def __post_init__(self) -> None:
+        check_param("mcr", "permutations", self.permutations >= 1, "an integer >= 1", self.permutations)
+        check_param("mcr", "game", self.game in GAMES, f"one of {GAMES}", self.game)
+        check_param(
+            "mcr", "detach_mode", self.detach_mode in DETACH_MODES, f"one of {DETACH_MODES}", self.detach_mode
+        )
+        check_param("mcr", "temperature", self.temperature > 0, "a number > 0", self.temperature)
+        for key in ("lambda_m", "lambda_uni", "lambda_con", "lambda_ceb"):
+            check_param("mcr", key, getattr(self, key) >= 0, "a weight >= 0", getattr(self, key))
+
+
+def game_weights(members: np.ndarray, game: str) -> tuple[np.ndarray, np.ndarray]:
+    """For each subset T (rows of ``members`` [T, M]): the weight of ∂J(T)/∂(player i) [T, M] and the weight
+    of J(T) in the game's value [T].
+
+    Routed games: player i weighs J(T) by −1 if i ∈ T (own), by +1 (greedy) or 0 (independent) if not;
+    the value weight is the sum over players. Collaborative: −1 for everything, nothing routed.
+    """
+    if game == "collaborative":
+        return -np.ones(members.shape), -np.ones(len(members))
+    weights = np.where(members, -1.0, 1.0 if game == "greedy" else 0.0)
+    return weights, weights.sum(1)
+
+
+def route(values: torch.Tensor, player: int) -> torch.Tensor:
+    """The same values [..., M, X], with the gradient flowing only through modality ``player`` (dim −2)."""
+    live = torch.zeros(values.shape[-2], 1, dtype=values.dtype, device=values.device)
+    live[player] = 1
+    frozen = values.detach()
+    return frozen + live * (values - frozen)
+
+
+def _summand_terms(
+    model: MultimodalModel, features: torch.Tensor, permutations: torch.Tensor, members: np.ndarray, game: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Additive head, all subsets at once: J(T) is evaluated once per subset on logits whose value is the
+    true perturbed prediction and whose gradient to summand W_i z_i (and to b) carries player i's weight —
+    the same gradient as the sum of the per-player routed terms, at a fraction of the cost."""
+    grad_weights, value_weights = game_weights(members, game)
+    summands = model.modality_logits(features)
+    bias = model.fusion.bias
+    permuted = permute_rows(summands, permutations)
+    frozen, frozen_permuted, frozen_bias = summands.detach(), permuted.detach(), bias.detach()
+    inside, grad_w, value_w = (
+        torch.as_tensor(a, dtype=summands.dtype, device=summands.device)
+        for a in (members, grad_weights, value_weights)
+    )
+
+    # zero-valued tensors that carry the gradient, weighted per subset below
+    live = summands - frozen
+    live_permuted = permuted - frozen_permuted
+    live_bias = bias - frozen_bias
+    clean_value = frozen.sum(1) + frozen_bias
+    clean = clean_value + torch.einsum("tm,bmc->tbc", grad_w, live) + value_w[:, None, None] * live_bias
+    perturbed = (
+        clean_value
+        + torch.einsum("tm,kbmc->tkbc", inside, frozen_permuted - frozen)
+        + torch.einsum("tm,kbmc->tkbc", grad_w * inside, live_permuted)
+        + torch.einsum("tm,bmc->tbc", grad_w * (1 - inside), live)[:, None]
+        + value_w[:, None, None, None] * live_bias
+    )
+    divergence = jensen_shannon(clean[:, None], perturbed).mean(dim=(1, 2))
+    value = divergence.detach()
+    weighted = value_w.float() * value + (divergence - value)
+    return weighted, value
+
+
+def _routed_feature_terms(
+    model: MultimodalModel, features: torch.Tensor, permutations: torch.Tensor, members: np.ndarray, game: str
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Any fusion head: per subset and player, re-evaluate the head with the other modalities' features
+    detached (the head's own parameters stay live in every term)."""
+    grad_weights, _ = game_weights(members, game)
+    permuted = permute_rows(features, permutations)
+
+    def head(values: torch.Tensor) -> torch.Tensor:
+        return model.fuse(values.reshape(-1, *values.shape[-2:])).view(*values.shape[:-2], -1)
+
+    clean: dict[int, torch.Tensor] = {}
+    weighted, values = [], []
+    for t, members_t in enumerate(members):
+        mixed = torch.where(
+            torch.as_tensor(members_t, device=features.device).view(-1, 1), permuted, features
+        )
+        if game == "collaborative":
+            divergence = jensen_shannon(head(features), head(mixed)).mean()
+            weighted.append(-divergence)
+            values.append(divergence.detach())
+            continue
+        total = features.new_zeros((), dtype=torch.float32)
+        for player in np.flatnonzero(grad_weights[t]):
+            if player not in clean:
+                clean[player] = head(route(features, player))
+            divergence = jensen_shannon(clean[player], head(route(mixed, player))).mean()
+            total = total + float(grad_weights[t, player]) * divergence
+        weighted.append(total)
+        values.append(divergence.detach())  # the same value for every player
+    return torch.stack(weighted), torch.stack(values)
+
+
+def mipd_game(
+    model: MultimodalModel,
+    features: torch.Tensor,
+    permutations: torch.Tensor,
+    game: str = "greedy",
+    detach_mode: str = "summand",
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The game loss L_game / λ_M and, detached, Û_m = J(permute modality m alone) for every m.
+
+    For every proper non-empty subset T of modalities the rows of T's latents are permuted together (the
+    same K permutations for every term) and J_i(T) = JSD(f(Z), f(Z with T permuted)), averaged over the
+    B·K rows, with the gradient routed to player i only (both sides of the JSD). Player i's own terms are
+    the subsets containing i, its other terms the subsets excluding i:
+      greedy        Σ_i (−own_i + other_i)   (forward value Σ_T (M − 2|T|)·J(T): exactly 0 for M = 2)
+      independent   −Σ_i own_i
+      collaborative −Σ_T J(T), nothing detached.
+    Each player has 2^(M−1) − 1 own and as many other subsets; the sum is divided by that number (1 for
+    M = 2, where this is exactly the paper's −J(a1) + J(a2) − J(v2) + J(v1)).
+    """
+    num_modalities = features.shape[-2]
+    members = coalition_members(num_modalities)[1:-1]
+    terms = _summand_terms if detach_mode == "summand" else _routed_feature_terms
+    weighted, values = terms(model, features, permutations, members, game)
+    singles = [2**m - 1 for m in range(num_modalities)]  # row of subset {m}: bitmask 2^m, minus the empty set
+    return weighted.sum() / (2 ** (num_modalities - 1) - 1), values[singles]
+
+
+class CEBHead(nn.Sequential):
+    """h: detached fused logits [B, C] → Linear(C→d) → ReLU → Linear(d→M·d), predicting [Z_1, …, Z_M]."""
+
+    def __init__(self, num_classes: int, feature_dim: int, num_modalities: int) -> None:
+        super().__init__(
+            nn.Linear(num_classes, feature_dim),
+            nn.ReLU(),
+            nn.Linear(feature_dim, num_modalities * feature_dim),
+        )
+
+
+@register
+class MCR(Strategy):
+    """L = CE(fused) + λ_uni Σ_m CE(head m) + λ_M L_game + λ_Con L_Con + λ_CEB L_CEB, from ONE encoder pass:
+    the permutations act on the latents of that pass (B·K rows), never on the inputs. The game uses the
+    features as the fused head saw them (absent modalities of re-sampled copies zeroed); L_Con and L_CEB use
+    the encoders' latents. Logged: ``mcr/J/<m>`` (Û_m), ``mcr/L_con``, ``mcr/L_ceb`` when on; the game's
+    value itself is not logged (for two modalities and greedy it is identically 0)."""
+
+    name = "mcr"
+    summary = "Multimodal Competition Regularizer: latent-permutation game + contrastive (+ CEB) terms."
+    Params = MCRParams
+
+    def __init__(self, params: MCRParams, model: MultimodalModel) -> None:
+        super().__init__(params, model)
+        if len(self.modalities) < 2:
+            raise ValueError("strategy 'mcr' needs at least two modalities")
+        self.ceb = (
+            CEBHead(model.num_classes, model.feature_dim, model.num_modalities)
+            if params.lambda_ceb > 0
+            else None
+        )
+
+    def extra_modules(self) -> dict[str, nn.Module]:
+        return {"ceb": self.ceb} if self.ceb is not None else {}
+
+    def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
+        p, model, batch, output = self.params, ctx.model, ctx.batch, ctx.output
+        ce = F.cross_entropy(output.logits, batch.labels)
+        uni = unimodal_cross_entropies(output, batch.labels, batch.keep)
+        permutations = permutation_indices(len(batch.labels), p.permutations, output.features.device)
+        fused_features = model.mask_features(output.features, batch.keep)
+        game, own = mipd_game(model, fused_features, permutations, p.game, p.detach_mode)
+        contrastive = supervised_nt_xent(output.features, batch.labels, p.temperature)
+        loss = ce + p.lambda_uni * uni.sum() + p.lambda_m * game + p.lambda_con * contrastive
+        terms = {
+            "loss/ce": ce.detach(),
+            **unimodal_terms(self.modalities, uni),
+            "mcr/L_con": contrastive.detach(),
+        }
+        terms.update({f"mcr/J/{m}": own[j] for j, m in enumerate(self.modalities)})
+        if self.ceb is not None:
+            reconstruction = self.ceb(output.logits.detach())
+            ceb = F.mse_loss(reconstruction.float(), output.features.flatten(1).float())
+            loss = loss + p.lambda_ceb * ceb
+            terms["mcr/L_ceb"] = ceb.detach()
+        return {"loss": loss, **terms}
