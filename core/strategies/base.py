@@ -101,6 +101,11 @@ class Strategy:
     def after_step(self, model: MultimodalModel, epoch: int) -> None:
         """Hook after the optimiser step (e.g. tying heads)."""
 
+    def trains_unimodal_heads(self, epoch: int) -> bool:
+        """Whether the strategy's loss trains the unimodal heads; when not, the engine fits them as
+        linear probes on detached features, so per-modality accuracy and MI curves stay meaningful."""
+        return False
+
     def trains_fused_head(self, epoch: int) -> bool:
         """Whether the fused prediction is trained this epoch (False during unimodal phases)."""
         return True

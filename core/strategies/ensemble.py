@@ -22,6 +22,9 @@ class Ensemble(Strategy):
     name = "ensemble"
     summary = "Independent unimodal models; fused prediction = average of the unimodal logits."
 
+    def trains_unimodal_heads(self, epoch: int) -> bool:
+        return True
+
     def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
         uni = unimodal_cross_entropies(ctx.output, ctx.batch.labels, ctx.batch.keep)
         return {"loss": uni.sum(), **unimodal_terms(self.modalities, uni)}

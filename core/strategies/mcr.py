@@ -198,6 +198,9 @@ class MCR(Strategy):
     summary = "Multimodal Competition Regularizer: latent-permutation game + contrastive (+ CEB) terms."
     Params = MCRParams
 
+    def trains_unimodal_heads(self, epoch: int) -> bool:
+        return self.params.lambda_uni > 0
+
     def __init__(self, params: MCRParams, model: MultimodalModel) -> None:
         super().__init__(params, model)
         if len(self.modalities) < 2:

@@ -55,6 +55,9 @@ class MMPareto(Strategy):
     summary = "Fused + unimodal losses; conflicting encoder gradients integrated by MGDA, magnitude kept."
     Params = MMParetoParams
 
+    def trains_unimodal_heads(self, epoch: int) -> bool:
+        return True
+
     def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
         ce = F.cross_entropy(ctx.fused_logits, ctx.batch.labels)
         uni = unimodal_cross_entropies(ctx.output, ctx.batch.labels, ctx.batch.keep)

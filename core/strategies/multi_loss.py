@@ -29,6 +29,9 @@ class MultiLoss(Strategy):
     summary = "Fused cross-entropy + λ_uni · Σ_m unimodal-head cross-entropy."
     Params = MultiLossParams
 
+    def trains_unimodal_heads(self, epoch: int) -> bool:
+        return self.params.lambda_uni > 0
+
     def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
         ce = F.cross_entropy(ctx.fused_logits, ctx.batch.labels)
         uni = unimodal_cross_entropies(ctx.output, ctx.batch.labels, ctx.batch.keep)

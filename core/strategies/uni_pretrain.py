@@ -51,6 +51,9 @@ class UniPretrain(Strategy):
     summary = "Unimodal pre-training of each encoder, then joint fine-tuning."
     Params = UniPretrainParams
 
+    def trains_unimodal_heads(self, epoch: int) -> bool:
+        return self._pretraining(epoch) or self.params.lambda_uni > 0
+
     def _pretraining(self, epoch: int) -> bool:
         return epoch < self.params.pretrain_epochs
 

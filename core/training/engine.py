@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from core import events as ev
 from core.config import RunConfig
@@ -314,13 +315,18 @@ class Engine:
                 output = run.train_model(batch.inputs, keep=batch.keep)
                 ctx = StepContext(model, batch, output, epoch, step)
                 terms = strategy.loss_terms(ctx)
+                minimised = dict(terms)
+                if not strategy.trains_unimodal_heads(epoch):
+                    probe = probe_loss(model, output, batch.labels)
+                    minimised["loss"] = terms["loss"] + probe
+                    terms["loss/probe"] = probe.detach()
             optimizer.zero_grad(set_to_none=True)
             if run.scaler is not None:
-                strategy.backward(ctx, {**terms, "loss": run.scaler.scale(terms["loss"])})
+                strategy.backward(ctx, {**minimised, "loss": run.scaler.scale(minimised["loss"])})
                 run.scaler.step(optimizer)
                 run.scaler.update()
             else:
-                strategy.backward(ctx, terms)
+                strategy.backward(ctx, minimised)
                 optimizer.step()
             strategy.after_step(model, epoch)
 
@@ -464,6 +470,13 @@ def _accuracies(output, labels: torch.Tensor, modalities: list[str]) -> dict[str
     for j, name in enumerate(modalities):
         metrics[f"acc/{name}"] = float(unimodal[:, j].float().mean())
     return metrics
+
+
+def probe_loss(model: MultimodalModel, output, labels: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of the unimodal heads on DETACHED features: linear probes that leave the encoders
+    and the fused head untouched."""
+    logits = model.unimodal(output.features.detach())
+    return F.cross_entropy(logits.flatten(0, 1), labels.repeat_interleave(logits.shape[1]))
 
 
 def make_optimizer(cfg: RunConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:

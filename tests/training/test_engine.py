@@ -127,3 +127,26 @@ def test_value_function_is_configurable(tmp_path, value_fn):
     config.valuation.value_fn = value_fn
     _, _, seen = run_engine(tmp_path, config, vector_data(n=30))
     assert of_type(seen, ev.ValuationReady)[0].result.value_fn == value_fn
+
+
+def test_unimodal_probes_learn_without_touching_the_encoders(tmp_path):
+    """With `joint`, the unimodal heads are fitted as probes on detached features: they become accurate
+    for the informative modality while encoders get no gradient from them."""
+    import torch
+
+    from core.models.multimodal import ModelOutput, build_model_for_data
+    from core.training.engine import probe_loss
+
+    data = vector_data(n=90, informative=("a",))
+    config = small_config(epochs=4)
+    _, _, seen = run_engine(tmp_path, config, data)
+    last = of_type(seen, ev.EpochMetrics)[-1].metrics
+    assert last["val/acc/a"] > 0.6 and last["val/acc/a"] > last["val/acc/b"]
+
+    model = build_model_for_data(data, config.model)
+    x = {m: torch.from_numpy(data.arrays[m][:8]) for m in data.modalities}
+    features = model.encode(x)
+    output = ModelOutput(features, model.fuse(features), model.unimodal(features))
+    probe_loss(model, output, torch.from_numpy(data.labels[:8])).backward()
+    assert all(p.grad is None for p in model.encoders.parameters())
+    assert all(p.grad is not None for p in model.unimodal_heads.parameters())
