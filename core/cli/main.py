@@ -5,11 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 from core import __version__
-from core.cli import gui, report, strategies, train, value
-from core.demo import cli as demo
+from core.cli import demo, gui, report, strategies, train, value
 
 COMMANDS = (demo, train, value, strategies, report, gui)
 
@@ -50,7 +50,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("modalens: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, KeyError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - one clear line for the user; --verbose adds the traceback
+        if args.verbose:
+            traceback.print_exc()
         print(f"modalens {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
 

@@ -90,7 +90,9 @@ def _validate(args: argparse.Namespace) -> int:
         return 1
     with open_report(args.file) as report:
         splits = ", ".join(f"{v.split} ({len(v.epochs)} epochs)" for v in report.valuation.values()) or "none"
-        print(f"{args.file}: valid ModaLens report (format {FORMAT_VERSION}, state {report.state}, valuations: {splits})")
+        print(
+            f"{args.file}: valid ModaLens report (format {FORMAT_VERSION}, state {report.state}, valuations: {splits})"
+        )
     return 0
 
 

@@ -90,7 +90,7 @@ class ReportWriter:
             return
         with self._live.lock:
             if self._file is None and not isinstance(event, RunStarted):
-                log.warning("report %s: %s ignored, no run started", self.path, type(event).__name__)
+                log.debug("report %s: %s ignored, no run started", self.path, type(event).__name__)
                 return
             try:
                 handler(event)

@@ -151,12 +151,12 @@ class Engine:
         """Device, data, model, strategy and optimiser; restored from the checkpoint when resuming."""
         cfg = self.config
         self.dist, device = init_distributed(resolve_device(cfg.runtime.device))
-        if self.dist.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
         precision = resolve_precision(cfg.runtime.precision, device)
         seed_everything(cfg.runtime.seed)
 
         data = self.data or self._prepare_data()
+        if self.dist.is_main:
+            self.run_dir.mkdir(parents=True, exist_ok=True)
         if data.excluded and self.dist.is_main:
             report = format_exclusions(data.excluded)
             self._log(f"{len(data.excluded)} sample(s) excluded:\n{report}", "warning")

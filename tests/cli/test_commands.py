@@ -1,0 +1,138 @@
+"""The `modalens` command end to end: demo → train → value → report, and clear errors for bad input."""
+
+import csv
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from core.cli.main import main
+from core.report.reader import open_report
+from core.training.checkpoint import load_checkpoint
+
+
+def modalens(*args, timeout=300):
+    return subprocess.run(
+        [sys.executable, "-m", "core.cli", *map(str, args)], capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cli")
+    demo = modalens("demo", "--out", root / "D", "--samples", 48)
+    assert demo.returncode == 0, demo.stderr
+    train = modalens(
+        "train",
+        "--data",
+        root / "D",
+        "--epochs",
+        2,
+        "--out",
+        root / "R",
+        "--device",
+        "cpu",
+        "--set",
+        "optim.batch_size=16",
+    )
+    assert train.returncode == 0, train.stderr[-2000:]
+    return root
+
+
+def test_demo_then_train_leaves_checkpoints_config_and_per_sample_values(trained):
+    run = trained / "R"
+    assert (run / "config.toml").is_file()
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["next_epoch"] == 2
+    assert (run / "checkpoints" / "best.pt").is_file()
+    with open_report(run / "report.h5") as report:
+        valuation = report.valuation["train"]
+        assert list(valuation.epochs) == [0, 1]
+        train = np.flatnonzero(report.dataset.splits == "train")
+        np.testing.assert_array_equal(np.sort(valuation.sample_index), train)
+        phi = valuation.phi
+        assert phi.shape == (2, len(train), 2) and not np.isnan(phi).any()
+        np.testing.assert_allclose(phi.sum(axis=2), valuation.coalition_values[..., -1], atol=1e-5)
+
+
+def test_value_command_writes_per_sample_csv(trained):
+    out = trained / "values.csv"
+    result = modalens(
+        "value",
+        "--checkpoint",
+        trained / "R" / "checkpoints" / "best.pt",
+        "--data",
+        trained / "D",
+        "--split",
+        "val",
+        "--value-fn",
+        "probability",
+        "--out",
+        out,
+    )
+    assert result.returncode == 0, result.stderr
+    rows = list(csv.DictReader(out.open()))
+    with open_report(trained / "R" / "report.h5") as report:
+        assert len(rows) == int((report.dataset.splits == "val").sum())
+    assert set(rows[0]) >= {"id", "label", "prediction", "correct", "phi_video", "phi_audio"}
+    assert "mean phi" in result.stderr
+
+
+def test_strategies_lists_parameters(capsys):
+    assert main(["strategies"]) == 0
+    listing = capsys.readouterr().out
+    for name in ("joint", "mcr", "sample-resampling", "ogm-ge"):
+        assert f"{name}:" in listing
+    assert "warmup_epochs = 5" in listing
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["train", "--epochs", "x"], "invalid int value: 'x'"),
+        (["train"], "no dataset: pass --data DIR"),
+        (["train", "--data", "/no/such/folder"], "dataset folder not found"),
+        (["value", "--checkpoint", "/no/ckpt.pt", "--data", "."], "checkpoint not found"),
+        (["train", "--data", ".", "--set", "optim.lrr=1"], "unknown key(s) lrr"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_wrong_arguments_get_one_clear_line(args, message):
+    result = modalens(*args, timeout=120)
+    assert result.returncode != 0
+    assert message in result.stderr + result.stdout
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_media_are_reported_with_their_rows_and_training_goes_on(trained, tmp_path):
+    data = tmp_path / "D"
+    shutil.copytree(trained / "D", data, ignore=shutil.ignore_patterns(".modalens-cache"))
+    lines = (data / "manifest.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    video, audio, split = header.index("video"), header.index("audio"), header.index("split")
+    rows = [line.split(",") for line in lines[1:]]
+    train_rows = [i for i, r in enumerate(rows) if r[split] == "train"]
+    missing, truncated, empty, wrong = train_rows[:4]
+    (data / rows[missing][video]).unlink()
+    mp4 = data / rows[truncated][video]
+    mp4.write_bytes(mp4.read_bytes()[: mp4.stat().st_size // 2])
+    (data / rows[empty][audio]).write_bytes(b"")
+    rows[wrong][split] = "training"
+    (data / "manifest.csv").write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n")
+
+    result = modalens("train", "--data", data, "--epochs", 1, "--out", tmp_path / "R", "--device", "cpu")
+    assert result.returncode == 0, result.stderr[-2000:]
+    report_text = (tmp_path / "R" / "excluded.txt").read_text()
+    for index, what in (
+        (missing, "not found"),
+        (truncated, rows[truncated][video]),
+        (empty, "empty"),
+        (wrong, "training"),
+    ):
+        line = next(line for line in report_text.splitlines() if f"row {index + 2}," in line)
+        assert what in line, (what, line)
+    with open_report(tmp_path / "R" / "report.h5") as report:
+        assert len(report.dataset.excluded) == 4
+        assert len(report.dataset.ids) == len(rows) - 4
+        assert report.valuation["train"].phi.shape[1] == len(train_rows) - 4
