@@ -174,6 +174,7 @@ class Session(QObject):
         self.start_wall: float | None = None
         self.user_copies_by_epoch: dict[int, int] = {}
         self.last_checkpoint: Path | None = None
+        self.last_error = ""
 
     # -- loading -----------------------------------------------------------------------------
     def set_dataset(self, dataset: DatasetView) -> None:
@@ -189,6 +190,18 @@ class Session(QObject):
         self.selection = np.zeros(0, np.int64)
         self.current = -1
         self.dataset_changed.emit()
+
+    def show_dataset(self, dataset: DatasetView) -> None:
+        """Show a dataset on its own, with no run or report (e.g. just opened, before training)."""
+        self.run_dir = None
+        self.report_path = None
+        self.device = ""
+        self.config_toml = ""
+        self.total_epochs = 0
+        self.steps_per_epoch = 0
+        self.last_checkpoint = None
+        self.set_dataset(dataset)
+        self._set_state("idle")
 
     def set_media_root(self, root: str | Path) -> None:
         """Look for the dataset's media files under ``root`` (a moved or copied dataset folder)."""
@@ -240,15 +253,15 @@ class Session(QObject):
         return max(diffs) if diffs else (spans[0][1] + 1 if spans else 0)
 
     def _load_resampling(self, report) -> None:
+        """Replay the plan of every epoch the report knows (epochs without copies have no table rows)."""
         table = report.resampling
         self.copies_by_epoch = {}
         self.user_copies_by_epoch = {}
-        for epoch in np.unique(table.epoch).tolist():
+        epochs = np.union1d(report.epochs(), table.epoch).astype(np.int64)
+        for epoch in epochs.tolist():
             rows = table.epoch == epoch
-            self.add_resampling(
-                epoch, table.sample_index[rows], table.copies[rows], table.user_requested[rows]
-            )
-        if not len(table.epoch):
+            self.add_resampling(epoch, table.sample_index[rows], table.copies[rows], table.user_requested[rows])
+        if not len(epochs):
             self.resampling_changed.emit()
 
     # -- engine events -----------------------------------------------------------------------
@@ -257,6 +270,7 @@ class Session(QObject):
         if isinstance(event, ev.RunStarted):
             self.run_dir = Path(event.run_dir)
             self.device = event.device
+            self.last_error = ""
             if event.start_epoch == 0 or self.dataset is None or len(self.dataset) != len(event.dataset):
                 self.set_dataset(DatasetView.from_prepared(event.dataset))
             self.config_toml = event.config_toml
@@ -295,7 +309,9 @@ class Session(QObject):
         elif isinstance(event, ev.RunFinished):
             self._set_state("stopped" if event.stopped else "finished")
         elif isinstance(event, ev.RunFailed):
+            self.last_error = event.error
             self.log_message.emit("error", event.error)
+            self.log_message.emit("debug", event.traceback)
             self._set_state("failed")
 
     def add_valuation(self, result: ValuationResult) -> None:

@@ -1,0 +1,476 @@
+"""The curves pane: losses, accuracies, MI terms and re-sampling counts of the run, with other runs overlaid.
+
+One chart at a time (Loss, Accuracy, MI terms, Re-sampling, Other), its series ticked in a list beside
+the plot. The x axis is the optimisation step, the epoch or the wall time. An EMA smoothing slider draws
+the smoothed series over the faint raw one. Hovering reads out every curve at the cursor. The plot is
+redrawn from a GUI timer (at most 20 times a second) only when the data or a setting changed, and
+only while the pane is visible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QPointF, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPen, QPixmap
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMenu,
+    QSlider,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.panels.curve_data import (
+    CHARTS,
+    DEFAULT_SERIES,
+    X_AXES,
+    CurveRun,
+    chart_of,
+    ema,
+    series_label,
+    strip_split,
+    write_curves_csv,
+)
+from app.prompts import Prompter
+from app.session import Session
+from app.style import apply_plot_palette, modality_color
+from core.report.errors import ReportError
+from core.report.reader import open_report
+
+REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"
+REFRESH_MS = 50
+RAW_ALPHA = 60
+COMPARISON_STYLES = (Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine, Qt.PenStyle.DashLine)
+SPLIT_SYMBOLS = {"train": "o", "val": "t", "test": "s"}
+OTHER_COLORS = ("#7b5ea7", "#4d8f5b", "#b8505f", "#3f8fa8", "#9a7b2c", "#7f7f7f", "#c061a3", "#5a6fc4")
+MI_FAMILIES = ("I", "U", "LLR", "perm_importance")
+
+
+@dataclass
+class _Curve:
+    raw: pg.PlotDataItem
+    smooth: pg.PlotDataItem
+    run: str
+    label: str
+
+
+def series_color(series_id: str, modalities: list[str], position: int) -> QColor:
+    """The modality's colour for per-modality series (lighter or darker by MI term), else a fixed colour."""
+    base = strip_split(series_id.partition(":")[2])
+    parts = base.split("/")
+    for modality in modalities:
+        if modality in parts[1:]:
+            color = modality_color(modality, modalities)
+            family = parts[1] if parts[0] == "mi" and len(parts) > 2 else ""
+            shade = MI_FAMILIES.index(family) if family in MI_FAMILIES else 0
+            return color.darker(100 + 40 * shade) if shade % 2 else color.lighter(100 + 25 * shade)
+    return QColor(OTHER_COLORS[position % len(OTHER_COLORS)])
+
+
+def split_of(series_id: str) -> str:
+    level, _, key = series_id.partition(":")
+    if level == "step":
+        return "step"
+    head = key.split("/", 1)[0]
+    return head if head in SPLIT_SYMBOLS else "epoch"
+
+
+class CurvesPane(QWidget):
+    """Training curves of the session's run plus any reports added for comparison."""
+
+    redrawn = Signal()
+
+    def __init__(self, session: Session, prompter: Prompter | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.prompter = prompter or Prompter()
+        self.comparisons: dict[str, CurveRun] = {}
+        self._checked: dict[str, set[str]] = {chart: set() for chart in CHARTS}
+        self._known: dict[str, set[str]] = {chart: set() for chart in CHARTS}
+        self._curves: dict[tuple[str, str], _Curve] = {}
+        self._dirty = True
+        self._colors: dict[str, QColor] = {}
+
+        self.chart = QComboBox()
+        self.chart.addItems(CHARTS)
+        self.chart.setToolTip("Which group of curves to show")
+        self.x_axis = QComboBox()
+        self.x_axis.addItems(X_AXES)
+        self.x_axis.setToolTip("x axis: optimisation step, epoch, or seconds since the run started")
+        self.smoothing = QSlider(Qt.Orientation.Horizontal)
+        self.smoothing.setRange(0, 99)
+        self.smoothing.setValue(60)
+        self.smoothing.setMaximumWidth(140)
+        self.smoothing.setToolTip("Exponential moving average weight (0: raw); the raw series stays faint behind")
+        self.smoothing_label = QLabel()
+        self.smoothing_label.setMinimumWidth(self.fontMetrics().horizontalAdvance("0.00 "))
+        self.log_y = QCheckBox("log y")
+        self.runs_button = QToolButton()
+        self.runs_button.setText("Runs")
+        self.runs_button.setToolTip("Overlay other runs' reports for comparison")
+        self.runs_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        self.runs_menu = QMenu(self.runs_button)
+        self.runs_menu.aboutToShow.connect(self._fill_runs_menu)
+        self.runs_button.setMenu(self.runs_menu)
+        self.export_button = QToolButton()
+        self.export_button.setText("CSV…")
+        self.export_button.setToolTip("Save the curves shown (raw and smoothed) as a CSV file")
+        self.export_button.clicked.connect(self._export_dialog)
+
+        self.plot = pg.PlotWidget()
+        self.plot.setObjectName("curvesPlot")
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.setClipToView(True)
+        self.plot.setDownsampling(auto=True, mode="peak")
+        self.plot.setMinimumHeight(120)
+        apply_plot_palette(self.plot, self.palette())
+        self._hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine))
+        self._hover_text = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(128, 128, 128, 40))
+        for item in (self._hover_line, self._hover_text):
+            item.setZValue(100)
+            item.hide()
+            self.plot.addItem(item, ignoreBounds=True)
+        self._mouse_proxy = pg.SignalProxy(self.plot.scene().sigMouseMoved, rateLimit=30, slot=self._mouse_moved)
+        self.series_list = QListWidget()
+        self.series_list.setObjectName("seriesList")
+        self.series_list.setToolTip("Tick the curves to draw; '(step)' curves are per optimisation step")
+        self.series_list.itemChanged.connect(self._series_toggled)
+
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        for widget in (self.chart, QLabel("x:"), self.x_axis, QLabel("smoothing"), self.smoothing,
+                       self.smoothing_label, self.log_y):
+            bar.addWidget(widget)
+        bar.addStretch(1)
+        bar.addWidget(self.runs_button)
+        bar.addWidget(self.export_button)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self.plot)
+        splitter.addWidget(self.series_list)
+        splitter.setStretchFactor(0, 4)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([600, 180])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(bar)
+        layout.addWidget(splitter, 1)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(REFRESH_MS)
+        self.timer.timeout.connect(self._tick)
+        self.chart.currentTextChanged.connect(self._chart_changed)
+        self.x_axis.currentTextChanged.connect(self._settings_changed)
+        self.smoothing.valueChanged.connect(self._settings_changed)
+        self.log_y.toggled.connect(self._log_toggled)
+        for signal in (session.metrics_changed, session.resampling_changed):
+            signal.connect(self.mark_dirty)
+        session.dataset_changed.connect(self._dataset_changed)
+        self._settings_changed()
+
+    # -- public API ------------------------------------------------------------------------------
+    def set_chart(self, name: str) -> None:
+        if name not in CHARTS:
+            raise ValueError(f"unknown chart {name!r}; charts: {', '.join(CHARTS)}")
+        self.chart.setCurrentText(name)
+
+    def set_x_axis(self, axis: str) -> None:
+        if axis not in X_AXES:
+            raise ValueError(f"unknown x axis {axis!r}; expected one of {', '.join(X_AXES)}")
+        self.x_axis.setCurrentText(axis)
+
+    def set_smoothing(self, weight: float) -> None:
+        self.smoothing.setValue(round(weight * 100))
+
+    def smoothing_weight(self) -> float:
+        return self.smoothing.value() / 100.0
+
+    def set_series_checked(self, series_id: str, checked: bool) -> None:
+        chart = chart_of(series_id.partition(":")[2])
+        (self._checked[chart].add if checked else self._checked[chart].discard)(series_id)
+        self._fill_series_list()
+        self.mark_dirty()
+
+    def add_comparison(self, report, name: str | None = None) -> str:
+        """Overlay an open report's curves; returns the name shown for it."""
+        base = name or Path(report.path).parent.name or Path(report.path).stem
+        name, n = base, 1
+        while name in self.comparisons or name == "current run":
+            n += 1
+            name = f"{base} ({n})"
+        self.comparisons[name] = CurveRun.from_report(report, name)
+        self.mark_dirty()
+        return name
+
+    def add_comparison_file(self, path: str | Path) -> str:
+        """Read a report file for comparison; raises ReportError for a bad file."""
+        with open_report(path) as report:
+            return self.add_comparison(report)
+
+    def remove_comparison(self, name: str) -> None:
+        self.comparisons.pop(name)
+        self.mark_dirty()
+
+    def mark_dirty(self) -> None:
+        self._dirty = True
+
+    def refresh(self) -> None:
+        """Redraw now (the timer calls this only when something changed and the pane is visible)."""
+        self._dirty = False
+        runs = self._runs()
+        self._update_known(runs)
+        chart = self.chart.currentText()
+        axis = self.x_axis.currentText()
+        weight = self.smoothing_weight()
+        wanted: dict[tuple[str, str], tuple[CurveRun, int]] = {}
+        for position, run in enumerate(runs):
+            for series_id in self._checked[chart]:
+                wanted[(run.name, series_id)] = (run, position)
+        for key in [k for k in self._curves if k not in wanted]:
+            curve = self._curves.pop(key)
+            self.plot.removeItem(curve.raw)
+            self.plot.removeItem(curve.smooth)
+        for key, (run, position) in wanted.items():
+            x, y = run.points(key[1], axis)
+            curve = self._curves.get(key) or self._new_curve(key, position)
+            curve.raw.setData(x, y)
+            curve.raw.setVisible(weight > 0)
+            curve.smooth.setData(x, ema(y, weight) if weight > 0 else y)
+        self.plot.setLabel("bottom", {"step": "step", "epoch": "epoch", "wall time": "wall time (s)"}[axis])
+        self.redrawn.emit()
+
+    def curve_data(self, run: str, series_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """The (x, smoothed y) drawn for one curve (for checks and read-outs)."""
+        curve = self._curves[(run, series_id)]
+        return curve.smooth.xData, curve.smooth.yData
+
+    def shown_curves(self) -> list[tuple[str, str]]:
+        return sorted(self._curves)
+
+    def export_csv(self, path: str | Path) -> Path:
+        """Write every curve shown (x, raw and smoothed values) to a CSV file, atomically."""
+        if self._dirty:
+            self.refresh()
+        weight = self.smoothing_weight()
+        rows = []
+        for (run_name, series_id), curve in sorted(self._curves.items()):
+            x, y = curve.raw.xData, curve.raw.yData
+            if x is None:
+                continue
+            rows.append((run_name, series_label(series_id), x, y, ema(y, weight) if weight > 0 else y))
+        return write_curves_csv(path, rows, self.x_axis.currentText())
+
+    def changeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            apply_plot_palette(self.plot, self.palette())
+
+    # -- refresh machinery -----------------------------------------------------------------------
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().showEvent(event)
+        self.timer.start()
+
+    def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
+        self.timer.stop()
+        super().hideEvent(event)
+
+    def _tick(self) -> None:
+        if self._dirty and self.isVisible():
+            self.refresh()
+
+    def _runs(self) -> list[CurveRun]:
+        current = [CurveRun.from_session(self.session)] if self.session.dataset is not None else []
+        return current + list(self.comparisons.values())
+
+    def _dataset_changed(self) -> None:
+        self._known = {chart: set() for chart in CHARTS}
+        self._fill_series_list()
+        self.mark_dirty()
+
+    def _update_known(self, runs: list[CurveRun]) -> None:
+        added = False
+        for run in runs:
+            for series_id in run.series_ids():
+                chart = chart_of(series_id.partition(":")[2])
+                if series_id not in self._known[chart]:
+                    self._known[chart].add(series_id)
+                    if series_id in DEFAULT_SERIES[chart] or self._wants_by_default(chart, series_id):
+                        self._checked[chart].add(series_id)
+                    added = True
+        if added:
+            self._fill_series_list()
+
+    def _wants_by_default(self, chart: str, series_id: str) -> bool:
+        """Charts with none of their default series get their first few series ticked."""
+        if any(s in self._known[chart] for s in DEFAULT_SERIES[chart]):
+            return False
+        return len(self._checked[chart]) < 4 and series_id.startswith("epoch:")
+
+    def _new_curve(self, key: tuple[str, str], run_position: int) -> _Curve:
+        run_name, series_id = key
+        color = self._color(series_id)
+        style = Qt.PenStyle.SolidLine if run_position == 0 else COMPARISON_STYLES[(run_position - 1) % len(COMPARISON_STYLES)]
+        split = split_of(series_id)
+        width = 1.2 if split == "step" else 2.0
+        faint = QColor(color)
+        faint.setAlpha(RAW_ALPHA)
+        raw = pg.PlotDataItem(pen=pg.mkPen(faint, width=1, style=style))
+        symbol = SPLIT_SYMBOLS.get(split)
+        smooth = pg.PlotDataItem(
+            pen=pg.mkPen(color, width=width, style=style),
+            symbol=symbol,
+            symbolSize=6,
+            symbolBrush=color,
+            symbolPen=None,
+            name=f"{run_name}: {series_label(series_id)}",
+        )
+        for item in (raw, smooth):
+            item.setDownsampling(auto=True, method="peak")
+            item.setClipToView(True)
+            self.plot.addItem(item)
+        curve = _Curve(raw, smooth, run_name, series_label(series_id))
+        self._curves[key] = curve
+        return curve
+
+    def _color(self, series_id: str) -> QColor:
+        if series_id not in self._colors:
+            modalities = self.session.dataset.modalities if self.session.dataset is not None else []
+            base = strip_split(series_id.partition(":")[2])
+            bases = sorted({strip_split(s.partition(":")[2]) for s in self._colors} | {base})
+            self._colors[series_id] = series_color(series_id, modalities, bases.index(base))
+        return self._colors[series_id]
+
+    # -- controls --------------------------------------------------------------------------------
+    def _chart_changed(self) -> None:
+        self._fill_series_list()
+        self.log_y.blockSignals(True)
+        self.log_y.setChecked(False)
+        self.log_y.blockSignals(False)
+        self.plot.setLogMode(x=False, y=False)
+        self.mark_dirty()
+
+    def _settings_changed(self) -> None:
+        self.smoothing_label.setText(f"{self.smoothing_weight():.2f}")
+        self.mark_dirty()
+
+    def _log_toggled(self, on: bool) -> None:
+        self.plot.setLogMode(x=False, y=on)
+        self.mark_dirty()
+
+    def _fill_series_list(self) -> None:
+        chart = self.chart.currentText()
+        self.series_list.blockSignals(True)
+        self.series_list.clear()
+        for series_id in sorted(self._known[chart], key=lambda s: (strip_split(s.partition(":")[2]), s)):
+            item = QListWidgetItem(series_label(series_id))
+            item.setData(Qt.ItemDataRole.UserRole, series_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if series_id in self._checked[chart] else Qt.CheckState.Unchecked)
+            item.setIcon(_swatch(self._color(series_id), split_of(series_id)))
+            self.series_list.addItem(item)
+        self.series_list.blockSignals(False)
+
+    def _series_toggled(self, item: QListWidgetItem) -> None:
+        series_id = item.data(Qt.ItemDataRole.UserRole)
+        chart = self.chart.currentText()
+        if item.checkState() == Qt.CheckState.Checked:
+            self._checked[chart].add(series_id)
+        else:
+            self._checked[chart].discard(series_id)
+        self.mark_dirty()
+
+    def _fill_runs_menu(self) -> None:
+        self.runs_menu.clear()
+        self.runs_menu.addAction("Add a report to compare…", self._add_comparison_dialog)
+        if self.comparisons:
+            self.runs_menu.addSeparator()
+            names = ["current run (solid)"] + [
+                f"{name} ({COMPARISON_STYLES[i % len(COMPARISON_STYLES)].name.removesuffix('Line').lower()})"
+                for i, name in enumerate(self.comparisons)
+            ]
+            for label in names:
+                self.runs_menu.addAction(label).setEnabled(False)
+            self.runs_menu.addSeparator()
+            for name in list(self.comparisons):
+                self.runs_menu.addAction(f"Remove {name}", lambda n=name: self.remove_comparison(n))
+
+    def _add_comparison_dialog(self) -> None:
+        path = self.prompter.open_file(self, "Add a report to compare", "", REPORT_FILTER)
+        if not path:
+            return
+        try:
+            self.add_comparison_file(path)
+        except (ReportError, OSError, RuntimeError) as exc:
+            self.prompter.error(self, "Cannot open report", str(exc) if isinstance(exc, ReportError)
+                                else f"{path}: not a readable ModaLens report ({exc})")
+
+    def _export_dialog(self) -> None:
+        start = f"{self.chart.currentText().lower().replace(' ', '-')}.csv"
+        path = self.prompter.save_file(self, "Export curves as CSV", start, "CSV (*.csv)")
+        if not path:
+            return
+        try:
+            self.export_csv(path)
+        except OSError as exc:
+            self.prompter.error(self, "Cannot write CSV", f"{path}: {exc.strerror or exc}")
+
+    # -- hover read-out --------------------------------------------------------------------------
+    def _mouse_moved(self, args) -> None:
+        position = args[0]
+        box = self.plot.getPlotItem().vb
+        if not self._curves or not self.plot.sceneBoundingRect().contains(position) or not box.sceneBoundingRect().contains(position):
+            self._hover_line.hide()
+            self._hover_text.hide()
+            return
+        point = box.mapSceneToView(position)
+        lines = []
+        x_shown = point.x()
+        for key in sorted(self._curves):
+            curve = self._curves[key]
+            x, y = curve.smooth.xData, curve.smooth.yData
+            if x is None or len(x) == 0:
+                continue
+            i = int(np.clip(np.searchsorted(x, point.x()), 1, len(x) - 1)) if len(x) > 1 else 0
+            if len(x) > 1 and abs(x[i - 1] - point.x()) < abs(x[i] - point.x()):
+                i -= 1
+            color = curve.smooth.opts["pen"].color().name()
+            prefix = f"{curve.run} · " if self.comparisons else ""
+            lines.append(f'<span style="color:{color}">■</span> {prefix}{curve.label}: <b>{y[i]:.4g}</b>')
+            x_shown = x[i] if len(lines) == 1 else x_shown
+        if not lines:
+            return
+        axis = self.x_axis.currentText()
+        head = f"{axis} {x_shown:.4g}" + (" s" if axis == "wall time" else "")
+        self._hover_text.setHtml(f'<div style="font-size:9pt">{head}<br>{"<br>".join(lines)}</div>')
+        self._hover_line.setPos(point.x())
+        (x0, x1), (y0, y1) = box.viewRange()
+        left = point.x() > (x0 + x1) / 2
+        self._hover_text.setAnchor((0, 0) if left else (1, 0))
+        self._hover_text.setPos(QPointF(x0 if left else x1, y1))
+        self._hover_line.show()
+        self._hover_text.show()
+
+
+def _swatch(color: QColor, split: str) -> QIcon:
+    """A small line sample in the series' colour, with its split's marker."""
+    pixmap = QPixmap(22, 12)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QPen(color, 1 if split == "step" else 2))
+    painter.drawLine(1, 6, 21, 6)
+    if split in SPLIT_SYMBOLS:
+        painter.setBrush(color)
+        painter.drawEllipse(QPointF(11, 6), 3, 3)
+    painter.end()
+    return QIcon(pixmap)

@@ -1,0 +1,57 @@
+"""The log pane: the engine's messages and the window's own notes, coloured by level, newest last."""
+
+from __future__ import annotations
+
+import html
+import time
+
+from PySide6.QtGui import QColor, QFontDatabase
+from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+
+from app.session import Session
+
+MAX_LINES = 5000
+LEVELS = ("debug", "info", "warning", "error")
+DEFAULT_COLORS = {"debug": "#8a9099", "info": "", "warning": "#b86e00", "error": "#c0392b"}
+
+
+class LogPane(QWidget):
+    """Read-only list of messages; keeps the last ``MAX_LINES``."""
+
+    def __init__(self, session: Session, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.text = QPlainTextEdit()
+        self.text.setObjectName("logText")
+        self.text.setReadOnly(True)
+        self.text.setMaximumBlockCount(MAX_LINES)
+        self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.text.clear)
+        bar = QHBoxLayout()
+        bar.addStretch(1)
+        bar.addWidget(clear)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.text, 1)
+        layout.addLayout(bar)
+        self.colors = dict(DEFAULT_COLORS)
+        self.counts = dict.fromkeys(LEVELS, 0)
+        session.log_message.connect(self.add)
+
+    def set_colors(self, colors: dict[str, QColor]) -> None:
+        """Level colours (from the theme); the info colour follows the text colour."""
+        self.colors = {level: colors[level].name() if level != "info" else "" for level in colors}
+
+    def add(self, level: str, text: str) -> None:
+        level = level if level in LEVELS else "info"
+        self.counts[level] += 1
+        stamp = time.strftime("%H:%M:%S")
+        color = self.colors.get(level, "")
+        style = f' style="color:{color}"' if color else ""
+        lines = html.escape(text).replace("\n", "<br>&nbsp;&nbsp;")
+        tag = "" if level == "info" else f"{level}: "
+        self.text.appendHtml(f'<span{style}>{stamp}  {tag}{lines}</span>')
+
+    def plain_text(self) -> str:
+        return self.text.toPlainText()

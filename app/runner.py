@@ -1,0 +1,268 @@
+"""Runs the training engine in one long-lived worker thread and keeps the user's re-sampling requests.
+
+The worker is a QObject moved to a QThread that lives as long as the runner. Starting a run hands an
+:class:`Engine` to the worker through a queued signal; pause, resume and stop call the engine's
+thread-safe methods directly, because a queued slot could not run while the worker is busy training.
+The run's report is written by a :class:`ReportWriter` subscribed to the engine bus, as on the
+command line. Requests made while no run is going are kept and handed to the next run when it starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from app.bridge import EventBridge
+from app.session import Session
+from core import events as ev
+from core.config import RunConfig
+from core.report.writer import ReportWriter
+from core.training.engine import Engine, RunOutcome
+from core.training.requests import ResamplingRequest
+
+REPORT_NAME = "report.h5"
+# Modules torch (and the manifest reader) import lazily during a run's first steps and checkpoints. PySide6's
+# import hook inspects every newly imported module; doing that in the worker thread while the GUI thread
+# runs Python has crashed the process, so these are imported in the GUI thread before the first run.
+LAZY_RUN_IMPORTS = ("torch._dynamo", "torch.utils.serialization", "encodings.utf_8_sig")
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    """A request kept for the next run (negative ids, to tell them from the engine's)."""
+
+    id: int
+    sample_index: np.ndarray
+    modality: str
+    copies: int
+    epochs: int | None
+
+
+@dataclass(frozen=True)
+class RequestRow:
+    """One line of the requests list, whichever side holds the request."""
+
+    id: int
+    modality: str
+    copies: int
+    samples: int
+    start_epoch: int | None
+    epochs: int | None
+    status: str  # pending, active, scheduled, done, cancelled
+
+
+class _Worker(QObject):
+    """Lives in the worker thread; runs one engine at a time to its end."""
+
+    done = Signal(object)  # RunOutcome
+
+    def __init__(self, idle: threading.Event) -> None:
+        super().__init__()
+        self._idle = idle
+
+    @Slot(object)
+    def run_engine(self, engine: Engine) -> None:
+        try:
+            outcome = engine.run()
+        finally:
+            self._idle.set()
+        self.done.emit(outcome)
+
+
+def new_run_dir(runs_dir: str | Path, strategy: str) -> Path:
+    """A fresh folder name ``<runs_dir>/<date-time>-<strategy>`` (suffixed when it exists)."""
+    base = Path(runs_dir) / f"{time.strftime('%Y%m%d-%H%M%S')}-{strategy}"
+    path, n = base, 1
+    while path.exists():
+        n += 1
+        path = base.with_name(f"{base.name}-{n}")
+    return path
+
+
+class TrainingRunner(QObject):
+    """Starts, pauses, resumes and stops runs; one engine at a time, one worker thread for all."""
+
+    busy_changed = Signal(bool)
+    finished = Signal(object)  # RunOutcome
+    requests_changed = Signal()
+
+    _launch = Signal(object)
+
+    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.engine: Engine | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+        self._thread = QThread(self)
+        self._thread.setObjectName("modalens-engine")
+        self._worker = _Worker(self._idle)
+        self._worker.moveToThread(self._thread)
+        self._launch.connect(self._worker.run_engine)
+        self._worker.done.connect(self._on_done)
+        self._bridge = EventBridge(session.apply, self)
+        self._pending: list[PendingRequest] = []
+        self._pending_lock = threading.Lock()
+        self._handover_done = threading.Event()
+
+    # -- state ----------------------------------------------------------------------------------
+    @property
+    def busy(self) -> bool:
+        """True from ``start`` until the engine's run has returned."""
+        return not self._idle.is_set()
+
+    @property
+    def thread(self) -> QThread:
+        return self._thread
+
+    # -- control --------------------------------------------------------------------------------
+    def start(self, config: RunConfig, run_dir: str | Path, resume_from: str | Path | None = None) -> Engine:
+        """Start a run in the worker thread; its report goes to ``run_dir/report.h5``."""
+        if self.busy:
+            raise RuntimeError("a run is already going; stop it first")
+        for module in LAZY_RUN_IMPORTS:
+            importlib.import_module(module)
+        run_dir = Path(run_dir)
+        engine = Engine(config, run_dir, resume_from=resume_from)
+        self._handover_done = threading.Event()
+        engine.bus.subscribe(_RequestHandover(engine, self._take_pending, self._handover_done))
+        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME))
+        engine.bus.subscribe(self._bridge)
+        self.engine = engine
+        self.session.report_path = run_dir / REPORT_NAME
+        self._idle.clear()
+        if not self._thread.isRunning():
+            self._thread.start()
+        self._launch.emit(engine)
+        self.busy_changed.emit(True)
+        self.requests_changed.emit()
+        return engine
+
+    def pause(self) -> None:
+        if self.engine is not None and self.busy:
+            self.engine.pause()
+
+    def resume(self) -> None:
+        if self.engine is not None and self.busy:
+            self.engine.resume()
+
+    def stop(self, wait: bool = True, timeout_s: float = 120.0) -> bool:
+        """Ask the run to stop at the next step; with ``wait``, block until it has saved and returned.
+
+        Returns True when no run is going any more.
+        """
+        if self.engine is None or not self.busy:
+            return True
+        self.engine.request_stop()
+        if not wait:
+            return False
+        stopped = self._idle.wait(timeout_s)
+        self._bridge.drain()
+        return stopped
+
+    def shutdown(self, timeout_s: float = 120.0) -> bool:
+        """Stop any run and end the worker thread; True when the thread has finished."""
+        self.stop(wait=True, timeout_s=timeout_s)
+        self._thread.quit()
+        return self._thread.wait(int(timeout_s * 1000))
+
+    @Slot(object)
+    def _on_done(self, outcome: RunOutcome) -> None:
+        self._bridge.drain()
+        self.busy_changed.emit(False)
+        self.requests_changed.emit()
+        self.finished.emit(outcome)
+
+    def _take_pending(self) -> list[PendingRequest]:
+        with self._pending_lock:
+            taken, self._pending = self._pending, []
+        return taken
+
+    # -- re-sampling requests -------------------------------------------------------------------
+    def add_request(
+        self, sample_index: np.ndarray | list[int], modality: str, copies: int = 1, epochs: int | None = 1
+    ) -> int:
+        """Queue "re-sample these samples keeping ``modality``, ``copies`` times, for ``epochs`` epochs".
+
+        Goes straight to the running engine (from its next epoch), or is kept for the next run.
+        Returns the request id; raises ``ValueError`` for a bad request.
+        """
+        if self.engine is not None and self.busy and self._handover_done.is_set():
+            request = self.engine.requests.add(sample_index, modality, copies, epochs)
+            self.requests_changed.emit()
+            return request.id
+        modalities = self.session.dataset.modalities if self.session.dataset is not None else []
+        if modality not in modalities:
+            raise ValueError(f"unknown modality {modality!r}; this dataset has {', '.join(modalities) or 'none'}")
+        if copies < 1:
+            raise ValueError(f"copies must be at least 1, got {copies}")
+        if epochs is not None and epochs < 1:
+            raise ValueError(f"epochs must be at least 1 (or None for until cancelled), got {epochs}")
+        index = np.unique(np.asarray(sample_index, dtype=np.int64))
+        if index.size == 0:
+            raise ValueError("a re-sampling request needs at least one sample")
+        with self._pending_lock:
+            request_id = min([0] + [p.id for p in self._pending]) - 1
+            self._pending.append(PendingRequest(request_id, index, modality, int(copies), epochs))
+        self.requests_changed.emit()
+        return request_id
+
+    def cancel_request(self, request_id: int) -> None:
+        if request_id < 0:
+            with self._pending_lock:
+                kept = [p for p in self._pending if p.id != request_id]
+                found = len(kept) < len(self._pending)
+                self._pending = kept
+            if not found:
+                raise KeyError(f"no pending re-sampling request with id {request_id}")
+        else:
+            if self.engine is None:
+                raise KeyError(f"no re-sampling request with id {request_id}")
+            self.engine.requests.cancel(request_id)
+        self.requests_changed.emit()
+
+    def request_rows(self) -> list[RequestRow]:
+        """The pending requests, then the current (or last) run's requests."""
+        with self._pending_lock:
+            pending = list(self._pending)
+        rows = [RequestRow(p.id, p.modality, p.copies, len(p.sample_index), None, p.epochs, "pending") for p in pending]
+        if self.engine is not None:
+            next_epoch = self.engine.requests.next_epoch
+            rows += [
+                RequestRow(r.id, r.modality, r.copies, len(r.sample_index), r.start_epoch, r.epochs,
+                           _request_status(r, next_epoch))
+                for r in self.engine.requests.list()
+            ]
+        return rows
+
+
+class _RequestHandover:
+    """An engine-thread listener that queues the kept requests as the run starts (before its first plan)."""
+
+    def __init__(self, engine: Engine, take_pending, done: threading.Event) -> None:
+        self.engine, self.take_pending, self.done = engine, take_pending, done
+
+    def __call__(self, event: object) -> None:
+        if not isinstance(event, ev.RunStarted) or self.done.is_set():
+            return
+        self.engine.requests.next_epoch = event.start_epoch
+        for p in self.take_pending():
+            try:
+                self.engine.requests.add(p.sample_index, p.modality, p.copies, p.epochs)
+            except ValueError as exc:
+                self.engine.bus.emit(ev.LogMessage("warning", f"re-sampling request dropped: {exc}"))
+        self.done.set()
+
+
+def _request_status(request: ResamplingRequest, next_epoch: int) -> str:
+    if request.cancelled:
+        return "cancelled"
+    if request.epochs is not None and next_epoch >= request.start_epoch + request.epochs:
+        return "done"
+    return "active" if next_epoch > request.start_epoch else "scheduled"

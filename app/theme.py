@@ -1,0 +1,115 @@
+"""Light and dark looks: the Qt palette, the shared style sheet, plot colours and the window icon.
+
+Palettes are JSON files in ``resources/style`` (``light.json``, ``dark.json``) with the colour of each
+``QPalette`` role, plot colours, run-state colours and log-level colours; ``app.qss`` is the style
+sheet, with ``$name`` placeholders filled from the palette.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from string import Template
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QIcon, QPalette
+from PySide6.QtWidgets import QApplication
+
+PALETTES = ("light", "dark")
+_APP_DIR = Path(__file__).resolve().parent
+_RESOURCE_DIRS = (_APP_DIR / "resources", _APP_DIR.parent / "resources")
+
+
+def resource_path(relative: str) -> Path | None:
+    """A bundled resource file (``app/resources`` when installed, ``resources`` in a checkout), or None."""
+    for folder in _RESOURCE_DIRS:
+        path = folder / relative
+        if path.is_file():
+            return path
+    return None
+
+
+@dataclass(frozen=True)
+class Theme:
+    """The colours of one look, as read from its palette file."""
+
+    name: str
+    roles: dict[str, str]
+    disabled: dict[str, str]
+    plot_background: str
+    plot_foreground: str
+    grid_alpha: float
+    accent: str
+    banner: dict[str, str]
+    states: dict[str, str]
+    log: dict[str, str]
+
+    def state_color(self, state: str) -> QColor:
+        return QColor(self.states.get(state, self.plot_foreground))
+
+    def log_color(self, level: str) -> QColor:
+        return QColor(self.log.get(level, self.log.get("info", self.plot_foreground)))
+
+
+def load_theme(name: str) -> Theme:
+    """Read ``resources/style/<name>.json``; raises ``ValueError`` for an unknown or broken palette."""
+    if name not in PALETTES:
+        raise ValueError(f"unknown palette {name!r}; available: {', '.join(PALETTES)}")
+    path = resource_path(f"style/{name}.json")
+    if path is None:
+        raise ValueError(f"palette file style/{name}.json not found in {', '.join(map(str, _RESOURCE_DIRS))}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return Theme(
+            name=name,
+            roles=dict(data["colors"]),
+            disabled=dict(data.get("disabled", {})),
+            plot_background=data["plot"]["background"],
+            plot_foreground=data["plot"]["foreground"],
+            grid_alpha=float(data["plot"].get("grid", 0.25)),
+            accent=data["accent"],
+            banner=dict(data["banner"]),
+            states=dict(data["states"]),
+            log=dict(data["log"]),
+        )
+    except (json.JSONDecodeError, KeyError, TypeError) as exc:
+        raise ValueError(f"{path}: not a valid palette file ({type(exc).__name__}: {exc})") from None
+
+
+def qt_palette(theme: Theme) -> QPalette:
+    palette = QPalette()
+    for role, color in theme.roles.items():
+        palette.setColor(getattr(QPalette.ColorRole, role), QColor(color))
+    for role, color in theme.disabled.items():
+        palette.setColor(QPalette.ColorGroup.Disabled, getattr(QPalette.ColorRole, role), QColor(color))
+    return palette
+
+
+def style_sheet(theme: Theme) -> str:
+    path = resource_path("style/app.qss")
+    if path is None:
+        return ""
+    accent = QColor(theme.accent)
+    return Template(path.read_text(encoding="utf-8")).safe_substitute(
+        accent=theme.accent,
+        accent_hover=accent.lighter(115).name(),
+        accent_disabled=theme.roles.get("Mid", accent.name()),
+        banner_bg=theme.banner["background"],
+        banner_border=theme.banner["border"],
+        banner_text=theme.banner["text"],
+    )
+
+
+def apply_theme(app: QApplication, theme: Theme) -> None:
+    """Make ``theme`` the look of the application (plots follow the palette when it changes)."""
+    app.setStyle("Fusion")
+    app.setPalette(qt_palette(theme))
+    app.setStyleSheet(style_sheet(theme))
+    pg.setConfigOptions(background=theme.plot_background, foreground=theme.plot_foreground, antialias=True)
+
+
+def app_icon() -> QIcon:
+    """The window icon from ``icons/modalens.svg`` (an empty icon when the file is not there)."""
+    path = resource_path("icons/modalens.svg")
+    return QIcon(str(path)) if path is not None else QIcon()

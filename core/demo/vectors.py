@@ -1,0 +1,58 @@
+"""The MCR paper's synthetic two-modality vectors: the label lives in both modalities or in only one.
+
+For modality m, a latent ``z_m = noise_m + e_y`` where m carries the label and ``z_m = noise_m``
+where it does not; ``x_m = z_m @ A_m`` lifts it to DIM features. The class embeddings ``e_y`` (the
+corners of a regular simplex, all classes equally far apart) and the lifts ``A_m`` are fixed by the seed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.demo.plan import quota_draw
+
+NUM_CLASSES = 5
+LATENT_DIM = 10
+DIM = 100
+CLASS_DISTANCE = 2.6
+CARRIERS = ("both", "x1", "x2")
+
+
+def check_unique_ratio(unique_ratio: float) -> None:
+    """Raise ``ValueError`` unless ``unique_ratio`` is a finite number >= 0."""
+    if isinstance(unique_ratio, bool) or not isinstance(unique_ratio, int | float) or not (
+        np.isfinite(unique_ratio) and unique_ratio >= 0
+    ):
+        raise ValueError(f"unique_ratio must be a finite number >= 0, got {unique_ratio!r}")
+
+
+def plan_carriers(n: int, unique_ratio: float, rng: np.random.Generator) -> np.ndarray:
+    """Which modality carries the label for each of ``n`` samples: 'both', 'x1' or 'x2'.
+
+    ``unique_ratio`` is unique-to-shared: a share ``r / (1 + r)`` of samples carries the label in one
+    modality only, split evenly between x1 and x2; the counts are exact up to rounding.
+    """
+    check_unique_ratio(unique_ratio)
+    return quota_draw(n, CARRIERS, (1.0, unique_ratio / 2, unique_ratio / 2), rng)
+
+
+def vector_features(labels: np.ndarray, carriers: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Features ``float32 [N, DIM]`` of modalities x1 and x2 for integer ``labels`` and ``carriers``."""
+    fixed = np.random.default_rng([seed, 1])
+    embeddings = _simplex_embeddings(fixed)
+    lifts = [fixed.normal(0.0, 1.0 / np.sqrt(LATENT_DIM), (LATENT_DIM, DIM)) for _ in range(2)]
+    noise_rng = np.random.default_rng([seed, 2])
+    features = []
+    for name, lift in zip(("x1", "x2"), lifts, strict=True):
+        latent = noise_rng.normal(0.0, 1.0, (len(labels), LATENT_DIM))
+        carries = (carriers == name) | (carriers == "both")
+        latent[carries] += embeddings[labels[carries]]
+        features.append((latent @ lift).astype(np.float32))
+    return features[0], features[1]
+
+
+def _simplex_embeddings(rng: np.random.Generator) -> np.ndarray:
+    """NUM_CLASSES points, pairwise CLASS_DISTANCE apart, centred, randomly rotated into LATENT_DIM."""
+    centred = np.eye(NUM_CLASSES) - 1.0 / NUM_CLASSES
+    rotation, _ = np.linalg.qr(rng.normal(size=(LATENT_DIM, NUM_CLASSES)))
+    return (CLASS_DISTANCE / np.sqrt(2.0)) * centred @ rotation.T

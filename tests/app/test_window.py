@@ -1,0 +1,176 @@
+"""The main window: layout memory, menus and shortcuts, status bar, palettes, first launch, closing."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QTabBar
+
+from app.prompts import AutoPrompter
+from core.report.reader import open_report
+
+
+def action_by_text(window, menu_title: str, text: str):
+    menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == menu_title)
+    return next(a for a in menu.actions() if a.text().replace("&", "") == text)
+
+
+def test_menus_have_the_expected_actions_and_shortcuts(make_window):
+    window = make_window()
+    expected = {
+        ("File", "Open dataset…"): QKeySequence(QKeySequence.StandardKey.Open),
+        ("File", "Open report…"): QKeySequence("Ctrl+Shift+O"),
+        ("File", "Follow live report…"): QKeySequence("Ctrl+L"),
+        ("File", "Export report…"): QKeySequence("Ctrl+E"),
+        ("File", "Quit"): QKeySequence(QKeySequence.StandardKey.Quit),
+        ("Run", "Start training"): QKeySequence("F5"),
+        ("Run", "Pause / resume"): QKeySequence("F6"),
+        ("Run", "Stop"): QKeySequence("Shift+F5"),
+        ("Run", "Resume from checkpoint…"): QKeySequence("Ctrl+F5"),
+    }
+    for (menu, text), shortcut in expected.items():
+        assert action_by_text(window, menu, text).shortcut() == shortcut, text
+    view = next(a.menu() for a in window.menuBar().actions() if a.text() == "&View")
+    toggles = {a.text() for a in view.actions()}
+    assert {"Training", "Re-sampling", "Sample", "Contributions", "Curves", "φ over the dataset", "Log"} <= toggles
+    assert not action_by_text(window, "File", "Export report…").isEnabled(), "nothing to export yet"
+
+
+def test_default_layout_has_one_tab_bar_per_group(make_window):
+    window = make_window()
+    QApplication.processEvents()
+    bars = [tuple(b.tabText(i) for i in range(b.count())) for b in window.findChildren(QTabBar) if b.isVisible()]
+    assert sorted(bars) == [("Curves", "φ over the dataset", "Log"), ("Training", "Re-sampling")]
+    areas = {key: window.dockWidgetArea(dock) for key, dock in window.docks.items()}
+    assert areas["training"] == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert areas["player"] == areas["contribution"] == Qt.DockWidgetArea.RightDockWidgetArea
+    assert areas["curves"] == areas["log"] == Qt.DockWidgetArea.BottomDockWidgetArea
+
+
+def test_layout_is_remembered_between_launches(make_window, settings):
+    first = make_window()
+    first.docks["log"].hide()
+    first.removeDockWidget(first.docks["contribution"])
+    first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.docks["contribution"])
+    first.docks["contribution"].show()
+    first.resize(1200, 700)
+    first.close()
+    second = make_window(size=None)
+    assert not second.docks["log"].isVisible()
+    assert second.dockWidgetArea(second.docks["contribution"]) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert second.height() == 700  # (the width is clamped to the offscreen screen's 800 pixels)
+    second.reset_layout()
+    assert second.docks["log"].isVisibleTo(second)
+    assert second.dockWidgetArea(second.docks["contribution"]) == Qt.DockWidgetArea.RightDockWidgetArea
+
+
+def test_palette_switch_is_applied_and_remembered(make_window, settings):
+    window = make_window()
+    window.set_palette("dark")
+    assert settings.palette == "dark"
+    window_color = QApplication.instance().palette().color(window.palette().ColorRole.Window)
+    assert window_color.lightness() < 80
+    assert [a.isChecked() for a in window.palette_actions.actions()] == [False, True]
+    window.set_palette("light")
+    assert QApplication.instance().palette().color(window.palette().ColorRole.Window).lightness() > 200
+
+
+def test_recent_files_menu(make_window, vector_demo, tmp_path):
+    window = make_window()
+    assert window.open_dataset(vector_demo)
+    window._fill_recent_menu()
+    entries = [a.text() for a in window.recent_menu.actions()]
+    assert entries[0] == f"dataset: {vector_demo}"
+    window.settings.add_recent("report", tmp_path / "gone.h5")
+    window._fill_recent_menu()
+    gone = window.recent_menu.actions()[0]
+    assert gone.text().endswith("gone.h5") and not gone.isEnabled()
+
+
+def test_status_bar_shows_device_state_and_time_left(qtbot, make_window, vector_demo):
+    window = make_window()
+    assert window.open_dataset(vector_demo)
+    window.training.epochs.setValue(2)
+    window.training.batch_size.setValue(4)
+    seen = []
+    window.session.progress_changed.connect(lambda p: seen.append((window.progress.text(), window.remaining_label.text())))
+    assert window.start_training()
+    assert not window.banner.isVisible()
+    qtbot.waitUntil(lambda: window.session.run_state == "finished", timeout=60_000)
+    assert "cpu" in window.device_label.text()
+    assert window.state_label.text() == "Finished"
+    assert any(text.startswith("epoch 2/2") for text, _ in seen)
+    assert any(left.endswith("left") and "--" not in left for _, left in seen)
+    assert action_by_text(window, "File", "Export report…").isEnabled()
+
+
+def test_closing_during_training_asks_then_stops_and_saves(qtbot, make_window, vector_demo):
+    prompter = AutoPrompter(close_answer="cancel")
+    window = make_window(prompter)
+    assert window.open_dataset(vector_demo)
+    window.training.epochs.setValue(200)
+    window.training.batch_size.setValue(2)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=30_000)
+    assert not window.close()
+    assert window.isVisible() and window.runner.busy
+    assert prompter.messages[-1][1] == "Training is running"
+    prompter.close_answer = "stop"
+    assert window.close()
+    assert not window.runner.busy and window.runner.thread.isFinished()
+    run_dir = window.session.run_dir
+    assert (run_dir / "checkpoints" / "last.pt").is_file()
+    with open_report(run_dir / "report.h5") as report:
+        assert report.state == "stopped"
+
+
+def test_first_launch_creates_the_demo_in_the_background(qtbot, make_window, tmp_path, monkeypatch):
+    monkeypatch.setenv("MODALENS_DATA_DIR", str(tmp_path / "data"))
+    window = make_window()
+    task = window.open_demo(preset="vectors", samples=30)
+    assert window.banner.isVisible() and "Creating the demo data" in window.banner.text.text()
+    qtbot.waitUntil(lambda: window.session.dataset is not None, timeout=30_000)
+    qtbot.waitUntil(task.finished, timeout=5_000)
+    assert len(window.session.dataset) == 30
+    assert window.banner.button.isVisible() and "30 samples" in window.banner.text.text()
+    assert (tmp_path / "data" / "demo-vectors" / "manifest.csv").is_file()
+    again = window.open_demo(preset="vectors", samples=30)
+    qtbot.waitUntil(again.finished, timeout=5_000)
+
+
+def test_following_a_live_report_turns_training_off(qtbot, make_window, vector_run, vector_demo, tmp_path):
+    from core import events as ev
+    from core.report.writer import ReportWriter
+
+    writer = ReportWriter(tmp_path / "live.h5")
+    for event in vector_run.events:
+        writer(event)
+        if isinstance(event, ev.ValuationReady):
+            break
+    try:
+        window = make_window()
+        assert window.follow_report(tmp_path / "live.h5")
+        assert window.mode == "live" and window.reports.following
+        assert not window.training.start_button.isEnabled() and not window.act_start.isEnabled()
+        assert window.state_label.text() == "Following live report"
+        assert window.open_report(vector_run.report)
+        assert window.mode == "report" and not window.reports.following
+        assert window.training.start_button.isEnabled()
+        assert window.training.data_folder.text() == str(vector_demo), "the report's config is shown"
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("busy_action", ["open_dataset", "open_report", "follow_report"])
+def test_opening_is_refused_while_training(qtbot, make_window, vector_demo, busy_action):
+    prompter = AutoPrompter()
+    window = make_window(prompter)
+    assert window.open_dataset(vector_demo)
+    window.training.epochs.setValue(200)
+    window.training.batch_size.setValue(2)
+    assert window.start_training()
+    assert not getattr(window, busy_action)(vector_demo)
+    assert prompter.messages[-1][:2] == ("warning", "Training is running")
+    window.stop_training()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)

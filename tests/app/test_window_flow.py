@@ -1,0 +1,127 @@
+"""The whole flow in the window: open data, train, inspect, filter, re-sample, train on, export, reopen."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+
+from app.prompts import AutoPrompter
+from core.report.reader import open_report
+
+TRAIN_TIMEOUT_MS = 90_000
+
+
+def wait_run_ended(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TRAIN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.session.run_state in ("finished", "stopped", "failed"), timeout=5_000)
+
+
+def shown_bar_heights(view) -> np.ndarray:
+    bars = [item for item in view.phi_plot.items if isinstance(item, pg.BarGraphItem)]
+    return np.concatenate([np.atleast_1d(b.opts["height"]) for b in bars]) if bars else np.zeros(0)
+
+
+def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av_demo, tmp_path):
+    prompter = AutoPrompter()
+    window = make_window(prompter)
+
+    # 1. the samples are listed before any training, and training is one click away
+    assert window.open_dataset(av_demo)
+    session = window.session
+    assert len(window.browser.filtered_indices()) == 40
+    assert window.banner.isVisible() and window.banner.button.isVisible()
+    assert session.run_state == "idle" and not session.valuations
+
+    # 2. one epoch with small settings, started from the banner
+    window.training.strategy.setCurrentText("joint")
+    window.training.epochs.setValue(1)
+    window.training.batch_size.setValue(16)
+    with qtbot.waitSignal(session.valuation_added, timeout=TRAIN_TIMEOUT_MS) as valued:
+        window.banner.button.click()
+    assert valued.args == ["train", 0]
+    wait_run_ended(qtbot, window)
+    assert session.run_state == "finished", prompter.messages
+    run_dir = session.run_dir
+    report_path = run_dir / "report.h5"
+    assert report_path.is_file() and session.report_path == report_path
+
+    # 3. selecting a sample shows its φ from the report
+    with open_report(report_path) as report:
+        valuation = report.valuation["train"]
+        train_index = np.sort(valuation.sample_index)
+        sample = int(train_index[3])
+        expected = valuation.select(epoch=0, samples=[sample]).phi[0, 0]
+        all_phi = valuation.select(epoch=0).phi[0]
+        stored_index = valuation.sample_index
+    window.select_sample(sample)
+    assert session.current == sample
+    np.testing.assert_allclose(window.contribution.displayed_phi(), expected, rtol=1e-6)
+    np.testing.assert_allclose(shown_bar_heights(window.contribution), expected, rtol=1e-6)
+
+    # 4. filtering by φ keeps exactly the samples in range (from the report's values)
+    video = session.dataset.modalities.index("video")
+    threshold = float(np.median(all_phi[:, video]))
+    window.browser.set_phi_filter("video", threshold, None)
+    filtered = np.sort(window.browser.filtered_indices())
+    expected_rows = np.sort(stored_index[all_phi[:, video] >= threshold])
+    np.testing.assert_array_equal(filtered, expected_rows)
+
+    # 5. a targeted request on the filter, kept for the next epoch (the run has ended)
+    window.docks["resampling"].raise_()
+    window.resampling.set_target("filter")
+    window.resampling.copies.setValue(2)
+    window.resampling.epochs.setValue(1)
+    request_id = window.resampling.request("audio")
+    assert request_id < 0
+    rows = window.runner.request_rows()
+    assert [(r.status, r.modality, r.samples) for r in rows] == [("pending", "audio", len(filtered))]
+    assert window.resampling.table.rowCount() == 1
+
+    # 6. a second epoch trains on it: the plan, the table and the report record it as user-requested
+    with qtbot.waitSignal(session.resampling_changed, timeout=TRAIN_TIMEOUT_MS):
+        assert window.resume_training(session.last_checkpoint, epochs=2)
+    wait_run_ended(qtbot, window)
+    assert session.run_state == "finished", prompter.messages
+    assert sorted(session.valuations["train"]) == [0, 1]
+    np.testing.assert_array_equal(np.flatnonzero(session.user_copies), filtered)
+    assert set(session.user_copies[filtered].tolist()) == {2}
+    with open_report(report_path) as report:
+        table = report.resampling
+        mine = (table.epoch == 1) & table.user_requested
+        np.testing.assert_array_equal(np.sort(table.sample_index[mine]), filtered)
+        assert set(table.copies[mine].tolist()) == {2}
+        assert {table.modalities[m] for m in table.modality[mine]} == {"audio"}
+        assert not ((table.epoch == 0) & table.user_requested).any()
+    assert [r.status for r in window.runner.request_rows()] == ["done"]
+
+    # 7. export the whole run and the selection, then reopen the export and browse it
+    whole = window.reports.export(tmp_path / "whole.h5")
+    window.session.select([sample, int(train_index[0])])
+    part = window.reports.export(tmp_path / "part.h5", samples=window.session.selection)
+    assert not list(tmp_path.glob("*.tmp"))
+    with open_report(part) as report:
+        assert len(report.dataset) == 2
+    assert window.open_report(whole)
+    assert window.mode == "report"
+    assert window.session.report_path == whole
+    assert sorted(window.session.valuations["train"]) == [0, 1]
+    window.select_sample(sample)
+    with open_report(report_path) as report:
+        latest = report.valuation["train"].select(epoch=1, samples=[sample]).phi[0, 0]
+    np.testing.assert_allclose(window.contribution.displayed_phi(), latest, rtol=1e-6)
+    assert not [m for m in prompter.messages if m[0] == "error"]
+
+
+def test_bad_files_give_a_clear_message(make_window, tmp_path):
+    prompter = AutoPrompter()
+    window = make_window(prompter)
+    text = tmp_path / "notes.h5"
+    text.write_text("not a report")
+    assert not window.open_report(text)
+    assert not window.open_dataset(tmp_path)
+    kinds = [(kind, title) for kind, title, _ in prompter.messages]
+    assert kinds == [("error", "Cannot open report"), ("error", "Cannot open dataset")]
+    report_message, dataset_message = (m[2] for m in prompter.messages)
+    assert str(text) in report_message and "not an HDF5 file" in report_message
+    assert "manifest" in dataset_message and "Traceback" not in report_message + dataset_message
+    assert window.session.dataset is None
