@@ -1,41 +1,63 @@
-"""Turn rows of prepared arrays into batches of tensors on the training device."""
+"""Turn rows of prepared arrays into batches of tensors on the training device.
+
+Batches are gathered in the training process by default; with ``num_workers > 0`` they are gathered
+by DataLoader worker processes (spawn context: safe beside Qt and CUDA threads) and copied to the
+device from pinned memory without blocking.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 
 import numpy as np
 import torch
+from torch.utils.data import DataLoader, Dataset
 
 from core.data.prepared import PreparedData
 from core.strategies.base import Batch
 
 
-def make_batch(
-    data: PreparedData,
-    index: np.ndarray,
-    keep: np.ndarray | None,
-    device: torch.device,
-    pin_memory: bool = False,
-) -> Batch:
-    """Gather rows ``index`` of every modality into a :class:`Batch` on ``device``."""
-    non_blocking = device.type == "cuda"
-    pin = pin_memory and non_blocking
+def gather_rows(data: PreparedData, index: np.ndarray, keep: np.ndarray | None) -> Batch:
+    """Rows ``index`` of every modality as CPU tensors (all modalities kept when ``keep`` is None)."""
+    keep_array = np.ones((len(index), len(data.modalities)), np.float32) if keep is None else keep
+    return Batch(
+        inputs={m: torch.from_numpy(np.ascontiguousarray(data.arrays[m][index])) for m in data.modalities},
+        labels=torch.from_numpy(data.labels[index].astype(np.int64)),
+        keep=torch.from_numpy(keep_array.astype(np.float32)),
+        index=torch.from_numpy(np.asarray(index, dtype=np.int64)),
+    )
 
-    def move(array: np.ndarray) -> torch.Tensor:
-        tensor = torch.from_numpy(np.ascontiguousarray(array))
-        if pin:
+
+def to_device(batch: Batch, device: torch.device, pin_memory: bool = False) -> Batch:
+    """Copy a CPU batch to ``device``; pinned and non-blocking on CUDA."""
+    if device.type == "cpu":
+        return batch
+    non_blocking = device.type == "cuda"
+
+    def move(tensor: torch.Tensor) -> torch.Tensor:
+        if pin_memory and non_blocking and not tensor.is_pinned():
             tensor = tensor.pin_memory()
         return tensor.to(device, non_blocking=non_blocking)
 
-    inputs = {m: move(data.arrays[m][index]) for m in data.modalities}
-    keep_array = np.ones((len(index), len(data.modalities)), np.float32) if keep is None else keep
     return Batch(
-        inputs=inputs,
-        labels=move(data.labels[index].astype(np.int64)),
-        keep=move(keep_array.astype(np.float32)),
-        index=torch.from_numpy(np.asarray(index, dtype=np.int64)),
+        {m: move(x) for m, x in batch.inputs.items()}, move(batch.labels), move(batch.keep), batch.index
     )
+
+
+class _PlannedBatches(Dataset):
+    """Batch ``i`` of a plan, for DataLoader workers."""
+
+    def __init__(
+        self, data: PreparedData, index: np.ndarray, keep: np.ndarray | None, batch_size: int
+    ) -> None:
+        self.data, self.index, self.keep, self.batch_size = data, index, keep, batch_size
+
+    def __len__(self) -> int:
+        return -(-len(self.index) // self.batch_size)
+
+    def __getitem__(self, i: int) -> Batch:
+        rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return gather_rows(self.data, self.index[rows], None if self.keep is None else self.keep[rows])
 
 
 def iterate_batches(
@@ -45,8 +67,18 @@ def iterate_batches(
     device: torch.device,
     keep: np.ndarray | None = None,
     pin_memory: bool = False,
+    num_workers: int = 0,
 ) -> Iterator[Batch]:
     """Consecutive batches over ``index`` (shuffle beforehand for training), ``keep`` aligned with it."""
-    for start in range(0, len(index), batch_size):
-        rows = slice(start, start + batch_size)
-        yield make_batch(data, index[rows], None if keep is None else keep[rows], device, pin_memory)
+    planned = _PlannedBatches(data, index, keep, batch_size)
+    batches: Iterable[Batch] = (planned[i] for i in range(len(planned)))
+    if num_workers > 0 and len(planned) > 0:
+        batches = DataLoader(
+            planned,
+            batch_size=None,
+            num_workers=num_workers,
+            multiprocessing_context="spawn",
+            pin_memory=pin_memory and device.type == "cuda",
+        )
+    for batch in batches:
+        yield to_device(batch, device, pin_memory)

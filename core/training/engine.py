@@ -307,7 +307,7 @@ class Engine:
         sums: dict[str, float] = {}
         count = 0
         batches = iterate_batches(
-            run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory
+            run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory, cfg.num_workers
         )
         for step, batch in enumerate(batches):
             self._wait_if_paused()
