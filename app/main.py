@@ -31,15 +31,32 @@ def _prepare_environment(headless: bool) -> None:
     no_display = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
     if headless or no_display:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from PySide6.QtCore import qInstallMessageHandler
+
+        qInstallMessageHandler(_headless_messages)
+
+
+_OFFSCREEN_NOISE = ("This plugin does not support propagateSizeHints()",)
+
+
+def _headless_messages(kind, context, message: str) -> None:
+    """Qt's messages, less the offscreen platform's notes about window features it does not have."""
+    if message not in _OFFSCREEN_NOISE:
+        print(message, file=sys.stderr)
 
 
 def create_application():
     """The QApplication with ModaLens's name, organisation and icon (made once per process)."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
     from app.settings import APPLICATION, ORGANIZATION
     from app.theme import app_icon
 
+    if QApplication.instance() is None:
+        # fractional scale factors (125 %, 150 %) as they are, rather than rounded: crisp on high-DPI screens
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "modalens"])
     app.setApplicationName(APPLICATION)
     app.setOrganizationName(ORGANIZATION)

@@ -45,6 +45,7 @@ from app.views.player import SamplePlayer
 from core.cli.progress import format_seconds
 from core.config import ConfigError, RunConfig
 from core.data.manifest import ManifestError, load_manifest
+from core.data.prepare import format_exclusions
 from core.training.checkpoint import CheckpointError, load_checkpoint
 
 STATE_VERSION = 1
@@ -58,6 +59,7 @@ STATE_TEXT = {
     "finished": "Finished",
     "failed": "Failed",
 }
+FINAL_STATES = ("finished", "stopped", "failed")
 _DATASET_ERRORS = (ManifestError, ValueError, OSError)
 
 
@@ -323,6 +325,10 @@ class MainWindow(QMainWindow):
         self.device_label.setToolTip("Device the run trains on")
         self.state_label = QLabel()
         self.state_label.setObjectName("runState")
+        bold = self.state_label.font()
+        bold.setBold(True)
+        self.state_label.setFont(bold)
+        self.state_label.setContentsMargins(6, 0, 6, 0)
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
         self.progress.setTextVisible(True)
@@ -391,10 +397,8 @@ class MainWindow(QMainWindow):
             action.setEnabled(not busy)
 
     def _run_state_changed(self, state: str) -> None:
-        if self.mode in ("run", "dataset", "empty") and self.runner.busy:
-            self.training.set_state(state if state in BUSY_STATES else "running")
-        elif not self.runner.busy:
-            self.training.set_state(state)
+        waiting = self.runner.busy and state not in BUSY_STATES and state not in FINAL_STATES
+        self.training.set_state("starting" if waiting else state)
         self._update_actions()
         self._show_state(state)
 
@@ -422,9 +426,7 @@ class MainWindow(QMainWindow):
         self.settings.add_recent("dataset", path)
         self.settings.last_folder = Path(path).parent
         if manifest.excluded:
-            self.session.log_message.emit(
-                "warning", f"{len(manifest.excluded)} row(s) of {path}/manifest.csv left out; see the training log"
-            )
+            self.session.log_message.emit("warning", f"{path}/manifest.csv: {format_exclusions(manifest.excluded)}")
         self.session.log_message.emit("info", f"opened dataset {path}: {len(manifest)} samples")
         self.banner.offer(
             f"<b>{len(manifest)} samples</b> of <b>{Path(path).name}</b> "
@@ -596,7 +598,7 @@ class MainWindow(QMainWindow):
     def set_palette(self, name: str) -> None:
         """Switch to the light or dark palette (remembered for the next launch)."""
         self.theme = load_theme(name)
-        apply_theme(QApplication.instance(), self.theme)
+        apply_theme(QApplication.instance(), self.theme, (self.banner, self.training.start_button))
         self.settings.palette = name
         for action in self.palette_actions.actions():
             action.setChecked(action.data() == name)

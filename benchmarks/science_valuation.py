@@ -48,6 +48,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--lr-step-epochs", type=int, default=0, help="divide the learning rate by 10 every N epochs")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
@@ -59,6 +60,7 @@ def main() -> None:
     config = RunConfig()
     config.data.path = str(data_dir)
     config.optim.epochs = args.epochs
+    config.optim.lr_step_epochs = args.lr_step_epochs
     config.runtime.seed = args.seed
     config.runtime.device = "cpu"
     config.runtime.mi_every_steps = 0
@@ -91,6 +93,7 @@ def main() -> None:
                 "dataset": str(data_dir),
                 "samples": len(data),
                 "epochs": args.epochs,
+                "lr_step_epochs": args.lr_step_epochs,
                 "train_seconds": round(train_seconds, 1),
                 "train_acc": round(last["train/acc"], 4),
                 "val_acc": round(last["val/acc"], 4),

@@ -35,10 +35,16 @@ else
 fi
 
 started=$(date +%s)
+mkdir -p build
+exec 9> build/.packaging.lock
+if ! flock -n 9; then
+  echo "build.sh: another packaging build is running in this checkout (build/.packaging.lock)" >&2
+  exit 1
+fi
 venv="build/packaging-venv-$variant"
 if [ ! -x "$venv/bin/python" ]; then
   echo "== creating build venv $venv"
-  "$PYTHON" -m venv "$venv"
+  "$PYTHON" -m venv --upgrade-deps "$venv"
 fi
 pip=("$venv/bin/python" -m pip --quiet)
 
@@ -63,7 +69,7 @@ echo "== installing ModaLens and $PYINSTALLER"
 
 echo "== running PyInstaller"
 rm -rf dist/ModaLens
-PYTHONWARNINGS=ignore::DeprecationWarning "$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \
+"$venv/bin/pyinstaller" --noconfirm --clean --log-level WARN \
   --distpath dist --workpath "build/pyinstaller-$variant" packaging/modalens.spec
 cp packaging/install-desktop-entry.sh dist/ModaLens/
 

@@ -5,4 +5,11 @@ from core.demo.folder import DemoFolderError, default_demo_dir
 from core.demo.generate import DEFAULT_SAMPLES, ensure_demo, generate_demo
 from core.demo.presets import PRESETS
 
-__all__ = ["DEFAULT_SAMPLES", "PRESETS", "DemoFolderError", "default_demo_dir", "ensure_demo", "generate_demo"]
+__all__ = [
+    "DEFAULT_SAMPLES",
+    "PRESETS",
+    "DemoFolderError",
+    "default_demo_dir",
+    "ensure_demo",
+    "generate_demo",
+]

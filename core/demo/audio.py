@@ -15,7 +15,7 @@ NUM_SAMPLES = int(SAMPLE_RATE * DURATION_S)
 _PEAK = 0.8
 _CLEAR_NOISE = 0.02
 _NOISE = 0.3
-_NOISY_LEVEL = 0.5
+_NOISY_LEVEL = 0.4
 _NYQUIST = SAMPLE_RATE / 2
 _TIME = np.arange(NUM_SAMPLES) / SAMPLE_RATE
 
@@ -63,9 +63,10 @@ def _voice(
         wave = _noise_band(f0, rng)
     else:
         phase = 2 * np.pi * np.cumsum(f0 * 2.0**octaves) / SAMPLE_RATE
-        top_hz = f0 * 2.0 ** float(octaves.max())
-        used = [(k, a) for k, a in enumerate(harmonics, start=1) if k == 1 or (a and k * top_hz < 0.95 * _NYQUIST)]
-        wave = sum(a * np.sin(k * phase + rng.uniform(0, 2 * np.pi)) for k, a in used) / sum(a for _, a in used)
+        highest = 0.95 * _NYQUIST / (f0 * 2.0 ** float(octaves.max()))  # harmonic numbers that fit
+        used = [(k, a) for k, a in enumerate(harmonics, start=1) if k == 1 or (a and k < highest)]
+        wave = sum(a * np.sin(k * phase + rng.uniform(0, 2 * np.pi)) for k, a in used)
+        wave /= sum(a for _, a in used)
     if motif in ("pulse", "burst"):
         wave *= np.clip(2.0 * np.sin(2 * np.pi * cycle), 0.0, 1.0)
     return wave

@@ -30,7 +30,11 @@ def data_home() -> Path:
     if explicit:
         return Path(explicit).expanduser()
     xdg = os.environ.get("XDG_DATA_HOME")
-    base = Path(xdg).expanduser() if xdg and Path(xdg).expanduser().is_absolute() else Path.home() / ".local/share"
+    base = (
+        Path(xdg).expanduser()
+        if xdg and Path(xdg).expanduser().is_absolute()
+        else Path.home() / ".local/share"
+    )
     return base / "modalens"
 
 

@@ -103,8 +103,15 @@ def _write_audio_visual(
             progress(done, n)
     header = ["id", "label", "split", "video", "audio", "video_info", "audio_info"]
     rows = [
-        [t.sample_id, AV_CLASSES[t.label].name, splits[t.index], f"video/{t.sample_id}.mp4",
-         f"audio/{t.sample_id}.wav", t.video_info, t.audio_info]
+        [
+            t.sample_id,
+            AV_CLASSES[t.label].name,
+            splits[t.index],
+            f"video/{t.sample_id}.mp4",
+            f"audio/{t.sample_id}.wav",
+            t.video_info,
+            t.audio_info,
+        ]
         for t in tasks
     ]
     return header, rows

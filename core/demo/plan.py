@@ -12,7 +12,9 @@ def balanced_labels(n: int, num_classes: int, rng: np.random.Generator) -> np.nd
     return rng.permutation(np.arange(n) % num_classes)
 
 
-def quota_draw(n: int, values: tuple[str, ...], shares: tuple[float, ...], rng: np.random.Generator) -> np.ndarray:
+def quota_draw(
+    n: int, values: tuple[str, ...], shares: tuple[float, ...], rng: np.random.Generator
+) -> np.ndarray:
     """``n`` values in random order, each appearing ``shares[i] * n`` times (largest remainder rounding)."""
     counts = _quota_counts(n, shares)
     return rng.permutation(np.repeat(np.array(values), counts))

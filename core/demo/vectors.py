@@ -20,8 +20,10 @@ CARRIERS = ("both", "x1", "x2")
 
 def check_unique_ratio(unique_ratio: float) -> None:
     """Raise ``ValueError`` unless ``unique_ratio`` is a finite number >= 0."""
-    if isinstance(unique_ratio, bool) or not isinstance(unique_ratio, int | float) or not (
-        np.isfinite(unique_ratio) and unique_ratio >= 0
+    if (
+        isinstance(unique_ratio, bool)
+        or not isinstance(unique_ratio, int | float)
+        or not (np.isfinite(unique_ratio) and unique_ratio >= 0)
     ):
         raise ValueError(f"unique_ratio must be a finite number >= 0, got {unique_ratio!r}")
 

@@ -13,6 +13,10 @@ from core.demo.av_classes import SHAPES, AVClass
 SIZE = 64
 FPS = 10
 FRAMES = 20
+_NOISY_OPACITY = 0.22
+_NOISY_RADIUS = 7.75
+_NOISY_BACKGROUND = 100.0
+_NOISE_SD = 55.0
 _SUBPIXEL_BITS = 4
 _SCALE = 1 << _SUBPIXEL_BITS
 
@@ -28,10 +32,11 @@ def render_clip(cls: AVClass, info: str, rng: np.random.Generator) -> np.ndarray
         background, noise_sd = 20.0, 6.0
         sprites = [_class_sprite(cls, rng, radius=rng.uniform(10.0, 12.5), opacity=1.0)]
     elif info == "noisy":
-        background, noise_sd = 100.0, 55.0
-        sprites = [_class_sprite(cls, rng, radius=rng.uniform(7.5, 9.0), opacity=0.45)]
+        background, noise_sd = _NOISY_BACKGROUND, _NOISE_SD
+        radius = rng.uniform(_NOISY_RADIUS - 0.75, _NOISY_RADIUS + 0.75)
+        sprites = [_class_sprite(cls, rng, radius=radius, opacity=_NOISY_OPACITY)]
     elif info == "none":
-        background, noise_sd = rng.uniform(20.0, 100.0), rng.uniform(6.0, 55.0)
+        background, noise_sd = rng.uniform(20.0, _NOISY_BACKGROUND), rng.uniform(6.0, _NOISE_SD)
         sprites = [_random_sprite(rng) for _ in range(rng.integers(2, 4))]
     else:
         raise ValueError(f"unknown informativeness {info!r}; expected clear, noisy or none")
@@ -60,8 +65,9 @@ def write_mp4(path: Path, frames: np.ndarray) -> None:
 class _Sprite:
     """A filled shape moving in a straight line, blended into the canvas with some opacity."""
 
-    def __init__(self, shape: str, rgb: np.ndarray, radius: float, start: np.ndarray, step: np.ndarray,
-                 opacity: float) -> None:
+    def __init__(
+        self, shape: str, rgb: np.ndarray, radius: float, start: np.ndarray, step: np.ndarray, opacity: float
+    ) -> None:
         self.shape, self.rgb, self.radius = shape, rgb, radius
         self.start, self.step, self.opacity = start, step, opacity
 
@@ -99,8 +105,15 @@ def _draw_shape(mask: np.ndarray, shape: str, centre: np.ndarray, r: float) -> N
         cv2.circle(mask, _fixed(cx, cy), round(r * _SCALE), 255, -1, cv2.LINE_AA, _SUBPIXEL_BITS)
     elif shape == "ring":
         thickness = max(2, round(r / 3))
-        cv2.circle(mask, _fixed(cx, cy), round((r - thickness / 2) * _SCALE), 255, thickness, cv2.LINE_AA,
-                   _SUBPIXEL_BITS)
+        cv2.circle(
+            mask,
+            _fixed(cx, cy),
+            round((r - thickness / 2) * _SCALE),
+            255,
+            thickness,
+            cv2.LINE_AA,
+            _SUBPIXEL_BITS,
+        )
     elif shape == "cross":
         arm = r / 3
         _polygon(mask, [(cx - r, cy - arm), (cx + r, cy - arm), (cx + r, cy + arm), (cx - r, cy + arm)])

@@ -25,15 +25,21 @@ def smoke(command: list[str], data: Path, cwd: Path) -> subprocess.CompletedProc
                           timeout=180, env=env, cwd=cwd)
 
 
+def failure(result: subprocess.CompletedProcess) -> str:
+    """Why a smoke run failed: its output, and the signal when it crashed."""
+    crash = f"killed by signal {-result.returncode}\n" if result.returncode < 0 else ""
+    return f"{crash}stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+
+
 def test_installed_command_runs_the_smoke_check(tiny_dataset, tmp_path):
     result = smoke(modalens_command(), tiny_dataset, cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, failure(result)
 
 
 @pytest.mark.skipif(not BUILT_APP.is_file(), reason="no PyInstaller build: run packaging/build.sh first")
 def test_built_app_runs_the_smoke_check(tiny_dataset, tmp_path):
     result = smoke([str(BUILT_APP)], tiny_dataset, cwd=tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, failure(result)
 
 
 @pytest.mark.skipif(not BUILT_APP.is_file(), reason="no PyInstaller build: run packaging/build.sh first")
