@@ -20,7 +20,6 @@ class EventBridge(QObject):
     """An engine-bus listener that hands events to a callback in the GUI thread, in order."""
 
     _pending = Signal()
-    delivered = Signal(int)  # number of events applied in one drain
 
     def __init__(self, deliver, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -47,5 +46,3 @@ class EventBridge(QObject):
             if isinstance(event, ev.Progress) and isinstance(following, ev.Progress):
                 continue
             self._deliver(event)
-        if events:
-            self.delivered.emit(len(events))

@@ -26,10 +26,18 @@ class AppFailure(RuntimeError):
     """A smoke or screenshot run failed; the message says why."""
 
 
+def _no_display() -> bool:
+    """True on Linux when there is no X11 or Wayland display and no Qt platform was chosen."""
+    return (
+        sys.platform.startswith("linux")
+        and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+        and not os.environ.get("QT_QPA_PLATFORM")
+    )
+
+
 def _prepare_environment(headless: bool) -> None:
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia.*=false")
-    no_display = sys.platform.startswith("linux") and not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
-    if headless or no_display:
+    if headless or os.environ.get("QT_QPA_PLATFORM") == "offscreen":
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from PySide6.QtCore import qInstallMessageHandler
 
@@ -51,24 +59,31 @@ def create_application():
     from PySide6.QtGui import QGuiApplication
     from PySide6.QtWidgets import QApplication
 
-    from app.settings import APPLICATION, ORGANIZATION
     from app.theme import app_icon
+    from resources import APP_ID, APP_NAME, ORGANIZATION_DOMAIN, ORGANIZATION_NAME
 
     if QApplication.instance() is None:
         # fractional scale factors (125 %, 150 %) as they are, rather than rounded: crisp on high-DPI screens
         QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "modalens"])
-    app.setApplicationName(APPLICATION)
-    app.setOrganizationName(ORGANIZATION)
-    app.setOrganizationDomain("modalens.org")
-    app.setApplicationDisplayName("ModaLens")
+    app.setApplicationName(APP_NAME)
+    app.setOrganizationName(ORGANIZATION_NAME)
+    app.setOrganizationDomain(ORGANIZATION_DOMAIN)
+    app.setApplicationDisplayName(APP_NAME)
+    app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
     return app
 
 
 def run_app(data: str | None = None, report: str | None = None, smoke: bool = False, screenshot: str | None = None) -> int:
     """Open the window (on ``data``, a ``report`` or the demo) and run until it closes; returns the exit code."""
-    _prepare_environment(headless=smoke or screenshot is not None)
+    headless = smoke or screenshot is not None
+    if not headless and _no_display():
+        print("modalens gui: no display (DISPLAY and WAYLAND_DISPLAY are unset). Run it on a desktop or over "
+              "ssh -X, follow a server's run by opening its report from a desktop, or use the commands "
+              "(modalens train / value / report) on the server.", file=sys.stderr)
+        return 1
+    _prepare_environment(headless)
     try:
         if smoke:
             return _smoke(data)
@@ -94,7 +109,23 @@ def _interactive(data: str | None, report: str | None) -> int:
         window.open_dataset(data)
     else:
         window.open_demo()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        sys.excepthook = sys.__excepthook__
+        dispose(window)
+
+
+def dispose(window) -> None:
+    """Destroy the window and its plots now, while Python is fully alive.
+
+    Left to interpreter exit, Qt would delete the plots' graphics items after Python has begun to
+    tear itself down, and their Python-side event handlers would then crash the process.
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 class _ErrorCollector:
@@ -189,6 +220,7 @@ def _smoke(data: str | None) -> int:
         finally:
             window.close()
             sys.excepthook = sys.__excepthook__
+            dispose(window)
     return 0
 
 
@@ -221,6 +253,7 @@ def _screenshot(data: str | None, out: Path) -> int:
         finally:
             window.close()
             sys.excepthook = sys.__excepthook__
+            dispose(window)
     return 0
 
 

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 )
 
 CLOSE_ANSWERS = ("stop", "cancel")
-EXPORT_SCOPES = ("run", "selection", "filter")
 
 
 @dataclass(frozen=True)

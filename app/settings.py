@@ -8,9 +8,8 @@ from pathlib import Path
 from PySide6.QtCore import QByteArray, QSettings
 
 from core.demo.folder import data_home
+from resources import APP_NAME, ORGANIZATION_NAME
 
-ORGANIZATION = "ModaLens"
-APPLICATION = "ModaLens"
 MAX_RECENT = 10
 RECENT_KINDS = ("dataset", "report")
 
@@ -28,7 +27,7 @@ class AppSettings:
 
     def __init__(self, path: str | Path | None = None) -> None:
         if path is None:
-            self.store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION, APPLICATION)
+            self.store = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope, ORGANIZATION_NAME, APP_NAME)
         else:
             self.store = QSettings(str(path), QSettings.Format.IniFormat)
 

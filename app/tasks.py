@@ -57,9 +57,6 @@ class BackgroundTask(QObject):
     def start(self) -> None:
         self._thread.start()
 
-    def running(self) -> bool:
-        return self._thread.isRunning()
-
     def finished(self) -> bool:
         return self._thread.isFinished()
 

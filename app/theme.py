@@ -9,25 +9,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from string import Template
 
 import pyqtgraph as pg
 from PySide6.QtGui import QColor, QIcon, QPalette
 from PySide6.QtWidgets import QApplication, QWidget
 
+from resources import icon_files, resource_path
+
 PALETTES = ("light", "dark")
-_APP_DIR = Path(__file__).resolve().parent
-_RESOURCE_DIRS = (_APP_DIR / "resources", _APP_DIR.parent / "resources")
-
-
-def resource_path(relative: str) -> Path | None:
-    """A bundled resource file (``app/resources`` when installed, ``resources`` in a checkout), or None."""
-    for folder in _RESOURCE_DIRS:
-        path = folder / relative
-        if path.is_file():
-            return path
-    return None
 
 
 @dataclass(frozen=True)
@@ -56,9 +46,10 @@ def load_theme(name: str) -> Theme:
     """Read ``resources/style/<name>.json``; raises ``ValueError`` for an unknown or broken palette."""
     if name not in PALETTES:
         raise ValueError(f"unknown palette {name!r}; available: {', '.join(PALETTES)}")
-    path = resource_path(f"style/{name}.json")
-    if path is None:
-        raise ValueError(f"palette file style/{name}.json not found in {', '.join(map(str, _RESOURCE_DIRS))}")
+    try:
+        path = resource_path("style", f"{name}.json")
+    except FileNotFoundError as exc:
+        raise ValueError(str(exc)) from None
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         return Theme(
@@ -87,9 +78,7 @@ def qt_palette(theme: Theme) -> QPalette:
 
 
 def style_sheet(theme: Theme) -> str:
-    path = resource_path("style/app.qss")
-    if path is None:
-        return ""
+    path = resource_path("style", "app.qss")
     accent = QColor(theme.accent)
     return Template(path.read_text(encoding="utf-8")).safe_substitute(
         accent=theme.accent,
@@ -117,6 +106,8 @@ def apply_theme(app: QApplication, theme: Theme, accented: tuple[QWidget, ...] =
 
 
 def app_icon() -> QIcon:
-    """The window icon from ``icons/modalens.svg`` (an empty icon when the file is not there)."""
-    path = resource_path("icons/modalens.svg")
-    return QIcon(str(path)) if path is not None else QIcon()
+    """The application icon: every rendered PNG size plus the SVG, so each place picks a sharp one."""
+    icon = QIcon()
+    for path in icon_files():
+        icon.addFile(str(path))
+    return icon

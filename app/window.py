@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -72,12 +72,13 @@ DOCKS = (
     ("contribution", "Contributions", _RIGHT),
     ("curves", "Curves", _BOTTOM),
     ("datasetPlot", "φ over the dataset", _BOTTOM),
-    ("log", "Log", _BOTTOM),
+    ("log", "Log", _LEFT),
 )
-TABBED = (("training", "resampling"), ("curves", "datasetPlot", "log"))  # first one is in front
-DOCK_SIZES = {"training": 330, "player": 400}  # widths of the side areas
+TABBED = (("training", "resampling"), ("curves", "datasetPlot"))  # first one is in front
+DOCK_SIZES = {"training": 330, "player": 420}  # widths of the side areas
 BOTTOM_HEIGHT = 260
-PLAYER_SHARE = 0.55  # of the right area's height
+PLAYER_SHARE = 0.45  # of the right area's height
+LOG_SHARE = 0.22  # of the left area's height
 
 
 def default_layout(window: QMainWindow) -> QByteArray:
@@ -99,6 +100,7 @@ def default_layout(window: QMainWindow) -> QByteArray:
         scratch.addDockWidget(area, dock)
         docks[key] = dock
     scratch.splitDockWidget(docks["player"], docks["contribution"], Qt.Orientation.Vertical)
+    scratch.splitDockWidget(docks["training"], docks["log"], Qt.Orientation.Vertical)
     for group in TABBED:
         for key in group[1:]:
             scratch.tabifyDockWidget(docks[group[0]], docks[key])
@@ -109,6 +111,9 @@ def default_layout(window: QMainWindow) -> QByteArray:
     scratch.resizeDocks([docks[k] for k in DOCK_SIZES], list(DOCK_SIZES.values()), Qt.Orientation.Horizontal)
     scratch.resizeDocks([docks["player"], docks["contribution"]],
                         [int(height * PLAYER_SHARE), int(height * (1 - PLAYER_SHARE))], Qt.Orientation.Vertical)
+    scratch.resizeDocks([docks["training"], docks["log"]],
+                        [int(window.height() * (1 - LOG_SHARE)), int(window.height() * LOG_SHARE)],
+                        Qt.Orientation.Vertical)
     scratch.resizeDocks([docks["curves"]], [BOTTOM_HEIGHT], Qt.Orientation.Vertical)
     state = scratch.saveState(STATE_VERSION)
     scratch.close()
@@ -156,8 +161,6 @@ class TrainBanner(QFrame):
 class MainWindow(QMainWindow):
     """ModaLens's window. ``settings`` and ``prompter`` default to the user's settings and real dialogs
     (auto-answers when running offscreen)."""
-
-    mode_changed = Signal(str)  # empty, dataset, run, report, live
 
     def __init__(self, settings: AppSettings | None = None, prompter: Prompter | None = None) -> None:
         super().__init__()
@@ -383,7 +386,6 @@ class MainWindow(QMainWindow):
         self.training.set_can_train(can_train, reason)
         self._update_actions()
         self._show_state(self.session.run_state)
-        self.mode_changed.emit(mode)
 
     def _update_actions(self) -> None:
         busy = self.runner.busy
@@ -587,7 +589,10 @@ class MainWindow(QMainWindow):
             self._show_state("stopping")
 
     def _run_ended(self, outcome) -> None:
-        self.training.set_state(self.session.run_state)
+        state = self.session.run_state
+        level = "error" if outcome.failed else "info"
+        self.session.log_message.emit(level, f"run {state} after {outcome.epochs_done} epoch(s): {outcome.run_dir}")
+        self.training.set_state(state)
         self._update_actions()
         self._show_state(self.session.run_state)
         self.progress.hide()
@@ -596,8 +601,16 @@ class MainWindow(QMainWindow):
 
     # -- look & help ------------------------------------------------------------------------------
     def set_palette(self, name: str) -> None:
-        """Switch to the light or dark palette (remembered for the next launch)."""
-        self.theme = load_theme(name)
+        """Switch to the light or dark palette (remembered for the next launch).
+
+        An unknown name (an old setting) or a missing palette file leaves the look as it is, with a note
+        in the log, rather than keeping the window from opening."""
+        try:
+            theme = load_theme(name)
+        except ValueError as exc:
+            self.session.log_message.emit("warning", f"palette {name!r} not applied: {exc}")
+            return
+        self.theme = theme
         apply_theme(QApplication.instance(), self.theme, (self.banner, self.training.start_button))
         self.settings.palette = name
         for action in self.palette_actions.actions():
@@ -606,7 +619,11 @@ class MainWindow(QMainWindow):
         self._show_state(self.session.run_state)
 
     def show_about(self) -> None:
-        AboutDialog(self).exec() if not offscreen() else AboutDialog(self).show()
+        dialog = AboutDialog(self)
+        if offscreen():
+            dialog.show()
+        else:
+            dialog.exec()
 
     # -- selection helpers (used by --screenshot and tests) -----------------------------------------
     def select_sample(self, index: int) -> None:

@@ -6,7 +6,7 @@
 - ``first_frame``: selecting a sample until its first video frame is drawn, while the model trains
   and with nothing else going on (target <= 100 ms).
 
-Usage: python benchmarks/gui_latency.py [--samples 200] [--seconds 10] [--out result.json]
+Usage: python benchmarks/gui_latency.py [--samples 200 | --data DIR] [--seconds 10] [--out result.json]
 """
 
 from __future__ import annotations
@@ -118,7 +118,8 @@ def sort_timings(app) -> list[float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--samples", type=int, default=200, help="size of the audio-visual demo trained on")
+    parser.add_argument("--samples", type=int, default=200, help="size of the audio-visual demo made to train on")
+    parser.add_argument("--data", help="train on this dataset folder instead (e.g. the 1000-sample demo)")
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to measure the timer")
     parser.add_argument("--out", help="also write the JSON to this file")
     args = parser.parse_args(argv)
@@ -131,9 +132,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = create_application()
     result: dict[str, object] = {"machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-                                             "platform": app.platformName()}}
+                                             "platform": app.platformName(), "load_average": os.getloadavg()}}
     with tempfile.TemporaryDirectory(prefix="modalens-bench-") as tmp:
-        data = generate_demo(Path(tmp) / "demo", preset="balanced", samples=args.samples)
+        data = args.data or generate_demo(Path(tmp) / "demo", preset="balanced", samples=args.samples)
         window = _headless_window(Path(tmp))
         window.resize(1440, 900)
         window.show()

@@ -20,7 +20,7 @@ variant=cpu
 for arg in "$@"; do
   case "$arg" in
     --cuda) variant=cuda ;;
-    -h|--help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "build.sh: unknown argument '$arg' (expected --cuda or --help)" >&2; exit 2 ;;
   esac
 done
@@ -52,7 +52,7 @@ echo "== installing $TORCH_SPEC ($variant)"
 index_args=()
 [ -n "$TORCH_INDEX" ] && index_args=(--extra-index-url "$TORCH_INDEX")
 "${pip[@]}" install "${index_args[@]}" "$TORCH_SPEC"
-cuda=$("$venv/bin/python" -c 'import torch; print(torch.version.cuda or "")')
+cuda=$("$venv/bin/python" -W ignore -c 'import torch; print(torch.version.cuda or "")')
 if [ "$variant" = cpu ] && [ -n "$cuda" ]; then
   echo "build.sh: a CUDA build of torch (CUDA $cuda) was installed for a CPU build; point TORCH_INDEX at an" \
        "index with CPU wheels, or pass --cuda" >&2

@@ -63,6 +63,7 @@ class _Curve:
     smooth: pg.PlotDataItem
     run: str
     label: str
+    signature: tuple = ()
 
 
 def series_color(series_id: str, modalities: list[str], position: int) -> QColor:
@@ -243,6 +244,10 @@ class CurvesPane(QWidget):
         for key, (run, position) in wanted.items():
             x, y = run.points(key[1], axis)
             curve = self._curves.get(key) or self._new_curve(key, position)
+            signature = (axis, weight, len(x), float(x[-1]) if len(x) else None, float(y[-1]) if len(y) else None)
+            if signature == curve.signature:
+                continue  # unchanged: no new data, no repaint
+            curve.signature = signature
             curve.raw.setData(x, y)
             curve.raw.setVisible(weight > 0)
             curve.smooth.setData(x, ema(y, weight) if weight > 0 else y)
@@ -294,6 +299,8 @@ class CurvesPane(QWidget):
 
     def _dataset_changed(self) -> None:
         self._known = {chart: set() for chart in CHARTS}
+        for curve in self._curves.values():
+            curve.signature = ()
         self._fill_series_list()
         self.mark_dirty()
 
@@ -365,6 +372,8 @@ class CurvesPane(QWidget):
 
     def _log_toggled(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)
+        for curve in self._curves.values():
+            curve.signature = ()
         self.mark_dirty()
 
     def _fill_series_list(self) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import html
 import time
 
-from PySide6.QtGui import QColor, QFontDatabase
-from PySide6.QtWidgets import QHBoxLayout, QPlainTextEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QColor, QFontDatabase
+from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.session import Session
 
@@ -25,16 +26,15 @@ class LogPane(QWidget):
         self.text.setReadOnly(True)
         self.text.setMaximumBlockCount(MAX_LINES)
         self.text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        clear = QPushButton("Clear")
-        clear.clicked.connect(self.text.clear)
-        bar = QHBoxLayout()
-        bar.addStretch(1)
-        bar.addWidget(clear)
+        self.text.setToolTip("Messages of the runs and of the window (right-click to clear)")
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.WidgetWidth)
+        self.text.setContextMenuPolicy(Qt.ContextMenuPolicy.ActionsContextMenu)
+        clear = QAction("Clear the log", self.text)
+        clear.triggered.connect(self.text.clear)
+        self.text.addAction(clear)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.text, 1)
-        layout.addLayout(bar)
         self.colors = dict(DEFAULT_COLORS)
         self.counts = dict.fromkeys(LEVELS, 0)
         session.log_message.connect(self.add)
@@ -52,6 +52,3 @@ class LogPane(QWidget):
         lines = html.escape(text).replace("\n", "<br>&nbsp;&nbsp;")
         tag = "" if level == "info" else f"{level}: "
         self.text.appendHtml(f'<span{style}>{stamp}  {tag}{lines}</span>')
-
-    def plain_text(self) -> str:
-        return self.text.toPlainText()

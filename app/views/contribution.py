@@ -7,6 +7,7 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from app.session import Session
@@ -62,6 +63,7 @@ class ContributionView(QWidget):
 
         self._phi = np.zeros(0, np.float32)
         self._coalitions = np.zeros(0, np.float32)
+        self._item_modalities: list[str] | None = None
         self._lazy = RefreshWhenVisible(self, self._refresh)
         for signal in (session.current_changed, session.valuation_added, session.dataset_changed):
             signal.connect(lambda *_: self._lazy.request())
@@ -81,23 +83,60 @@ class ContributionView(QWidget):
 
     # -- drawing -----------------------------------------------------------------------------
     def _refresh(self) -> None:
+        """Update the plots in place (items are made once per modality set, then only get new data)."""
         for plot, title in self._titles.items():
-            plot.clear()
             self._set_title(plot, title)
         self._phi = np.zeros(0, np.float32)
         self._coalitions = np.zeros(0, np.float32)
         dataset, index = self.session.dataset, self.session.current
-        if dataset is not None:
-            self._draw_mean(dataset.modalities)
-        if dataset is None or not 0 <= index < len(dataset):
-            self.title.setText("Select a sample to see how its modalities contribute.")
-            return
-        modalities = list(dataset.modalities)
-        found = sample_valuation(self.session, index)
-        sample = html.escape(str(dataset.ids[index]))
+        modalities = list(dataset.modalities) if dataset is not None else []
+        self._ensure_items(modalities)
+        self._draw_mean(modalities)
+        found = sample_valuation(self.session, index) if dataset is not None and 0 <= index < len(dataset) else None
         if found is None:
-            self.title.setText(f"<b>{sample}</b>: not valued yet (values appear after the first epoch that values it)")
+            self._bars.hide()
+            self._coalition_bars.hide()
+            self._history.hide()
+            self._epoch_marker.setVisible(False)
+            if dataset is None or not 0 <= index < len(dataset):
+                self.title.setText("Select a sample to see how its modalities contribute.")
+            else:
+                sample = html.escape(str(dataset.ids[index]))
+                self.title.setText(f"<b>{sample}</b>: not valued yet (values appear after the first epoch that values it)")
             return
+        result = found.result
+        self.title.setText(self._describe(dataset, index, found))
+        self._phi = np.asarray(found.phi, np.float32).copy()
+        self._bars.show(self._phi, modality_colors(modalities), modalities, found.phi_stderr)
+        if result.coalition_values.shape[1]:
+            self._coalitions = np.asarray(found.coalition_values, np.float32).copy()
+            self._draw_coalitions(modalities, result.value_fn)
+        else:
+            self._coalition_bars.hide()
+            self._set_title(self.coalition_plot, "v(S) not stored (Monte-Carlo)")
+        epochs, phis = sample_history(self.session, index)
+        self._history.show(epochs + 1, phis)
+        self._epoch_marker.setValue(result.epoch + 1)
+        self._epoch_marker.setVisible(True)
+
+    def _ensure_items(self, modalities: list[str]) -> None:
+        if modalities == self._item_modalities:
+            return
+        self._item_modalities = list(modalities)
+        colors = modality_colors(modalities)
+        text = text_color(self.palette())
+        for plot in self._titles:
+            plot.clear()
+        self._bars = _BarChart(self.phi_plot, text)
+        self._coalition_bars = _BarChart(self.coalition_plot, text)
+        self._history = _ModalityCurves(self.history_plot, modalities, colors, symbol_size=6)
+        self._mean = _ModalityCurves(self.mean_plot, modalities, colors, symbol_size=5)
+        marker = pg.mkPen(text, style=Qt.PenStyle.DotLine)
+        self._epoch_marker = pg.InfiniteLine(0, angle=90, pen=marker)
+        self._epoch_marker.setVisible(False)
+        self.history_plot.addItem(self._epoch_marker)
+
+    def _describe(self, dataset, index: int, found) -> str:
         result = found.result
         right = bool(result.correct[found.row])
         predicted = int(result.prediction[found.row])
@@ -105,84 +144,34 @@ class ContributionView(QWidget):
         prediction = names[predicted] if 0 <= predicted < len(names) else str(predicted)
         verdict = "right" if right else "wrong"
         colour = correctness_color(right).name()
-        self.title.setText(
+        sample = html.escape(str(dataset.ids[index]))
+        return (
             f"<b>{sample}</b> · predicted {html.escape(prediction)} <span style='color:{colour}'>({verdict})</span>"
             f" · {epoch_label(result.epoch)}<br>value function <b>{html.escape(result.value_fn)}</b>"
             f" ({result.method}) · Σφ = v(all) = {float(found.phi.sum()):.3f}"
         )
-        self._phi = np.asarray(found.phi, np.float32).copy()
-        self._draw_bars(modalities, found.phi_stderr)
-        if found.result.coalition_values.shape[1]:
-            self._coalitions = np.asarray(found.coalition_values, np.float32).copy()
-            self._draw_coalitions(modalities, result.value_fn)
-        else:
-            self._set_title(self.coalition_plot, "v(S) not stored (Monte-Carlo)")
-        self._draw_history(modalities, index, result.epoch)
-
-    def _draw_bars(self, modalities: list[str], stderr: np.ndarray | None) -> None:
-        colors = modality_colors(modalities)
-        x = np.arange(len(modalities))
-        self.phi_plot.addItem(pg.BarGraphItem(x=x, height=self._phi, width=0.6, brushes=colors, pens=colors))
-        if stderr is not None:
-            self.phi_plot.addItem(pg.ErrorBarItem(x=x, y=self._phi, height=2 * np.asarray(stderr), beam=0.2))
-        self._label_bars(self.phi_plot, x, self._phi)
-        self.phi_plot.getAxis("bottom").setTicks([list(zip(x.tolist(), modalities, strict=True))])
-        self.phi_plot.setXRange(-0.6, len(modalities) - 0.4, padding=0)
-        self._include_zero(self.phi_plot, self._phi)
 
     def _draw_coalitions(self, modalities: list[str], value_fn: str) -> None:
         values = self._coalitions
-        labels = coalition_labels(modalities)
-        x = np.arange(len(values))
         if value_fn in RIGHT_WHEN_POSITIVE:
             colors = [pg.mkColor(NEUTRAL_COLOR)] + [correctness_color(v > 0) for v in values[1:]]
             self._set_title(self.coalition_plot, "v(S) per coalition · green: right")
         else:
             colors = [pg.mkColor(NEUTRAL_COLOR)] * len(values)
             self._set_title(self.coalition_plot, f"v(S) per coalition ({value_fn})")
-        self.coalition_plot.addItem(pg.BarGraphItem(x=x, height=values, width=0.6, brushes=colors, pens=colors))
-        self._label_bars(self.coalition_plot, x, values)
-        self.coalition_plot.getAxis("bottom").setTicks([list(zip(x.tolist(), labels, strict=True))])
-        self.coalition_plot.setXRange(-0.6, len(values) - 0.4, padding=0)
-        self._include_zero(self.coalition_plot, values)
-
-    def _draw_history(self, modalities: list[str], index: int, shown_epoch: int) -> None:
-        epochs, phis = sample_history(self.session, index)
-        for position, (modality, color) in enumerate(zip(modalities, modality_colors(modalities), strict=True)):
-            self.history_plot.plot(
-                epochs + 1, phis[:, position], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=6,
-                symbolBrush=color, symbolPen=None, name=modality,
-            )
-        marker = pg.mkPen(text_color(self.palette()), style=Qt.PenStyle.DotLine)
-        self.history_plot.addItem(pg.InfiniteLine(shown_epoch + 1, angle=90, pen=marker))
+        self._coalition_bars.show(values, colors, coalition_labels(modalities))
 
     def _draw_mean(self, modalities: list[str]) -> None:
         split = "train" if "train" in self.session.valuations else next(iter(self.session.valuations), None)
-        if split is None:
+        if split is None or not modalities:
+            self._mean.hide()
             return
         epochs, means = self.session.mean_phi_history(split)
         self._set_title(self.mean_plot, f"dataset mean φ ({split})")
-        for position, (modality, color) in enumerate(zip(modalities, modality_colors(modalities), strict=True)):
-            self.mean_plot.plot(
-                epochs + 1, means[:, position], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=5,
-                symbolBrush=color, symbolPen=None, name=modality,
-            )
-
-    def _label_bars(self, plot: pg.PlotItem, x: np.ndarray, heights: np.ndarray) -> None:
-        color = text_color(self.palette())
-        for xi, h in zip(x.tolist(), np.asarray(heights, np.float64).tolist(), strict=True):
-            label = pg.TextItem(f"{h:.3g}", color=color, anchor=(0.5, 1.0) if h >= 0 else (0.5, 0.0))
-            label.setPos(xi, h)
-            plot.addItem(label)
+        self._mean.show(epochs + 1, means)
 
     def _set_title(self, plot: pg.PlotItem, text: str) -> None:
         plot.setTitle(text, color=text_color(self.palette()).name(), size="9pt")
-
-    @staticmethod
-    def _include_zero(plot: pg.PlotItem, heights: np.ndarray) -> None:
-        low, high = min(0.0, float(np.min(heights))), max(0.0, float(np.max(heights)))
-        span = (high - low) or 1.0
-        plot.setYRange(low - 0.12 * span, high + 0.18 * span, padding=0)
 
     # -- appearance --------------------------------------------------------------------------
     def _apply_palette(self) -> None:
@@ -191,5 +180,68 @@ class ContributionView(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
+            self._item_modalities = None  # labels and markers take the new text colour
             self._lazy.request()
         super().changeEvent(event)
+
+
+class _BarChart:
+    """A bar chart whose bars, error bars and value labels are reused from one update to the next."""
+
+    def __init__(self, plot: pg.PlotItem, label_color: QColor) -> None:
+        self.plot = plot
+        self.label_color = label_color
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
+        self.errors = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.2)
+        self.labels: list[pg.TextItem] = []
+        plot.addItem(self.bars)
+        plot.addItem(self.errors)
+        self.hide()
+
+    def show(self, heights: np.ndarray, colors: list, ticks: list[str], stderr: np.ndarray | None = None) -> None:
+        x = np.arange(len(heights), dtype=np.float64)
+        heights = np.asarray(heights, np.float64)
+        self.bars.setOpts(x=x, height=heights, brushes=colors, pens=colors)
+        self.bars.setVisible(True)
+        if stderr is not None:
+            self.errors.setData(x=x, y=heights, height=2 * np.asarray(stderr, np.float64))
+        self.errors.setVisible(stderr is not None)
+        while len(self.labels) < len(heights):
+            label = pg.TextItem(color=self.label_color)
+            self.plot.addItem(label)
+            self.labels.append(label)
+        for i, label in enumerate(self.labels):
+            label.setVisible(i < len(heights))
+            if i < len(heights):
+                label.setText(f"{heights[i]:.3g}")
+                label.setAnchor((0.5, 1.0) if heights[i] >= 0 else (0.5, 0.0))
+                label.setPos(x[i], heights[i])
+        self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), ticks, strict=True))])
+        self.plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
+        low, high = min(0.0, float(heights.min(initial=0.0))), max(0.0, float(heights.max(initial=0.0)))
+        span = (high - low) or 1.0
+        self.plot.setYRange(low - 0.12 * span, high + 0.18 * span, padding=0)
+
+    def hide(self) -> None:
+        for item in (self.bars, self.errors, *self.labels):
+            item.setVisible(False)
+
+
+class _ModalityCurves:
+    """One line per modality over epochs, with a legend entry each; updated with new data in place."""
+
+    def __init__(self, plot: pg.PlotItem, modalities: list[str], colors: list, symbol_size: int) -> None:
+        self.curves = [
+            plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=symbol_size,
+                      symbolBrush=color, symbolPen=None, name=modality)
+            for modality, color in zip(modalities, colors, strict=True)
+        ]
+
+    def show(self, x: np.ndarray, values: np.ndarray) -> None:
+        """``values`` is [len(x), modality]."""
+        for position, curve in enumerate(self.curves):
+            curve.setData(x, values[:, position])
+
+    def hide(self) -> None:
+        for curve in self.curves:
+            curve.setData([], [])

@@ -7,6 +7,7 @@ import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -52,10 +53,11 @@ def generate_demo(
     earlier demo (raises ``DemoFolderError`` otherwise); it is replaced only once the new demo is complete.
     """
     check_preset(preset)
-    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 1:
+    if isinstance(samples, bool) or not isinstance(samples, Integral) or samples < 1:
         raise ValueError(f"samples must be a whole number >= 1, got {samples!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed!r}")
+    samples, seed = int(samples), int(seed)
     out = Path(out).expanduser().absolute()
     marker = {"generator": "modalens demo", "preset": preset, "samples": samples, "seed": seed}
     if preset == VECTOR_PRESET:

@@ -72,7 +72,7 @@ def report_file(path: Path, what: str = "the report") -> Iterator[h5py.File]:
         raise ReportError(f"{path}: no such file") from None
     except PermissionError:
         raise ReportError(f"{path}: permission denied, cannot read the file") from None
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, KeyError, ValueError, RuntimeError) as exc:  # h5py raises RuntimeError on some damage
         if not opened:
             raise ReportError(damaged_message(path, exc)) from None
         raise ReportError(

@@ -221,6 +221,7 @@ class Engine:
         torch.set_rng_state(state["torch_rng"])
         self._latest = state.get("latest_valuation")
         self.requests.restore(state.get("requests", []))
+        self.requests.next_epoch = run.start_epoch
         self._log(f"resumed from {self.resume_from} at epoch {run.start_epoch + 1}")
 
     def _run_epoch(self, run: _Run, epoch: int) -> None:

@@ -175,3 +175,21 @@ def test_redraws_are_rate_limited_and_skipped_while_hidden(fed_pane, qtbot):
         pane.show()
     qtbot.wait(4 * REFRESH_MS)
     assert len(redraws) == 1, "nothing changed since: no more redraws"
+
+
+def test_hover_reads_out_every_curve_at_the_cursor(fed_pane):
+    from PySide6.QtCore import QPointF
+
+    pane = fed_pane
+    pane.set_smoothing(0.0)
+    pane.refresh()
+    x, y = pane.curve_data("current run", "step:loss")
+    box = pane.plot.getPlotItem().vb
+    box.autoRange()
+    point = box.mapViewToScene(QPointF(float(x[2]), float(y[2])))
+    pane._mouse_moved((point,))
+    assert pane._hover_text.isVisible() and pane._hover_line.value() == pytest.approx(x[2], abs=0.5)
+    text = pane._hover_text.textItem.toPlainText()
+    assert "loss (step)" in text and f"{y[2]:.4g}" in text and "val/loss" in text
+    pane._mouse_moved((QPointF(-1000, -1000),))
+    assert not pane._hover_text.isVisible()

@@ -47,3 +47,14 @@ def test_screenshot_trains_one_epoch_and_saves_a_png(av_demo, tmp_path):
     assert png_size(out) == (1440, 900)
     assert out.stat().st_size > 50_000, "a real window, not a blank image"
     assert not list(out.parent.glob("*.tmp*"))
+
+
+def test_the_window_without_a_display_says_so_instead_of_hanging(tmp_path):
+    env = {**os.environ, "MODALENS_DATA_DIR": str(tmp_path)}
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        env.pop(name, None)
+    result = subprocess.run([sys.executable, "-m", "core.cli.main"], capture_output=True, text=True,
+                            timeout=TIMEOUT_S, env=env)
+    assert result.returncode == 1
+    assert "no display" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "demo-balanced").exists()

@@ -10,7 +10,8 @@ from PySide6.QtWidgets import QApplication
 
 from app.about import AboutDialog, versions
 from app.settings import MAX_RECENT, AppSettings
-from app.theme import PALETTES, apply_theme, load_theme, qt_palette, resource_path, style_sheet
+from app.theme import PALETTES, apply_theme, load_theme, qt_palette, style_sheet
+from resources import resource_path
 
 
 def test_recent_files_are_most_recent_first_without_duplicates(tmp_path):
@@ -47,7 +48,7 @@ def test_folders_and_palette_defaults(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name", PALETTES)
 def test_palettes_load_and_apply(qtbot, name):
     theme = load_theme(name)
-    data = json.loads(resource_path(f"style/{name}.json").read_text())
+    data = json.loads(resource_path("style", f"{name}.json").read_text())
     palette = qt_palette(theme)
     for role, color in data["colors"].items():
         assert palette.color(getattr(QPalette.ColorRole, role)) == QColor(color)
@@ -84,3 +85,16 @@ def test_about_lists_the_versions(qtbot):
     table = dialog.table
     shown = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
     assert shown == found
+
+
+def test_application_identity_and_icon(qapp):
+    from app.main import create_application
+    from resources import APP_ID, ICON_SIZES, ORGANIZATION_DOMAIN
+
+    app = create_application()
+    assert app is qapp
+    assert app.desktopFileName() == APP_ID
+    assert app.organizationDomain() == ORGANIZATION_DOMAIN and app.applicationName() == "ModaLens"
+    icon = app.windowIcon()
+    assert not icon.isNull()
+    assert {size.width() for size in icon.availableSizes()} >= set(ICON_SIZES)

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QTabBar
 
+from app.about import AboutDialog
 from app.prompts import AutoPrompter
 from core.report.reader import open_report
 
@@ -41,11 +42,12 @@ def test_default_layout_has_one_tab_bar_per_group(make_window):
     window = make_window()
     QApplication.processEvents()
     bars = [tuple(b.tabText(i) for i in range(b.count())) for b in window.findChildren(QTabBar) if b.isVisible()]
-    assert sorted(bars) == [("Curves", "φ over the dataset", "Log"), ("Training", "Re-sampling")]
+    assert sorted(bars) == [("Curves", "φ over the dataset"), ("Training", "Re-sampling")]
     areas = {key: window.dockWidgetArea(dock) for key, dock in window.docks.items()}
     assert areas["training"] == Qt.DockWidgetArea.LeftDockWidgetArea
     assert areas["player"] == areas["contribution"] == Qt.DockWidgetArea.RightDockWidgetArea
-    assert areas["curves"] == areas["log"] == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert areas["curves"] == areas["datasetPlot"] == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert areas["log"] == Qt.DockWidgetArea.LeftDockWidgetArea
 
 
 def test_layout_is_remembered_between_launches(make_window, settings):
@@ -174,3 +176,29 @@ def test_opening_is_refused_while_training(qtbot, make_window, vector_demo, busy
     assert prompter.messages[-1][:2] == ("warning", "Training is running")
     window.stop_training()
     qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+
+
+def test_export_while_the_run_is_writing_its_report(qtbot, make_window, vector_demo, tmp_path):
+    window = make_window()
+    assert window.open_dataset(vector_demo)
+    window.training.epochs.setValue(200)
+    window.training.batch_size.setValue(2)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.session.epochs() == [0] or len(window.session.epochs()) > 1, timeout=60_000)
+    exported = window.reports.export(tmp_path / "live-copy.h5")
+    with open_report(exported) as report:
+        assert report.state == "running" and 0 in report.epochs().tolist()
+        assert len(report.dataset) == len(window.session.dataset)
+    window.stop_training()
+    qtbot.waitUntil(lambda: window.session.run_state == "stopped", timeout=30_000)
+
+
+def test_an_unknown_palette_setting_does_not_stop_the_window(make_window, settings):
+    settings.palette = "sepia"
+    window = make_window()
+    assert window.theme is None
+    assert "palette 'sepia' not applied" in window.log.text.toPlainText()
+    window.show_about()
+    about = window.findChild(AboutDialog)
+    assert about is not None and about.isVisible() and about.table.rowCount() >= 9
+    about.close()

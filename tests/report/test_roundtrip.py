@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import tomllib
 
 import h5py
@@ -313,6 +314,7 @@ def test_resuming_onto_a_foreign_file_sets_it_aside(tmp_path, data):
 
 
 def test_a_failing_writer_does_not_stop_the_bus(tmp_path, data, caplog):
+    caplog.set_level(logging.DEBUG, logger="core")
     bus = EventBus()
     writer = ReportWriter(tmp_path / "no" / "such" / "folder" / "r.h5")
     seen = []
