@@ -21,6 +21,7 @@ from core.report.reader import open_report
 
 
 def train(data: Path, out: Path, processes: int, epochs: int, threads: int) -> float:
+    """Median training samples/s over the epochs after the first (which warms caches up)."""
     args = [
         "-m",
         "core.cli",
@@ -41,20 +42,22 @@ def train(data: Path, out: Path, processes: int, epochs: int, threads: int) -> f
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     subprocess.run([sys.executable, *args], check=True, env=env, capture_output=True)
     with open_report(out / "report.h5") as report:
-        samples_per_s = report.epoch_metrics["train/samples_per_s"][1:]  # the first epoch warms caches up
-    return float(np.median(samples_per_s))
+        samples_per_s = report.epoch_metrics["train/samples_per_s"][1:]
+    return float(np.median(samples_per_s)) if len(samples_per_s) else float("nan")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--preset", default="balanced", choices=["balanced", "vectors"])
     parser.add_argument("--samples", type=int, default=600)
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per run (at least 2; the first is not timed)")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    if args.epochs < 2:
+        parser.error("--epochs must be at least 2: the first epoch is not timed")
     work = Path(tempfile.mkdtemp(prefix="modalens-scaling-"))
     data = generate_demo(work / "data", args.preset, args.samples)
-    train(data, work / "warm", 1, 1, args.threads)  # fills the preprocessing cache
+    train(data, work / "warm", 1, 1, args.threads)  # fills the preprocessing cache; its figure is not used
     one = train(data, work / "one", 1, args.epochs, args.threads)
     two = train(data, work / "two", 2, args.epochs, args.threads)
     print(

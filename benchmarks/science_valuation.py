@@ -45,7 +45,10 @@ def sign_agreement(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", help="an existing balanced demo folder (default: generate one)")
-    parser.add_argument("--samples", type=int, default=1000)
+    parser.add_argument(
+        "--samples", type=int, default=5000,
+        help="demo size; with fewer, the model memorises more of the uninformative modality's training clips",
+    )
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--lr-step-epochs", type=int, default=0, help="divide the learning rate by 10 every N epochs")

@@ -13,7 +13,7 @@ from core.demo.av_classes import SHAPES, AVClass
 SIZE = 64
 FPS = 10
 FRAMES = 20
-_NOISY_OPACITY = 0.22
+_NOISY_OPACITY = 0.45
 _NOISY_RADIUS = 7.75
 _NOISY_BACKGROUND = 100.0
 _NOISE_SD = 55.0
