@@ -65,3 +65,20 @@ def test_hidden_view_draws_only_when_shown(qtbot, valued_session):
     view.show()
     assert len(view.phi_plot.items) > 0
     assert np.allclose(view.displayed_phi(), [-0.2, 1.2])
+
+
+def test_new_epochs_update_the_same_plot_items(view, valued_session):
+    valued_session.set_current(4)
+    view.displayed_phi()
+    before = list(view.phi_plot.items), list(view.history_plot.listDataItems())
+    dataset = valued_session.dataset
+    train = np.flatnonzero(dataset.splits == "train")
+    for epoch in (1, 2):
+        valued_session.add_valuation(
+            make_result(epoch, "train", train, np.tile([0.1 * epoch, 0.5], (len(train), 1)), dataset.labels)
+        )
+        assert np.allclose(view.displayed_phi(), [0.1 * epoch, 0.5])
+    after = list(view.phi_plot.items), list(view.history_plot.listDataItems())
+    assert all(a is b for a, b in zip(before[0], after[0], strict=True))
+    assert all(a is b for a, b in zip(before[1], after[1], strict=True))
+    assert view.history_plot.listDataItems()[1].getData()[0].tolist() == [1, 2, 3]
