@@ -57,8 +57,8 @@ class Settings:
 
 
 FULL = Settings(
-    media_samples=500,
-    media_epochs=10,
+    media_samples=2000,
+    media_epochs=12,
     vector_samples=1500,
     vector_epochs=24,
     seeds=3,
