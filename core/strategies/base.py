@@ -80,6 +80,10 @@ class Strategy:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     Params: ClassVar[type] = type(None)
+    reshapes_gradients: ClassVar[bool] = False
+    """True when :meth:`backward` changes gradients after autograd (or bypasses ``.backward()``); under
+    DDP the engine then averages the finished gradients over ranks itself instead of letting DDP do it
+    during backward, so every rank applies the same update."""
 
     def __init__(self, params: Any, model: MultimodalModel) -> None:
         self.params = params

@@ -53,6 +53,7 @@ class MMPareto(Strategy):
 
     name = "mmpareto"
     summary = "Fused + unimodal losses; conflicting encoder gradients integrated by MGDA, magnitude kept."
+    reshapes_gradients = True
     Params = MMParetoParams
 
     def trains_unimodal_heads(self, epoch: int) -> bool:

@@ -55,6 +55,7 @@ class OgmGe(Strategy):
 
     name = "ogm-ge"
     summary = "Slow the dominant encoder's gradients by its confidence ratio, plus gradient noise (GE)."
+    reshapes_gradients = True
     Params = OgmGeParams
 
     def __init__(self, params: OgmGeParams, model: MultimodalModel) -> None:

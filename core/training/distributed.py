@@ -113,3 +113,31 @@ def gather_valuation(part: ValuationResult, ctx: DistContext) -> ValuationResult
         correct=join("correct"),
         phi_stderr=join("phi_stderr"),
     )
+
+
+def average_gradients(parameters: list[torch.nn.Parameter], ctx: DistContext) -> None:
+    """Average the gradients of ``parameters`` over all ranks, as DDP would (sum ÷ world size).
+
+    For gradients DDP does not synchronise: those finished by a strategy after autograd (computed
+    under ``no_sync``) and those of modules outside the DDP-wrapped model. A parameter without a
+    gradient on every rank keeps none, like an unused parameter in a single process.
+    """
+    if not ctx.enabled:
+        return
+    params = [p for p in parameters if p.requires_grad]
+    if not params:
+        return
+    device = params[0].device
+    flat = torch.cat([
+        (p.grad if p.grad is not None else torch.zeros_like(p)).reshape(-1).to(device, torch.float32)
+        for p in params
+    ])
+    present = torch.tensor([float(p.grad is not None) for p in params], device=device)
+    dist.all_reduce(flat)
+    dist.all_reduce(present)
+    offset = 0
+    for parameter, count in zip(params, present.tolist(), strict=True):
+        size = parameter.numel()
+        if count > 0:
+            parameter.grad = (flat[offset : offset + size] / ctx.world_size).view_as(parameter).to(parameter.dtype)
+        offset += size

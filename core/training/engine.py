@@ -7,6 +7,7 @@ and add re-sampling requests through :attr:`Engine.requests` at any time.
 
 from __future__ import annotations
 
+import contextlib
 import random
 import threading
 import time
@@ -32,6 +33,7 @@ from core.training.device import autocast, resolve_device, resolve_precision
 from core.training.distributed import (
     DistContext,
     all_digests,
+    average_gradients,
     broadcast,
     digest,
     gather_valuation,
@@ -310,24 +312,29 @@ class Engine:
         batches = iterate_batches(
             run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory, cfg.num_workers
         )
+        by_hand = self.dist.enabled and strategy.reshapes_gradients
+        hand_synced = (list(model.parameters()) if by_hand else []) + list(run.extras.parameters())
         for step, batch in enumerate(batches):
             self._wait_if_paused()
-            with autocast(run.device, run.precision):
-                output = run.train_model(batch.inputs, keep=batch.keep)
-                ctx = StepContext(model, batch, output, epoch, step)
-                terms = strategy.loss_terms(ctx)
-                minimised = dict(terms)
-                if not strategy.trains_unimodal_heads(epoch):
-                    probe = probe_loss(model, output, batch.labels)
-                    minimised["loss"] = terms["loss"] + probe
-                    terms["loss/probe"] = probe.detach()
-            optimizer.zero_grad(set_to_none=True)
+            with run.train_model.no_sync() if by_hand else contextlib.nullcontext():
+                with autocast(run.device, run.precision):
+                    output = run.train_model(batch.inputs, keep=batch.keep)
+                    ctx = StepContext(model, batch, output, epoch, step)
+                    terms = strategy.loss_terms(ctx)
+                    minimised = dict(terms)
+                    if not strategy.trains_unimodal_heads(epoch):
+                        probe = probe_loss(model, output, batch.labels)
+                        minimised["loss"] = terms["loss"] + probe
+                        terms["loss/probe"] = probe.detach()
+                optimizer.zero_grad(set_to_none=True)
+                if run.scaler is not None:
+                    minimised = {**minimised, "loss": run.scaler.scale(minimised["loss"])}
+                strategy.backward(ctx, minimised)
+            average_gradients(hand_synced, self.dist)
             if run.scaler is not None:
-                strategy.backward(ctx, {**minimised, "loss": run.scaler.scale(minimised["loss"])})
                 run.scaler.step(optimizer)
                 run.scaler.update()
             else:
-                strategy.backward(ctx, minimised)
                 optimizer.step()
             strategy.after_step(model, epoch)
 

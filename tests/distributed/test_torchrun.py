@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -41,8 +42,8 @@ def train_command(data, out, extra=()):
     ]
 
 
-def run(args, timeout=300):
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
+def run(args, timeout=300, **env_extra):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **env_extra}
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
 
 
@@ -110,3 +111,40 @@ def test_failing_rank_stops_the_job_with_its_error(tmp_path):
     )
     assert result.returncode != 0
     assert "missing" in result.stdout + result.stderr
+
+
+def test_one_failing_rank_ends_the_whole_job_with_its_error(tmp_path):
+    data = generate_demo(tmp_path / "vectors", preset="vectors", samples=200, seed=0)
+    script = Path(__file__).with_name("rank_one_fails.py")
+    result = run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
+         *train_command(data, tmp_path / "run")],
+        timeout=180,
+    )
+    assert result.returncode != 0
+    assert "rank 1 failed on purpose" in result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(
+    ("strategy", "params"),
+    [("ogm-ge", []), ("mmpareto", []), ("mcr", ["--set", "lambda_ceb=0.1"])],
+)
+def test_gradient_reshaping_strategies_keep_the_ranks_identical(tmp_path, strategy, params):
+    data = generate_demo(tmp_path / "vectors", preset="vectors", samples=160, seed=0)
+    digests = tmp_path / "digests"
+    digests.mkdir()
+    command = train_command(data, tmp_path / "run")
+    command[command.index("sample-resampling")] = strategy
+    at = command.index("warmup_epochs=1")
+    del command[at - 1 : at + 1]
+    script = Path(__file__).with_name("train_and_digest.py")
+    result = run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
+         *command, *params],
+        timeout=240,
+        DIGEST_DIR=str(digests),
+    )
+    assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
+    for epoch in (0, 1):
+        ranks = {(digests / f"rank{r}-epoch{epoch}.txt").read_text() for r in (0, 1)}
+        assert len(ranks) == 1, f"{strategy}: ranks hold different parameters after epoch {epoch}"

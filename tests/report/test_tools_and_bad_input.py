@@ -145,3 +145,12 @@ def test_format_helpers():
     assert h5py.check_string_dtype(encoded.dtype).encoding == "utf-8"
     assert decode_strings(encoded).tolist() == ["plain", "é-accent", "", "", "日本"]
     assert string_array([]).shape == (0,)
+
+
+@pytest.mark.parametrize("offset", [8, 24, 48])
+def test_damaged_superblock_or_root_is_a_report_error(finished_report, offset):
+    data = bytearray(finished_report.read_bytes())
+    data[offset : offset + 8] = b"\xff" * 8
+    finished_report.write_bytes(bytes(data))
+    with pytest.raises(ReportError, match=str(finished_report)):
+        open_report(finished_report).valuation  # noqa: B018 - reading is the point
