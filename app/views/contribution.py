@@ -155,11 +155,11 @@ class ContributionView(QWidget):
         values = self._coalitions
         if value_fn in RIGHT_WHEN_POSITIVE:
             colors = [pg.mkColor(NEUTRAL_COLOR)] + [correctness_color(v > 0) for v in values[1:]]
-            self._set_title(self.coalition_plot, "v(S) per coalition · green: right")
+            self._set_title(self.coalition_plot, "v(S) · green: right")
         else:
             colors = [pg.mkColor(NEUTRAL_COLOR)] * len(values)
-            self._set_title(self.coalition_plot, f"v(S) per coalition ({value_fn})")
-        self._coalition_bars.show(values, colors, coalition_labels(modalities))
+            self._set_title(self.coalition_plot, f"v(S) ({value_fn})")
+        self._coalition_bars.show(values, colors, short_coalition_labels(modalities))
 
     def _draw_mean(self, modalities: list[str]) -> None:
         split = "train" if "train" in self.session.valuations else next(iter(self.session.valuations), None)
@@ -183,6 +183,15 @@ class ContributionView(QWidget):
             self._item_modalities = None  # labels and markers take the new text colour
             self._lazy.request()
         super().changeEvent(event)
+
+
+def short_coalition_labels(modalities: list[str]) -> list[str]:
+    """Coalition tick labels that fit under narrow bars: the full coalition is "all", and beyond two
+    modalities each name is cut to its first three letters."""
+    names = modalities if len(modalities) <= 2 else [m[:3] for m in modalities]
+    labels = coalition_labels(names)
+    labels[-1] = "all"
+    return labels
 
 
 class _BarChart:

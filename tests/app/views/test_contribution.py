@@ -82,3 +82,12 @@ def test_new_epochs_update_the_same_plot_items(view, valued_session):
     assert all(a is b for a, b in zip(before[0], after[0], strict=True))
     assert all(a is b for a, b in zip(before[1], after[1], strict=True))
     assert view.history_plot.listDataItems()[1].getData()[0].tolist() == [1, 2, 3]
+
+
+def test_coalition_ticks_are_short_enough_to_show():
+    from app.views.contribution import short_coalition_labels
+
+    assert short_coalition_labels(["video", "audio"]) == ["∅", "video", "audio", "all"]
+    labels = short_coalition_labels(["video", "audio", "flow"])
+    assert labels[0] == "∅" and labels[-1] == "all" and labels[3] == "vid+aud"
+    assert max(map(len, labels)) <= 7
