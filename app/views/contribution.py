@@ -229,7 +229,7 @@ class _BarChart:
         self.plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
         low, high = min(0.0, float(heights.min(initial=0.0))), max(0.0, float(heights.max(initial=0.0)))
         span = (high - low) or 1.0
-        self.plot.setYRange(low - 0.12 * span, high + 0.18 * span, padding=0)
+        self.plot.setYRange(low - 0.15 * span, high + 0.3 * span, padding=0)
 
     def hide(self) -> None:
         for item in (self.bars, self.errors, *self.labels):
