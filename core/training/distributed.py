@@ -52,8 +52,13 @@ def init_distributed(device: torch.device) -> tuple[DistContext, torch.device]:
     return DistContext(dist.get_rank(), dist.get_world_size(), local_rank), device
 
 
-def shutdown_distributed() -> None:
+def shutdown_distributed(wait_for_all: bool) -> None:
+    """Leave the process group. After a clean run every rank first waits for the others, so no rank
+    tears its connections down while a peer still uses them; after a failure it leaves at once (the
+    launcher ends the other ranks)."""
     if dist.is_available() and dist.is_initialized():
+        if wait_for_all:
+            dist.barrier()
         dist.destroy_process_group()
 
 

@@ -103,14 +103,17 @@ class Engine:
     # -- the run --------------------------------------------------------------------------------
     def run(self) -> RunOutcome:
         """Run to the end (or a stop); errors are reported as a ``RunFailed`` event, never raised."""
+        clean = False
         try:
-            return self._run()
+            outcome = self._run()
+            clean = True
+            return outcome
         except Exception as exc:  # noqa: BLE001 - reported to listeners, the caller decides the exit code
             rank = f"rank {self.dist.rank}: " if self.dist.enabled else ""
             self.bus.emit(ev.RunFailed(f"{rank}{type(exc).__name__}: {exc}", traceback.format_exc()))
             return RunOutcome(self._epochs_done, stopped=False, failed=True, run_dir=self.run_dir)
         finally:
-            shutdown_distributed()
+            shutdown_distributed(wait_for_all=clean)
 
     _epochs_done = 0
 
