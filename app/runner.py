@@ -24,7 +24,7 @@ from core import events as ev
 from core.config import RunConfig
 from core.report.writer import ReportWriter
 from core.training.engine import Engine, RunOutcome
-from core.training.requests import ResamplingRequest
+from core.training.requests import ResamplingRequest, checked_request
 
 REPORT_NAME = "report.h5"
 # Modules torch (and the manifest reader) import lazily during a run's first steps and checkpoints. PySide6's
@@ -198,15 +198,9 @@ class TrainingRunner(QObject):
             self.requests_changed.emit()
             return request.id
         modalities = self.session.dataset.modalities if self.session.dataset is not None else []
-        if modality not in modalities:
-            raise ValueError(f"unknown modality {modality!r}; this dataset has {', '.join(modalities) or 'none'}")
-        if copies < 1:
-            raise ValueError(f"copies must be at least 1, got {copies}")
-        if epochs is not None and epochs < 1:
-            raise ValueError(f"epochs must be at least 1 (or None for until cancelled), got {epochs}")
-        index = np.unique(np.asarray(sample_index, dtype=np.int64))
-        if index.size == 0:
-            raise ValueError("a re-sampling request needs at least one sample")
+        if not modalities:
+            raise ValueError("no dataset is open, so there is nothing to re-sample")
+        index = checked_request(sample_index, modality, copies, epochs, list(modalities))
         with self._pending_lock:
             request_id = min([0] + [p.id for p in self._pending]) - 1
             self._pending.append(PendingRequest(request_id, index, modality, int(copies), epochs))

@@ -53,19 +53,21 @@ class DatasetView:
         return dataclasses.replace(self, root=Path(root))
 
     @classmethod
-    def from_manifest(cls, manifest) -> DatasetView:
-        """From :class:`core.data.manifest.Manifest`: lists the samples without decoding any media."""
+    def from_samples(cls, samples) -> DatasetView:
+        """From a :class:`core.data.manifest.Manifest` (no media decoded) or a
+        :class:`core.data.prepared.PreparedData` (as carried by ``RunStarted``): both list the samples
+        with the same fields."""
         return cls(
-            root=Path(manifest.root),
-            ids=manifest.ids,
-            labels=manifest.labels,
-            class_names=list(manifest.class_names),
-            splits=manifest.splits,
-            modalities=list(manifest.modalities),
-            modality_kinds=dict(manifest.modality_kinds),
-            media=dict(manifest.media),
-            metadata=dict(manifest.metadata),
-            excluded=[str(e) for e in manifest.excluded],
+            root=Path(samples.root),
+            ids=samples.ids,
+            labels=samples.labels,
+            class_names=list(samples.class_names),
+            splits=samples.splits,
+            modalities=list(samples.modalities),
+            modality_kinds=dict(samples.modality_kinds),
+            media=dict(samples.media),
+            metadata=dict(samples.metadata),
+            excluded=[str(e) for e in samples.excluded],
         )
 
     @classmethod
@@ -83,22 +85,6 @@ class DatasetView:
             media={m: media[m].astype(object) for m in modalities if m in media},
             metadata=dict(dataset.metadata),
             excluded=[str(e) for e in dataset.excluded],
-        )
-
-    @classmethod
-    def from_prepared(cls, data) -> DatasetView:
-        """From :class:`core.data.prepared.PreparedData` (as carried by ``RunStarted``)."""
-        return cls(
-            root=Path(data.root),
-            ids=data.ids,
-            labels=data.labels,
-            class_names=list(data.class_names),
-            splits=data.splits,
-            modalities=list(data.modalities),
-            modality_kinds=dict(data.modality_kinds),
-            media=dict(data.media),
-            metadata=dict(data.metadata),
-            excluded=[str(e) for e in data.excluded],
         )
 
 
@@ -272,7 +258,7 @@ class Session(QObject):
             self.device = event.device
             self.last_error = ""
             if event.start_epoch == 0 or self.dataset is None or len(self.dataset) != len(event.dataset):
-                self.set_dataset(DatasetView.from_prepared(event.dataset))
+                self.set_dataset(DatasetView.from_samples(event.dataset))
             self.config_toml = event.config_toml
             self.total_epochs = event.total_epochs
             self.steps_per_epoch = event.steps_per_epoch

@@ -423,7 +423,7 @@ class MainWindow(QMainWindow):
             self.prompter.error(self, "Cannot open dataset", str(exc))
             return False
         self.reports.stop_following()
-        self.session.show_dataset(DatasetView.from_manifest(manifest))
+        self.session.show_dataset(DatasetView.from_samples(manifest))
         self.training.data_folder.setText(str(Path(path)))
         self.settings.add_recent("dataset", path)
         self.settings.last_folder = Path(path).parent

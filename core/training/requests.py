@@ -51,15 +51,7 @@ class ResamplingRequests:
         self, sample_index: np.ndarray | list[int], modality: str, copies: int = 1, epochs: int | None = 1
     ) -> ResamplingRequest:
         """Queue a request that starts at the next epoch boundary."""
-        if self.modalities and modality not in self.modalities:
-            raise ValueError(f"unknown modality {modality!r}; this run has {', '.join(self.modalities)}")
-        if copies < 1:
-            raise ValueError(f"copies must be at least 1, got {copies}")
-        if epochs is not None and epochs < 1:
-            raise ValueError(f"epochs must be at least 1 (or None for until cancelled), got {epochs}")
-        index = np.unique(np.asarray(sample_index, dtype=np.int64))
-        if index.size == 0:
-            raise ValueError("a re-sampling request needs at least one sample")
+        index = checked_request(sample_index, modality, copies, epochs, self.modalities)
         with self._lock:
             request = ResamplingRequest(
                 id=max(self._items, default=0) + 1,
@@ -94,3 +86,20 @@ class ResamplingRequests:
                     **{**item, "sample_index": np.asarray(item["sample_index"], np.int64)}
                 )
                 self._items[request.id] = request
+
+
+def checked_request(
+    sample_index: np.ndarray | list[int], modality: str, copies: int, epochs: int | None, modalities: list[str]
+) -> np.ndarray:
+    """Validate a re-sampling request's arguments (``modalities`` empty: any name); returns the sorted,
+    de-duplicated sample indices. Raises ``ValueError`` naming the bad argument."""
+    if modalities and modality not in modalities:
+        raise ValueError(f"unknown modality {modality!r}; this run has {', '.join(modalities)}")
+    if copies < 1:
+        raise ValueError(f"copies must be at least 1, got {copies}")
+    if epochs is not None and epochs < 1:
+        raise ValueError(f"epochs must be at least 1 (or None for until cancelled), got {epochs}")
+    index = np.unique(np.asarray(sample_index, dtype=np.int64))
+    if index.size == 0:
+        raise ValueError("a re-sampling request needs at least one sample")
+    return index

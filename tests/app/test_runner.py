@@ -90,7 +90,7 @@ def test_pause_resume_and_stop_save_the_run(qtbot, runner, vector_demo, tmp_path
 
 
 def test_requests_made_between_runs_reach_the_next_run(qtbot, runner, vector_demo, tmp_path):
-    runner.session.show_dataset(DatasetView.from_manifest(load_manifest(vector_demo)))
+    runner.session.show_dataset(DatasetView.from_samples(load_manifest(vector_demo)))
     train = np.flatnonzero(runner.session.dataset.splits == "train")[:5]
     kept = runner.add_request(train, "x1", copies=3, epochs=1)
     dropped = runner.add_request(train[:2], "x2")

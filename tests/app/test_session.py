@@ -20,7 +20,7 @@ def live_session(events) -> Session:
 
 def test_dataset_view_from_manifest_lists_every_sample(vector_demo):
     manifest = load_manifest(vector_demo)
-    view = DatasetView.from_manifest(manifest)
+    view = DatasetView.from_samples(manifest)
     assert len(view) == len(manifest) == 48
     assert list(view.ids) == list(manifest.ids)
     assert view.modalities == ["x1", "x2"] and view.modality_kinds == {"x1": "vector", "x2": "vector"}
@@ -32,7 +32,7 @@ def test_dataset_view_from_manifest_lists_every_sample(vector_demo):
 def test_show_dataset_forgets_the_previous_run(vector_run, vector_demo):
     session = live_session(vector_run.events)
     assert session.run_dir is not None and session.valuations
-    session.show_dataset(DatasetView.from_manifest(load_manifest(vector_demo)))
+    session.show_dataset(DatasetView.from_samples(load_manifest(vector_demo)))
     assert session.run_dir is None and session.report_path is None and not session.valuations
     assert session.run_state == "idle" and session.device == ""
 
@@ -93,7 +93,7 @@ def test_sync_report_adds_only_new_epochs(vector_run, tmp_path, qtbot):
 
 def test_media_root_can_be_moved(vector_demo, qtbot):
     session = Session()
-    session.set_dataset(DatasetView.from_manifest(load_manifest(vector_demo)).with_root("/nowhere"))
+    session.set_dataset(DatasetView.from_samples(load_manifest(vector_demo)).with_root("/nowhere"))
     assert not session.dataset.media_found()
     with qtbot.waitSignal(session.media_root_changed):
         session.set_media_root(vector_demo)
