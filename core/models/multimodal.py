@@ -98,6 +98,18 @@ class MultimodalModel(nn.Module):
         return ModelOutput(features, self.fuse(fused_input), self.unimodal(features))
 
 
+def zero_absent_inputs(
+    inputs: dict[str, torch.Tensor], keep: torch.Tensor, modalities: list[str]
+) -> dict[str, torch.Tensor]:
+    """Input-level absence: each row's absent modalities (``keep[b, m] == 0``) get an all-zero input."""
+    zeroed = {}
+    for position, modality in enumerate(modalities):
+        x = inputs[modality]
+        row_keep = keep[:, position].to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
+        zeroed[modality] = x * row_keep
+    return zeroed
+
+
 def build_model(
     modality_kinds: dict[str, str],
     input_shapes: dict[str, tuple[int, ...]],

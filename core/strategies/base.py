@@ -80,6 +80,8 @@ class Strategy:
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
     Params: ClassVar[type] = type(None)
+    uses_valuation: ClassVar[bool] = False
+    """True when :meth:`plan_copies` reads the latest valuation of the training split."""
     reshapes_gradients: ClassVar[bool] = False
     """True when :meth:`backward` changes gradients after autograd (or bypasses ``.backward()``); under
     DDP the engine then averages the finished gradients over ranks itself instead of letting DDP do it

@@ -67,6 +67,7 @@ class ModalityResampling(Strategy):
     each keeping only the modality with the lowest mean contribution."""
 
     name = "modality-resampling"
+    uses_valuation = True
     summary = "Re-sample the weaker modality in proportion to the gap in mean contributions."
     Params = ModalityResamplingParams
 

@@ -72,6 +72,7 @@ class SampleResampling(Strategy):
     previous epoch. No copies while no valuation exists."""
 
     name = "sample-resampling"
+    uses_valuation = True
     summary = "Re-sample each (sample, modality) with copies decreasing in its Shapley contribution."
     Params = SampleResamplingParams
 

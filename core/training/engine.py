@@ -24,7 +24,7 @@ from core.config import RunConfig
 from core.data.prepare import format_exclusions, prepare_dataset
 from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy, mi_terms
-from core.models.multimodal import MultimodalModel, build_model_for_data
+from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
 from core.strategies.base import EpochContext, StepContext
 from core.training.batches import iterate_batches
@@ -175,6 +175,11 @@ class Engine:
         if cfg.model.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
         strategy = create_strategy(cfg.strategy.name, cfg.strategy.params, model)
+        if strategy.uses_valuation and "train" not in cfg.valuation.splits:
+            raise ValueError(
+                f"strategy {strategy.name!r} re-samples from the training split's Shapley values, but "
+                f"valuation.splits = {list(cfg.valuation.splits)} leaves 'train' out; add it"
+            )
         extras = torch.nn.ModuleDict(strategy.extra_modules()).to(device)
         optimizer = make_optimizer(cfg, list(model.parameters()) + list(extras.parameters()))
         run = _Run(
@@ -315,13 +320,17 @@ class Engine:
         batches = iterate_batches(
             run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory, cfg.num_workers
         )
+        input_absence = self.config.valuation.absence == "input"  # copies drop modalities as valuation does
         by_hand = self.dist.enabled and strategy.reshapes_gradients
         hand_synced = (list(model.parameters()) if by_hand else []) + list(run.extras.parameters())
         for step, batch in enumerate(batches):
             self._wait_if_paused()
             with run.train_model.no_sync() if by_hand else contextlib.nullcontext():
                 with autocast(run.device, run.precision):
-                    output = run.train_model(batch.inputs, keep=batch.keep)
+                    if input_absence:
+                        output = run.train_model(zero_absent_inputs(batch.inputs, batch.keep, model.modalities))
+                    else:
+                        output = run.train_model(batch.inputs, keep=batch.keep)
                     ctx = StepContext(model, batch, output, epoch, step)
                     terms = strategy.loss_terms(ctx)
                     minimised = dict(terms)
@@ -329,6 +338,10 @@ class Engine:
                         probe = probe_loss(model, output, batch.labels)
                         minimised["loss"] = terms["loss"] + probe
                         terms["loss/probe"] = probe.detach()
+                step_mi = {}
+                if cfg.mi_every_steps > 0 and step % cfg.mi_every_steps == 0:
+                    with torch.no_grad():  # before the update, so the terms describe the model that ran
+                        step_mi = mi_terms(model, output, batch.labels, run.label_entropy)
                 optimizer.zero_grad(set_to_none=True)
                 if run.scaler is not None:
                     minimised = {**minimised, "loss": run.scaler.scale(minimised["loss"])}
@@ -343,8 +356,7 @@ class Engine:
 
             metrics = {k: float(v.detach()) for k, v in terms.items() if v.numel() == 1}
             metrics.update(_accuracies(output, batch.labels, model.modalities))
-            if cfg.mi_every_steps > 0 and step % cfg.mi_every_steps == 0:
-                metrics.update(mi_terms(model, output, batch.labels, run.label_entropy))
+            metrics.update(step_mi)
             for key, value in metrics.items():
                 sums[key] = sums.get(key, 0.0) + value
             count += 1

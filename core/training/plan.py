@@ -40,10 +40,13 @@ def build_plan(
     requests: list[ResamplingRequest],
     modalities: list[str],
 ) -> EpochPlan:
-    """Originals keep every modality; each copy keeps only its one modality (the others are absent)."""
-    user_samples = [r.sample_index for r in requests]
-    user_modality = [np.full(len(r.sample_index), modalities.index(r.modality)) for r in requests]
-    user_copies = [np.full(len(r.sample_index), r.copies) for r in requests]
+    """Originals keep every modality; each copy keeps only its one modality (the others are absent).
+
+    Requested samples outside ``train_index`` are left out: copying a validation or test sample into
+    training would leak it."""
+    user_samples = [r.sample_index[np.isin(r.sample_index, train_index)] for r in requests]
+    user_modality = [np.full(len(s), modalities.index(r.modality)) for r, s in zip(requests, user_samples, strict=True)]
+    user_copies = [np.full(len(s), r.copies) for r, s in zip(requests, user_samples, strict=True)]
     copy_sample = np.concatenate([automatic.sample_index, *user_samples]).astype(np.int64)
     copy_modality = np.concatenate([automatic.modality, *user_modality]).astype(np.int64)
     copy_count = np.concatenate([automatic.copies, *user_copies]).astype(np.int64)

@@ -150,3 +150,53 @@ def test_unimodal_probes_learn_without_touching_the_encoders(tmp_path):
     probe_loss(model, output, torch.from_numpy(data.labels[:8])).backward()
     assert all(p.grad is None for p in model.encoders.parameters())
     assert all(p.grad is not None for p in model.unimodal_heads.parameters())
+
+
+def test_resampling_without_the_training_split_valued_is_refused(tmp_path):
+    config = small_config(name="sample-resampling", warmup_epochs=1)
+    config.valuation.splits = ["val"]
+    _, outcome, seen = run_engine(tmp_path, config, vector_data(n=20))
+    assert outcome.failed
+    assert "leaves 'train' out" in of_type(seen, ev.RunFailed)[0].error
+
+
+def test_input_level_absence_zeroes_the_dropped_modalities_inputs_of_copies(tmp_path, monkeypatch):
+    import torch
+
+    from core.models.multimodal import MultimodalModel, zero_absent_inputs
+
+    inputs = {"a": torch.ones(3, 4), "b": torch.ones(3, 2, 2)}
+    keep = torch.tensor([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    zeroed = zero_absent_inputs(inputs, keep, ["a", "b"])
+    assert zeroed["a"].sum(dim=1).tolist() == [4, 4, 0] and zeroed["b"].sum(dim=(1, 2)).tolist() == [4, 0, 4]
+
+    calls = []
+    original = MultimodalModel.forward
+
+    def spy(self, inputs, keep=None, baseline=None):
+        if self.training:
+            calls.append((keep, {m: x.detach().clone() for m, x in inputs.items()}))
+        return original(self, inputs, keep, baseline)
+
+    monkeypatch.setattr(MultimodalModel, "forward", spy)
+    config = small_config(epochs=1)
+    config.valuation.absence = "input"
+    data = vector_data(n=40)
+    engine = Engine(config, tmp_path / "run", data=data)
+    engine.requests.add(np.arange(40), "b", copies=1, epochs=1)
+    assert not engine.run().failed
+    assert calls and all(keep is None for keep, _ in calls)
+    rows_without_a = sum(int((x["a"].abs().sum(dim=1) == 0).sum()) for _, x in calls)
+    assert rows_without_a == len(data.split_indices("train"))  # exactly the copies that keep only "b"
+
+
+def test_requests_never_copy_validation_or_test_samples_into_training():
+    from core.strategies.base import PlannedCopies
+    from core.training.plan import build_plan
+    from core.training.requests import ResamplingRequest
+
+    request = ResamplingRequest(id=1, sample_index=np.array([1, 5, 7]), modality="b", copies=2, start_epoch=0,
+                                epochs=1)
+    plan = build_plan(np.array([0, 1, 2, 7]), 2, PlannedCopies.none(), [request], ["a", "b"])
+    assert plan.copy_sample.tolist() == [1, 7] and plan.copy_count.tolist() == [2, 2]
+    assert 5 not in plan.index.tolist()
