@@ -182,6 +182,7 @@ class TrainingRunner(QObject):
     def _take_pending(self) -> list[PendingRequest]:
         with self._pending_lock:
             taken, self._pending = self._pending, []
+            self._handover_done.set()  # from now on requests go straight to the engine
         return taken
 
     # -- re-sampling requests -------------------------------------------------------------------
@@ -193,17 +194,17 @@ class TrainingRunner(QObject):
         Goes straight to the running engine (from its next epoch), or is kept for the next run.
         Returns the request id; raises ``ValueError`` for a bad request.
         """
-        if self.engine is not None and self.busy and self._handover_done.is_set():
-            request = self.engine.requests.add(sample_index, modality, copies, epochs)
-            self.requests_changed.emit()
-            return request.id
         modalities = self.session.dataset.modalities if self.session.dataset is not None else []
         if not modalities:
             raise ValueError("no dataset is open, so there is nothing to re-sample")
         index = checked_request(sample_index, modality, copies, epochs, list(modalities))
-        with self._pending_lock:
-            request_id = min([0] + [p.id for p in self._pending]) - 1
-            self._pending.append(PendingRequest(request_id, index, modality, int(copies), epochs))
+        with self._pending_lock:  # the engine thread takes the pending list under the same lock
+            handed_over = self.engine is not None and self.busy and self._handover_done.is_set()
+            if not handed_over:
+                request_id = min([0] + [p.id for p in self._pending]) - 1
+                self._pending.append(PendingRequest(request_id, index, modality, int(copies), epochs))
+        if handed_over:
+            request_id = self.engine.requests.add(index, modality, copies, epochs).id
         self.requests_changed.emit()
         return request_id
 

@@ -170,6 +170,7 @@ class MainWindow(QMainWindow):
         self.setWindowIcon(app_icon())
         self.setDockNestingEnabled(True)
         self.mode = "empty"
+        self._stop_requested = False
         self.theme: Theme | None = None
         self._tasks: list[BackgroundTask] = []
         self._closing = False
@@ -363,7 +364,7 @@ class MainWindow(QMainWindow):
             key = "following" if self.mode == "live" else "report" if self.mode == "report" else state
             self.state_label.setStyleSheet(f"color: {self.theme.state_color(key).name()}")
         self.device_label.setText(self.session.device or "")
-        if state not in BUSY_STATES and state != "stopping":
+        if state not in BUSY_STATES:
             self.remaining_label.clear()
 
     # -- wiring -----------------------------------------------------------------------------------
@@ -399,6 +400,11 @@ class MainWindow(QMainWindow):
             action.setEnabled(not busy)
 
     def _run_state_changed(self, state: str) -> None:
+        if self._stop_requested and self.runner.busy and state not in FINAL_STATES:
+            self.training.set_state("stopping")  # a late "running" (resumed, started) must not undo Stop
+            self.act_pause.setEnabled(False)
+            self._show_state("stopping")
+            return
         waiting = self.runner.busy and state not in BUSY_STATES and state not in FINAL_STATES
         self.training.set_state("starting" if waiting else state)
         self._update_actions()
@@ -453,10 +459,19 @@ class MainWindow(QMainWindow):
 
         task = self.run_task(job, "modalens-demo")
         task.progress.connect(self._demo_progress)
-        task.done.connect(lambda path: (self.statusBar().clearMessage(), self.open_dataset(path)))
+        shown = (self.mode, self.session.dataset)
+        task.done.connect(lambda path: self._demo_ready(path, shown))
         task.failed.connect(lambda message: self.prompter.error(self, "Cannot create the demo data", message))
         task.start()
         return task
+
+    def _demo_ready(self, path: Path, shown_before: tuple) -> None:
+        """Open the finished demo, unless the user has opened something else in the meantime."""
+        self.statusBar().clearMessage()
+        if (self.mode, self.session.dataset) == shown_before and not self.runner.busy:
+            self.open_dataset(path)
+        else:
+            self.statusBar().showMessage(f"Demo data ready in {path} (File → Open dataset)", 10_000)
 
     def _demo_progress(self, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
@@ -584,11 +599,14 @@ class MainWindow(QMainWindow):
     def stop_training(self) -> None:
         """Ask the run to stop at the next step; it saves a checkpoint and its report, then ends."""
         if self.runner.busy:
+            self._stop_requested = True
             self.runner.stop(wait=False)
+            self.act_pause.setEnabled(False)
             self.training.set_state("stopping")
             self._show_state("stopping")
 
     def _run_ended(self, outcome) -> None:
+        self._stop_requested = False
         state = self.session.run_state
         level = "error" if outcome.failed else "info"
         self.session.log_message.emit(level, f"run {state} after {outcome.epochs_done} epoch(s): {outcome.run_dir}")

@@ -28,7 +28,7 @@ from core.config import RunConfig
 from core.strategies import STRATEGIES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-BUSY_STATES = ("running", "paused", "starting")
+BUSY_STATES = ("running", "paused", "starting", "stopping")
 
 
 def device_available(name: str) -> bool:
@@ -259,7 +259,7 @@ class TrainingPanel(QWidget):
         busy = self._state in BUSY_STATES
         self.start_button.setEnabled(self._can_train and not busy and not self.problem.text())
         self.resume_button.setEnabled(self._can_train and not busy)
-        self.pause_button.setEnabled(busy and self._state != "starting")
+        self.pause_button.setEnabled(busy and self._state not in ("starting", "stopping"))
         self.pause_button.setText("Resume" if self._state == "paused" else "Pause")
         self.stop_button.setEnabled(busy)
         for widget in (self.data_folder, self.strategy, self.params, self.epochs, self.batch_size, self.lr,

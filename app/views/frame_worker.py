@@ -35,6 +35,7 @@ class MediaWorker(QObject):
         self._clip: VideoClip | None = None
         self._clip_path = ""
         self._clip_error = ""
+        self._announced = -1  # the load (request id) last told the clip's fps and frame count
         self._wake.connect(self._work)
 
     # -- called from the GUI thread ------------------------------------------------------------
@@ -68,15 +69,17 @@ class MediaWorker(QObject):
             self._read_audio(*audio)
 
     def _read_frame(self, request_id: int, path: str, index: int) -> None:
-        if path != self._clip_path:
+        new_load = request_id != self._announced
+        if path != self._clip_path or (new_load and self._clip is None):  # a new load retries a failed open
             self.close_clip()
             self._clip_path = path
             try:
                 self._clip = open_video(path)
             except MediaError as exc:
                 self._clip_error = exc.reason
-            else:
-                self.clip_opened.emit(request_id, path, self._clip.fps, self._clip.frame_count)
+        if self._clip is not None and new_load:  # every load learns fps and length, even of the same clip
+            self._announced = request_id
+            self.clip_opened.emit(request_id, path, self._clip.fps, self._clip.frame_count)
         if self._clip is None:
             self.failed.emit(request_id, "video", path, self._clip_error)
             return

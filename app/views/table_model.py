@@ -188,6 +188,7 @@ class SampleTableModel(QAbstractTableModel):
         keys = [c.key for c in self.columns]
         self._sort_column = keys.index(sort_key) if sort_key in keys else -1
         self._mask = np.ones(len(table), bool)
+        self._keys = {}  # sort keys belong to the old table
         self.values_changed()
 
     def values_changed(self) -> None:

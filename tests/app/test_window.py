@@ -202,3 +202,36 @@ def test_an_unknown_palette_setting_does_not_stop_the_window(make_window, settin
     about = window.findChild(AboutDialog)
     assert about is not None and about.isVisible() and about.table.rowCount() >= 9
     about.close()
+
+
+def test_the_demo_does_not_replace_what_was_opened_while_it_was_made(qtbot, make_window, vector_demo, tmp_path,
+                                                                      monkeypatch):
+    monkeypatch.setenv("MODALENS_DATA_DIR", str(tmp_path / "data"))
+    window = make_window()
+    task = window.open_demo(preset="vectors", samples=30)
+    assert window.open_dataset(vector_demo)
+    qtbot.waitUntil(task.finished, timeout=30_000)
+    qtbot.wait(50)
+    assert window.session.dataset.root == vector_demo and len(window.session.dataset) == 48
+    assert "Demo data ready" in window.statusBar().currentMessage()
+
+
+def test_stopping_a_paused_run_shows_stopping_until_it_ends(qtbot, make_window, vector_demo):
+    window = make_window()
+    assert window.open_dataset(vector_demo)
+    window.training.epochs.setValue(200)
+    window.training.batch_size.setValue(2)
+    assert window.start_training()
+    qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=30_000)
+    window.toggle_pause()
+    qtbot.waitUntil(lambda: window.session.run_state == "paused", timeout=30_000)
+    shown = []
+    window.session.run_state_changed.connect(
+        lambda _: shown.append((window.state_label.text(), window.training.pause_button.isEnabled()))
+    )
+    window.stop_training()
+    assert window.state_label.text() == "Stopping…" and not window.training.pause_button.isEnabled()
+    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    assert window.session.run_state == "stopped" and window.state_label.text() == "Stopped"
+    assert shown and all(text in ("Stopping…", "Stopped") for text, _ in shown), shown  # never "Training"
+    assert not any(enabled for _, enabled in shown[:-1])

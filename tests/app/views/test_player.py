@@ -169,3 +169,16 @@ def test_pointing_the_session_at_a_moved_media_folder_reloads(qtbot, make_player
         media_session.set_media_root(moved)
     qtbot.waitUntil(lambda: player.duration_s > 0, timeout=5000)
     assert player.message_text() == ""
+
+
+def test_reselecting_the_same_sample_keeps_its_video_playable(qtbot, make_player, media_session):
+    player = make_player(media_session)
+    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+        media_session.set_current(0)
+    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(1.0), timeout=5000)
+    media_session.set_current(-1)
+    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+        media_session.set_current(0)
+    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(1.0), timeout=5000)  # video length known again
+    player.seek(0.95)
+    qtbot.waitUntil(lambda: player.shown_frame_index == 9, timeout=5000)

@@ -81,3 +81,13 @@ def test_copies_columns_follow_the_table():
     model.sort(model.column_index("copies"), Qt.SortOrder.DescendingOrder)
     assert model.order[:2].tolist() == [1, 3]
     assert cell(model, 0, "copies") == "2" and cell(model, 0, "user_copies") == "1"
+
+
+def test_a_new_table_is_sorted_by_its_own_values(valued_session):
+    model = model_for(valued_session)
+    model.sort(model.column_index("id"), Qt.SortOrder.DescendingOrder)
+    bigger = make_dataset(20)
+    model.set_table(SampleTable.from_dataset(bigger))
+    assert model.rowCount() == 20
+    shown = [cell(model, row, "id") for row in range(20)]
+    assert shown == sorted(bigger.ids.tolist(), reverse=True)
