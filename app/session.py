@@ -250,6 +250,16 @@ class Session(QObject):
         if not len(epochs):
             self.resampling_changed.emit()
 
+    def _shows(self, samples) -> bool:
+        """Whether the dataset on show is ``samples`` (same sample ids and modalities): a resumed run then
+        keeps the epochs already shown from its report."""
+        shown = self.dataset
+        return (
+            shown is not None
+            and list(shown.modalities) == list(samples.modalities)
+            and np.array_equal(np.asarray(shown.ids).astype(str), np.asarray(samples.ids).astype(str))
+        )
+
     # -- engine events -----------------------------------------------------------------------
     def apply(self, event: object) -> None:
         """Update the state from one engine event (called in the GUI thread)."""
@@ -257,7 +267,7 @@ class Session(QObject):
             self.run_dir = Path(event.run_dir)
             self.device = event.device
             self.last_error = ""
-            if event.start_epoch == 0 or self.dataset is None or len(self.dataset) != len(event.dataset):
+            if event.start_epoch == 0 or not self._shows(event.dataset):
                 self.set_dataset(DatasetView.from_samples(event.dataset))
             self.config_toml = event.config_toml
             self.total_epochs = event.total_epochs

@@ -98,3 +98,18 @@ def test_media_root_can_be_moved(vector_demo, qtbot):
     with qtbot.waitSignal(session.media_root_changed):
         session.set_media_root(vector_demo)
     assert session.dataset.media_found()
+
+
+def test_a_resumed_run_keeps_the_shown_epochs_only_for_the_same_samples(vector_run):
+    import dataclasses
+
+    started = next(e for e in vector_run.events if isinstance(e, ev.RunStarted))
+    resumed = dataclasses.replace(started, start_epoch=1)
+    session = live_session(vector_run.events)
+    session.apply(resumed)
+    assert session.valuations, "same dataset: the epochs on show stay"
+
+    other = dataclasses.replace(started.dataset, ids=np.array([f"other-{i}" for i in range(len(started.dataset))]))
+    session = live_session(vector_run.events)
+    session.apply(dataclasses.replace(resumed, dataset=other))
+    assert not session.valuations and list(session.dataset.ids) == list(other.ids)
