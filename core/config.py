@@ -55,6 +55,8 @@ class ModelConfig:
     encoders: dict[str, str] = field(default_factory=dict)
     feature_dim: int = 64
     channels_last: bool = False
+    init_encoders_from: str = ""
+    """A checkpoint whose encoders start this run (e.g. MCR from unimodally pre-trained encoders)."""
 
 
 @dataclass

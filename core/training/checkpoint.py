@@ -36,3 +36,15 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{path}: not a ModaLens checkpoint")
     return state
+
+
+def load_encoders(model: torch.nn.Module, path: str | Path) -> None:
+    """Initialise ``model``'s encoders from the checkpoint at ``path`` (e.g. a `uni-pretrain` or
+    `ensemble` run); fusion and unimodal heads keep their fresh initialisation."""
+    state = load_checkpoint(path)["model"]
+    encoders = {k.removeprefix("encoders."): v for k, v in state.items() if k.startswith("encoders.")}
+    try:
+        model.encoders.load_state_dict(encoders)
+    except RuntimeError as exc:
+        detail = str(exc).splitlines()[0]
+        raise CheckpointError(f"{path}: its encoders do not fit this model's modalities and encoders ({detail})") from None

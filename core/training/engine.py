@@ -28,7 +28,7 @@ from core.models.multimodal import MultimodalModel, build_model_for_data, zero_a
 from core.strategies import Strategy, create_strategy
 from core.strategies.base import EpochContext, StepContext
 from core.training.batches import iterate_batches
-from core.training.checkpoint import load_checkpoint, save_checkpoint
+from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
 from core.training.distributed import (
     DistContext,
@@ -171,7 +171,11 @@ class Engine:
             raise ValueError(f"{cfg.data.path}: no usable training samples (split 'train')")
         self.requests.modalities = list(data.modalities)
 
-        model = build_model_for_data(data, cfg.model).to(device)
+        model = build_model_for_data(data, cfg.model)
+        if cfg.model.init_encoders_from and self.resume_from is None:
+            load_encoders(model, cfg.model.init_encoders_from)
+            self._log(f"encoders initialised from {cfg.model.init_encoders_from}")
+        model = model.to(device)
         if cfg.model.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
         strategy = create_strategy(cfg.strategy.name, cfg.strategy.params, model)

@@ -200,3 +200,26 @@ def test_requests_never_copy_validation_or_test_samples_into_training():
     plan = build_plan(np.array([0, 1, 2, 7]), 2, PlannedCopies.none(), [request], ["a", "b"])
     assert plan.copy_sample.tolist() == [1, 7] and plan.copy_count.tolist() == [2, 2]
     assert 5 not in plan.index.tolist()
+
+
+def test_encoders_can_start_from_another_runs_checkpoint(tmp_path):
+    import torch
+
+    data = vector_data(n=40)
+    _, first, _ = run_engine(tmp_path / "a", small_config(epochs=1, name="ensemble"), data)
+    source = load_checkpoint(first.run_dir / "checkpoints" / "last.pt")["model"]
+    config = small_config(epochs=1, name="mcr")
+    config.optim.lr = 0.0
+    config.optim.weight_decay = 0.0
+    config.model.init_encoders_from = str(first.run_dir / "checkpoints" / "last.pt")
+    _, second, seen = run_engine(tmp_path / "b", config, data)
+    assert not second.failed
+    started = load_checkpoint(second.run_dir / "checkpoints" / "last.pt")["model"]
+    encoder_keys = [k for k in source if k.startswith("encoders.")]
+    assert encoder_keys and all(torch.equal(source[k], started[k]) for k in encoder_keys)
+    assert not torch.equal(source["fusion.weight"], started["fusion.weight"])  # heads start fresh
+    assert any("encoders initialised from" in e.text for e in of_type(seen, ev.LogMessage))
+
+    config.model.feature_dim = 4  # encoders of another width do not fit
+    _, third, seen = run_engine(tmp_path / "c", config, data)
+    assert third.failed and "do not fit" in of_type(seen, ev.RunFailed)[0].error
