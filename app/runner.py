@@ -152,7 +152,7 @@ class TrainingRunner(QObject):
         if self.engine is not None and self.busy:
             self.engine.resume()
 
-    def stop(self, wait: bool = True, timeout_s: float = 120.0) -> bool:
+    def stop(self, wait: bool = True, timeout_s: float | None = 120.0) -> bool:
         """Ask the run to stop at the next step; with ``wait``, block until it has saved and returned.
 
         Returns True when no run is going any more.
@@ -166,10 +166,15 @@ class TrainingRunner(QObject):
         self._bridge.drain()
         return stopped
 
-    def shutdown(self, timeout_s: float = 120.0) -> bool:
-        """Stop any run and end the worker thread; True when the thread has finished."""
+    def shutdown(self, timeout_s: float | None = None) -> bool:
+        """Stop any run and end the worker thread; True when the thread has finished.
+
+        Without ``timeout_s`` it waits as long as the run needs to save: a thread still running when its
+        QThread is destroyed would abort the process and could leave the checkpoint half written."""
         self.stop(wait=True, timeout_s=timeout_s)
         self._thread.quit()
+        if timeout_s is None:
+            return self._thread.wait()
         return self._thread.wait(int(timeout_s * 1000))
 
     @Slot(object)

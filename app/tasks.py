@@ -60,6 +60,6 @@ class BackgroundTask(QObject):
     def finished(self) -> bool:
         return self._thread.isFinished()
 
-    def wait(self, timeout_ms: int = 120_000) -> bool:
-        """Block until the job's thread has ended; True when it has."""
-        return self._thread.wait(timeout_ms)
+    def wait(self, timeout_ms: int | None = None) -> bool:
+        """Block until the job's thread has ended (without a limit by default); True when it has."""
+        return self._thread.wait() if timeout_ms is None else self._thread.wait(timeout_ms)
