@@ -37,15 +37,27 @@ def open_swmr_writer(path: str | Path) -> h5py.File:
     return h5py.File(h5py.h5f.open(os.fsencode(path), flags, fapl=fapl))
 
 
+TRUNCATED_RETRIES = 10
+TRUNCATED_WAIT_S = 0.02
+
+
 def open_for_reading(path: str | Path) -> h5py.File:
     """Open a report read-only: plainly when it is closed (HDF5 then checks it is complete), in SWMR read
-    mode when a writer holds it (live, or killed before closing it)."""
-    try:
-        return h5py.File(path, "r", locking=False)
-    except OSError as exc:
-        if "already open for write" not in str(exc):
-            raise
-    return h5py.File(path, "r", swmr=True, locking=False)
+    mode when a writer holds it (live, or killed before closing it).
+
+    A live writer that is extending the file can make it look truncated for a moment; that is retried
+    for about 0.2 s before it is taken for real."""
+    retries = 0
+    while True:
+        try:
+            return h5py.File(path, "r", locking=False)
+        except OSError as exc:
+            if "already open for write" in str(exc):
+                return h5py.File(path, "r", swmr=True, locking=False)
+            retries += 1
+            if "truncated file" not in str(exc) or retries > TRUNCATED_RETRIES:
+                raise
+        time.sleep(TRUNCATED_WAIT_S)
 
 
 def copy_file_contents(src: h5py.File, dst: h5py.File) -> None:

@@ -154,3 +154,31 @@ def test_damaged_superblock_or_root_is_a_report_error(finished_report, offset):
     finished_report.write_bytes(bytes(data))
     with pytest.raises(ReportError, match=str(finished_report)):
         open_report(finished_report).valuation  # noqa: B018 - reading is the point
+
+
+def test_a_momentarily_truncated_live_file_is_read_after_a_retry(finished_report, monkeypatch):
+    from core.report import files
+
+    real_file = h5py.File
+    failures = iter([True, True])
+
+    def flaky(*args, **kwargs):
+        if next(failures, False):
+            raise OSError("Unable to synchronously open file (truncated file: eof = 1, stored_eof = 2)")
+        return real_file(*args, **kwargs)
+
+    monkeypatch.setattr(files.h5py, "File", flaky)
+    monkeypatch.setattr(files, "TRUNCATED_WAIT_S", 0.0)
+    with files.open_for_reading(finished_report) as f:
+        assert "valuation" in f
+
+    attempts = []
+
+    def always_truncated(*args, **kwargs):
+        attempts.append(1)
+        raise OSError("Unable to synchronously open file (truncated file: eof = 1, stored_eof = 2)")
+
+    monkeypatch.setattr(files.h5py, "File", always_truncated)
+    with pytest.raises(OSError, match="truncated"):
+        files.open_for_reading(finished_report)
+    assert len(attempts) == files.TRUNCATED_RETRIES + 1
