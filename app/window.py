@@ -400,7 +400,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(not busy)
 
     def _run_state_changed(self, state: str) -> None:
-        if self._stop_requested and self.runner.busy and state not in FINAL_STATES:
+        if self._stop_requested and state not in FINAL_STATES:  # reset when the run has ended
             self.training.set_state("stopping")  # a late "running" (resumed, started) must not undo Stop
             self.act_pause.setEnabled(False)
             self._show_state("stopping")
