@@ -451,7 +451,7 @@ class MainWindow(QMainWindow):
         folder = default_demo_dir(preset)
         count = samples or DEFAULT_SAMPLES
         if not (folder / "manifest.csv").is_file():
-            self.banner.note(f"Creating the demo data in {folder} (about half a minute the first time)…")
+            self.banner.note(f"Creating the demo data in {folder} (a few seconds the first time)…")
             self.statusBar().showMessage("Creating the demo data…")
 
         def job(progress) -> Path:
