@@ -39,11 +39,12 @@ def device_available(name: str) -> bool:
     return True
 
 
-class _FolderField(QWidget):
-    """A line edit with a Browse… button that picks a folder."""
+class _PathField(QWidget):
+    """A line edit with a Browse… button that picks a folder, or a file when ``file_filter`` is given."""
 
-    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+    def __init__(self, caption: str, file_filter: str = "", parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._filter = file_filter
         self.edit = QLineEdit()
         self.edit.setClearButtonEnabled(True)
         browse = QToolButton()
@@ -57,9 +58,13 @@ class _FolderField(QWidget):
         layout.addWidget(browse)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, self._caption, self.edit.text() or str(Path.home()))
-        if folder:
-            self.edit.setText(folder)
+        start = self.edit.text() or str(Path.home())
+        if self._filter:
+            chosen, _ = QFileDialog.getOpenFileName(self, self._caption, start, self._filter)
+        else:
+            chosen = QFileDialog.getExistingDirectory(self, self._caption, start)
+        if chosen:
+            self.edit.setText(chosen)
 
     def text(self) -> str:
         return self.edit.text().strip()
@@ -82,9 +87,14 @@ class TrainingPanel(QWidget):
         self._state = "idle"
         self._can_train = True
 
-        self.data_folder = _FolderField("Choose the dataset folder (it holds manifest.csv)")
+        self.data_folder = _PathField("Choose the dataset folder (it holds manifest.csv)")
         self.data_folder.edit.setPlaceholderText("folder holding manifest.csv")
-        self.runs_folder = _FolderField("Choose where runs are saved")
+        self.runs_folder = _PathField("Choose where runs are saved")
+        self.init_encoders = _PathField("Choose a checkpoint whose encoders start the run", "Checkpoints (*.pt)")
+        self.init_encoders.edit.setPlaceholderText("fresh encoders")
+        self.init_encoders.setToolTip(
+            "Start the encoders from another run's checkpoint, e.g. MCR from a uni-pretrain or ensemble run"
+        )
 
         self.strategy = QComboBox()
         self.strategy.setObjectName("strategyCombo")
@@ -160,6 +170,7 @@ class TrainingPanel(QWidget):
         run_form.addRow("Learning rate", self.lr)
         run_form.addRow("Device", self.device)
         run_form.addRow("Seed", self.seed)
+        run_form.addRow("Encoders from", self.init_encoders)
 
         buttons = QVBoxLayout()
         buttons.addWidget(self.start_button)
@@ -209,6 +220,7 @@ class TrainingPanel(QWidget):
         index = self.device.findText(config.runtime.device)
         self.device.setCurrentIndex(index if index >= 0 and device_available(config.runtime.device) else 0)
         self.seed.setValue(config.runtime.seed)
+        self.init_encoders.setText(config.model.init_encoders_from)
 
     def config(self) -> RunConfig:
         """The run config the fields describe; raises ``ValueError`` saying which field is wrong."""
@@ -219,6 +231,8 @@ class TrainingPanel(QWidget):
         problem = self.params.problem()
         if problem:
             raise ValueError(problem)
+        if self.init_encoders.text() and not Path(self.init_encoders.text()).is_file():
+            raise ValueError(f"{self.init_encoders.text()}: no such checkpoint (Run → Encoders from)")
         config = copy.deepcopy(self._base)
         config.data.path = self.data_folder.text()
         config.strategy.name = self.strategy.currentText()
@@ -228,6 +242,7 @@ class TrainingPanel(QWidget):
         config.optim.lr = self.lr.value()
         config.runtime.device = self.device.currentText()
         config.runtime.seed = self.seed.value()
+        config.model.init_encoders_from = self.init_encoders.text()
         return config
 
     def runs_dir(self) -> str:
@@ -263,5 +278,5 @@ class TrainingPanel(QWidget):
         self.pause_button.setText("Resume" if self._state == "paused" else "Pause")
         self.stop_button.setEnabled(busy)
         for widget in (self.data_folder, self.strategy, self.params, self.epochs, self.batch_size, self.lr,
-                       self.device, self.seed, self.runs_folder):
+                       self.device, self.seed, self.runs_folder, self.init_encoders):
             widget.setEnabled(not busy)

@@ -117,6 +117,26 @@ def test_panel_builds_the_run_config(qtbot, vector_demo):
     assert panel.config().valuation.mc_permutations == 17, "fields the pane does not show are kept"
 
 
+def test_encoders_can_start_from_a_checkpoint(qtbot, vector_demo, tmp_path):
+    panel = TrainingPanel()
+    qtbot.addWidget(panel)
+    panel.data_folder.setText(str(vector_demo))
+    assert panel.config().model.init_encoders_from == ""
+    panel.init_encoders.setText(str(tmp_path / "missing.pt"))
+    with pytest.raises(ValueError, match="no such checkpoint"):
+        panel.config()
+    checkpoint = tmp_path / "best.pt"
+    checkpoint.write_bytes(b"")
+    panel.init_encoders.setText(str(checkpoint))
+    assert panel.config().model.init_encoders_from == str(checkpoint)
+    other = RunConfig()
+    other.model.init_encoders_from = "/runs/unimodal/checkpoints/best.pt"
+    panel.set_config(other)
+    assert panel.init_encoders.text() == "/runs/unimodal/checkpoints/best.pt"
+    panel.set_state("running")
+    assert not panel.init_encoders.isEnabled()
+
+
 def test_buttons_follow_the_run_state(qtbot):
     panel = TrainingPanel()
     qtbot.addWidget(panel)
