@@ -251,13 +251,11 @@ class _RequestHandover:
     def __call__(self, event: object) -> None:
         if not isinstance(event, ev.RunStarted) or self.done.is_set():
             return
-        self.engine.requests.next_epoch = event.start_epoch
-        for p in self.take_pending():
+        for p in self.take_pending():  # sets ``done``; the engine has set the requests' start epoch
             try:
                 self.engine.requests.add(p.sample_index, p.modality, p.copies, p.epochs)
             except ValueError as exc:
                 self.engine.bus.emit(ev.LogMessage("warning", f"re-sampling request dropped: {exc}"))
-        self.done.set()
 
 
 def _request_status(request: ResamplingRequest, next_epoch: int) -> str:

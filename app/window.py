@@ -401,9 +401,7 @@ class MainWindow(QMainWindow):
 
     def _run_state_changed(self, state: str) -> None:
         if self._stop_requested and state not in FINAL_STATES:  # reset when the run has ended
-            self.training.set_state("stopping")  # a late "running" (resumed, started) must not undo Stop
-            self.act_pause.setEnabled(False)
-            self._show_state("stopping")
+            self._show_stopping()  # a late "running" (resumed, started) must not undo Stop
             return
         waiting = self.runner.busy and state not in BUSY_STATES and state not in FINAL_STATES
         self.training.set_state("starting" if waiting else state)
@@ -601,9 +599,12 @@ class MainWindow(QMainWindow):
         if self.runner.busy:
             self._stop_requested = True
             self.runner.stop(wait=False)
-            self.act_pause.setEnabled(False)
-            self.training.set_state("stopping")
-            self._show_state("stopping")
+            self._show_stopping()
+
+    def _show_stopping(self) -> None:
+        self.training.set_state("stopping")
+        self.act_pause.setEnabled(False)
+        self._show_state("stopping")
 
     def _run_ended(self, outcome) -> None:
         self._stop_requested = False
@@ -612,7 +613,7 @@ class MainWindow(QMainWindow):
         self.session.log_message.emit(level, f"run {state} after {outcome.epochs_done} epoch(s): {outcome.run_dir}")
         self.training.set_state(state)
         self._update_actions()
-        self._show_state(self.session.run_state)
+        self._show_state(state)
         self.progress.hide()
         if outcome.failed and not self._closing:
             self.prompter.error(self, "Training failed", self.session.last_error or "the run failed; see the Log pane")
