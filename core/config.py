@@ -71,6 +71,9 @@ class OptimConfig:
     epochs: int = 10
     lr_step_epochs: int = 0
     lr_gamma: float = 0.1
+    nonfinite_loss: str = "stop"
+    """What a non-finite (NaN or infinite) loss does: "stop" the run with an error naming the step, or
+    "skip" the step (no update) and count it in ``train/skipped_steps``."""
 
 
 @dataclass

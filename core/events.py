@@ -34,6 +34,8 @@ class RunStarted:
     total_epochs: int
     steps_per_epoch: int
     dataset: Any  # core.data.prepared.PreparedData; kept untyped to avoid an import cycle
+    start_step: int = 0
+    """The step of ``start_epoch`` the run continues at (a resume of a run stopped mid-epoch)."""
 
 
 @dataclass(frozen=True)
@@ -138,27 +140,39 @@ Listener = Callable[[Any], None]
 
 @dataclass
 class EventBus:
-    """Delivers events to any number of listeners; a failing listener is logged, not fatal."""
+    """Delivers events to any number of listeners, in subscription order.
 
-    _listeners: list[Listener] = field(default_factory=list)
+    An optional listener (a view, a progress bar) that fails is logged and skipped: one broken view
+    must not stop training. A *critical* listener (the report writer) is part of the run: its error is
+    re-raised by :meth:`emit` once every listener has had the event, so the run stops at a clean point.
+    """
+
+    _listeners: list[tuple[Listener, bool]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def subscribe(self, listener: Listener) -> Callable[[], None]:
+    def subscribe(self, listener: Listener, critical: bool = False) -> Callable[[], None]:
+        entry = (listener, critical)
         with self._lock:
-            self._listeners.append(listener)
+            self._listeners.append(entry)
 
         def unsubscribe() -> None:
             with self._lock:
-                if listener in self._listeners:
-                    self._listeners.remove(listener)
+                if entry in self._listeners:
+                    self._listeners.remove(entry)
 
         return unsubscribe
 
     def emit(self, event: Any) -> None:
         with self._lock:
             listeners = list(self._listeners)
-        for listener in listeners:
+        failure: Exception | None = None
+        for listener, critical in listeners:
             try:
                 listener(event)
-            except Exception:  # noqa: BLE001 - one broken view must not kill training
-                log.exception("event listener %r failed on %s", listener, type(event).__name__)
+            except Exception as exc:  # noqa: BLE001 - optional listeners are logged, critical ones re-raised
+                if critical:
+                    failure = failure or exc
+                else:
+                    log.exception("event listener %r failed on %s", listener, type(event).__name__)
+        if failure is not None:
+            raise failure

@@ -30,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", help="run folder (default: runs/<time>-<strategy>)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
     parser.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="also read checkpoints of ModaLens 0.1 (--resume, model.init_encoders_from); such files are "
+        "full pickles, and reading one runs any code it holds: use only for files you made yourself",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -42,7 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def build_config(args: argparse.Namespace) -> RunConfig:
     """Config from the checkpoint, the --config file or defaults, then the command-line overrides."""
     if args.resume:
-        config = RunConfig.from_toml(load_checkpoint(args.resume)["config_toml"], f"{args.resume} (config)")
+        state = load_checkpoint(args.resume, trusted=args.trust_checkpoint)
+        config = RunConfig.from_toml(state["config_toml"], f"{args.resume} (config)")
     elif args.config:
         config = RunConfig.load(args.config)
     else:
@@ -66,27 +73,54 @@ def build_config(args: argparse.Namespace) -> RunConfig:
     return config
 
 
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
 def run(args: argparse.Namespace) -> int:
     config = build_config(args)
     if args.resume and not args.out:
         run_dir = Path(args.resume).resolve().parent.parent
     else:
         run_dir = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
-    engine = Engine(config, run_dir, resume_from=args.resume)
+    engine = Engine(config, run_dir, resume_from=args.resume, trust_checkpoints=args.trust_checkpoint)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
-        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME))
+        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)
         engine.bus.subscribe(TerminalProgress())
     else:
         engine.bus.subscribe(lambda e: print(e.error, file=sys.stderr) if isinstance(e, RunFailed) else None)
-
-    def stop(signum, frame) -> None:
-        print("\nstopping at the next step (Ctrl-C again to abort)...", flush=True)
-        engine.request_stop()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-    previous = signal.signal(signal.SIGINT, stop)
-    try:
+    with StopOnSignals(engine) as signals:
         outcome = engine.run()
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    return 1 if outcome.failed else 0
+    if outcome.failed:
+        return 1
+    if outcome.stopped:
+        return 128 + (signals.received or signal.SIGINT)
+    return 0
+
+
+class StopOnSignals:
+    """Ctrl-C, SIGTERM (cluster preemption) and SIGHUP (a closed terminal) ask the run to stop at the
+    next clean point, where it saves a checkpoint and closes its report as stopped. A second signal does
+    not interrupt that: the run still ends once its checkpoint and report are written."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.received: int | None = None
+        self._previous: dict[int, object] = {}
+
+    def __enter__(self) -> StopOnSignals:
+        for signum in STOP_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self.received is None:
+            self.received = signum
+            print(f"\n{name}: stopping at the next step, saving a checkpoint and the report...", file=sys.stderr, flush=True)
+            self.engine.request_stop()
+        else:
+            print(f"\n{name}: already stopping; waiting for the checkpoint and report to be written", file=sys.stderr, flush=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import argparse
 import csv
-import os
 import sys
-from pathlib import Path
 
 import numpy as np
 
+from core.atomic import atomic_write
 from core.config import RunConfig
 from core.data.prepare import prepare_dataset
 from core.models.multimodal import build_model_for_data
@@ -23,7 +22,14 @@ from core.valuation.value_functions import VALUE_FUNCTIONS
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("value", help="value every sample of a split with a trained checkpoint")
     parser.add_argument(
-        "--checkpoint", required=True, help="checkpoint file (RUN/checkpoints/best.pt or last.pt)"
+        "--checkpoint",
+        required=True,
+        help="checkpoint file (RUN/checkpoints/best.pt or last.pt), or a run folder (its last.pt)",
+    )
+    parser.add_argument(
+        "--trust-checkpoint",
+        action="store_true",
+        help="also read checkpoints of ModaLens 0.1: full pickles, which run any code they hold when read",
     )
     parser.add_argument("--data", required=True, help="dataset folder holding manifest.csv")
     parser.add_argument("--split", default="train", choices=["train", "val", "test"], help="split to value")
@@ -37,7 +43,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    state = load_checkpoint(args.checkpoint)
+    state = load_checkpoint(args.checkpoint, trusted=args.trust_checkpoint)
     config = RunConfig.from_toml(state["config_toml"], f"{args.checkpoint} (config)")
     config.data.path = args.data
     data = prepare_dataset(config.data)
@@ -81,9 +87,7 @@ def write_values_csv(
         writer.writerow(header)
         writer.writerows(rows)
         return
-    tmp = Path(out + ".tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
+    with atomic_write(out, "w", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(rows)
-    os.replace(tmp, out)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import h5py
 
+from core.atomic import fsync_folder
 from core.report.format import LIBVER
 
 
@@ -74,15 +75,19 @@ def copy_attrs(src: h5py.HLObject, dst: h5py.HLObject) -> None:
 
 
 def replace_file(tmp: str | Path, path: str | Path, attempts: int = 20) -> None:
-    """os.replace, retried briefly where the platform refuses while a reader holds the target open."""
+    """Make ``tmp`` durable (fsync), then os.replace it onto ``path`` and fsync the folder; the rename is
+    retried briefly where the platform refuses while a reader holds the target open."""
+    with open(tmp, "rb+") as handle:
+        os.fsync(handle.fileno())
     for attempt in range(attempts):
         try:
             os.replace(tmp, path)
-            return
+            break
         except PermissionError:
             if attempt == attempts - 1:
                 raise
             time.sleep(0.1)
+    fsync_folder(Path(path).parent)
 
 
 def tmp_path(path: str | Path) -> Path:

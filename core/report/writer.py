@@ -72,6 +72,7 @@ class ReportWriter:
         self.path = Path(path)
         self.git_commit = git_commit
         self._live = LiveFile(self.path)
+        self._broken = False
         self._steps: list[StepMetrics] = []
         self._sample_index: dict[str, np.ndarray] = {}
         self._handlers: dict[type, Callable[[Any], None]] = {
@@ -85,18 +86,39 @@ class ReportWriter:
         }
 
     def __call__(self, event: Any) -> None:
+        """Handle one event. A failing write closes the file (every committed epoch stays readable) and
+        re-raises (as does a malformed event, which writes nothing), so a run that subscribed the writer as critical stops; a later ``RunFailed`` is then
+        still recorded in the file where the disk allows."""
         handler = self._handlers.get(type(event))
         if handler is None:
             return
         with self._live.lock:
+            if self._broken and isinstance(event, RunFailed):
+                self._record_failure(event)
+                return
             if self._file is None and not isinstance(event, RunStarted):
                 log.debug("report %s: %s ignored, no run started", self.path, type(event).__name__)
                 return
             try:
                 handler(event)
+            except (OSError, RuntimeError):  # a write failed; a malformed event (ValueError) writes nothing
+                self._broken = True
+                self._abandon()
+                raise
             finally:
                 if self._file is None:
                     self._live.unregister()
+
+    def _abandon(self) -> None:
+        """Close the file after a failed write without writing anything more."""
+        self._steps = []
+        if self._file is not None:
+            try:
+                self._file.close()
+            except Exception:  # noqa: BLE001 - the file is being given up; its committed rows are on disk
+                log.exception("report %s: closing after a failed write", self.path)
+            self._file = None
+        tmp_path(self.path).unlink(missing_ok=True)
 
     @property
     def _file(self) -> h5py.File | None:
@@ -179,7 +201,7 @@ class ReportWriter:
                 src.copy(plot, dst["overview"], name=name)
             if "default" in src["overview"].attrs:
                 dst["overview"].attrs["default"] = src["overview"].attrs["default"]
-        _trim_for_resume(dst, event.start_epoch)
+        _trim_for_resume(dst, event.start_epoch, event.start_step)
 
     def _set_aside(self, problem: str) -> None:
         aside = self.path.with_name(self.path.name + ".damaged")
@@ -377,15 +399,20 @@ class ReportWriter:
     def _on_failed(self, event: RunFailed) -> None:
         self._set_final_state("failed")
         self.close()
+        self._restructure(lambda f: _add_failure(f, event), reopen=False)
 
-        def add_failure(f: h5py.File) -> None:
-            group = f.require_group("failure")
-            for name, text in (("error", event.error), ("traceback", event.traceback)):
-                if name in group:
-                    del group[name]
-                group.create_dataset(name, data=text, dtype=TEXT_DTYPE)
+    def _record_failure(self, event: RunFailed) -> None:
+        """After a failed write: mark the file failed with the reason, if the disk lets us."""
+        self._broken = False
 
-        self._restructure(add_failure, reopen=False)
+        def mark(f: h5py.File) -> None:
+            f.attrs.modify("state", "failed")
+            _add_failure(f, event)
+
+        try:
+            self._restructure(mark, reopen=False)
+        except Exception as exc:  # noqa: BLE001 - the reason reaches the user through the run's own error
+            log.warning("report %s: the failure could not be recorded in the file (%s)", self.path, exc)
 
     def _set_final_state(self, state: str) -> None:
         self._flush_steps()
@@ -446,6 +473,14 @@ class ReportWriter:
                 self._file = open_swmr_writer(self.path)
 
 
+def _add_failure(f: h5py.File, event: RunFailed) -> None:
+    group = f.require_group("failure")
+    for name, text in (("error", event.error), ("traceback", event.traceback)):
+        if name in group:
+            del group[name]
+        group.create_dataset(name, data=text, dtype=TEXT_DTYPE)
+
+
 def _metric_arrays(names: dict[str, str], rows: list[dict[str, float]]) -> dict[str, np.ndarray]:
     """Dataset name -> float64 column over the rows (NaN where a row lacks the key)."""
     return {name: np.asarray([m.get(key, np.nan) for m in rows], dtype=np.float64) for key, name in names.items()}
@@ -501,11 +536,19 @@ def _not_resumable(src: h5py.File) -> str:
     return f"lacks {', '.join(missing)}" if missing else ""
 
 
-def _trim_for_resume(f: h5py.File, start_epoch: int) -> None:
-    """Drop rows of epochs the resumed run redoes: epoch >= start_epoch, and for re-sampling plans
-    epoch > start_epoch (the plan for start_epoch was made before it; a re-sent plan replaces it)."""
+def _trim_for_resume(f: h5py.File, start_epoch: int, start_step: int = 0) -> None:
+    """Drop rows the resumed run redoes: epoch >= start_epoch, but for step tables the steps of
+    start_epoch before start_step stay (a run stopped mid-epoch continues there), and for re-sampling
+    plans epoch > start_epoch (the plan for start_epoch was made before it; a re-sent plan replaces it)."""
     for table in layout.tables(f):
         rows = min([layout.committed_rows(table)] + [ds.shape[0] for ds in layout.row_datasets(table)])
-        limit = start_epoch + 1 if table.name == "/resampling" else start_epoch
-        later = np.flatnonzero(table["epoch"][:rows] >= limit)
+        epochs = table["epoch"][:rows]
+        if table.name == "/resampling":
+            redone = epochs > start_epoch
+        elif table.name.endswith("/step") and start_step > 0:
+            steps = table["step"][:rows]
+            redone = (epochs > start_epoch) | ((epochs == start_epoch) & (steps >= start_step))
+        else:
+            redone = epochs >= start_epoch
+        later = np.flatnonzero(redone)
         layout.truncate_table(table, int(later[0]) if len(later) else rows)

@@ -1,50 +1,133 @@
-"""Atomic checkpoints: model, optimiser, strategy modules, config, RNG states and progress."""
+"""Checkpoints as data: model, optimiser, strategy modules, config, RNG states and progress.
+
+A checkpoint holds only tensors and plain Python values (str, int, float, bool, None, lists, tuples,
+dicts), so it is read with ``torch.load(weights_only=True)``, which never runs code from the file.
+Checkpoints of release 0.1 (format 1) pickled arbitrary objects; they are read only when the caller
+says the file is trusted, because reading them can run code.
+"""
 
 from __future__ import annotations
 
-import os
+import logging
+import pickle
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
+
+from core.atomic import atomic_write
+from core.valuation.result import ValuationResult
+
+log = logging.getLogger(__name__)
+
+CHECKPOINT_FORMAT = "modalens-checkpoint-2"
+LEGACY_FORMAT = "modalens-checkpoint-1"
+TRUST_HINT = "pass --trust-checkpoint only if you trust whoever made the file: reading it can run code"
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file is missing, unreadable or not a ModaLens checkpoint."""
+    """A checkpoint file is missing, unreadable, refused or not a ModaLens checkpoint."""
 
 
-CHECKPOINT_FORMAT = "modalens-checkpoint-1"
+class UntrustedCheckpointError(CheckpointError):
+    """The file is an old-format (or foreign) pickle that only a trusted load may read."""
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Write ``state`` to ``path`` through a temporary file, so a crash never leaves a half checkpoint."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
-    os.replace(tmp, path)
+    """Write ``state`` atomically (temporary file, fsync, rename): a crash never leaves a half checkpoint.
+
+    ``state`` may hold a :class:`ValuationResult` under ``latest_valuation``; it is stored as tensors.
+    """
+    payload = {"format": CHECKPOINT_FORMAT, **state}
+    if payload.get("latest_valuation") is not None:
+        payload["latest_valuation"] = valuation_to_plain(payload["latest_valuation"])
+    with atomic_write(path) as handle:
+        torch.save(payload, handle)
 
 
-def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
-    """Read a checkpoint written by :func:`save_checkpoint`."""
+def load_checkpoint(
+    path: str | Path, map_location: str | torch.device = "cpu", trusted: bool = False
+) -> dict[str, Any]:
+    """Read a checkpoint; ``latest_valuation`` comes back as a :class:`ValuationResult` (or None).
+
+    The file is read with ``weights_only=True``. A file that needs more (a release-0.1 checkpoint, or a
+    crafted one) raises :class:`UntrustedCheckpointError` unless ``trusted`` is true, in which case it is
+    read as a full pickle, with a warning.
+    """
     path = Path(path)
+    if path.is_dir():
+        path = _checkpoint_in_run_folder(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
     try:
-        state = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unpickling failure means the same to the user
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from None
-    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        state = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as exc:
+        if not trusted:
+            raise UntrustedCheckpointError(
+                f"{path}: refused: the file holds Python objects, not only tensors and plain values "
+                f"(an older ModaLens checkpoint, or a crafted one); {TRUST_HINT}"
+            ) from None
+        log.warning("%s: reading a trusted checkpoint as a full pickle (%s)", path, _first_line(exc))
+        state = _load_trusted(path, map_location)
+    except Exception as exc:  # noqa: BLE001 - a damaged file of any sort means the same to the user
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(exc)})") from None
+    if not isinstance(state, dict) or state.get("format") not in (CHECKPOINT_FORMAT, LEGACY_FORMAT):
         raise CheckpointError(f"{path}: not a ModaLens checkpoint")
+    latest = state.get("latest_valuation")
+    if isinstance(latest, dict):
+        state["latest_valuation"] = valuation_from_plain(latest, path)
+    elif latest is not None and not isinstance(latest, ValuationResult):
+        raise CheckpointError(f"{path}: 'latest_valuation' is not a valuation")
     return state
 
 
-def load_encoders(model: torch.nn.Module, path: str | Path) -> None:
+def load_encoders(model: torch.nn.Module, path: str | Path, trusted: bool = False) -> None:
     """Initialise ``model``'s encoders from the checkpoint at ``path`` (e.g. a `uni-pretrain` or
     `ensemble` run); fusion and unimodal heads keep their fresh initialisation."""
-    state = load_checkpoint(path)["model"]
+    state = load_checkpoint(path, trusted=trusted)["model"]
     encoders = {k.removeprefix("encoders."): v for k, v in state.items() if k.startswith("encoders.")}
     try:
         model.encoders.load_state_dict(encoders)
     except RuntimeError as exc:
         detail = str(exc).splitlines()[0]
         raise CheckpointError(f"{path}: its encoders do not fit this model's modalities and encoders ({detail})") from None
+
+
+def valuation_to_plain(result: ValuationResult) -> dict[str, Any]:
+    """A valuation as tensors and plain values, loadable with ``weights_only=True``."""
+    plain: dict[str, Any] = {}
+    for item in fields(result):
+        value = getattr(result, item.name)
+        plain[item.name] = torch.from_numpy(np.ascontiguousarray(value)) if isinstance(value, np.ndarray) else value
+    return plain
+
+
+def valuation_from_plain(plain: dict[str, Any], path: Path) -> ValuationResult:
+    """The inverse of :func:`valuation_to_plain`, checking the names it expects."""
+    expected = {item.name for item in fields(ValuationResult)}
+    if not set(plain) <= expected:
+        raise CheckpointError(f"{path}: 'latest_valuation' has unknown fields {sorted(set(plain) - expected)}")
+    values = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in plain.items()}
+    try:
+        return ValuationResult(**values)
+    except TypeError as exc:
+        raise CheckpointError(f"{path}: 'latest_valuation' is incomplete ({exc})") from None
+
+
+def _load_trusted(path: Path, map_location: str | torch.device) -> dict[str, Any]:
+    try:
+        return torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:  # noqa: BLE001
+        raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(exc)})") from None
+
+
+def _checkpoint_in_run_folder(folder: Path) -> Path:
+    """A run folder stands for its last checkpoint."""
+    return folder / "checkpoints" / "last.pt"
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__

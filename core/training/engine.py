@@ -8,11 +8,13 @@ and add re-sampling requests through :attr:`Engine.requests` at any time.
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import random
 import threading
 import time
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from core import events as ev
+from core.atomic import WriteError, describe_os_error, remove_stale_temporaries
 from core.config import RunConfig
 from core.data.prepare import format_exclusions, prepare_dataset
 from core.data.prepared import PreparedData
@@ -44,12 +47,19 @@ from core.training.distributed import (
 from core.training.evaluate import evaluate_split
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
+from core.training.run_lock import RunLock
 from core.valuation.result import ValuationResult
 from core.valuation.valuate import ValuationSettings, value_samples
+
+log = logging.getLogger(__name__)
 
 
 class StopRequested(Exception):
     """Raised inside the step loop when another thread asked the run to stop."""
+
+
+class NonFiniteLossError(RuntimeError):
+    """The loss of a training step is NaN or infinite and ``optim.nonfinite_loss`` is "stop"."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +70,7 @@ class RunOutcome:
     stopped: bool
     failed: bool
     run_dir: Path
+    error: str = ""
 
 
 class Engine:
@@ -72,12 +83,17 @@ class Engine:
         bus: ev.EventBus | None = None,
         resume_from: str | Path | None = None,
         data: PreparedData | None = None,
+        trust_checkpoints: bool = False,
     ) -> None:
         self.config = config
         self.run_dir = Path(run_dir)
         self.bus = bus or ev.EventBus()
         self.resume_from = Path(resume_from) if resume_from else None
         self.data = data
+        self.trust_checkpoints = trust_checkpoints
+        """Read old-format checkpoints (full pickles, which can run code) for --resume and init_encoders_from."""
+        self._run_lock = RunLock(self.run_dir)
+        self._saved_epoch: int | None = None
         self.requests = ResamplingRequests(modalities=list(data.modalities) if data else [])
         self._stop = threading.Event()
         self._running = threading.Event()
@@ -110,10 +126,34 @@ class Engine:
             return outcome
         except Exception as exc:  # noqa: BLE001 - reported to listeners, the caller decides the exit code
             rank = f"rank {self.dist.rank}: " if self.dist.enabled else ""
-            self.bus.emit(ev.RunFailed(f"{rank}{type(exc).__name__}: {exc}", traceback.format_exc()))
-            return RunOutcome(self._epochs_done, stopped=False, failed=True, run_dir=self.run_dir)
+            failed = ev.RunFailed(f"{rank}{self._failure_message(exc)}", traceback.format_exc())
+            try:
+                self.bus.emit(failed)
+            except Exception:  # noqa: BLE001 - the report could not record the failure; the caller still sees it
+                log.exception("the failure could not be recorded in the report")
+            return RunOutcome(self._epochs_done, stopped=False, failed=True, run_dir=self.run_dir, error=failed.error)
         finally:
             shutdown_distributed(wait_for_all=clean)
+            self._run_lock.release()
+
+    def _failure_message(self, exc: Exception) -> str:
+        """One line: what went wrong and, for a failed write, what was kept."""
+        if isinstance(exc, WriteError):
+            return f"{exc}; {self._kept()}"
+        if isinstance(exc, OSError) and _disk_full(exc):
+            where = exc.filename or "the run's disk"
+            return f"{describe_os_error(exc, where)}; {self._kept()}"
+        if isinstance(exc, NonFiniteLossError):
+            return str(exc)
+        return f"{type(exc).__name__}: {exc}"
+
+    def _kept(self) -> str:
+        if self._saved_epoch is None:
+            return "no checkpoint of this run was written"
+        return (
+            f"kept: {self.run_dir / 'checkpoints' / 'last.pt'} (after epoch {self._saved_epoch}) and the report's "
+            "complete epochs; resume with --resume"
+        )
 
     _epochs_done = 0
 
@@ -133,6 +173,7 @@ class Engine:
                 num_train=len(run.train_index),
                 num_val=len(run.data.split_indices("val")),
                 start_epoch=run.start_epoch,
+                start_step=run.partial.step if run.partial else 0,
                 total_epochs=cfg.optim.epochs,
                 steps_per_epoch=run.steps_per_epoch,
                 dataset=run.data,
@@ -143,9 +184,12 @@ class Engine:
         self._epochs_done = run.start_epoch
         for epoch in range(run.start_epoch, cfg.optim.epochs):
             try:
+                if self._stop.is_set():  # asked during the last epoch's evaluation: last.pt is this point
+                    raise StopRequested
                 self._run_epoch(run, epoch)
             except StopRequested:
-                self._save(run, epoch, "last")
+                if run.partial is not None:  # mid-epoch: save exactly where the epoch stands
+                    self._save(run, epoch, "last")
                 self.bus.emit(ev.RunFinished(epoch, stopped=True, **run.best_fields()))
                 return RunOutcome(epoch, stopped=True, failed=False, run_dir=self.run_dir)
             self._epochs_done = epoch + 1
@@ -159,9 +203,11 @@ class Engine:
         precision = resolve_precision(cfg.runtime.precision, device)
         seed_everything(cfg.runtime.seed)
 
-        data = self.data or self._prepare_data()
         if self.dist.is_main:
-            self.run_dir.mkdir(parents=True, exist_ok=True)
+            self._run_lock.acquire()  # before anything is written: a second run on this folder stops here
+            for folder in (self.run_dir, self.run_dir / "checkpoints"):
+                remove_stale_temporaries(folder)
+        data = self.data or self._prepare_data()
         if data.excluded and self.dist.is_main:
             report = format_exclusions(data.excluded)
             self._log(f"{len(data.excluded)} sample(s) excluded:\n{report}", "warning")
@@ -173,7 +219,7 @@ class Engine:
 
         model = build_model_for_data(data, cfg.model)
         if cfg.model.init_encoders_from and self.resume_from is None:
-            load_encoders(model, cfg.model.init_encoders_from)
+            load_encoders(model, cfg.model.init_encoders_from, trusted=self.trust_checkpoints)
             self._log(f"encoders initialised from {cfg.model.init_encoders_from}")
         model = model.to(device)
         if cfg.model.channels_last and device.type == "cuda":
@@ -216,14 +262,13 @@ class Engine:
         )
         if self.resume_from is not None:
             self._restore(run)
-        run.global_step = run.start_epoch * run.steps_per_epoch
         run.clock = _Clock(
             time.monotonic(), done=0, total=run.steps_per_epoch * (cfg.optim.epochs - run.start_epoch)
         )
         return run
 
     def _restore(self, run: _Run) -> None:
-        state = load_checkpoint(self.resume_from, run.device)
+        state = load_checkpoint(self.resume_from, run.device, trusted=self.trust_checkpoints)
         run.model.load_state_dict(state["model"])
         run.extras.load_state_dict(state["extras"])
         run.optimizer.load_state_dict(state["optimizer"])
@@ -232,20 +277,32 @@ class Engine:
         run.start_epoch = state["next_epoch"]
         run.best_epoch, run.best_accuracy = state.get("best_epoch"), state.get("best_val_accuracy", -1.0)
         run.rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(state["torch_rng"])
+        torch.set_rng_state(state["torch_rng"].cpu())
+        if state.get("cuda_rng") and run.device.type == "cuda":
+            torch.cuda.set_rng_state_all([t.cpu() for t in state["cuda_rng"]])
         self._latest = state.get("latest_valuation")
         self.requests.restore(state.get("requests", []))
         self.requests.next_epoch = run.start_epoch
-        self._log(f"resumed from {self.resume_from} at epoch {run.start_epoch + 1}")
+        run.global_step = int(state.get("global_step", run.start_epoch * run.steps_per_epoch))
+        partial = state.get("partial_epoch")
+        if partial is not None:
+            run.partial = _PartialEpoch.from_plain(partial)
+            self.requests.next_epoch = run.start_epoch + 1
+        self._saved_epoch = run.start_epoch
+        where = f"epoch {run.start_epoch + 1}" + (f", step {run.partial.step + 1}" if run.partial else "")
+        self._log(f"resumed from {self.resume_from} at {where}")
 
     def _run_epoch(self, run: _Run, epoch: int) -> None:
-        """Plan, train, evaluate, value and checkpoint one epoch."""
-        plan = self._plan_epoch(run, epoch)
+        """Plan, train, evaluate, value and checkpoint one epoch (or finish one a stop interrupted)."""
+        if run.partial is None:
+            run.partial = _PartialEpoch(epoch, self._plan_epoch(run, epoch))
+        plan = run.partial.plan
         rows = shard(np.arange(len(plan.index)), self.dist)
         run.clock.total += -(-len(rows) // self.config.optim.batch_size) - run.steps_per_epoch
         epoch_start = time.monotonic()
         train_metrics = self._train_epoch(run, plan.index[rows], plan.keep[rows], epoch)
         train_seconds = time.monotonic() - epoch_start
+        run.partial = None
 
         metrics = {f"train/{k}": v for k, v in train_metrics.items()}
         metrics["train/samples_per_s"] = len(rows) * self.dist.world_size / max(train_seconds, 1e-9)
@@ -319,15 +376,23 @@ class Engine:
         cfg = self.config.runtime
         model, strategy, optimizer = run.model, run.strategy, run.optimizer
         model.train()
-        sums: dict[str, float] = {}
-        count = 0
+        partial = run.partial
+        sums, first = partial.sums, partial.step
+        batch_size = self.config.optim.batch_size
         batches = iterate_batches(
-            run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory, cfg.num_workers
+            run.data,
+            index[first * batch_size :],
+            batch_size,
+            run.device,
+            keep[first * batch_size :],
+            cfg.pin_memory,
+            cfg.num_workers,
         )
         input_absence = self.config.valuation.absence == "input"  # copies drop modalities as valuation does
         by_hand = self.dist.enabled and strategy.reshapes_gradients
         hand_synced = (list(model.parameters()) if by_hand else []) + list(run.extras.parameters())
-        for step, batch in enumerate(batches):
+        for step, batch in enumerate(batches, start=first):
+            partial.step = step
             self._wait_if_paused()
             with run.train_model.no_sync() if by_hand else contextlib.nullcontext():
                 with autocast(run.device, run.precision):
@@ -337,6 +402,9 @@ class Engine:
                         output = run.train_model(batch.inputs, keep=batch.keep)
                     ctx = StepContext(model, batch, output, epoch, step)
                     terms = strategy.loss_terms(ctx)
+                    if not self._finite_loss(terms["loss"], epoch, step):
+                        partial.skipped += 1
+                        continue
                     minimised = dict(terms)
                     if not strategy.trains_unimodal_heads(epoch):
                         probe = probe_loss(model, output, batch.labels)
@@ -363,13 +431,29 @@ class Engine:
             metrics.update(step_mi)
             for key, value in metrics.items():
                 sums[key] = sums.get(key, 0.0) + value
-            count += 1
+            partial.count += 1
             run.global_step += 1
             run.clock.done += 1
             if cfg.log_every_steps > 0 and step % cfg.log_every_steps == 0:
                 self.bus.emit(ev.StepMetrics(epoch, step, run.global_step, time.time(), metrics))
             self.bus.emit(run.clock.progress(epoch, step))
-        return {k: v / max(count, 1) for k, v in sums.items() if not k.startswith("mi/")}
+        means = {k: v / max(partial.count, 1) for k, v in sums.items() if not k.startswith("mi/")}
+        if self.config.optim.nonfinite_loss == "skip":
+            means["skipped_steps"] = float(partial.skipped)
+        return means
+
+    def _finite_loss(self, loss: torch.Tensor, epoch: int, step: int) -> bool:
+        """True for a finite loss; a non-finite one stops the run, or is skipped when so configured."""
+        if bool(torch.isfinite(loss.detach()).all()):
+            return True
+        where = f"epoch {epoch + 1}, step {step + 1}"
+        if self.config.optim.nonfinite_loss == "skip":
+            self._log(f"{where}: the loss is {float(loss.detach()):g}; step skipped", "warning")
+            return False
+        raise NonFiniteLossError(
+            f"{where}: the loss is {float(loss.detach()):g} (not finite); the run stops so that no NaN model is "
+            "saved. Lower optim.lr, or set optim.nonfinite_loss = \"skip\" to skip such steps"
+        )
 
     def _prepare_data(self) -> PreparedData:
         """Decode through the cache; under DDP rank 0 fills the cache first, the others then read it."""
@@ -424,9 +508,17 @@ class Engine:
                 raise StopRequested
 
     def _save(self, run: _Run, next_epoch: int, name: str) -> None:
+        """Checkpoint the run; ``run.partial`` set means a stop mid-epoch, saved so a resume continues it."""
         if not self.dist.is_main:
             return
+        bad = [n for n, p in run.model.named_parameters() if not bool(torch.isfinite(p.detach()).all())]
+        if bad:
+            raise NonFiniteLossError(
+                f"epoch {next_epoch}: the model has non-finite parameters ({', '.join(bad[:3])}"
+                f"{', ...' if len(bad) > 3 else ''}); not saved as {name}.pt"
+            )
         path = self.run_dir / "checkpoints" / f"{name}.pt"
+        cuda = run.device.type == "cuda"
         save_checkpoint(
             path,
             {
@@ -440,10 +532,15 @@ class Engine:
                 "best_val_accuracy": run.best_accuracy,
                 "numpy_rng": run.rng.bit_generator.state,
                 "torch_rng": torch.get_rng_state(),
+                "cuda_rng": torch.cuda.get_rng_state_all() if cuda else [],
+                "global_step": run.global_step,
                 "latest_valuation": self._latest,
                 "requests": [r.to_dict() for r in self.requests.list()],
+                "partial_epoch": run.partial.to_plain() if run.partial is not None else None,
             },
         )
+        if name == "last":
+            self._saved_epoch = next_epoch
         self.bus.emit(ev.CheckpointSaved(next_epoch - 1, str(path), best=name == "best"))
 
 
@@ -471,12 +568,39 @@ class _Run:
     best_epoch: int | None = None
     best_accuracy: float = -1.0
     clock: _Clock | None = None
+    partial: _PartialEpoch | None = None
+    """The epoch under way: its plan and how far training has gone (None between epochs)."""
 
     def best_fields(self) -> dict:
         return {
             "best_epoch": self.best_epoch,
             "best_val_accuracy": None if self.best_accuracy < 0 else self.best_accuracy,
         }
+
+
+@dataclass
+class _PartialEpoch:
+    """An epoch under way: its plan, the next step to run, and the step metrics summed so far."""
+
+    epoch: int
+    plan: EpochPlan
+    step: int = 0
+    count: int = 0
+    skipped: int = 0
+    sums: dict[str, float] = field(default_factory=dict)
+
+    _PLAN_FIELDS = ("index", "keep", "copy_sample", "copy_modality", "copy_count", "copy_user")
+
+    def to_plain(self) -> dict:
+        plan = {name: torch.from_numpy(np.ascontiguousarray(getattr(self.plan, name))) for name in self._PLAN_FIELDS}
+        return {"epoch": self.epoch, "step": self.step, "count": self.count, "skipped": self.skipped,
+                "sums": dict(self.sums), "plan": plan}
+
+    @classmethod
+    def from_plain(cls, plain: dict) -> _PartialEpoch:
+        plan = EpochPlan(**{name: plain["plan"][name].numpy() for name in cls._PLAN_FIELDS})
+        return cls(int(plain["epoch"]), plan, int(plain["step"]), int(plain["count"]), int(plain["skipped"]),
+                   {str(k): float(v) for k, v in plain["sums"].items()})
 
 
 @dataclass
@@ -489,6 +613,10 @@ class _Clock:
         elapsed = time.monotonic() - self.start
         remaining = elapsed / self.done * max(self.total - self.done, 0) if self.done else None
         return ev.Progress(epoch, step, self.done, self.total, elapsed, remaining)
+
+
+def _disk_full(exc: OSError) -> bool:
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(exc)
 
 
 def _accuracies(output, labels: torch.Tensor, modalities: list[str]) -> dict[str, float]:

@@ -1,0 +1,97 @@
+"""Atomic file writes: a temporary file beside the target, fsync, rename, fsync of the folder.
+
+A crash or a failing write never leaves a half-written target and never leaves the temporary behind
+(short of SIGKILL, whose leftovers :func:`remove_stale_temporaries` clears).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO
+
+TMP_SUFFIX = ".tmp"
+
+
+class WriteError(OSError):
+    """A write failed; the message names the file and the reason in one line (e.g. the disk is full)."""
+
+    def __init__(self, message: str, error_number: int | None = None) -> None:
+        super().__init__(message)
+        self.errno = error_number
+
+
+def describe_os_error(exc: OSError, path: str | Path) -> str:
+    """One line for a failed write: which path and why, disk full said plainly."""
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"{path}: the disk is full (no space left while writing)"
+    return f"{path}: cannot write ({exc.strerror or exc})"
+
+
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (no-op where folders cannot be opened, e.g. Windows)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def temporary_path(path: Path) -> Path:
+    return path.with_name(path.name + TMP_SUFFIX)
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
+    """Yield a file that replaces ``path`` only when the block ends without an error.
+
+    Any error removes the temporary file; an ``OSError`` is re-raised as :class:`WriteError` naming
+    ``path``.
+    """
+    path = Path(path)
+    tmp = temporary_path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, mode, encoding=encoding) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+            raise WriteError(describe_os_error(exc, path), exc.errno) from exc
+        raise
+    fsync_folder(path.parent)
+
+
+def commit_file(tmp: Path, path: Path) -> None:
+    """Make a finished temporary file (written by another library) durable and rename it onto ``path``."""
+    try:
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise WriteError(describe_os_error(exc, path), exc.errno) from exc
+    fsync_folder(path.parent)
+
+
+def remove_stale_temporaries(folder: str | Path, pattern: str = "*" + TMP_SUFFIX) -> list[Path]:
+    """Remove temporaries an earlier, killed writer left in ``folder`` (call while holding its lock)."""
+    removed = []
+    for tmp in Path(folder).glob(pattern):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
