@@ -122,17 +122,24 @@ class TrainingRunner(QObject):
         return self._thread
 
     # -- control --------------------------------------------------------------------------------
-    def start(self, config: RunConfig, run_dir: str | Path, resume_from: str | Path | None = None) -> Engine:
-        """Start a run in the worker thread; its report goes to ``run_dir/report.h5``."""
+    def start(
+        self,
+        config: RunConfig,
+        run_dir: str | Path,
+        resume_from: str | Path | None = None,
+        trust_checkpoints: bool = False,
+    ) -> Engine:
+        """Start a run in the worker thread; its report goes to ``run_dir/report.h5``. ``trust_checkpoints``
+        (only after the user said so) lets the run read old-format checkpoints, which can run code."""
         if self.busy:
             raise RuntimeError("a run is already going; stop it first")
         for module in LAZY_RUN_IMPORTS:
             importlib.import_module(module)
         run_dir = Path(run_dir)
-        engine = Engine(config, run_dir, resume_from=resume_from)
+        engine = Engine(config, run_dir, resume_from=resume_from, trust_checkpoints=trust_checkpoints)
         self._handover_done = threading.Event()
         engine.bus.subscribe(_RequestHandover(engine, self._take_pending, self._handover_done))
-        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME))
+        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)
         engine.bus.subscribe(self._bridge)
         self.engine = engine
         self.session.report_path = run_dir / REPORT_NAME

@@ -46,7 +46,7 @@ from core.cli.progress import format_seconds
 from core.config import ConfigError, RunConfig
 from core.data.manifest import ManifestError, load_manifest
 from core.data.prepare import format_exclusions
-from core.training.checkpoint import CheckpointError, load_checkpoint
+from core.training.checkpoint import CheckpointError, UntrustedCheckpointError, load_checkpoint
 
 STATE_VERSION = 1
 STATE_TEXT = {
@@ -554,8 +554,20 @@ class MainWindow(QMainWindow):
             if not checkpoint:
                 return False
         checkpoint = Path(checkpoint)
+        trusted = False
         try:
-            state = load_checkpoint(checkpoint)
+            try:
+                state = load_checkpoint(checkpoint)
+            except UntrustedCheckpointError:
+                trusted = self.prompter.question(
+                    self,
+                    "Trust this checkpoint?",
+                    f"{checkpoint} is in the older ModaLens 0.1 format. Reading it can run any code the file "
+                    "holds. Read it only if you made it yourself or trust whoever did.",
+                )
+                if not trusted:
+                    return False
+                state = load_checkpoint(checkpoint, trusted=True)
             config = RunConfig.from_toml(state["config_toml"], f"{checkpoint} (config)")
         except (CheckpointError, ConfigError, KeyError) as exc:
             self.prompter.error(self, "Cannot resume", str(exc))
@@ -573,13 +585,13 @@ class MainWindow(QMainWindow):
         if not shown and report.is_file():
             self.reports.open(report)
         self.training.set_config(config)
-        self._launch(config, run_dir, checkpoint)
+        self._launch(config, run_dir, checkpoint, trusted)
         return True
 
-    def _launch(self, config: RunConfig, run_dir: Path, resume_from: Path | None) -> None:
+    def _launch(self, config: RunConfig, run_dir: Path, resume_from: Path | None, trusted: bool = False) -> None:
         self.reports.stop_following()
         self.banner.hide()
-        self.runner.start(config, run_dir, resume_from)
+        self.runner.start(config, run_dir, resume_from, trust_checkpoints=trusted)
         self.session.log_message.emit("info", f"{'resuming' if resume_from else 'starting'} run in {run_dir}")
         self.training.set_state("starting")
         self._set_mode("run")

@@ -24,9 +24,14 @@ class WriteError(OSError):
         self.errno = error_number
 
 
+def is_disk_full(exc: OSError) -> bool:
+    """True for "no space left" (or quota) errors, also from libraries (HDF5) that report no errno."""
+    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(exc)
+
+
 def describe_os_error(exc: OSError, path: str | Path) -> str:
     """One line for a failed write: which path and why, disk full said plainly."""
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+    if is_disk_full(exc):
         return f"{path}: the disk is full (no space left while writing)"
     return f"{path}: cannot write ({exc.strerror or exc})"
 

@@ -6,6 +6,12 @@ A column is a modality column when most of its non-empty values are file names w
 extension (see ``MEDIA_EXTENSIONS``); its kind (video, audio or vector) is the kind most of those files
 have. Every other column is per-sample metadata.
 
+Media paths may lead only into the dataset folder, or into the folder the dataset was imported from
+(``media_root`` in the folder's ``dataset.toml``): a path that leaves them (``..``, an absolute path
+elsewhere, a symlink, of the file or of a folder on its way, that resolves outside) is a per-row error,
+so a manifest from someone else can never make ModaLens read any other file of the machine. Ids and
+labels may not hold control characters (NUL, line breaks, tabs, ...).
+
 Problems with single rows (missing or empty file, bad split, ...) exclude the row and are all reported
 together as ``Exclusion`` records; problems that make the whole manifest unusable raise ``ManifestError``.
 Row numbers are line numbers in the CSV file counting the header as line 1, so the first data row is row 2
@@ -16,6 +22,8 @@ from __future__ import annotations
 
 import csv
 import os
+import tomllib
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +34,7 @@ import numpy as np
 from core.data.prepared import Exclusion
 
 MANIFEST_NAME = "manifest.csv"
+DATASET_INFO_NAME = "dataset.toml"
 REQUIRED_COLUMNS = ("id", "label", "split")
 SPLITS = ("train", "val", "test")
 MEDIA_EXTENSIONS: dict[str, str] = {
@@ -105,8 +114,9 @@ def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> 
             report(index, "(row)", "", f"has {len(values)} cells but the header has {len(columns)} columns")
     _check_ids(cells["id"], line_numbers, report)
     _check_labels_and_splits(cells, report)
+    roots = allowed_roots(root)
     for column in selected:
-        _check_media_column(root, column, kinds[column], cells[column], report)
+        _check_media_column(root, roots, column, kinds[column], cells[column], report)
 
     class_names = _class_names(label for label in cells["label"] if label)
     keep = [i for i in range(len(records)) if i not in problems]
@@ -219,11 +229,39 @@ def _select_modalities(kinds: dict[str, str], wanted: Sequence[str] | None, root
     return list(wanted)
 
 
+def allowed_roots(root: Path) -> list[Path]:
+    """The folders a dataset's media may lie in: the dataset folder itself and, when its ``dataset.toml``
+    records one, the ``media_root`` it was imported from (both resolved)."""
+    roots = [root.resolve()]
+    info = root / DATASET_INFO_NAME
+    if not info.is_file():
+        return roots
+    try:
+        media_root = tomllib.loads(info.read_text(encoding="utf-8")).get("media_root", "")
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ManifestError(f"{info}: cannot read", [str(exc)]) from None
+    if media_root:
+        if not isinstance(media_root, str) or not Path(media_root).is_absolute():
+            raise ManifestError(f"{info}: unusable", [f"media_root must be an absolute folder path, got {media_root!r}"])
+        roots.append(Path(media_root).resolve())
+    return roots
+
+
+def _control_character(text: str) -> str | None:
+    """The first control character in ``text``, shown as an escape (e.g. '\\x00'), or None."""
+    for char in text:
+        if unicodedata.category(char) == "Cc":
+            return repr(char)[1:-1]
+    return None
+
+
 def _check_ids(ids: list[str], line_numbers: list[int], report) -> None:
     first_line: dict[str, int] = {}
     for index, sample_id in enumerate(ids):
         if not sample_id:
             report(index, "id", "", "empty id")
+        elif control := _control_character(sample_id):
+            report(index, "id", "", f"the id holds a control character ({control})")
         elif sample_id in first_line:
             report(index, "id", "", f"duplicate id {sample_id!r} (first used in row {first_line[sample_id]})")
         else:
@@ -234,12 +272,16 @@ def _check_labels_and_splits(cells: dict[str, list[str]], report) -> None:
     for index, (label, split) in enumerate(zip(cells["label"], cells["split"], strict=True)):
         if not label:
             report(index, "label", "", "empty label")
+        elif control := _control_character(label):
+            report(index, "label", "", f"the label holds a control character ({control})")
         if split.lower() not in SPLITS:
             shown = repr(split) if split else "empty"
             report(index, "split", "", f"unknown split {shown} (expected one of {', '.join(SPLITS)})")
 
 
-def _check_media_column(root: Path, column: str, kind: str, values: list[str], report) -> None:
+def _check_media_column(
+    root: Path, roots: list[Path], column: str, kind: str, values: list[str], report
+) -> None:
     for index, raw in enumerate(values):
         if not raw:
             report(index, column, "", "empty media cell")
@@ -255,9 +297,23 @@ def _check_media_column(root: Path, column: str, kind: str, values: list[str], r
                 f"unknown modality kind: {relative!r} is {found}, column {column!r} holds {kind} files",
             )
             continue
-        problem = _file_problem(root / relative, relative)
+        problem = _outside_problem(root / relative, relative, roots) or _file_problem(root / relative, relative)
         if problem:
             report(index, column, relative, problem)
+
+
+def _outside_problem(path: Path, relative: str, roots: list[Path]) -> str | None:
+    """Why ``path`` is not inside one of ``roots`` once '..' and symlinks are resolved (None: it is)."""
+    if "\0" in relative:
+        return f"the path {relative!r} holds a NUL character"
+    try:
+        resolved = path.resolve()
+    except (OSError, RuntimeError) as exc:  # a symlink loop, an unreadable folder on the way
+        return f"the path {relative!r} cannot be resolved ({exc})"
+    if any(resolved.is_relative_to(allowed) for allowed in roots):
+        return None
+    where = " or ".join(str(r) for r in roots)
+    return f"the path {relative!r} leads outside the dataset (to {str(resolved)!r}, not inside {where})"
 
 
 def _file_problem(path: Path, relative: str) -> str | None:

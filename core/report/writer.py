@@ -16,6 +16,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from core.atomic import WriteError, describe_os_error
 from core.events import (
     EpochMetrics,
     ResamplingPlanned,
@@ -101,9 +102,11 @@ class ReportWriter:
                 return
             try:
                 handler(event)
-            except (OSError, RuntimeError):  # a write failed; a malformed event (ValueError) writes nothing
+            except (OSError, RuntimeError) as exc:  # a write failed; a malformed event (ValueError) writes nothing
                 self._broken = True
                 self._abandon()
+                if isinstance(exc, OSError) and not isinstance(exc, WriteError):
+                    raise WriteError(describe_os_error(exc, self.path), exc.errno) from exc
                 raise
             finally:
                 if self._file is None:

@@ -64,6 +64,8 @@ def load_checkpoint(
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
+        if "Unsupported global" not in str(exc):  # no Python object named in the file: a damaged file
+            raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(exc)})") from None
         if not trusted:
             raise UntrustedCheckpointError(
                 f"{path}: refused: the file holds Python objects, not only tensors and plain values "

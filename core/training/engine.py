@@ -8,7 +8,6 @@ and add re-sampling requests through :attr:`Engine.requests` at any time.
 from __future__ import annotations
 
 import contextlib
-import errno
 import logging
 import random
 import threading
@@ -22,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from core import events as ev
-from core.atomic import WriteError, describe_os_error, remove_stale_temporaries
+from core.atomic import WriteError, describe_os_error, is_disk_full, remove_stale_temporaries
 from core.config import RunConfig
 from core.data.prepare import format_exclusions, prepare_dataset
 from core.data.prepared import PreparedData
@@ -47,7 +46,7 @@ from core.training.distributed import (
 from core.training.evaluate import evaluate_split
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
-from core.training.run_lock import RunLock
+from core.training.run_lock import RunLock, RunLockedError
 from core.valuation.result import ValuationResult
 from core.valuation.valuate import ValuationSettings, value_samples
 
@@ -140,10 +139,10 @@ class Engine:
         """One line: what went wrong and, for a failed write, what was kept."""
         if isinstance(exc, WriteError):
             return f"{exc}; {self._kept()}"
-        if isinstance(exc, OSError) and _disk_full(exc):
+        if isinstance(exc, OSError) and is_disk_full(exc):
             where = exc.filename or "the run's disk"
             return f"{describe_os_error(exc, where)}; {self._kept()}"
-        if isinstance(exc, NonFiniteLossError):
+        if isinstance(exc, (ValueError, NonFiniteLossError, RunLockedError)):  # already written for the user
             return str(exc)
         return f"{type(exc).__name__}: {exc}"
 
@@ -613,10 +612,6 @@ class _Clock:
         elapsed = time.monotonic() - self.start
         remaining = elapsed / self.done * max(self.total - self.done, 0) if self.done else None
         return ev.Progress(epoch, step, self.done, self.total, elapsed, remaining)
-
-
-def _disk_full(exc: OSError) -> bool:
-    return exc.errno in (errno.ENOSPC, errno.EDQUOT) or "No space left on device" in str(exc)
 
 
 def _accuracies(output, labels: torch.Tensor, modalities: list[str]) -> dict[str, float]:
