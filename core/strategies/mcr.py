@@ -1,4 +1,4 @@
-"""`mcr`: the Multimodal Competition Regularizer (Kontras et al., NeurIPS 2025; docs/methods.md, section mcr)."""
+"""`mcr`: the Multimodal Competition Regularizer (Kontras et al., NeurIPS 2025; docs/methods.md, mcr)."""
 
 from __future__ import annotations
 

@@ -63,7 +63,8 @@ class Released:
         self.route_clean_side = route_clean_side
 
     def logits(self, permuted: tuple[int, ...], player: int | None, clean: bool = False) -> torch.Tensor:
-        """Σ_m (shuffled_m if m ∈ permuted else normal_m), detached unless m is the player (None: all live)."""
+        """Σ_m (shuffled_m if m ∈ permuted else normal_m) + b, each summand detached unless m is the player
+        (None: all live)."""
         total = self.bias
         for j in self.modalities:
             summand = self.normal[j] if clean or j not in permuted else self.shuffled[j]
@@ -71,7 +72,7 @@ class Released:
         return total
 
     def term(self, player: int | None, permuted: tuple[int, ...]) -> torch.Tensor:
-        """J of the prediction with ``permuted`` shuffled, gradient to ``player`` (the released enc{i}_p{T})."""
+        """J of the prediction with ``permuted`` shuffled, gradient to ``player`` (released: enc{i}_p{T})."""
         routed = self.route_clean_side and player is not None
         clean = self.logits((), player if routed else None, clean=True)
         return released_jsd(self.logits(permuted, player), clean)
@@ -105,7 +106,8 @@ def released_game(ref: Released, game: str, modalities: int) -> torch.Tensor:
 
 
 def released_nt_xent(features: torch.Tensor, labels: torch.Tensor, temperature: float) -> torch.Tensor:
-    """nt_xent_loss: normalise each modality, stack [z_0; z_1; …], NTXentLoss(τ) — one positive pair at a time."""
+    """nt_xent_loss: normalise each modality, stack [z_0; z_1; …], NTXentLoss(τ); one positive pair at a
+    time."""
     rows = torch.cat([F.normalize(features[:, j], dim=1) for j in range(features.shape[1])])
     row_labels = labels.repeat(features.shape[1])
     similarity = F.normalize(rows, dim=1) @ F.normalize(rows, dim=1).T / temperature
