@@ -1,5 +1,5 @@
 """MI-term curves for any run: unique information by latent permutation, its LLR form, permutation importance,
-the shared-information bound and the cross-entropy proxies (mcr.md §7). No gradients.
+the shared-information bound and the cross-entropy proxies (docs/methods.md, section mcr). No gradients.
 
 Per step: :func:`mi_terms` on the training batch. Per epoch: :class:`MIAccumulator` over a split, permuting
 within each batch as the paper does; additive terms are averaged over rows, permutation importance is the

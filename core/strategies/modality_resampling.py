@@ -1,5 +1,6 @@
 """`modality-resampling`: copies of random samples keeping only the weaker modality, in proportion to the
-gap between the modalities' mean contributions on a random subset (Wei et al., CVPR 2024; valuation.md §5)."""
+gap between the modalities' mean contributions on a random subset (Wei et al., CVPR 2024;
+docs/methods.md, section modality-resampling)."""
 
 from __future__ import annotations
 

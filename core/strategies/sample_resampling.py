@@ -1,5 +1,5 @@
 """`sample-resampling`: per (sample, modality) extra single-modality copies from the latest Shapley values
-(Wei, Feng, Wang, Hu, CVPR 2024; spec/valuation.md §4)."""
+(Wei, Feng, Wang, Hu, CVPR 2024; docs/methods.md, section sample-resampling)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,6 @@
-"""mcr: one encoder pass, greedy game with forward value 0 and the stated gradient routing, L_Con, L_CEB."""
+"""mcr: one encoder pass, greedy game with forward value 0, the earlier routing (clean side routed, game
+normalised) kept behind its switches, L_Con in both forms, L_CEB. The released-code defaults are checked
+term by term in test_mcr_fidelity.py."""
 
 import math
 
@@ -6,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from core.mi.estimators import jensen_shannon, permutation_indices, supervised_nt_xent
+from core.mi.estimators import jensen_shannon, nt_xent, permutation_indices, supervised_nt_xent
 from core.strategies import create_strategy
 from core.strategies.mcr import mipd_game
 from tests.strategies.helpers import step_context, tiny_batch, tiny_model, train_step
@@ -38,7 +40,7 @@ def setting(modalities=("a", "b"), seed=0):
 @pytest.mark.parametrize("detach_mode", ["summand", "features"])
 def test_greedy_game_is_zero_forward_and_routes_own_and_other_terms(detach_mode):
     model, z, perms = setting()
-    game, own = mipd_game(model, z, perms, "greedy", detach_mode)
+    game, own = mipd_game(model, z, perms, "greedy", detach_mode, route_clean_side=True)
     assert game.item() == 0.0
     j_a, j_b = plain_jsd(model, z, perms, [0]), plain_jsd(model, z, perms, [1])
     torch.testing.assert_close(own, torch.stack([j_a, j_b]).detach())
@@ -56,11 +58,11 @@ def test_greedy_game_is_zero_forward_and_routes_own_and_other_terms(detach_mode)
 def test_independent_and_collaborative_games(detach_mode):
     model, z, perms = setting(seed=2)
     j_a, j_b = plain_jsd(model, z, perms, [0]), plain_jsd(model, z, perms, [1])
-    independent, _ = mipd_game(model, z, perms, "independent", detach_mode)
+    independent, _ = mipd_game(model, z, perms, "independent", detach_mode, route_clean_side=True)
     torch.testing.assert_close(independent, -(j_a + j_b))
     torch.testing.assert_close(encoder_grads(model, independent, "a"), encoder_grads(model, -j_a, "a"))
     torch.testing.assert_close(encoder_grads(model, independent, "b"), encoder_grads(model, -j_b, "b"))
-    collaborative, _ = mipd_game(model, z, perms, "collaborative", detach_mode)
+    collaborative, _ = mipd_game(model, z, perms, "collaborative", detach_mode, route_clean_side=True)
     torch.testing.assert_close(collaborative, -(j_a + j_b))
     for m in ("a", "b"):
         torch.testing.assert_close(
@@ -71,7 +73,7 @@ def test_independent_and_collaborative_games(detach_mode):
 @pytest.mark.parametrize("detach_mode", ["summand", "features"])
 def test_three_modalities_play_over_subsets(detach_mode):
     model, z, perms = setting(("a", "b", "c"), seed=4)
-    game, unique = mipd_game(model, z, perms, "greedy", detach_mode)
+    game, unique = mipd_game(model, z, perms, "greedy", detach_mode, route_clean_side=True, normalise=True)
     jsd = {t: plain_jsd(model, z, perms, t) for t in [(0,), (1,), (2,), (0, 1), (0, 2), (1, 2)]}
     # Σ_i (−own_i + other_i): a singleton is "other" for two players, a pair is "own" for two
     singles, pairs = jsd[(0,)] + jsd[(1,)] + jsd[(2,)], jsd[(0, 1)] + jsd[(0, 2)] + jsd[(1, 2)]
@@ -94,14 +96,20 @@ def test_one_encoder_pass_per_step():
     assert calls == {"a": 1, "b": 1}
 
 
-def test_total_loss_and_logged_terms():
+@pytest.mark.parametrize(
+    ("values", "contrastive"), [({}, nt_xent), ({"contrastive": "supcon"}, supervised_nt_xent)]
+)
+def test_total_loss_and_logged_terms(values, contrastive):
     model = tiny_model()
     batch = tiny_batch(model)
-    strategy = create_strategy("mcr", {"lambda_uni": 0.5, "lambda_con": 0.25}, model)
+    strategy = create_strategy("mcr", {"lambda_uni": 0.5, "lambda_con": 0.25, **values}, model)
     ctx = step_context(model, batch)
     terms = strategy.loss_terms(ctx)
     uni = sum(F.cross_entropy(ctx.output.unimodal_logits[:, j], batch.labels) for j in range(2))
-    con = supervised_nt_xent(ctx.output.features, batch.labels, 0.5)
+    con = contrastive(ctx.output.features, batch.labels, 0.5)
+    assert not torch.allclose(
+        nt_xent(ctx.output.features, batch.labels), supervised_nt_xent(ctx.output.features, batch.labels)
+    )
     expected = F.cross_entropy(ctx.output.logits, batch.labels) + 0.5 * uni + 0.25 * con  # greedy game: 0
     torch.testing.assert_close(terms["loss"], expected)
     assert {"mcr/J/a", "mcr/J/b", "mcr/L_con"} <= set(terms) and "mcr/L_ceb" not in terms
