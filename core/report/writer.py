@@ -63,8 +63,8 @@ Change = Callable[[h5py.File], None]
 class ReportWriter:
     """Writes the report of a run from engine events: ``bus.subscribe(ReportWriter(path))``.
 
-    RunStarted creates the file (or, when resuming with ``start_epoch > 0`` and the file exists, keeps
-    its epochs before ``start_epoch``); each epoch's metrics, valuations and re-sampling plans are
+    RunStarted creates the file (or, when resuming and the file exists, keeps what came before
+    ``start_epoch``, and the steps of ``start_epoch`` before ``start_step``); each epoch's metrics, valuations and re-sampling plans are
     appended and flushed as they arrive; step metrics are buffered and written at epoch boundaries;
     RunFinished / RunFailed set the final state and close the file.
     """
@@ -154,7 +154,7 @@ class ReportWriter:
         self._steps = []
         self._sample_index = {}
         resumed = False
-        if event.start_epoch > 0 and self.path.exists():
+        if (event.start_epoch > 0 or event.start_step > 0) and self.path.exists():
             try:
                 self._build(lambda dst: self._resume_into(dst, event))
                 resumed = True
