@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,10 +27,13 @@ from typing import Any
 import h5py
 import numpy as np
 
+from core.atomic import WriteError, commit_file, describe_os_error
+
 CACHE_DIR_NAME = ".modalens-cache"
 FORMAT_VERSION = 1
 FLUSH_INTERVAL_S = 30.0
 _STALE_TMP_S = 24 * 3600.0
+_HOST = socket.gethostname().replace(".", "_")
 
 _logger = logging.getLogger(__name__)
 
@@ -142,7 +146,7 @@ class MediaCache:
         self._last_flush = time.monotonic()
         if self.path is None or not self._pending:
             return
-        tmp = self.path.with_name(f"{self.path.name}.{os.getpid()}.tmp")
+        tmp = self.path.with_name(f"{self.path.name}.{_HOST}.{os.getpid()}.tmp")
         try:
             with h5py.File(tmp, "w", locking=False) as out:
                 out.attrs["identity"] = self._identity
@@ -152,11 +156,12 @@ class MediaCache:
                 }
                 out.create_dataset("index", data=json.dumps(table), dtype=h5py.string_dtype())
             self._close_file()
-            os.replace(tmp, self.path)
+            commit_file(tmp, self.path)
         except OSError as exc:
             tmp.unlink(missing_ok=True)
-            self._warn(f"cannot write the cache file {self.path} ({exc}); new entries are not saved")
-            return
+            raise WriteError(
+                f"{describe_os_error(exc, self.path)}; the cache keeps the entries it had before", exc.errno
+            ) from exc
         self._pending.clear()
         self._open_existing()
 
@@ -227,11 +232,16 @@ class MediaCache:
             self._warn(f"cannot delete {self.path} ({exc})")
 
     def _remove_stale_temporaries(self) -> None:
+        """Remove temporaries of killed writers: at once when their process (on this host) is gone,
+        after a day when another host wrote them (its processes cannot be checked from here)."""
         assert self.path is not None
         now = time.time()
         for tmp in self.path.parent.glob(f"{self.path.name}.*.tmp"):
+            host, _, pid = tmp.name[len(self.path.name) + 1 : -len(".tmp")].rpartition(".")
             try:
-                if now - tmp.stat().st_mtime > _STALE_TMP_S:
+                if (host == _HOST and pid.isdigit() and not _process_alive(int(pid))) or (
+                    now - tmp.stat().st_mtime > _STALE_TMP_S
+                ):
                     tmp.unlink()
             except OSError:
                 continue
@@ -246,3 +256,13 @@ class MediaCache:
             self._log(f"warning: {message}")
         else:
             _logger.warning(message)
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True

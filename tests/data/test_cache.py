@@ -1,9 +1,14 @@
 import json
 import os
+import socket
+import subprocess
+import sys
 
 import h5py
 import numpy as np
+import pytest
 
+from core.atomic import WriteError
 from core.config import AudioConfig, DataConfig, VideoConfig
 from core.data.cache import FileKey, MediaCache, cache_folder
 from core.data.prepare import prepare_dataset
@@ -71,7 +76,7 @@ def test_corrupt_cache_file_is_discarded_and_rebuilt(tmp_path):
         assert cache.lookup(key).array.tolist() == [0, 1]
 
 
-def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
+def test_a_full_disk_stops_with_one_line_and_keeps_the_previous_file(tmp_path, monkeypatch):
     first, second = _key(tmp_path, "a.bin"), _key(tmp_path, "b.bin")
     with MediaCache(tmp_path, "vector", {}) as cache:
         cache.store(first, np.zeros(1, np.float32))
@@ -80,15 +85,27 @@ def test_failed_write_keeps_the_previous_file(tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(os, "replace", refuse)
-    messages: list[str] = []
-    with MediaCache(tmp_path, "vector", {}, log=messages.append) as cache:
+    with pytest.raises(WriteError, match="the disk is full") as raised, MediaCache(tmp_path, "vector", {}) as cache:
         cache.store(second, np.ones(1, np.float32))
     monkeypatch.undo()
 
-    assert any("new entries are not saved" in m for m in messages)
+    assert str(cache.path) in str(raised.value) and "\n" not in str(raised.value)
     assert not list(tmp_path.glob("*.tmp"))
     with MediaCache(tmp_path, "vector", {}) as cache:
         assert cache.lookup(first) is not None and cache.lookup(second) is None
+
+
+def test_temporaries_of_dead_writers_are_removed_at_once(tmp_path):
+    path = MediaCache(tmp_path, "vector", {}).path
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    host = socket.gethostname().replace(".", "_")
+    stale = path.with_name(f"{path.name}.{host}.{int(dead.stdout)}.tmp")
+    live = path.with_name(f"{path.name}.{host}.{os.getpid()}.tmp")
+    other_host = path.with_name(f"{path.name}.elsewhere.{int(dead.stdout)}.tmp")
+    for tmp in (stale, live, other_host):
+        tmp.write_bytes(b"partial")
+    MediaCache(tmp_path, "vector", {}).close()
+    assert not stale.exists() and live.exists() and other_host.exists()
 
 
 def test_memory_only_cache_without_folder(tmp_path):
