@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Sequence
 
 from core import __version__
+from core.atomic import WriteError
 from core.cli import demo, gui, report, strategies, train, value
 
 COMMANDS = (demo, train, value, strategies, report, gui)
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.verbose:
             traceback.print_exc()
         print(f"modalens {args.command}: error: {_message(exc)}", file=sys.stderr)
-        return 2
+        return 1 if isinstance(exc, WriteError) else 2  # a failed write is not a usage error
 
 
 def _message(exc: BaseException) -> str:

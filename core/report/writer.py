@@ -410,6 +410,7 @@ class ReportWriter:
 
         def mark(f: h5py.File) -> None:
             f.attrs.modify("state", "failed")
+            f["environment"].attrs.modify("end_time", now_iso())
             _add_failure(f, event)
 
         try:
