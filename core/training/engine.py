@@ -26,7 +26,7 @@ from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy, mi_terms
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
-from core.strategies.base import EpochContext, StepContext
+from core.strategies.base import EpochContext, EpochStart, StepContext
 from core.training.batches import iterate_batches
 from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
@@ -240,6 +240,7 @@ class Engine:
 
     def _run_epoch(self, run: _Run, epoch: int) -> None:
         """Plan, train, evaluate, value and checkpoint one epoch."""
+        run.strategy.before_epoch(self._epoch_start(run, epoch))
         plan = self._plan_epoch(run, epoch)
         rows = shard(np.arange(len(plan.index)), self.dist)
         run.clock.total += -(-len(rows) // self.config.optim.batch_size) - run.steps_per_epoch
@@ -278,6 +279,16 @@ class Engine:
         self._save(run, epoch + 1, "last")
         if run.scheduler is not None:
             run.scheduler.step()
+
+    def _epoch_start(self, run: _Run, epoch: int) -> EpochStart:
+        """The strategy's view before an epoch: the model and ordered batches of any dataset rows."""
+
+        def batches(index: np.ndarray):
+            return iterate_batches(run.data, index, self.config.optim.batch_size, run.device)
+
+        return EpochStart(
+            epoch, run.model, run.train_index, run.data.split_indices("val"), run.rng, batches
+        )
 
     def _plan_epoch(self, run: _Run, epoch: int) -> EpochPlan:
         """The strategy's copies plus the user's requests, shuffled, agreed across ranks, announced."""
