@@ -1,4 +1,4 @@
-"""`agm`: Adaptive Gradient Modulation (Li, Li, Hu, Yang & Wang, ICCV 2023; docs/methods.md)."""
+"""`agm`: Adaptive Gradient Modulation (Li et al., ICCV 2023; docs/methods.md)."""
 
 from __future__ import annotations
 
@@ -22,9 +22,12 @@ class AGMParams:
     when a fusion-weight gradient leaves [−5, 5] (``clip_norm`` = 5; 0 here, as in the authors' code)."""
 
     alpha: float = field(default=1.0, metadata={"help": "α, strength of the modulation exp(α·gap)"})
-    cap: float = field(default=10.0, metadata={"help": "upper cap on the gap (optimal ratio − current ratio)"})
+    cap: float = field(
+        default=10.0, metadata={"help": "upper cap on the gap (optimal ratio − current ratio)"}
+    )
     clip_norm: float = field(
-        default=0.0, metadata={"help": "clip the gradient norm to this when a fusion-weight gradient exceeds it (0: off)"}
+        default=0.0,
+        metadata={"help": "clip the gradient norm to this when a fusion-weight gradient exceeds it (0: off)"},
     )
 
     def __post_init__(self) -> None:
@@ -47,8 +50,9 @@ class RunningScores(nn.Module):
         self.mean += (scores.to(self.mean) - self.mean) / self.steps
 
 
-def modality_scores(model: MultimodalModel, features: torch.Tensor, labels: torch.Tensor,
-                    keep: torch.Tensor) -> torch.Tensor:
+def modality_scores(
+    model: MultimodalModel, features: torch.Tensor, labels: torch.Tensor, keep: torch.Tensor
+) -> torch.Tensor:
     """Score of modality m: mean over the rows keeping m of −log softmax(φ_m)[y], capped at −log 1e-8, where
     φ_m is m's Shapley contribution to the fused logits. The fusion head is additive over modalities, so
     φ_m = v(S ∪ {m}) − v(S) for every coalition S: exactly the summand W_m z_m."""
@@ -102,7 +106,8 @@ class AGM(Strategy):
         with torch.no_grad():
             features = model.mask_features(ctx.output.features, batch.keep)
             scores = modality_scores(model, features, batch.labels, batch.keep)
-            coefficient = coefficients(scores, self.running.mean.to(scores), self.params.alpha, self.params.cap)
+            running = self.running.mean.to(scores)
+            coefficient = coefficients(scores, running, self.params.alpha, self.params.cap)
             self.running.update(scores)
         terms = {"loss": ce, "loss/ce": ce.detach()}
         for j, m in enumerate(self.modalities):
@@ -119,6 +124,6 @@ class AGM(Strategy):
                 for parameter in model.encoders[m].parameters():
                     if parameter.grad is not None and parameter.dim() > 1:
                         parameter.grad.mul_(coefficient.to(parameter.grad.dtype))
-        limit = self.params.clip_norm
-        if limit > 0 and model.fusion.weight.grad is not None and model.fusion.weight.grad.abs().max() > limit:
+        limit, fusion_grad = self.params.clip_norm, model.fusion.weight.grad
+        if limit > 0 and fusion_grad is not None and fusion_grad.abs().max() > limit:
             nn.utils.clip_grad_norm_(model.parameters(), max_norm=limit)

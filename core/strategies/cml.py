@@ -1,4 +1,4 @@
-"""`cml`: Calibrating Multimodal Learning (Ma, Zhang, Wu, Zhang, Fu, Zhou & Zhou, ICML 2023; docs/methods.md)."""
+"""`cml`: Calibrating Multimodal Learning (Ma et al., ICML 2023; docs/methods.md)."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ class CMLParams:
         check_param("cml", "start_epoch", self.start_epoch >= 0, "an integer >= 0", self.start_epoch)
 
 
-def calibration_terms(summands: torch.Tensor, bias: torch.Tensor, labels: torch.Tensor,
-                      order: list[int]) -> tuple[torch.Tensor, torch.Tensor]:
+def calibration_terms(
+    summands: torch.Tensor, bias: torch.Tensor, labels: torch.Tensor, order: list[int]
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(mean cross-entropy over the nested subsets, summed confidence penalty) for one removal order.
 
     Start from all modalities; remove ``order[0]``, then ``order[1]``, ... until one is left (M − 1

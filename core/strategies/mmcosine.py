@@ -1,4 +1,4 @@
-"""`mmcosine`: Multi-Modal Cosine loss (Xu, Zhang, Hu & Wei, ICASSP 2023; docs/methods.md)."""
+"""`mmcosine`: Multi-Modal Cosine loss (Xu et al., ICASSP 2023; docs/methods.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from core.strategies.base import Strategy, check_param, register
 class MMCosineParams:
     """s = 10, the authors' default (``MMCosine_ICASSP23`` ``main_CD.py`` L59); BalanceBenchmark uses 15."""
 
-    scaling: float = field(default=10.0, metadata={"help": "scale s of the cosine logits s·Σ_m cos(z_m, W_m[c])"})
+    scaling: float = field(
+        default=10.0, metadata={"help": "scale s of the cosine logits s·Σ_m cos(z_m, W_m[c])"}
+    )
 
     def __post_init__(self) -> None:
         check_param("mmcosine", "scaling", self.scaling > 0, "a number > 0", self.scaling)

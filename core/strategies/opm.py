@@ -1,4 +1,4 @@
-"""`opm`: On-the-fly Prediction Modulation (Wei, Hu, Peng & Wen, TPAMI 2024; docs/methods.md)."""
+"""`opm`: On-the-fly Prediction Modulation (Wei et al., TPAMI 2024; docs/methods.md)."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ class OPMParams:
     """BalanceBenchmark's defaults (``configs/trainer_config.yaml`` L82-88): α = 0.5, p_exe = 0.7,
     q_base = 0.4, modulation over every epoch."""
 
-    alpha: float = field(default=0.5, metadata={"help": "α, how much the discrepancy raises the drop probability"})
-    q_base: float = field(default=0.4, metadata={"help": "q_base, drop probability at the onset of dominance"})
+    alpha: float = field(
+        default=0.5, metadata={"help": "α, how much the discrepancy raises the drop probability"}
+    )
+    q_base: float = field(
+        default=0.4, metadata={"help": "q_base, drop probability at the onset of dominance"}
+    )
     p_exe: float = field(default=0.7, metadata={"help": "probability that a batch is modulated at all"})
     start_epoch: int = field(default=0, metadata={"help": "first epoch (0-based) with modulation"})
     end_epoch: int = field(default=-1, metadata={"help": "last epoch with modulation (-1: until the end)"})
@@ -31,8 +35,9 @@ class OPMParams:
         check_param("opm", "start_epoch", self.start_epoch >= 0, "an integer >= 0", self.start_epoch)
 
 
-def confidence_scores(model: MultimodalModel, features: torch.Tensor, labels: torch.Tensor,
-                      keep: torch.Tensor) -> torch.Tensor:
+def confidence_scores(
+    model: MultimodalModel, features: torch.Tensor, labels: torch.Tensor, keep: torch.Tensor
+) -> torch.Tensor:
     """s_m = Σ over the rows keeping m of softmax(W_m z_m + b/M)[y]: [M]."""
     logits = model.modality_logits(features) + model.fusion_bias / model.num_modalities
     probs = F.softmax(logits.float(), dim=-1)
@@ -62,8 +67,8 @@ class OPM(Strategy):
     :func:`confidence_scores`, drop probability q_m from :func:`drop_probabilities`; with probability
     p_exe the batch is modulated by :func:`drop_features` (Bernoulli per row and modality,
     ``OPM_trainer.py`` L22-49; θ is the mean because all modalities have the same feature width), rows
-    that lost every modality leave the loss, and the fused head is evaluated on the kept features. The unimodal heads stay linear probes. As in the code, the
-    denominator of the discrepancy is the SUM of the other modalities' scores (the code's three-modality
+    that lost every modality leave the loss, and the fused head is evaluated on the kept features. The
+    unimodal heads stay linear probes. As in the code, the denominator of the discrepancy is the SUM of the other modalities' scores (the code's three-modality
     branch; the same as the other's score for two). Logged: ``opm/drop_prob/<m>`` and ``opm/modulated``."""
 
     name = "opm"

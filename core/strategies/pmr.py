@@ -1,4 +1,4 @@
-"""`pmr`: Prototypical Modal Rebalance (Fan, Xu, Wang, Wang & Guo, CVPR 2023; docs/methods.md)."""
+"""`pmr`: Prototypical Modal Rebalance (Fan et al., CVPR 2023; docs/methods.md)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,9 @@ class PMRParams:
         default=0.1, metadata={"help": "share of the training samples the prototypes are measured on"}
     )
     start_epoch: int = field(default=0, metadata={"help": "first epoch (0-based) with the prototype loss"})
-    end_epoch: int = field(default=-1, metadata={"help": "last epoch with the prototype loss (-1: until the end)"})
+    end_epoch: int = field(
+        default=-1, metadata={"help": "last epoch with the prototype loss (-1: until the end)"}
+    )
 
     def __post_init__(self) -> None:
         check_param("pmr", "alpha", self.alpha >= 0, "a number >= 0", self.alpha)

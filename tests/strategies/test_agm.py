@@ -1,4 +1,4 @@
-"""agm: each encoder's gradient is scaled by exp(α·(r* − r)), r from its Shapley-contribution loss vs the others'."""
+"""agm: encoder gradients are scaled by exp(α·(r* − r)), r from the Shapley-contribution losses."""
 
 import math
 

@@ -1,4 +1,4 @@
-"""cml: cross-entropy over nested modality subsets, plus a penalty when losing a modality raises confidence."""
+"""cml: cross-entropy over nested modality subsets + a penalty when losing a modality raises confidence."""
 
 import math
 

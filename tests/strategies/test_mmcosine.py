@@ -1,4 +1,4 @@
-"""mmcosine: the fused logits are scale · Σ_m cos(z_m, W_m[c]), used alike by training, evaluation and valuation."""
+"""mmcosine: fused logits are scale · Σ_m cos(z_m, W_m[c]), alike in training, evaluation and valuation."""
 
 import pytest
 import torch

@@ -1,4 +1,4 @@
-"""opm: the dominant modality's features are dropped with q = q_base·(1 + α·tanh(relu(ρ − 1))), the others kept."""
+"""opm: the dominant modality is dropped with q = q_base·(1 + α·tanh(relu(ρ − 1))), the others are kept."""
 
 import math
 

@@ -51,7 +51,8 @@ def test_prototypes_are_class_means_blended_with_momentum():
             p.mul_(1.5)
     strategy.before_epoch(epoch_start(data, model, 1))
     assert model.training
-    torch.testing.assert_close(strategy.prototypes.centres, 0.75 * class_means(model, data, train) + 0.25 * first)
+    expected = 0.75 * class_means(model, data, train) + 0.25 * first
+    torch.testing.assert_close(strategy.prototypes.centres, expected)
 
 
 def test_loss_adds_alpha_times_the_weaker_modalitys_prototype_cross_entropy():
@@ -69,7 +70,8 @@ def test_loss_adds_alpha_times_the_weaker_modalitys_prototype_cross_entropy():
     logits = [-((features[:, j, None, :] - centres[j][None]) ** 2).sum(-1).sqrt() for j in range(2)]
     scores = [F.softmax(lg, -1)[torch.arange(32), batch.labels].sum() for lg in logits]
     weaker = int(scores[1] < scores[0])
-    expected = F.cross_entropy(ctx.fused_logits, batch.labels) + 0.7 * F.cross_entropy(logits[weaker], batch.labels)
+    fused_ce = F.cross_entropy(ctx.fused_logits, batch.labels)
+    expected = fused_ce + 0.7 * F.cross_entropy(logits[weaker], batch.labels)
     torch.testing.assert_close(terms["loss"], expected, rtol=1e-5, atol=1e-5)
     assert float(terms[f"pmr/coef/{model.modalities[weaker]}"]) == pytest.approx(0.7)
     assert float(terms[f"pmr/coef/{model.modalities[1 - weaker]}"]) == 0.0
