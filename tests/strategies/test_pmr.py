@@ -36,6 +36,8 @@ def test_coefficient_goes_to_the_weaker_modality_and_follows_the_imbalance():
     assert prototype_coefficients(torch.tensor([5.0, 3.0]), 0.6).tolist() == pytest.approx([0.0, 0.6])
     assert prototype_coefficients(torch.tensor([3.0, 5.0]), 0.6).tolist() == pytest.approx([0.6, 0.0])
     assert prototype_coefficients(torch.tensor([4.0, 4.0]), 0.6).tolist() == [0.0, 0.0]
+    three = prototype_coefficients(torch.tensor([5.0, 3.0, 4.0]), 0.6).tolist()
+    assert three == pytest.approx([0.0, 0.6, 0.6])  # every modality behind the best one
 
 
 def test_prototypes_are_class_means_blended_with_momentum():
