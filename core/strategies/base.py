@@ -80,8 +80,9 @@ class EpochStart:
     """What a strategy sees before an epoch trains: the model as it stands and the data to measure it on.
 
     ``batches(index)`` yields batches of the given dataset rows in order, every modality kept (no copies);
-    ``train_index`` / ``val_index`` are the rows of those splits (``val_index`` may be empty). Every rank
-    gets the same arguments, so whatever the strategy measures agrees across ranks."""
+    ``train_index`` / ``val_index`` are the rows of those splits (``val_index`` may be empty); ``rng`` is
+    the run's generator. Every rank gets the same arguments (and the same generator state), so whatever
+    the strategy measures agrees across ranks."""
 
     epoch: int
     model: MultimodalModel

@@ -239,7 +239,7 @@ class Engine:
         self._log(f"resumed from {self.resume_from} at epoch {run.start_epoch + 1}")
 
     def _run_epoch(self, run: _Run, epoch: int) -> None:
-        """Plan, train, evaluate, value and checkpoint one epoch."""
+        """Let the strategy measure the model, then plan, train, evaluate, value and checkpoint one epoch."""
         run.strategy.before_epoch(self._epoch_start(run, epoch))
         plan = self._plan_epoch(run, epoch)
         rows = shard(np.arange(len(plan.index)), self.dist)
