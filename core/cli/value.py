@@ -12,6 +12,7 @@ from core.atomic import atomic_write
 from core.config import RunConfig
 from core.data.prepare import prepare_dataset
 from core.models.multimodal import build_model_for_data
+from core.strategies import create_strategy
 from core.training.checkpoint import load_checkpoint
 from core.training.device import resolve_device
 from core.valuation.result import ValuationResult
@@ -49,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
     data = prepare_dataset(config.data)
     device = resolve_device(args.device)
     model = build_model_for_data(data, config.model).to(device)
+    create_strategy(config.strategy.name, config.strategy.params, model)  # it may set the head's form
     model.load_state_dict(state["model"])
     settings = ValuationSettings(
         value_fn=args.value_fn or config.valuation.value_fn,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from core.config import ModelConfig
@@ -27,7 +28,11 @@ class ModelOutput:
 
 
 class MultimodalModel(nn.Module):
-    """Encoders per modality → pooled features → concatenation → one linear layer (additive fusion)."""
+    """Encoders per modality → pooled features → concatenation → one linear layer (additive fusion).
+
+    ``cosine_scale`` (None by default) switches the fusion head to cosine logits: with a number s the
+    logits are s · Σ_m cos(z_m, W_m[c]) and the bias is not used (MMCosine; the strategy ``mmcosine`` sets
+    it). Both forms are additive over modalities, so coalition logits and Shapley values stay exact."""
 
     def __init__(self, encoders: dict[str, nn.Module], feature_dim: int, num_classes: int) -> None:
         super().__init__()
@@ -37,6 +42,7 @@ class MultimodalModel(nn.Module):
         self.encoders = nn.ModuleDict(encoders)
         self.fusion = nn.Linear(len(encoders) * feature_dim, num_classes)
         self.unimodal_heads = nn.ModuleList(nn.Linear(feature_dim, num_classes) for _ in encoders)
+        self.cosine_scale: float | None = None
 
     @property
     def num_modalities(self) -> int:
@@ -64,11 +70,24 @@ class MultimodalModel(nn.Module):
         return weight.permute(1, 0, 2)
 
     def modality_logits(self, features: torch.Tensor) -> torch.Tensor:
-        """Each modality's additive summand W_m z_m of the fused logits (no bias): [B, M, C]."""
-        return torch.einsum("bmd,mcd->bmc", features, self.modality_weights())
+        """Each modality's additive summand of the fused logits (no bias): [B, M, C]; W_m z_m, or
+        s · cos(z_m, W_m[c]) with the cosine head (an all-zero feature gives 0 in both)."""
+        if self.cosine_scale is None:
+            return torch.einsum("bmd,mcd->bmc", features, self.modality_weights())
+        unit_features = F.normalize(features, dim=-1)
+        unit_weights = F.normalize(self.modality_weights(), dim=-1)
+        return self.cosine_scale * torch.einsum("bmd,mcd->bmc", unit_features, unit_weights)
+
+    @property
+    def fusion_bias(self) -> torch.Tensor:
+        """The bias of the fused logits: the fusion layer's, or zeros with the cosine head."""
+        bias = self.fusion.bias
+        return bias if self.cosine_scale is None else torch.zeros_like(bias)
 
     def fuse(self, features: torch.Tensor) -> torch.Tensor:
-        return self.fusion(features.flatten(1))
+        if self.cosine_scale is None:
+            return self.fusion(features.flatten(1))
+        return self.modality_logits(features).sum(1)
 
     def unimodal(self, features: torch.Tensor) -> torch.Tensor:
         return torch.stack([head(features[:, j]) for j, head in enumerate(self.unimodal_heads)], dim=1)
@@ -78,14 +97,15 @@ class MultimodalModel(nn.Module):
     ) -> torch.Tensor:
         """Fused logits of every coalition from one set of features: [B, K, C] for members [K, M].
 
-        Exact for the additive head: logits_S = b + Σ_{j∈S} W_j z_j + Σ_{j∉S} W_j base_j.
+        Exact for the additive head: logits_S = b + Σ_{j∈S} W_j z_j + Σ_{j∉S} W_j base_j (summands as in
+        :meth:`modality_logits` for the cosine head).
         """
         present = members.to(features.dtype)
         logits = torch.einsum("km,bmc->bkc", present, self.modality_logits(features))
         if baseline is not None:
-            absent_part = torch.einsum("mcd,md->mc", self.modality_weights(), baseline.to(features.dtype))
+            absent_part = self.modality_logits(baseline.to(features.dtype).unsqueeze(0))[0]
             logits = logits + torch.einsum("km,mc->kc", 1 - present, absent_part).unsqueeze(0)
-        return logits + self.fusion.bias
+        return logits + self.fusion_bias
 
     def forward(
         self,

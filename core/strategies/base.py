@@ -7,6 +7,7 @@ A strategy is one small module: a parameter dataclass (defaults from its paper, 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -74,6 +75,23 @@ class EpochContext:
     rng: np.random.Generator
 
 
+@dataclass(frozen=True)
+class EpochStart:
+    """What a strategy sees before an epoch trains: the model as it stands and the data to measure it on.
+
+    ``batches(index)`` yields batches of the given dataset rows in order, every modality kept (no copies);
+    ``train_index`` / ``val_index`` are the rows of those splits (``val_index`` may be empty); ``rng`` is
+    the run's generator. Every rank gets the same arguments (and the same generator state), so whatever
+    the strategy measures agrees across ranks."""
+
+    epoch: int
+    model: MultimodalModel
+    train_index: np.ndarray
+    val_index: np.ndarray
+    rng: np.random.Generator
+    batches: Callable[[np.ndarray], Iterable[Batch]]
+
+
 class Strategy:
     """Base strategy: plain cross-entropy on the fused output (the joint / concatenation baseline)."""
 
@@ -106,6 +124,11 @@ class Strategy:
 
     def after_step(self, model: MultimodalModel, epoch: int) -> None:
         """Hook after the optimiser step (e.g. tying heads)."""
+
+    def before_epoch(self, ctx: EpochStart) -> None:
+        """Hook before each epoch trains (default: nothing), e.g. to measure class prototypes or per-head
+        losses on the current model. State it keeps across epochs belongs in buffers of
+        :meth:`extra_modules`, so checkpoints carry it and a resumed run continues with it."""
 
     def trains_unimodal_heads(self, epoch: int) -> bool:
         """Whether the strategy's loss trains the unimodal heads; when not, the engine fits them as

@@ -28,7 +28,7 @@ from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy, mi_terms
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
-from core.strategies.base import EpochContext, StepContext
+from core.strategies.base import EpochContext, EpochStart, StepContext
 from core.training.batches import iterate_batches
 from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
@@ -292,8 +292,10 @@ class Engine:
         self._log(f"resumed from {self.resume_from} at {where}")
 
     def _run_epoch(self, run: _Run, epoch: int) -> None:
-        """Plan, train, evaluate, value and checkpoint one epoch (or finish one a stop interrupted)."""
+        """Let the strategy measure the model, then plan, train, evaluate, value and checkpoint one epoch
+        (or finish one that a stop interrupted: its measurements and plan come from the checkpoint)."""
         if run.partial is None:
+            run.strategy.before_epoch(self._epoch_start(run, epoch))
             run.partial = _PartialEpoch(epoch, self._plan_epoch(run, epoch))
         plan = run.partial.plan
         rows = shard(np.arange(len(plan.index)), self.dist)
@@ -334,6 +336,16 @@ class Engine:
         self._save(run, epoch + 1, "last")
         if run.scheduler is not None:
             run.scheduler.step()
+
+    def _epoch_start(self, run: _Run, epoch: int) -> EpochStart:
+        """The strategy's view before an epoch: the model and ordered batches of any dataset rows."""
+
+        def batches(index: np.ndarray):
+            return iterate_batches(run.data, index, self.config.optim.batch_size, run.device)
+
+        return EpochStart(
+            epoch, run.model, run.train_index, run.data.split_indices("val"), run.rng, batches
+        )
 
     def _plan_epoch(self, run: _Run, epoch: int) -> EpochPlan:
         """The strategy's copies plus the user's requests, shuffled, agreed across ranks, announced."""
