@@ -245,6 +245,7 @@ class Engine:
         run.clock.total += -(-len(rows) // self.config.optim.batch_size) - run.steps_per_epoch
         epoch_start = time.monotonic()
         train_metrics = self._train_epoch(run, plan.index[rows], plan.keep[rows], epoch)
+        run.strategy.after_epoch(run.model, epoch)
         train_seconds = time.monotonic() - epoch_start
 
         metrics = {f"train/{k}": v for k, v in train_metrics.items()}
