@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from dataclasses import dataclass, field
 
@@ -11,7 +10,8 @@ import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
 from core.strategies.base import StepContext, Strategy, check_param, register
-from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
+from core.strategies.head_summands import summand_cross_entropies
+from core.strategies.unimodal_heads import unimodal_terms
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class AMCo(Strategy):
         kept = model.mask_features(ctx.output.features, batch.keep)
         fused = ctx.fused_logits - model.modality_logits(kept * (1 - mask)).sum(1)
         summands = model.modality_logits(kept * mask) + model.fusion.bias / model.num_modalities
-        uni = unimodal_cross_entropies(dataclasses.replace(ctx.output, unimodal_logits=summands), batch.labels, batch.keep)
+        uni = summand_cross_entropies(ctx.output, summands, batch.labels, batch.keep)
         ce = F.cross_entropy(fused, batch.labels)
         with torch.no_grad():
             shares = modality_shares(summands)

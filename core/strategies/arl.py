@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -10,7 +9,8 @@ import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
 from core.strategies.base import StepContext, Strategy, check_param, register
-from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
+from core.strategies.head_summands import summand_cross_entropies, summand_logits
+from core.strategies.unimodal_heads import unimodal_terms
 
 
 @dataclass(frozen=True)
@@ -79,7 +79,7 @@ class ARL(Strategy):
     Logged: ``arl/weight/<m>``, ``arl/inverse_variance/<m>``, ``arl/dependence/<m>``."""
 
     name = "arl"
-    summary = "Re-weight each encoder's gradients by its inverse prediction variance (entropy) and dependence."
+    summary = "Re-weight each encoder's gradients by its inverse prediction variance and its dependence."
     reshapes_gradients = True
     Params = ARLParams
 
@@ -93,13 +93,13 @@ class ARL(Strategy):
 
     def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
         model, batch = ctx.model, ctx.batch
-        fused_features = model.mask_features(ctx.output.features, batch.keep)
-        logits = model.modality_logits(fused_features) + model.fusion.bias
-        uni = unimodal_cross_entropies(dataclasses.replace(ctx.output, unimodal_logits=logits), batch.labels, batch.keep)
+        logits = summand_logits(model, ctx.output.features, batch.keep, bias_share=1.0)
+        uni = summand_cross_entropies(ctx.output, logits, batch.labels, batch.keep)
         ce = F.cross_entropy(ctx.fused_logits, batch.labels)
         gamma = self.params.gamma if self.modulating(ctx.epoch) else 1.0
         stats = arl_weights(logits, batch.keep, self.params.temperature, self.params.entropy_floor)
-        terms = {"loss": ce + gamma * uni.sum(), "loss/ce": ce.detach(), **unimodal_terms(self.modalities, uni)}
+        terms = {"loss": ce + gamma * uni.sum(), "loss/ce": ce.detach()}
+        terms.update(unimodal_terms(self.modalities, uni))
         for key, values in stats.items():
             terms.update({f"arl/{key}/{m}": values[j] for j, m in enumerate(self.modalities)})
         return terms

@@ -1,8 +1,7 @@
-"""`inforeg`: Information Acquisition Regulation (Huang, Wei, Yang & Hu, CVPR 2025; docs/methods.md#inforeg)."""
+"""`inforeg`: Information Acquisition Regulation (Huang, Wei, Yang & Hu, CVPR 2025; docs/methods.md)."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 
 import torch
@@ -11,7 +10,8 @@ from torch import nn
 
 from core.models.multimodal import MultimodalModel
 from core.strategies.base import StepContext, Strategy, check_param, register
-from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
+from core.strategies.head_summands import summand_cross_entropies, summand_logits
+from core.strategies.unimodal_heads import unimodal_terms
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class InfoRegParams:
     relative change of the Fisher trace over a 10-epoch span."""
 
     beta: float = field(
-        default=0.95, metadata={"help": "β, strength of the pull of the leading encoder to its epoch-start weights"}
+        default=0.95, metadata={"help": "β, pull of the leading encoder towards its epoch-start weights"}
     )
     threshold: float = field(
         default=0.05, metadata={"help": "the prime learning window is open while the trace change k > this"}
@@ -80,7 +80,7 @@ class InfoReg(Strategy):
     Logged: ``inforeg/window`` (1 open), ``inforeg/k``, ``inforeg/beta/<m>`` (0 for the others)."""
 
     name = "inforeg"
-    summary = "Slow the leading encoder (proximal pull) during the prime learning window, found by Fisher traces."
+    summary = "Slow the leading encoder by a proximal pull during the prime learning window (Fisher traces)."
     Params = InfoRegParams
 
     def __init__(self, params: InfoRegParams, model: MultimodalModel) -> None:
@@ -105,21 +105,22 @@ class InfoReg(Strategy):
         self._epoch = epoch
         self._fisher = {}
         self._k = trace_change(self.history.values(), self.params.span)
-        self._anchor = {m: [p.detach().clone() for p in model.encoders[m].parameters()] for m in self.modalities}
+        self._anchor = {
+            m: [p.detach().clone() for p in model.encoders[m].parameters()] for m in self.modalities
+        }
 
     def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
         model, batch = ctx.model, ctx.batch
         if ctx.epoch != self._epoch:
             self._begin_epoch(model, ctx.epoch)
-        fused_features = model.mask_features(ctx.output.features, batch.keep)
-        logits = model.modality_logits(fused_features) + model.fusion.bias / model.num_modalities
-        uni = unimodal_cross_entropies(dataclasses.replace(ctx.output, unimodal_logits=logits), batch.labels, batch.keep)
+        logits = summand_logits(model, ctx.output.features, batch.keep, 1 / model.num_modalities)
+        uni = summand_cross_entropies(ctx.output, logits, batch.labels, batch.keep)
         ce = F.cross_entropy(ctx.fused_logits, batch.labels)
         loss = ce + uni.sum()
         with torch.no_grad():
             probs = F.softmax(logits.float(), dim=-1)
-            true_prob = probs.gather(-1, batch.labels[:, None, None].expand(-1, probs.shape[1], 1)).squeeze(-1)
-            score = (true_prob * batch.keep.float()).sum(0)
+            labels = batch.labels[:, None, None].expand(-1, probs.shape[1], 1)
+            score = (probs.gather(-1, labels).squeeze(-1) * batch.keep.float()).sum(0)
             beta = torch.zeros_like(score)
             if self.window_open():
                 lead = int(score.argmax())

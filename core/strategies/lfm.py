@@ -13,7 +13,9 @@ from core.models.multimodal import MultimodalModel
 from core.strategies.base import StepContext, Strategy, check_param, register
 
 SCHEDULES = ("learnable", "fitted")
-FITTED_CLS = (2.04623704e-01, 3.35472727e-03, 1.22989557e-04, -2.92947416e-06, 2.23835486e-08, -5.39717505e-11)
+FITTED_CLS = (
+    2.04623704e-01, 3.35472727e-03, 1.22989557e-04, -2.92947416e-06, 2.23835486e-08, -5.39717505e-11
+)  # fmt: skip
 WEIGHT_RANGE = (0.05, 0.95)
 
 
@@ -24,7 +26,8 @@ class LFMParams:
     polynomial of the epoch fitted to a learnable run on CREMA-D."""
 
     schedule: str = field(
-        default="learnable", metadata={"help": "'learnable' (bilevel α update each epoch) or 'fitted' (polynomial)"}
+        default="learnable",
+        metadata={"help": "'learnable' (bilevel α update every epoch) or 'fitted' (polynomial of the epoch)"},
     )
     lr_alpha: float = field(default=1e-4, metadata={"help": "learning rate of the alignment weight α_align"})
     alpha_align: float = field(default=0.05, metadata={"help": "initial weight of the alignment loss"})
@@ -36,7 +39,8 @@ class LFMParams:
         check_param("lfm", "schedule", self.schedule in SCHEDULES, f"one of {SCHEDULES}", self.schedule)
         check_param("lfm", "lr_alpha", self.lr_alpha >= 0, "a number >= 0", self.lr_alpha)
         low, high = WEIGHT_RANGE
-        check_param("lfm", "alpha_align", low <= self.alpha_align <= high, f"a weight in [{low}, {high}]", self.alpha_align)
+        valid = low <= self.alpha_align <= high
+        check_param("lfm", "alpha_align", valid, f"a weight in [{low}, {high}]", self.alpha_align)
         check_param(
             "lfm", "probe_fraction", 0 < self.probe_fraction <= 1, "a fraction in (0, 1]", self.probe_fraction
         )
@@ -50,9 +54,8 @@ def jensen_shannon_alignment(logits: torch.Tensor) -> torch.Tensor:
     for i, j in pairs:
         p, q = probs[:, i], probs[:, j]
         middle = (p + q) / 2
-        total = total + 0.5 * (
-            F.kl_div(p.log(), middle, reduction="batchmean") + F.kl_div(q.log(), middle, reduction="batchmean")
-        )
+        to_middle = F.kl_div(p.log(), middle, reduction="batchmean")
+        total = total + 0.5 * (to_middle + F.kl_div(q.log(), middle, reduction="batchmean"))
     return total / len(pairs)
 
 
@@ -79,9 +82,10 @@ class LFM(Strategy):
 
     "learnable": at the first step of every epoch α_align −= lr_α·g, clipped to [0.05, 0.95], where g is the
     mean of the first encoder parameter tensor's entries of the Hessian-vector product ∇_θ(∇_θL_total · v),
-    v = ∇_θ CE held constant, L_total = α_cls CE + α_align L_align on the first ``probe_fraction`` of the first
-    training batch the run saw (both released codes use a fixed batch; BalanceBenchmark a validation batch);
-    lr_α halves at every epoch that is a positive multiple of 20. "fitted": α_cls = :func:`fitted_cls_weight`.
+    v = ∇_θ CE held constant, L_total = α_cls CE + α_align L_align on the first ``probe_fraction`` of the
+    first training batch the run saw (the authors' code fixes one training batch, BalanceBenchmark one
+    validation batch); lr_α halves at every epoch that is a positive multiple of 20.
+    "fitted": α_cls = :func:`fitted_cls_weight` of the epoch.
     Logged: ``lfm/alpha_align``, ``lfm/align``."""
 
     name = "lfm"
@@ -113,13 +117,15 @@ class LFM(Strategy):
         total = (1 - alpha) * ce + alpha * align
         total_grads = torch.autograd.grad(total, params, create_graph=True, allow_unused=True)
         ce_grads = torch.autograd.grad(ce, params, retain_graph=True, allow_unused=True)
-        live = [(g, v.detach()) for g, v in zip(total_grads, ce_grads, strict=True) if g is not None and v is not None]
-        hvp = torch.autograd.grad([g for g, _ in live], params[0], grad_outputs=[v for _, v in live], allow_unused=True)[0]
+        live = [(g, v) for g, v in zip(total_grads, ce_grads) if g is not None and v is not None]
+        hvp = torch.autograd.grad(
+            [g for g, _ in live], params[0], grad_outputs=[v for _, v in live], allow_unused=True
+        )[0]
         estimate = 0.0 if hvp is None else float(hvp.mean())
         if epoch % 20 == 0 and epoch != 0:
             self.state.lr_alpha /= 2
         low, high = WEIGHT_RANGE
-        self.state.alpha_align.copy_(torch.tensor(alpha - float(self.state.lr_alpha) * estimate).clamp(low, high))
+        self.state.alpha_align.fill_(min(max(alpha - float(self.state.lr_alpha) * estimate, low), high))
         self.state.updated_epoch.fill_(epoch)
         return estimate
 

@@ -3,7 +3,6 @@ it (``balancemm/trainer/MBSD_trainer.py``; docs/methods.md#mbsd)."""
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -12,7 +11,8 @@ import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
 from core.strategies.base import StepContext, Strategy, check_param, register
-from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
+from core.strategies.head_summands import summand_cross_entropies, summand_logits
+from core.strategies.unimodal_heads import unimodal_terms
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class MBSDParams:
     """BalanceBenchmark defaults: the distillation terms on over all epochs, with weight 1 each."""
 
     start_epoch: int = field(default=0, metadata={"help": "first epoch (0-based) with the MBSD terms"})
-    end_epoch: int = field(default=-1, metadata={"help": "last epoch with the MBSD terms (-1: until the end)"})
+    end_epoch: int = field(default=-1, metadata={"help": "last epoch with the MBSD terms (-1: to the end)"})
 
     def __post_init__(self) -> None:
         check_param("mbsd", "start_epoch", self.start_epoch >= 0, "an integer >= 0", self.start_epoch)
@@ -31,8 +31,8 @@ def pair_terms(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """(L_RS, L_KL) of one modality pair from their unimodal logits [B, C] over the rows ``rows`` [B] (0/1).
 
-    p = softmax true-class probabilities, p_s = max(p_i, p_j), p_w = min(p_i, p_j); weight w_b = p_s − p_w when
-    either modality predicts row b correctly, else 0. L_RS = Σ_b w_b · mean_c (u_i − u_j)² / B and
+    p = softmax true-class probabilities, p_s = max(p_i, p_j), p_w = min(p_i, p_j); weight w_b = p_s − p_w
+    when either modality predicts row b correctly, else 0. L_RS = Σ_b w_b · mean_c (u_i − u_j)² / B and
     L_KL = Σ_b w_b · p_w (log p_w − p_s) / B: the trainer's ``F.kl_div(p_s, p_w)``, which takes p_s as a
     log-probability. Nothing is detached, as in the trainer.
     """
@@ -76,13 +76,12 @@ class MBSD(Strategy):
         if not self.modulating(ctx.epoch):
             return {"loss": ce, "loss/ce": ce.detach()}
         keep = batch.keep.to(ctx.output.features.dtype)
-        logits = model.modality_logits(model.mask_features(ctx.output.features, keep)) + (
-            model.fusion.bias / model.num_modalities
-        )
-        uni = unimodal_cross_entropies(dataclasses.replace(ctx.output, unimodal_logits=logits), batch.labels, keep)
+        logits = summand_logits(model, ctx.output.features, keep, 1 / model.num_modalities)
+        uni = summand_cross_entropies(ctx.output, logits, batch.labels, keep)
         pairs = list(combinations(range(len(self.modalities)), 2))
+        labels = batch.labels
         rs, kl = zip(
-            *(pair_terms(logits[:, i], logits[:, j], batch.labels, keep[:, i] * keep[:, j]) for i, j in pairs),
+            *(pair_terms(logits[:, i], logits[:, j], labels, keep[:, i] * keep[:, j]) for i, j in pairs),
             strict=True,
         )
         regression, divergence = sum(rs) / len(pairs), sum(kl) / len(pairs)

@@ -41,7 +41,9 @@ class Teachers(nn.Module):
     def __init__(self, model: MultimodalModel) -> None:
         super().__init__()
         self.encoders = copy.deepcopy(model.encoders)
-        self.heads = nn.ModuleDict({m: nn.Linear(model.feature_dim, model.num_classes) for m in model.modalities})
+        self.heads = nn.ModuleDict(
+            {m: nn.Linear(model.feature_dim, model.num_classes) for m in model.modalities}
+        )
 
 
 @register
@@ -87,7 +89,7 @@ class UMT(Strategy):
             return {"loss": total, **terms}
         self.teachers.eval()
         with torch.no_grad():
-            targets = torch.stack([self.teachers.encoders[m](batch.inputs[m]) for m in self.modalities], dim=1)
+            targets = torch.stack([self.teachers.encoders[m](batch.inputs[m]) for m in self.modalities], 1)
         squared = (ctx.output.features - targets.to(ctx.output.features.dtype)).square().mean(-1)
         mse = (squared * keep).sum(0) / rows
         ce = F.cross_entropy(ctx.fused_logits, batch.labels)
