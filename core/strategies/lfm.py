@@ -47,7 +47,9 @@ class LFMParams:
 
 
 def jensen_shannon_alignment(logits: torch.Tensor) -> torch.Tensor:
-    """Mean over modality pairs of JS(softmax u_i, softmax u_j) (batch mean, natural log): [B, M, C] → []."""
+    """Mean over modality pairs of ½[KL(m‖p_i) + KL(m‖p_j)], p = softmax u, m = (p_i + p_j)/2, batch mean:
+    [B, M, C] → []. This is the released ``Alignment`` (``F.kl_div(p.log(), m)`` is KL(m‖p)); the textbook
+    Jensen–Shannon divergence has the arguments the other way round."""
     probs = F.softmax(logits.float(), dim=-1)
     pairs = list(combinations(range(logits.shape[1]), 2))
     total = probs.new_zeros(())

@@ -1,4 +1,4 @@
-"""amco: the dominant modality's features are masked at the scheduled ratio; dominance is the softmax share."""
+"""amco: the dominant modality's features are masked at the scheduled ratio; dominance = softmax share."""
 
 import math
 

@@ -60,7 +60,8 @@ def reference_gradients(model, batch, gamma):
     weights = model.fusion.weight.view(model.num_classes, 2, model.feature_dim)
     loss = F.cross_entropy(output.logits, batch.labels)
     for j in range(2):
-        loss = loss + gamma * F.cross_entropy(output.features[:, j] @ weights[:, j].T + model.fusion.bias, batch.labels)
+        logits = output.features[:, j] @ weights[:, j].T + model.fusion.bias
+        loss = loss + gamma * F.cross_entropy(logits, batch.labels)
     loss.backward()
     return gradients(model, ""), loss.detach()
 

@@ -30,7 +30,8 @@ def plain_gradients(model, batch):
     for j in range(2):
         logits = output.features[:, j] @ weights[:, j].T + model.fusion.bias / 2
         loss = loss + F.cross_entropy(logits, batch.labels)
-        scores.append(float(F.softmax(logits.detach(), -1)[torch.arange(len(batch.labels)), batch.labels].sum()))
+        probs = F.softmax(logits.detach(), -1)
+        scores.append(float(probs[torch.arange(len(batch.labels)), batch.labels].sum()))
     loss.backward()
     return gradients(model, ""), scores
 
