@@ -1,4 +1,8 @@
-"""`amco`: Adaptive Mask Co-Optimization (Zhou et al., ICASSP 2023; docs/methods.md#amco)."""
+"""`amco`: Adaptive Mask Co-Optimization (Zhou, Liang, Zheng, Xuan & Kumada, ICASSP 2023).
+
+Follows BalanceBenchmark `balancemm/trainer/AMCo_trainer.py` L72-83 (mask ratio schedule), L122-159 (loss,
+dominance test) and `balancemm/models/avclassify_model.py` L326-384 (masked fusion); docs/methods.md#amco.
+"""
 
 from __future__ import annotations
 

@@ -1,4 +1,9 @@
-"""`arl`: Asymmetric Representation Learning (Wei, Luo & Luo, ICCV 2025; docs/methods.md#arl)."""
+"""`arl`: Asymmetric Representation Learning (Wei, Luo & Luo, ICCV 2025).
+
+Follows shicaiwei123/ICCV2025-ARL `main_arl_variance.py` L107-162 (weights, loss), `models/backbone.py`
+L71-86 and L325-347 (gradient scaling after the encoders), `models/fusion_modules.py` L41-52 (shared-head
+unimodal logits); docs/methods.md#arl.
+"""
 
 from __future__ import annotations
 

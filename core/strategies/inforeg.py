@@ -1,4 +1,8 @@
-"""`inforeg`: Information Acquisition Regulation (Huang, Wei, Yang & Hu, CVPR 2025; docs/methods.md)."""
+"""`inforeg`: Information Acquisition Regulation (Huang, Wei, Yang & Hu, CVPR 2025).
+
+Follows GeWu-Lab/InfoReg_CVPR2025 `main.py` L237-243 (window test), L259 (epoch-start copy), L361-380
+(losses), L460-495 (leading modality, proximal gradient), L501-595 (Fisher traces); docs/methods.md#inforeg.
+"""
 
 from __future__ import annotations
 

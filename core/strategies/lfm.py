@@ -1,4 +1,9 @@
-"""`lfm`: dynamically learning the modality gap (Yang, Wan, Jiang & Xu, NeurIPS 2024; docs/methods.md#lfm)."""
+"""`lfm`: dynamically learning the modality gap (Yang, Wan, Jiang & Xu, NeurIPS 2024).
+
+Follows BalanceBenchmark `balancemm/trainer/LFM_trainer.py` L32-80 (alignment, learnable α), L145-150 and
+L332-349 (loss), and the authors' njustkmg/NeurIPS24-LFM `Crema_epoch.py` L38-53 (fitted α) and
+`Crema_epoch_learnable.py` L55-97; docs/methods.md#lfm.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""`mbsd`: modality-balanced self-distillation between unimodal predictions, as BalanceBenchmark implements
-it (``balancemm/trainer/MBSD_trainer.py``; docs/methods.md#mbsd)."""
+"""`mbsd`: self-distillation between the unimodal predictions, weighted per sample (MBSD, 2023).
+
+Follows BalanceBenchmark `balancemm/trainer/MBSD_trainer.py` L119-159 (two modalities) and L160-224 (three);
+docs/methods.md#mbsd.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""`umt`: Uni-Modal Teacher (Du et al., ICML 2023): distil unimodal teachers' features into the multimodal
-model's encoders (docs/methods.md#umt)."""
+"""`umt`: Uni-Modal Teacher (Du et al., ICML 2023): distil unimodal teachers' features into the encoders.
+
+Follows BalanceBenchmark `balancemm/trainer/UMT_trainer.py` L38-53 (teachers from unimodal runs) and L129-147
+(loss); docs/methods.md#umt.
+"""
 
 from __future__ import annotations
 
