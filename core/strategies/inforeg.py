@@ -55,7 +55,7 @@ class FisherHistory(nn.Module):
 
     def __init__(self, max_epochs: int = 4096) -> None:
         super().__init__()
-        self.register_buffer("traces", torch.zeros(max_epochs, dtype=torch.float64))
+        self.register_buffer("traces", torch.zeros(max_epochs, dtype=torch.float32))
         self.register_buffer("count", torch.zeros((), dtype=torch.int64))
 
     def values(self) -> list[float]:

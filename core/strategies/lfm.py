@@ -32,7 +32,10 @@ class LFMParams:
 
     schedule: str = field(
         default="learnable",
-        metadata={"help": "'learnable' (bilevel α update every epoch) or 'fitted' (polynomial of the epoch)"},
+        metadata={
+            "help": "'learnable' (bilevel α update every epoch) or 'fitted' (polynomial of the epoch)",
+            "choices": SCHEDULES,
+        },
     )
     lr_alpha: float = field(default=1e-4, metadata={"help": "learning rate of the alignment weight α_align"})
     alpha_align: float = field(default=0.05, metadata={"help": "initial weight of the alignment loss"})
@@ -77,8 +80,8 @@ class AlignWeight(nn.Module):
 
     def __init__(self, alpha_align: float, lr_alpha: float) -> None:
         super().__init__()
-        self.register_buffer("alpha_align", torch.tensor(alpha_align, dtype=torch.float64))
-        self.register_buffer("lr_alpha", torch.tensor(lr_alpha, dtype=torch.float64))
+        self.register_buffer("alpha_align", torch.tensor(alpha_align, dtype=torch.float32))
+        self.register_buffer("lr_alpha", torch.tensor(lr_alpha, dtype=torch.float32))
         self.register_buffer("updated_epoch", torch.tensor(-1, dtype=torch.int64))
 
 
