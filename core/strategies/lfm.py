@@ -113,7 +113,9 @@ class LFM(Strategy):
         return {"lfm_weights": self.state}
 
     @staticmethod
-    def _objective(model: MultimodalModel, inputs: dict[str, torch.Tensor], labels: torch.Tensor):
+    def _objective(
+        model: MultimodalModel, inputs: dict[str, torch.Tensor], labels: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         output = model(inputs)
         logits = model.modality_logits(output.features) + model.fusion.bias / model.num_modalities
         return F.cross_entropy(output.logits, labels), jensen_shannon_alignment(logits)

@@ -14,9 +14,15 @@ from tests.synthetic import vector_data
 
 
 def train_briefly(
-    tmp_path: Path, name: str, params: dict[str, Any] | None = None, epochs: int = 2, modalities=("a", "b")
+    tmp_path: Path,
+    name: str,
+    params: dict[str, Any] | None = None,
+    epochs: int = 2,
+    modalities: tuple[str, ...] = ("a", "b"),
+    resume: bool = False,
 ) -> dict[str, Any]:
-    """Train ``epochs`` epochs; assert the run finished with finite losses; return the last checkpoint."""
+    """Train to ``epochs`` epochs (with ``resume``, continuing the run already in ``tmp_path``); assert the
+    run finished with finite losses; return its last checkpoint."""
     config = RunConfig()
     config.optim.epochs = epochs
     config.optim.batch_size = 16
@@ -25,7 +31,9 @@ def train_briefly(
     config.runtime.device = "cpu"
     config.strategy.name = name
     config.strategy.params = dict(params or {})
-    engine = Engine(config, tmp_path / "run", data=vector_data(n=48, modalities=modalities))
+    last = tmp_path / "run" / "checkpoints" / "last.pt"
+    data = vector_data(n=48, modalities=modalities)
+    engine = Engine(config, tmp_path / "run", data=data, resume_from=last if resume else None)
     seen: list = []
     engine.bus.subscribe(seen.append)
     outcome = engine.run()
@@ -33,4 +41,4 @@ def train_briefly(
     assert not outcome.failed and outcome.epochs_done == epochs, failures
     losses = [e.metrics["loss"] for e in seen if isinstance(e, ev.StepMetrics)]
     assert losses and all(math.isfinite(v) for v in losses)
-    return load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    return load_checkpoint(last)

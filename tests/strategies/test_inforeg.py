@@ -105,6 +105,10 @@ def test_three_modalities_lead_against_the_mean_of_the_others():
     assert sum(float(terms[f"inforeg/beta/{m}"]) > 0 for m in "abc") == 1
 
 
-def test_inforeg_trains_end_to_end_and_keeps_its_traces_in_the_checkpoint(tmp_path):
+def test_inforeg_trains_end_to_end_and_a_resumed_run_keeps_its_traces(tmp_path):
     state = train_briefly(tmp_path, "inforeg")
-    assert int(state["extras"]["fisher_history.count"]) == 2
+    traces = state["extras"]["fisher_history.traces"][:2]
+    assert int(state["extras"]["fisher_history.count"]) == 2 and bool((traces > 0).all())
+    resumed = train_briefly(tmp_path, "inforeg", epochs=3, resume=True)
+    assert int(resumed["extras"]["fisher_history.count"]) == 3
+    torch.testing.assert_close(resumed["extras"]["fisher_history.traces"][:2], traces)
