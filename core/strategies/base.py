@@ -130,6 +130,10 @@ class Strategy:
         losses on the current model. State it keeps across epochs belongs in buffers of
         :meth:`extra_modules`, so checkpoints carry it and a resumed run continues with it."""
 
+    def after_epoch(self, model: MultimodalModel, epoch: int) -> None:
+        """Hook after the last step of ``epoch``, before evaluation and the checkpoint (e.g. closing
+        per-epoch statistics kept in :meth:`extra_modules`, so a resumed run has them)."""
+
     def trains_unimodal_heads(self, epoch: int) -> bool:
         """Whether the strategy's loss trains the unimodal heads; when not, the engine fits them as
         linear probes on detached features, so per-modality accuracy and MI curves stay meaningful."""

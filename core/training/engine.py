@@ -302,6 +302,7 @@ class Engine:
         run.clock.total += -(-len(rows) // self.config.optim.batch_size) - run.steps_per_epoch
         epoch_start = time.monotonic()
         train_metrics = self._train_epoch(run, plan.index[rows], plan.keep[rows], epoch)
+        run.strategy.after_epoch(run.model, epoch)
         train_seconds = time.monotonic() - epoch_start
         run.partial = None
 
