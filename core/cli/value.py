@@ -12,6 +12,7 @@ import numpy as np
 
 from core.config import RunConfig
 from core.data.prepare import prepare_dataset
+from core.data.recipes import RECIPES, apply_recipe
 from core.models.multimodal import build_model_for_data
 from core.training.checkpoint import load_checkpoint
 from core.training.device import resolve_device
@@ -31,6 +32,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--value-fn", choices=VALUE_FUNCTIONS.names(), help="value function (default: the run's)"
     )
     parser.add_argument("--absence", choices=["feature", "input"], help="how a modality is made absent")
+    parser.add_argument(
+        "--recipe", choices=RECIPES.names(), help="preprocessing recipe (default: the run's; see docs/recipes.md)"
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     parser.add_argument("--out", help="CSV file for per-sample values (default: print to stdout)")
     parser.set_defaults(func=run)
@@ -40,6 +44,8 @@ def run(args: argparse.Namespace) -> int:
     state = load_checkpoint(args.checkpoint)
     config = RunConfig.from_toml(state["config_toml"], f"{args.checkpoint} (config)")
     config.data.path = args.data
+    if args.recipe:
+        config.data = apply_recipe(config.data, args.recipe)
     data = prepare_dataset(config.data)
     device = resolve_device(args.device)
     model = build_model_for_data(data, config.model).to(device)
