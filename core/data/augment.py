@@ -73,15 +73,21 @@ class InputTransform:
 
 def random_resized_crops(frames: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
     """Each frame of ``[B, T, C, H, W]`` cropped at random (area and aspect drawn as torchvision's
-    ``RandomResizedCrop``), resized back to H × W (bilinear) and flipped with probability 0.5.
+    ``RandomResizedCrop``), resized back to H × W and flipped with probability 0.5."""
+    batch, steps, _, height, width = frames.shape
+    count = batch * steps
+    boxes = np.array([crop_box(height, width, rng) for _ in range(count)], dtype=np.int64)
+    return crop_resize(frames, boxes, rng.random(count) < FLIP_PROBABILITY)
 
-    uint8 frames stay uint8 (rounded, as an image library's resize gives).
-    """
+
+def crop_resize(frames: torch.Tensor, boxes: np.ndarray, flips: np.ndarray) -> torch.Tensor:
+    """Frame ``k`` of ``[B, T, C, H, W]`` (flattened order) cut to ``boxes[k] = (top, left, h, w)``,
+    resized to H × W (bilinear, as ``F.interpolate`` of the crop with ``align_corners=False``)
+    and mirrored left-right where ``flips[k]``. uint8 frames stay uint8 (rounded, as an image library's
+    resize gives)."""
     batch, steps, channels, height, width = frames.shape
     count = batch * steps
-    boxes = np.array([crop_box(height, width, rng) for _ in range(count)], dtype=np.float64)
-    flips = rng.random(count) < FLIP_PROBABILITY
-    top, left, h, w = boxes.T
+    top, left, h, w = np.asarray(boxes, dtype=np.float64).T
     theta = np.zeros((count, 2, 3))
     theta[:, 0, 0] = np.where(flips, -w / width, w / width)
     theta[:, 0, 2] = (2 * left + w) / width - 1
@@ -91,6 +97,11 @@ def random_resized_crops(frames: torch.Tensor, rng: np.random.Generator) -> torc
     grid = F.affine_grid(
         torch.as_tensor(theta, dtype=flat.dtype, device=flat.device), [count, channels, height, width], False
     )
+    # Sample inside the crop only (its edge pixels repeat), as a resize of the cut-out crop does.
+    for axis, start, size, full in ((0, left, w, width), (1, top, h, height)):
+        low = torch.as_tensor((2 * start + 1) / full - 1, dtype=flat.dtype, device=flat.device)
+        high = torch.as_tensor((2 * (start + size) - 1) / full - 1, dtype=flat.dtype, device=flat.device)
+        grid[..., axis] = torch.maximum(torch.minimum(grid[..., axis], high.view(-1, 1, 1)), low.view(-1, 1, 1))
     warped = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
     if frames.dtype == torch.uint8:
         warped = warped.round().clamp(0, 255).to(torch.uint8)

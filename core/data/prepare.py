@@ -125,7 +125,8 @@ def _ready_cache_folder(root: Path, cache_dir: str, say: Callable[[str], None]) 
 
 
 def _windows(manifest: Manifest, columns: list[str], say: Callable[[str], None]) -> list[Window | str | None]:
-    """Per row: the (start, end) seconds named by ``columns``, a reason when they are not numbers, or None."""
+    """Per row: the (start, end) seconds in ``columns``, a reason when they are not a window, or None (both
+    empty, or no such columns: the whole clip)."""
     if not columns:
         return [None] * len(manifest)
     if len(columns) != 2:
@@ -136,6 +137,9 @@ def _windows(manifest: Manifest, columns: list[str], say: Callable[[str], None])
         return [None] * len(manifest)
     windows: list[Window | str | None] = []
     for start, end in zip(*(manifest.metadata[c] for c in columns)):
+        if not str(start).strip() and not str(end).strip():
+            windows.append(None)
+            continue
         try:
             window = (float(start), float(end))
         except (TypeError, ValueError):

@@ -23,14 +23,14 @@ TUKEY_ALPHA = 0.25
 def log_stft(
     waveform: np.ndarray, n_fft: int, hop_length: int, log_offset: float, pad_mode: str = "reflect"
 ) -> np.ndarray:
-    """``log(|STFT| + log_offset)`` as ``float32 [n_fft // 2 + 1, 1 + len // hop_length]``, computed in float32.
+    """``log(|STFT| + log_offset)`` as ``float32 [n_fft // 2 + 1, 1 + len // hop_length]``.
 
     Periodic Hann window of ``n_fft`` samples, frames centred on multiples of ``hop_length``, the signal
     padded by ``n_fft // 2`` on both sides with ``pad_mode`` ("reflect" or "constant" zeros).
     """
     if pad_mode not in ("reflect", "constant"):
         raise ValueError(f"audio.pad_mode must be 'reflect' or 'constant', got {pad_mode!r}")
-    signal = _signal(waveform, n_fft // 2 + 1, torch.float32)
+    signal = _signal(waveform, n_fft // 2 + 1)
     spectrum = torch.stft(
         signal,
         n_fft=n_fft,
@@ -115,8 +115,9 @@ def mel_triangles(n_mels: int, fft_size: int, sample_rate: int) -> torch.Tensor:
     return torch.cat([weights, torch.zeros(n_mels, 1, dtype=torch.float64)], dim=1)
 
 
-def _signal(waveform: np.ndarray, min_length: int, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-    signal = torch.as_tensor(np.asarray(waveform), dtype=dtype)
+def _signal(waveform: np.ndarray, min_length: int) -> torch.Tensor:
+    """The waveform as float64 (every transform computes in double precision, then returns float32)."""
+    signal = torch.as_tensor(np.asarray(waveform), dtype=torch.float64)
     if signal.ndim != 1 or len(signal) < min_length:
         raise ValueError(
             f"the transform needs a 1-D waveform of at least {min_length} samples, got shape {tuple(signal.shape)}"
