@@ -59,8 +59,21 @@ _OGM_GE_OPTIM = {
     "lr_gamma": 0.1,
 }
 
-for _name, _dataset in (("ogm-ge-cremad", "CREMA-D"), ("kinetics-fbank", "Kinetics-Sounds"), ("vggsound", "VGGSound")):
-    _add(Preset(_name, f"OGM-GE on {_dataset}: ResNet-18 audio + video, SGD", _name, RESNET18_AV, 512, _OGM_GE_OPTIM))
+for _name, _dataset in (
+    ("ogm-ge-cremad", "CREMA-D"),
+    ("kinetics-fbank", "Kinetics-Sounds"),
+    ("vggsound", "VGGSound"),
+):
+    _add(
+        Preset(
+            _name,
+            f"OGM-GE on {_dataset}: ResNet-18 audio + video, SGD",
+            _name,
+            RESNET18_AV,
+            512,
+            _OGM_GE_OPTIM,
+        )
+    )
 # MCR configs/AVE/default_config_ave_res.json: Adam, lr 1e-3, weight decay 1e-4, batch 32.
 _add(
     Preset(

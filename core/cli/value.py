@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--absence", choices=["feature", "input"], help="how a modality is made absent")
     parser.add_argument(
-        "--recipe", choices=RECIPES.names(), help="preprocessing recipe (default: the run's; see docs/recipes.md)"
+        "--recipe",
+        choices=RECIPES.names(),
+        help="preprocessing recipe (default: the run's; see docs/recipes.md)",
     )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     parser.add_argument("--out", help="CSV file for per-sample values (default: print to stdout)")

@@ -41,7 +41,8 @@ class InputTransform:
     def from_config(cls, config: DataConfig, kinds: dict[str, str]) -> InputTransform:
         if config.video.normalize not in FRAME_NORMS:
             raise ValueError(
-                f"data.video.normalize must be one of {', '.join(FRAME_NORMS)}, got {config.video.normalize!r}"
+                f"data.video.normalize must be one of {', '.join(FRAME_NORMS)}, "
+                f"got {config.video.normalize!r}"
             )
         audio = config.audio
         crop = time_steps(audio, round(audio.crop_s * audio.sample_rate)) if audio.crop_s > 0 else 0
@@ -68,7 +69,6 @@ class InputTransform:
             else:
                 out[modality] = x
         return out
-
 
 
 def random_resized_crops(frames: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
@@ -101,7 +101,9 @@ def crop_resize(frames: torch.Tensor, boxes: np.ndarray, flips: np.ndarray) -> t
     for axis, start, size, full in ((0, left, w, width), (1, top, h, height)):
         low = torch.as_tensor((2 * start + 1) / full - 1, dtype=flat.dtype, device=flat.device)
         high = torch.as_tensor((2 * (start + size) - 1) / full - 1, dtype=flat.dtype, device=flat.device)
-        grid[..., axis] = torch.maximum(torch.minimum(grid[..., axis], high.view(-1, 1, 1)), low.view(-1, 1, 1))
+        grid[..., axis] = torch.maximum(
+            torch.minimum(grid[..., axis], high.view(-1, 1, 1)), low.view(-1, 1, 1)
+        )
     warped = F.grid_sample(flat, grid, mode="bilinear", padding_mode="border", align_corners=False)
     if frames.dtype == torch.uint8:
         warped = warped.round().clamp(0, 255).to(torch.uint8)

@@ -145,7 +145,9 @@ def _windows(manifest: Manifest, columns: list[str], say: Callable[[str], None])
         except (TypeError, ValueError):
             window = None
         if window is None or not 0 <= window[0] < window[1]:
-            windows.append(f"{columns[0]}/{columns[1]} {start!r}/{end!r} is not a window: expected seconds, start < end")
+            windows.append(
+                f"{columns[0]}/{columns[1]} {start!r}/{end!r} is not a window: expected seconds, start < end"
+            )
         else:
             windows.append(window)
     return windows

@@ -32,7 +32,17 @@ Window = tuple[float, float]
 
 # Settings added after the first cache files were written: part of a cache key only when they differ
 # from these defaults, so the keys of earlier settings (the "small" recipe) stay what they were.
-_LATER_AUDIO = ("transform", "pad_mode", "tile", "clip", "remove_mean", "n_mels", "frames", "norm_mean", "norm_scale")
+_LATER_AUDIO = (
+    "transform",
+    "pad_mode",
+    "tile",
+    "clip",
+    "remove_mean",
+    "n_mels",
+    "frames",
+    "norm_mean",
+    "norm_scale",
+)
 
 
 def log_spectrogram(waveform: np.ndarray, cfg: AudioConfig) -> np.ndarray:
@@ -52,7 +62,7 @@ def log_spectrogram(waveform: np.ndarray, cfg: AudioConfig) -> np.ndarray:
 
 
 def audio_features(waveform: np.ndarray, cfg: AudioConfig) -> np.ndarray:
-    """The configured transform of a prepared waveform, padded/cut to ``cfg.frames`` and normalised: ``[F, S]``."""
+    """The configured transform of a prepared waveform, cut or padded to ``cfg.frames``, normalised."""
     _check_audio(cfg)
     if cfg.transform == "stft":
         features = log_spectrogram(waveform, cfg)
@@ -75,9 +85,9 @@ def fit_frames(features: np.ndarray, frames: int) -> np.ndarray:
 
 
 def prepared_waveform(path: str | Path, cfg: AudioConfig, window: Window | None = None) -> np.ndarray:
-    """The waveform the transform sees: mono at ``sample_rate``, only the ``window`` when given, ``duration_s``
-    long (repeated end to end when shorter if ``cfg.tile``, else left shorter), then centred (its mean
-    removed) and clipped to [-1, 1] when set."""
+    """The waveform the transform sees: mono at ``sample_rate``, only the ``window`` when given,
+    ``duration_s`` long (repeated end to end when shorter if ``cfg.tile``, else left shorter), then
+    centred (its mean removed) and clipped to [-1, 1] when set."""
     if window is None and cfg.tile:
         waveform = load_waveform(path, cfg.sample_rate, cfg.duration_s)
     else:
@@ -97,7 +107,7 @@ def prepared_waveform(path: str | Path, cfg: AudioConfig, window: Window | None 
 
 
 def preprocess_video(path: str | Path, cfg: VideoConfig, window: Window | None = None) -> np.ndarray:
-    """``cfg.frames`` evenly spaced RGB frames (of the ``window`` when given), channels first: ``uint8 [T, 3, H, W]``."""
+    """``cfg.frames`` evenly spaced RGB frames (of the ``window`` if given): ``uint8 [T, 3, H, W]``."""
     if window is None:
         frames = read_frames(path, cfg.frames, cfg.height, cfg.width)
     else:
@@ -106,7 +116,7 @@ def preprocess_video(path: str | Path, cfg: VideoConfig, window: Window | None =
 
 
 def preprocess_audio(path: str | Path, cfg: AudioConfig, window: Window | None = None) -> np.ndarray:
-    """The configured time-frequency array of the prepared waveform (see ``prepared_waveform``): ``float32 [F, S]``."""
+    """The configured time-frequency array of ``prepared_waveform``: ``float32 [F, S]``."""
     return audio_features(prepared_waveform(path, cfg, window), cfg)
 
 
@@ -115,8 +125,10 @@ def preprocess_vector(path: str | Path) -> np.ndarray:
     return load_vector(path)
 
 
-def preprocess_sample(kind: str, path: str | Path, config: DataConfig, window: Window | None = None) -> np.ndarray:
-    """Preprocess one file of modality ``kind`` with the settings in ``config`` (vectors ignore ``window``)."""
+def preprocess_sample(
+    kind: str, path: str | Path, config: DataConfig, window: Window | None = None
+) -> np.ndarray:
+    """Preprocess one file of modality ``kind`` with the settings in ``config`` (vectors: no ``window``)."""
     if kind == "video":
         return preprocess_video(path, config.video, window)
     if kind == "audio":
@@ -170,7 +182,8 @@ def _window_frames(path: str | Path, cfg: VideoConfig, window: Window) -> np.nda
         last = min(clip.frame_count, max(first + 1, int(np.floor(window[1] * clip.fps))))
         positions = first + frame_positions(last - first, cfg.frames)
         frames = [
-            cv2.resize(clip.read(int(i)), (cfg.width, cfg.height), interpolation=cv2.INTER_AREA) for i in positions
+            cv2.resize(clip.read(int(i)), (cfg.width, cfg.height), interpolation=cv2.INTER_AREA)
+            for i in positions
         ]
     return np.stack(frames)
 
@@ -182,7 +195,9 @@ def _check_audio(cfg: AudioConfig) -> None:
             f"hop_length={cfg.hop_length}, log_offset={cfg.log_offset}"
         )
     if cfg.transform not in AUDIO_TRANSFORMS:
-        raise ValueError(f"audio.transform must be one of {', '.join(AUDIO_TRANSFORMS)}, got {cfg.transform!r}")
+        raise ValueError(
+            f"audio.transform must be one of {', '.join(AUDIO_TRANSFORMS)}, got {cfg.transform!r}"
+        )
     if cfg.norm_scale == 0:
         raise ValueError("audio.norm_scale must not be 0")
 

@@ -62,7 +62,7 @@ def log_periodogram(
 
 
 def tukey_window(length: int, alpha: float) -> torch.Tensor:
-    """The periodic Tukey (tapered cosine) window: the symmetric one of ``length + 1`` points, last dropped."""
+    """The periodic Tukey (tapered cosine) window: the symmetric window of ``length + 1`` points, cut."""
     points = length + 1
     n = torch.arange(length, dtype=torch.float64)
     taper = alpha * (points - 1) / 2.0
@@ -75,7 +75,7 @@ def tukey_window(length: int, alpha: float) -> torch.Tensor:
 
 
 def kaldi_fbank(waveform: np.ndarray, sample_rate: int, window: int, shift: int, n_mels: int) -> np.ndarray:
-    """Kaldi log-mel filterbank energies, ``float32 [frames, n_mels]`` with ``frames = 1 + (len - window) // shift``.
+    """Kaldi log-mel filterbank energies: ``float32 [1 + (len - window) // shift, n_mels]``.
 
     Per frame of ``window`` samples: remove its mean, pre-emphasise (0.97, the first sample against
     itself), multiply by the symmetric Hann window, zero-pad to the next power of two, take the power
@@ -120,7 +120,8 @@ def _signal(waveform: np.ndarray, min_length: int) -> torch.Tensor:
     signal = torch.as_tensor(np.asarray(waveform), dtype=torch.float64)
     if signal.ndim != 1 or len(signal) < min_length:
         raise ValueError(
-            f"the transform needs a 1-D waveform of at least {min_length} samples, got shape {tuple(signal.shape)}"
+            f"the transform needs a 1-D waveform of at least {min_length} samples, "
+            f"got shape {tuple(signal.shape)}"
         )
     return signal
 

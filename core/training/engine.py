@@ -325,9 +325,10 @@ class Engine:
         model.train()
         sums: dict[str, float] = {}
         count = 0
+        augment_rng = np.random.default_rng([cfg.seed, epoch, self.dist.rank])  # reproducible, resumable
         batches = iterate_batches(
-            run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory, cfg.num_workers,
-            augment_rng=np.random.default_rng([cfg.seed, epoch, self.dist.rank]),  # reproducible, resumable
+            run.data, index, self.config.optim.batch_size, run.device, keep, cfg.pin_memory,
+            cfg.num_workers, augment_rng,
         )
         input_absence = self.config.valuation.absence == "input"  # copies drop modalities as valuation does
         by_hand = self.dist.enabled and strategy.reshapes_gradients

@@ -26,7 +26,9 @@ CPU = torch.device("cpu")
 
 
 def frames(batch=2, steps=3, size=12, seed=0):
-    return torch.from_numpy(np.random.default_rng(seed).integers(0, 256, (batch, steps, 3, size, size), np.uint8))
+    return torch.from_numpy(
+        np.random.default_rng(seed).integers(0, 256, (batch, steps, 3, size, size), np.uint8)
+    )
 
 
 def test_crop_box_draws_valid_boxes_and_falls_back_to_a_centred_crop():
@@ -39,7 +41,12 @@ def test_crop_box_draws_valid_boxes_and_falls_back_to_a_centred_crop():
         def uniform(self, low, high):
             return high * 10  # an area larger than the frame: every attempt misses
 
-    assert crop_box(10, 100, Never()) == (0, (100 - round(10 * CROP_RATIO[1])) // 2, 10, round(10 * CROP_RATIO[1]))
+    assert crop_box(10, 100, Never()) == (
+        0,
+        (100 - round(10 * CROP_RATIO[1])) // 2,
+        10,
+        round(10 * CROP_RATIO[1]),
+    )
     assert crop_box(10, 10, Never()) == (0, 0, 10, 10)
 
 
@@ -50,7 +57,9 @@ def test_crop_resize_is_identity_flip_and_bilinear_zoom():
     assert torch.equal(crop_resize(x, full, np.array([True, False]))[0, 0], torch.flip(x[0, 0], dims=[-1]))
     box = np.array([[2, 4, 4, 4], [0, 0, 8, 8]])
     zoomed = crop_resize(x.float(), box, np.array([False, False]))[0, 0]
-    expected = F.interpolate(x[0, 0, :, 2:6, 4:8][None].float(), size=(8, 8), mode="bilinear", align_corners=False)
+    expected = F.interpolate(
+        x[0, 0, :, 2:6, 4:8][None].float(), size=(8, 8), mode="bilinear", align_corners=False
+    )
     torch.testing.assert_close(zoomed, expected[0], atol=1e-4, rtol=0)
 
 
@@ -111,20 +120,26 @@ def test_batches_are_random_in_training_and_deterministic_otherwise():
     plain = batches(data)
     again = batches(data)
     for a, b in zip(plain, again, strict=True):
-        assert torch.equal(a.inputs["video"], b.inputs["video"]) and torch.equal(a.inputs["audio"], b.inputs["audio"])
+        assert torch.equal(a.inputs["video"], b.inputs["video"]) and torch.equal(
+            a.inputs["audio"], b.inputs["audio"]
+        )
     assert torch.equal(plain[0].inputs["video"], torch.from_numpy(data.arrays["video"][:4]))
     trained = batches(data, np.random.default_rng(0))
     assert not torch.equal(trained[0].inputs["video"], plain[0].inputs["video"])
     assert not torch.equal(trained[0].inputs["audio"], plain[0].inputs["audio"])
     assert trained[0].inputs["audio"].shape == plain[0].inputs["audio"].shape == (4, 5, 126)
     seeded = batches(data, np.random.default_rng(0))
-    assert all(torch.equal(a.inputs["video"], b.inputs["video"]) for a, b in zip(trained, seeded, strict=True))
+    assert all(
+        torch.equal(a.inputs["video"], b.inputs["video"]) for a, b in zip(trained, seeded, strict=True)
+    )
 
 
 def test_the_switch_turns_augmentation_off():
     data = video_audio_data(augment=False)
     for a, b in zip(batches(data, np.random.default_rng(0)), batches(data), strict=True):
-        assert torch.equal(a.inputs["video"], b.inputs["video"]) and torch.equal(a.inputs["audio"], b.inputs["audio"])
+        assert torch.equal(a.inputs["video"], b.inputs["video"]) and torch.equal(
+            a.inputs["audio"], b.inputs["audio"]
+        )
 
 
 def test_the_small_recipe_feeds_the_cached_arrays_unchanged():
@@ -157,6 +172,10 @@ def test_the_engine_augments_training_batches_only(tmp_path, monkeypatch):
 
 
 def test_an_unknown_frame_normalisation_is_a_clear_error():
-    config = dataclasses.replace(DataConfig(), video=dataclasses.replace(DataConfig().video, normalize="sideways"))
-    with pytest.raises(ValueError, match="data.video.normalize must be one of unit, imagenet, got 'sideways'"):
+    config = dataclasses.replace(
+        DataConfig(), video=dataclasses.replace(DataConfig().video, normalize="sideways")
+    )
+    with pytest.raises(
+        ValueError, match="data.video.normalize must be one of unit, imagenet, got 'sideways'"
+    ):
         InputTransform.from_config(config, {})

@@ -18,7 +18,17 @@ def test_train_help_lists_recipes_and_presets(capsys):
 
 def test_a_preset_sets_recipe_encoders_and_optimiser_and_flags_override_it():
     args = build_parser().parse_args(
-        ["train", "--data", "D", "--preset", "ogm-ge-cremad", "--recipe", "vggsound", "--set", "data.video.frames=1"]
+        [
+            "train",
+            "--data",
+            "D",
+            "--preset",
+            "ogm-ge-cremad",
+            "--recipe",
+            "vggsound",
+            "--set",
+            "data.video.frames=1",
+        ]
     )
     config = train.build_config(args)
     assert config.preset == "ogm-ge-cremad" and config.data.recipe == "vggsound"
@@ -28,16 +38,34 @@ def test_a_preset_sets_recipe_encoders_and_optimiser_and_flags_override_it():
     assert (config.optim.lr_step_epochs, config.optim.lr_gamma, config.model.feature_dim) == (70, 0.1, 512)
     assert RunConfig.from_toml(config.to_toml()) == config
     mcr = PRESETS.get("ave-mcr").apply(RunConfig())
-    assert (mcr.optim.optimizer, mcr.optim.batch_size, mcr.data.window_columns) == ("adam", 32, ["start_s", "end_s"])
+    assert (mcr.optim.optimizer, mcr.optim.batch_size, mcr.data.window_columns) == (
+        "adam",
+        32,
+        ["start_s", "end_s"],
+    )
 
 
 def test_recipe_and_preset_land_in_the_saved_config(tmp_path):
     assert main(["demo", "--out", str(tmp_path / "D"), "--samples", "12"]) == 0
     code = main(
         [
-            "train", "--data", str(tmp_path / "D"), "--preset", "ave-mcr", "--recipe", "small",
-            "--epochs", "1", "--device", "cpu", "--out", str(tmp_path / "R"),
-            "--set", "model.kind_encoders={}", "--set", "model.feature_dim=8",
+            "train",
+            "--data",
+            str(tmp_path / "D"),
+            "--preset",
+            "ave-mcr",
+            "--recipe",
+            "small",
+            "--epochs",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+            str(tmp_path / "R"),
+            "--set",
+            "model.kind_encoders={}",
+            "--set",
+            "model.feature_dim=8",
         ]
     )
     assert code == 0

@@ -64,13 +64,17 @@ def av_model(video_encoder="resnet18-video"):
 def test_encoders_take_the_references_layouts():
     audio = build_encoder("resnet18-audio", EncoderSpec("audio", (16, 20), 512)).eval()
     assert isinstance(audio.proj, torch.nn.Identity) and audio(torch.randn(2, 16, 20)).shape == (2, 512)
-    assert build_encoder("resnet18-audio", EncoderSpec("audio", (16, 20), 8))(torch.randn(2, 16, 20)).shape == (2, 8)
+    assert build_encoder("resnet18-audio", EncoderSpec("audio", (16, 20), 8))(
+        torch.randn(2, 16, 20)
+    ).shape == (2, 8)
     video = build_encoder("resnet18-video", EncoderSpec("video", (3, 3, 16, 16), 512, "imagenet")).eval()
     assert video.trunk.stem[0].in_channels == 3 and audio.trunk.stem[0].in_channels == 1
     clips = torch.randint(0, 256, (2, 3, 3, 16, 16), dtype=torch.uint8)
     with torch.no_grad():
         per_frame = torch.stack([video(clips[:, t : t + 1]) for t in range(3)], dim=1)
-        torch.testing.assert_close(video(clips), per_frame.mean(dim=1))  # frames folded in, averaged over time
+        torch.testing.assert_close(
+            video(clips), per_frame.mean(dim=1)
+        )  # frames folded in, averaged over time
     flow = build_encoder("resnet18-flow", EncoderSpec("video", (3, 2, 16, 16), 512))
     assert flow.trunk.stem[0].in_channels == 2
     assert flow(torch.randint(0, 256, (2, 3, 2, 16, 16), dtype=torch.uint8)).shape == (2, 512)

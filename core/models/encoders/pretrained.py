@@ -43,7 +43,9 @@ def read_torchvision_resnet18(source: str) -> dict[str, torch.Tensor]:
     except Exception as exc:  # noqa: BLE001 - any unreadable file gets the same one-line reason
         raise ValueError(f"model.pretrained: {path} is not a readable state dict ({exc})") from None
     if not isinstance(state, dict) or "conv1.weight" not in state:
-        raise ValueError(f"model.pretrained: {path} is not a torchvision ResNet-18 state dict (no conv1.weight)")
+        raise ValueError(
+            f"model.pretrained: {path} is not a torchvision ResNet-18 state dict (no conv1.weight)"
+        )
     return state
 
 

@@ -102,7 +102,7 @@ class _FramesResNet18(nn.Module):
 
 @ENCODERS.register("resnet18-video")
 class ResNet18Video(_FramesResNet18):
-    """[B, T, 3, H, W] RGB frames (scaled as ``spec.frame_norm``) → ResNet-18 per frame → time average → [B, d]."""
+    """[B, T, 3, H, W] RGB frames (scaled as ``spec.frame_norm``) → ResNet-18 per frame → mean over time."""
 
 
 @ENCODERS.register("resnet18-flow")

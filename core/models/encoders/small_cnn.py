@@ -38,7 +38,7 @@ class SpectrogramCNN(nn.Module):
 
 
 class FrameCNN(nn.Module):
-    """[B, T, 3, H, W] uint8 frames (scaled as ``spec.frame_norm``) → per-frame 2-D CNN → temporal average → [B, d]."""
+    """[B, T, 3, H, W] uint8 frames (scaled as ``spec.frame_norm``) → 2-D CNN per frame → time average."""
 
     def __init__(self, spec: EncoderSpec, widths: tuple[int, ...] = (16, 32, 64)) -> None:
         super().__init__()
