@@ -42,10 +42,11 @@ def prepare_dataset(
         f"modalities {', '.join(f'{m} ({manifest.modality_kinds[m]})' for m in manifest.modalities)}"
     )
 
+    transform = InputTransform.from_config(config, manifest.modality_kinds)
+    windows = _windows(manifest, config.window_columns, say)
     folder = _ready_cache_folder(root, config.cache_dir, say)
     kinds = sorted(set(manifest.modality_kinds.values()))
     caches = {kind: MediaCache(folder, kind, preprocessing_params(kind, config), say) for kind in kinds}
-    windows = _windows(manifest, config.window_columns, say)
     outputs: dict[str, list[np.ndarray | None]] = {m: [None] * len(manifest) for m in manifest.modalities}
     problems: dict[int, list[Exclusion]] = {}
     counts: Counter[str] = Counter()
@@ -99,7 +100,7 @@ def prepare_dataset(
         metadata={c: values[index] for c, values in manifest.metadata.items()},
         arrays={m: np.stack([outputs[m][i] for i in keep]) for m in manifest.modalities},
         excluded=excluded,
-        transform=InputTransform.from_config(config, manifest.modality_kinds),
+        transform=transform,
     )
 
 

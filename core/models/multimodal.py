@@ -128,6 +128,9 @@ def build_model(
         raise ValueError(
             f"model.encoders names unknown modalities {unknown}; known: {sorted(modality_kinds)}"
         )
+    unknown = sorted(set(kind_encoders) - set(DEFAULT_ENCODER))
+    if unknown:
+        raise ValueError(f"model.kind_encoders names unknown kinds {unknown}; known: {sorted(DEFAULT_ENCODER)}")
     encoders = {
         m: build_encoder(
             encoder_names.get(m, kind_encoders.get(kind, DEFAULT_ENCODER[kind])),

@@ -161,3 +161,13 @@ def test_a_run_with_model_pretrained_starts_from_the_file(tmp_path):
     assert not outcome.failed
     saved = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")["model"]
     assert torch.equal(saved["encoders.video.trunk.stem.0.weight"], state["conv1.weight"])
+
+
+def test_kind_encoders_apply_per_kind_and_reject_unknown_kinds():
+    model = build_model(
+        {"a": "audio", "b": "audio"}, {"a": (16, 20), "b": (16, 20)}, 2, 8, {"b": "spec-cnn"}, RESNETS
+    )
+    assert type(model.encoders["a"]).__name__ == "ResNet18Audio"
+    assert type(model.encoders["b"]).__name__ == "SpectrogramCNN"
+    with pytest.raises(ValueError, match=r"model.kind_encoders names unknown kinds \['vidoe'\]"):
+        build_model({"a": "audio"}, {"a": (16, 20)}, 2, 8, kind_encoders={"vidoe": "resnet18-video"})
