@@ -117,7 +117,12 @@ def preprocess_video(path: str | Path, cfg: VideoConfig, window: Window | None =
 
 def preprocess_audio(path: str | Path, cfg: AudioConfig, window: Window | None = None) -> np.ndarray:
     """The configured time-frequency array of ``prepared_waveform``: ``float32 [F, S]``."""
-    return audio_features(prepared_waveform(path, cfg, window), cfg)
+    _check_audio(cfg)
+    waveform = prepared_waveform(path, cfg, window)
+    needed = cfg.n_fft // 2 + 1 if cfg.transform == "stft" else cfg.n_fft
+    if len(waveform) < needed:
+        raise MediaError(path, f"the audio holds {len(waveform)} samples, the transform needs at least {needed}")
+    return audio_features(waveform, cfg)
 
 
 def preprocess_vector(path: str | Path) -> np.ndarray:

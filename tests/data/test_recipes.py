@@ -9,6 +9,7 @@ import torch
 
 from core.config import AudioConfig, ConfigError, DataConfig, RunConfig
 from core.data.augment import InputTransform
+from core.data.media import MediaError
 from core.data.prepare import prepare_dataset
 from core.data.preprocess import preprocess_audio, preprocessing_params
 from core.data.recipes import RECIPES, apply_recipe
@@ -200,3 +201,9 @@ def test_set_data_recipe_applies_the_recipe_before_later_assignments():
     config = RunConfig().with_overrides(["data.recipe=ogm-ge-cremad", "data.video.frames=3"])
     assert config.data.recipe == "ogm-ge-cremad" and config.data.audio.sample_rate == 22050
     assert config.data.video.frames == 3
+
+
+def test_audio_too_short_for_the_transform_is_a_media_error(tmp_path):
+    path = write_wav(tmp_path / "a.wav", noisy_tone(16000, 0.01), 16000)  # 160 samples, no tiling
+    with pytest.raises(MediaError, match="holds 160 samples, the transform needs at least 400"):
+        preprocess_audio(path, recipe_audio("kinetics-fbank"))
