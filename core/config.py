@@ -19,22 +19,48 @@ class ConfigError(ValueError):
 
 @dataclass
 class VideoConfig:
-    """How video clips are decoded: ``frames`` evenly spaced frames, resized to height × width, RGB."""
+    """How video clips are decoded: ``frames`` evenly spaced frames, resized to height × width, RGB.
+
+    ``normalize`` is applied to the cached frames when batches are built: ``"unit"`` leaves the uint8
+    frames to the encoders (which scale them to [-1, 1]), ``"imagenet"`` gives float frames
+    ``(x / 255 - mean) / std`` with the ImageNet channel statistics (see docs/recipes.md).
+    """
 
     frames: int = 4
     height: int = 48
     width: int = 48
+    normalize: str = "unit"
 
 
 @dataclass
 class AudioConfig:
-    """How audio is decoded: mono, resampled, tiled or cut to a duration, log-magnitude STFT."""
+    """How audio is decoded and turned into a time-frequency array ``[F, S]`` (see docs/recipes.md).
+
+    The waveform is mono, resampled to ``sample_rate``, repeated end to end (``tile``) or only cut to
+    ``duration_s``, optionally clipped to [-1, 1] (``clip``) and centred (``remove_mean``). ``transform``:
+    ``"stft"`` log(|STFT| + log_offset) with centred frames padded by ``pad_mode``; ``"spectrogram"``
+    log(periodogram + log_offset) of Tukey-windowed segments of ``n_fft`` samples every ``hop_length``
+    (scipy's ``signal.spectrogram`` defaults); ``"fbank"`` Kaldi log-mel filterbank of ``n_mels`` bins over
+    windows of ``n_fft`` samples every ``hop_length``. ``frames > 0`` pads (zeros) or cuts the time axis
+    to that many frames; the result is then ``(x - norm_mean) / norm_scale``. ``crop_s > 0`` feeds the model
+    a crop of that length: random in training when augmentation is on, centred otherwise.
+    """
 
     sample_rate: int = 8000
     duration_s: float = 2.0
     n_fft: int = 254
     hop_length: int = 250
     log_offset: float = 1e-6
+    transform: str = "stft"
+    pad_mode: str = "reflect"
+    tile: bool = True
+    clip: bool = False
+    remove_mean: bool = False
+    n_mels: int = 128
+    frames: int = 0
+    norm_mean: float = 0.0
+    norm_scale: float = 1.0
+    crop_s: float = 0.0
 
 
 @dataclass
@@ -44,6 +70,12 @@ class DataConfig:
     path: str = ""
     cache_dir: str = ""
     modalities: list[str] = field(default_factory=list)
+    recipe: str = "small"
+    """The preprocessing recipe the video and audio settings come from (see docs/recipes.md)."""
+    augment: bool = False
+    """Random frame crops and flips (and audio time crops) in training; evaluation is always deterministic."""
+    window_columns: list[str] = field(default_factory=list)
+    """Two metadata columns (start, end in seconds) whose window of each clip is used, when present."""
     video: VideoConfig = field(default_factory=VideoConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
 
@@ -57,6 +89,10 @@ class ModelConfig:
     channels_last: bool = False
     init_encoders_from: str = ""
     """A checkpoint whose encoders start this run (e.g. MCR from unimodally pre-trained encoders)."""
+    kind_encoders: dict[str, str] = field(default_factory=dict)
+    """Encoders per modality kind (video, audio, ...), used where ``encoders`` names none for a modality."""
+    pretrained: str = ""
+    """``"imagenet"`` (torch hub cache) or a file of torchvision ResNet-18 weights for the visual encoders."""
 
 
 @dataclass
@@ -119,6 +155,8 @@ class RunConfig:
     valuation: ValuationConfig = field(default_factory=ValuationConfig)
     runtime: RuntimeConfig = field(default_factory=RuntimeConfig)
     strategy: StrategyConfig = field(default_factory=StrategyConfig)
+    preset: str = ""
+    """The preset the run's settings started from (informational; see docs/recipes.md)."""
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -161,6 +199,8 @@ class RunConfig:
                 target = target.setdefault(part, {})
                 if not isinstance(target, dict):
                     raise ConfigError(f"--set {assignment!r}: {part!r} is not a section")
+            if parts == ["data", "recipe"]:
+                target.update(recipe_settings(parse_value(raw), f"--set {assignment!r}"))
             target[parts[-1]] = parse_value(raw)
         return RunConfig.from_dict(data)
 
@@ -171,6 +211,27 @@ def parse_value(raw: str) -> Any:
         return tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         return raw.strip()
+
+
+def recipe_settings(name: Any, where: str) -> dict[str, Any]:
+    """The data settings (``augment``, ``window_columns``, ``video``, ``audio``) of the recipe ``name``."""
+    from core.data.recipes import RECIPES  # imported here: the recipes are built from these dataclasses
+
+    if not isinstance(name, str) or name not in RECIPES:
+        raise ConfigError(f"{where}: unknown recipe {name!r}; known: {', '.join(RECIPES.names())}")
+    return RECIPES.get(name).settings()
+
+
+def _under_recipe(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """``data`` on top of its recipe's settings: keys the table leaves out take the recipe's values."""
+    merged = dict(data)
+    for key, value in recipe_settings(data["recipe"], f"{where}.recipe").items():
+        given = data.get(key)
+        if isinstance(value, dict) and isinstance(given, dict):
+            merged[key] = {**value, **given}
+        elif key not in data:
+            merged[key] = value
+    return merged
 
 
 def _drop_none(value: Any) -> Any:
@@ -189,6 +250,8 @@ def _build(cls: type, data: Any, where: str) -> Any:
     unknown = sorted(set(data) - names)
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
+    if cls is DataConfig and "recipe" in data:
+        data = _under_recipe(data, where)
     kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in data.items()}
     return cls(**kwargs)
 

@@ -11,7 +11,9 @@ from pathlib import Path
 
 from core.cli.progress import TerminalProgress
 from core.config import RunConfig
+from core.data.recipes import DEFAULT_RECIPE, RECIPES, apply_recipe
 from core.events import RunFailed
+from core.presets import PRESETS
 from core.report.writer import ReportWriter
 from core.training.checkpoint import load_checkpoint
 from core.training.engine import Engine
@@ -26,6 +28,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--epochs", type=int, help="number of epochs")
     parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
     parser.add_argument("--config", help="TOML config file (see config.toml in any run folder)")
+    parser.add_argument(
+        "--preset",
+        choices=PRESETS.names(),
+        help="a reference's recipe, encoders and optimiser in one (see docs/recipes.md)",
+    )
+    parser.add_argument(
+        "--recipe",
+        choices=RECIPES.names(),
+        help=f"preprocessing recipe (default: {DEFAULT_RECIPE}, or the preset's; see docs/recipes.md)",
+    )
     parser.add_argument("--seed", type=int, help="random seed")
     parser.add_argument("--out", help="run folder (default: runs/<time>-<strategy>)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
@@ -54,6 +66,10 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         config = RunConfig.load(args.config)
     else:
         config = RunConfig()
+    if args.preset:
+        config = PRESETS.get(args.preset).apply(config)
+    if args.recipe:
+        config.data = apply_recipe(config.data, args.recipe)
     if args.strategy and args.strategy != config.strategy.name:
         config.strategy.name, config.strategy.params = args.strategy, {}
     for value, section, key in (

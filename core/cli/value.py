@@ -11,6 +11,7 @@ import numpy as np
 from core.atomic import atomic_write
 from core.config import RunConfig
 from core.data.prepare import prepare_dataset
+from core.data.recipes import RECIPES, apply_recipe
 from core.models.multimodal import build_model_for_data
 from core.strategies import create_strategy
 from core.training.checkpoint import load_checkpoint
@@ -38,6 +39,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--value-fn", choices=VALUE_FUNCTIONS.names(), help="value function (default: the run's)"
     )
     parser.add_argument("--absence", choices=["feature", "input"], help="how a modality is made absent")
+    parser.add_argument(
+        "--recipe",
+        choices=RECIPES.names(),
+        help="preprocessing recipe (default: the run's; see docs/recipes.md)",
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
     parser.add_argument("--out", help="CSV file for per-sample values (default: print to stdout)")
     parser.set_defaults(func=run)
@@ -47,6 +53,8 @@ def run(args: argparse.Namespace) -> int:
     state = load_checkpoint(args.checkpoint, trusted=args.trust_checkpoint)
     config = RunConfig.from_toml(state["config_toml"], f"{args.checkpoint} (config)")
     config.data.path = args.data
+    if args.recipe:
+        config.data = apply_recipe(config.data, args.recipe)
     data = prepare_dataset(config.data)
     device = resolve_device(args.device)
     model = build_model_for_data(data, config.model).to(device)

@@ -3,6 +3,7 @@ through the cache, and leave out (with a reason) every sample whose media cannot
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -10,11 +11,12 @@ from pathlib import Path
 import numpy as np
 
 from core.config import DataConfig
+from core.data.augment import InputTransform
 from core.data.cache import CachedResult, FileKey, MediaCache, cache_folder
 from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
 from core.data.prepared import Exclusion, PreparedData
-from core.data.preprocess import preprocess_sample, preprocessing_params
+from core.data.preprocess import Window, preprocess_sample, preprocessing_params
 
 
 def prepare_dataset(
@@ -40,6 +42,8 @@ def prepare_dataset(
         f"modalities {', '.join(f'{m} ({manifest.modality_kinds[m]})' for m in manifest.modalities)}"
     )
 
+    transform = InputTransform.from_config(config, manifest.modality_kinds)
+    windows = _windows(manifest, config.window_columns, say)
     folder = _ready_cache_folder(root, config.cache_dir, say)
     kinds = sorted(set(manifest.modality_kinds.values()))
     caches = {kind: MediaCache(folder, kind, preprocessing_params(kind, config), say) for kind in kinds}
@@ -53,7 +57,7 @@ def prepare_dataset(
             for modality in manifest.modalities:
                 kind = manifest.modality_kinds[modality]
                 relative = str(manifest.media[modality][index])
-                result = _load(caches[kind], root, relative, kind, config, counts)
+                result = _load(caches[kind], root, relative, kind, config, counts, windows[index])
                 if result.array is not None:
                     outputs[modality][index] = result.array
                 else:
@@ -96,6 +100,7 @@ def prepare_dataset(
         metadata={c: values[index] for c, values in manifest.metadata.items()},
         arrays={m: np.stack([outputs[m][i] for i in keep]) for m in manifest.modalities},
         excluded=excluded,
+        transform=transform,
     )
 
 
@@ -120,19 +125,61 @@ def _ready_cache_folder(root: Path, cache_dir: str, say: Callable[[str], None]) 
     return folder
 
 
+def _windows(manifest: Manifest, columns: list[str], say: Callable[[str], None]) -> list[Window | str | None]:
+    """Per row: the (start, end) seconds in ``columns``, a reason when they are not a window, or None (both
+    empty, or no such columns: the whole clip)."""
+    if not columns:
+        return [None] * len(manifest)
+    if len(columns) != 2:
+        raise ValueError(f"data.window_columns must name two columns (start, end), got {columns}")
+    missing = [c for c in columns if c not in manifest.metadata]
+    if missing:
+        say(f"no column {', '.join(missing)} in the manifest: every clip is used whole")
+        return [None] * len(manifest)
+    windows: list[Window | str | None] = []
+    for start, end in zip(*(manifest.metadata[c] for c in columns)):
+        if not str(start).strip() and not str(end).strip():
+            windows.append(None)
+            continue
+        try:
+            window = (float(start), float(end))
+        except (TypeError, ValueError):
+            window = None
+        if window is None or not 0 <= window[0] < window[1]:
+            windows.append(
+                f"{columns[0]}/{columns[1]} {start!r}/{end!r} is not a window: expected seconds, start < end"
+            )
+        else:
+            windows.append(window)
+    return windows
+
+
 def _load(
-    cache: MediaCache, root: Path, relative: str, kind: str, config: DataConfig, counts: Counter[str]
+    cache: MediaCache,
+    root: Path,
+    relative: str,
+    kind: str,
+    config: DataConfig,
+    counts: Counter[str],
+    window: Window | str | None = None,
 ) -> CachedResult:
+    if isinstance(window, str):
+        return CachedResult(failure=window)
     try:
         key = FileKey.of(root, relative)
     except OSError as exc:
         return CachedResult(failure=f"file {relative!r} is unreadable ({exc.strerror or exc})")
+    if window is not None and kind != "vector":
+        key = dataclasses.replace(key, path=f"{relative}@{window[0]:g}-{window[1]:g}")
     cached = cache.lookup(key)
     if cached is not None:
         counts["cached"] += 1
         return cached
     try:
-        array = preprocess_sample(kind, root / relative, config)
+        if window is None or kind == "vector":
+            array = preprocess_sample(kind, root / relative, config)
+        else:
+            array = preprocess_sample(kind, root / relative, config, window)
     except MediaError as exc:
         counts["failed"] += 1
         cache.store_failure(key, exc.reason)

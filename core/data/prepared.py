@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from core.data.augment import InputTransform
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class PreparedData:
 
     ``arrays[m]`` has one row per sample: video ``uint8 [N, T, 3, H, W]``, audio spectrogram
     ``float32 [N, F, S]``, vector ``float32 [N, D]``. ``media[m]`` holds paths relative to ``root``.
+    ``transform`` turns batches of these arrays into model inputs (None: used as they are).
     """
 
     root: Path
@@ -44,12 +49,18 @@ class PreparedData:
     metadata: dict[str, np.ndarray]
     arrays: dict[str, np.ndarray]
     excluded: list[Exclusion] = field(default_factory=list)
+    transform: InputTransform | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
 
     def split_indices(self, split: str) -> np.ndarray:
         return np.flatnonzero(self.splits == split)
+
+    def input_shape(self, modality: str) -> tuple[int, ...]:
+        """One sample's model input shape for ``modality`` (after ``transform``)."""
+        shape = tuple(self.arrays[modality].shape[1:])
+        return shape if self.transform is None else self.transform.output_shape(modality, shape)
 
     @property
     def num_classes(self) -> int:

@@ -136,17 +136,25 @@ def build_model(
     num_classes: int,
     feature_dim: int,
     encoder_names: dict[str, str] | None = None,
+    kind_encoders: dict[str, str] | None = None,
+    frame_norm: str = "unit",
 ) -> MultimodalModel:
-    """Build the model for the given modalities; ``encoder_names`` overrides the default per kind."""
+    """Build the model for the given modalities: ``encoder_names`` per modality, else ``kind_encoders``
+    per kind, else the default for the kind; ``frame_norm`` is how visual encoders scale frames."""
     encoder_names = encoder_names or {}
+    kind_encoders = kind_encoders or {}
     unknown = sorted(set(encoder_names) - set(modality_kinds))
     if unknown:
         raise ValueError(
             f"model.encoders names unknown modalities {unknown}; known: {sorted(modality_kinds)}"
         )
+    unknown = sorted(set(kind_encoders) - set(DEFAULT_ENCODER))
+    if unknown:
+        raise ValueError(f"model.kind_encoders names unknown kinds {unknown}; known: {sorted(DEFAULT_ENCODER)}")
     encoders = {
         m: build_encoder(
-            encoder_names.get(m, DEFAULT_ENCODER[kind]), EncoderSpec(kind, input_shapes[m], feature_dim)
+            encoder_names.get(m, kind_encoders.get(kind, DEFAULT_ENCODER[kind])),
+            EncoderSpec(kind, input_shapes[m], feature_dim, frame_norm),
         )
         for m, kind in modality_kinds.items()
     }
@@ -154,11 +162,13 @@ def build_model(
 
 
 def build_model_for_data(data: PreparedData, config: ModelConfig) -> MultimodalModel:
-    """The model for a prepared dataset: one encoder per modality, sized from its arrays."""
+    """The model for a prepared dataset: one encoder per modality, sized from its model inputs."""
     return build_model(
         data.modality_kinds,
-        {m: tuple(data.arrays[m].shape[1:]) for m in data.modalities},
+        {m: data.input_shape(m) for m in data.modalities},
         data.num_classes,
         config.feature_dim,
         config.encoders,
+        config.kind_encoders,
+        data.transform.frame_norm if data.transform is not None else "unit",
     )

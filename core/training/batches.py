@@ -2,11 +2,13 @@
 
 Batches are gathered in the training process by default; with ``num_workers > 0`` they are gathered
 by DataLoader worker processes (spawn context: safe beside Qt and CUDA threads) and copied to the
-device from pinned memory without blocking.
+device from pinned memory without blocking. On the device, the data's input transform turns the cached
+arrays into model inputs (see ``core.data.augment``): random only where a generator is passed (training).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 
 import numpy as np
@@ -68,8 +70,16 @@ def iterate_batches(
     keep: np.ndarray | None = None,
     pin_memory: bool = False,
     num_workers: int = 0,
+    augment_seed: tuple[int, ...] | None = None,
+    first_batch: int = 0,
 ) -> Iterator[Batch]:
-    """Consecutive batches over ``index`` (shuffle beforehand for training), ``keep`` aligned with it."""
+    """Consecutive batches over ``index`` (shuffle beforehand for training), ``keep`` aligned with it.
+
+    With ``augment_seed`` each batch gets the train-time augmentation (when the data's transform has it
+    on) drawn from its own generator, seeded by ``augment_seed`` and the batch's number counted from
+    ``first_batch`` (so a run resumed mid-epoch draws what an uninterrupted one would); without it every
+    batch gets the deterministic transform, as evaluation and valuation need.
+    """
     planned = _PlannedBatches(data, index, keep, batch_size)
     batches: Iterable[Batch] = (planned[i] for i in range(len(planned)))
     if num_workers > 0 and len(planned) > 0:
@@ -80,5 +90,9 @@ def iterate_batches(
             multiprocessing_context="spawn",
             pin_memory=pin_memory and device.type == "cuda",
         )
-    for batch in batches:
-        yield to_device(batch, device, pin_memory)
+    for number, batch in enumerate(batches, start=first_batch):
+        batch = to_device(batch, device, pin_memory)
+        if data.transform is not None:
+            rng = None if augment_seed is None else np.random.default_rng([*augment_seed, number])
+            batch = dataclasses.replace(batch, inputs=data.transform(batch.inputs, rng))
+        yield batch

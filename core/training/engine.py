@@ -26,6 +26,7 @@ from core.config import RunConfig
 from core.data.prepare import format_exclusions, prepare_dataset
 from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy, mi_terms
+from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
 from core.strategies.base import EpochContext, EpochStart, StepContext
@@ -220,6 +221,9 @@ class Engine:
         if cfg.model.init_encoders_from and self.resume_from is None:
             load_encoders(model, cfg.model.init_encoders_from, trusted=self.trust_checkpoints)
             self._log(f"encoders initialised from {cfg.model.init_encoders_from}")
+        if cfg.model.pretrained and self.resume_from is None and not cfg.model.init_encoders_from:
+            loaded = load_imagenet_weights(model, cfg.model.pretrained)
+            self._log(f"ImageNet ResNet-18 weights ({cfg.model.pretrained}) loaded into {', '.join(loaded)}")
         model = model.to(device)
         if cfg.model.channels_last and device.type == "cuda":
             model = model.to(memory_format=torch.channels_last)
@@ -399,6 +403,8 @@ class Engine:
             keep[first * batch_size :],
             cfg.pin_memory,
             cfg.num_workers,
+            augment_seed=(cfg.seed, epoch, self.dist.rank),
+            first_batch=first,
         )
         input_absence = self.config.valuation.absence == "input"  # copies drop modalities as valuation does
         by_hand = self.dist.enabled and strategy.reshapes_gradients

@@ -40,7 +40,7 @@ class ValuationSettings:
 def input_baseline(model: MultimodalModel, data: PreparedData, device: torch.device) -> torch.Tensor:
     """encoder_m(zero input) for every modality, [M, d]: the feature of an input-level absent modality."""
     zeros = {
-        m: torch.zeros((1, *data.arrays[m].shape[1:]), dtype=torch.float32, device=device)
+        m: torch.zeros((1, *data.input_shape(m)), dtype=torch.float32, device=device)
         for m in data.modalities
     }
     return model.encode(zeros)[0]

@@ -12,11 +12,13 @@ from core.registry import Registry
 
 @dataclass(frozen=True)
 class EncoderSpec:
-    """What an encoder is built for: the modality kind, one sample's input shape, the feature width."""
+    """What an encoder is built for: the modality kind, one sample's input shape, the feature width, and
+    how visual encoders scale uint8 frames (``frame_norm``, see ``core.models.encoders.frames``)."""
 
     kind: str
     input_shape: tuple[int, ...]
     feature_dim: int
+    frame_norm: str = "unit"
 
 
 EncoderFactory = Callable[[EncoderSpec], nn.Module]

@@ -1,11 +1,19 @@
-"""ResNet-18 encoders (from scratch) for spectrograms and for frames folded into the batch."""
+"""ResNet-18 encoders as the reference code bases use them, trained from scratch by default.
+
+Audio: a spectrogram as a one-channel image. Video: frames folded into the batch, the per-frame
+features averaged over time. Flow: the same with a two-channel (x, y displacement) stem. The trunk's
+parameters keep their own names; ``core.models.encoders.pretrained`` maps torchvision's onto them.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+from core.models.encoders.frames import scale_frames
 from core.models.encoders.registry import ENCODERS, EncoderSpec
+
+TRUNK_WIDTH = 512
 
 
 class BasicBlock(nn.Module):
@@ -27,7 +35,10 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18Trunk(nn.Module):
-    """The four-stage ResNet-18 trunk with global average pooling: [N, C, H, W] → [N, 512]."""
+    """The four-stage ResNet-18 trunk with global average pooling: [N, C, H, W] → [N, 512].
+
+    Convolutions start Kaiming-normal (fan-out), batch norms at weight 1 and bias 0, as the references.
+    """
 
     def __init__(self, in_channels: int) -> None:
         super().__init__()
@@ -38,14 +49,25 @@ class ResNet18Trunk(nn.Module):
             nn.MaxPool2d(3, 2, 1),
         )
         stages, width = [], 64
-        for out_ch, stride in ((64, 1), (128, 2), (256, 2), (512, 2)):
+        for out_ch, stride in ((64, 1), (128, 2), (256, 2), (TRUNK_WIDTH, 2)):
             stages += [BasicBlock(width, out_ch, stride), BasicBlock(out_ch, out_ch, 1)]
             width = out_ch
         self.stages = nn.Sequential(*stages)
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        for module in self.modules():
+            if isinstance(module, nn.Conv2d):
+                nn.init.kaiming_normal_(module.weight, mode="fan_out", nonlinearity="relu")
+            elif isinstance(module, nn.BatchNorm2d):
+                nn.init.ones_(module.weight)
+                nn.init.zeros_(module.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.pool(self.stages(self.stem(x)))
+
+
+def _projection(feature_dim: int) -> nn.Module:
+    """The trunk's 512 features as they are at ``feature_dim`` 512 (the references), else a linear map."""
+    return nn.Identity() if feature_dim == TRUNK_WIDTH else nn.Linear(TRUNK_WIDTH, feature_dim)
 
 
 @ENCODERS.register("resnet18-audio")
@@ -55,22 +77,40 @@ class ResNet18Audio(nn.Module):
     def __init__(self, spec: EncoderSpec) -> None:
         super().__init__()
         self.trunk = ResNet18Trunk(1)
-        self.proj = nn.Linear(512, spec.feature_dim)
+        self.proj = _projection(spec.feature_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.proj(self.trunk(x.float().unsqueeze(1)))
 
 
-@ENCODERS.register("resnet18-video")
-class ResNet18Video(nn.Module):
-    """[B, T, 3, H, W] frames folded into the batch → ResNet-18 → temporal average → [B, d]."""
+class _FramesResNet18(nn.Module):
+    """[B, T, C, H, W] frames folded into the batch → ResNet-18 → temporal average → [B, d]."""
+
+    channels = 3
 
     def __init__(self, spec: EncoderSpec) -> None:
         super().__init__()
-        self.trunk = ResNet18Trunk(3)
-        self.proj = nn.Linear(512, spec.feature_dim)
+        self.frame_norm = spec.frame_norm
+        self.trunk = ResNet18Trunk(self.channels)
+        self.proj = _projection(spec.feature_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames = x.shape[:2]
-        flat = x.flatten(0, 1).float().div(127.5).sub(1.0)
+        flat = scale_frames(x.flatten(0, 1), self.frame_norm)
         return self.proj(self.trunk(flat).view(batch, frames, -1).mean(dim=1))
+
+
+@ENCODERS.register("resnet18-video")
+class ResNet18Video(_FramesResNet18):
+    """[B, T, 3, H, W] RGB frames (scaled as ``spec.frame_norm``) → ResNet-18 per frame → mean over time."""
+
+
+@ENCODERS.register("resnet18-flow")
+class ResNet18Flow(_FramesResNet18):
+    """[B, T, 2, H, W] optical flow (x, y as 0..255 images, scaled to [-1, 1]) → ResNet-18 with a
+    two-channel stem per frame → time average → [B, d]."""
+
+    channels = 2
+
+    def __init__(self, spec: EncoderSpec) -> None:
+        super().__init__(EncoderSpec(spec.kind, spec.input_shape, spec.feature_dim, "unit"))

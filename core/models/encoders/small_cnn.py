@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from core.models.encoders.frames import scale_frames
 from core.models.encoders.registry import ENCODERS, EncoderSpec
 
 
@@ -37,16 +38,17 @@ class SpectrogramCNN(nn.Module):
 
 
 class FrameCNN(nn.Module):
-    """[B, T, 3, H, W] uint8 frames → per-frame 2-D CNN → temporal average → [B, d]."""
+    """[B, T, 3, H, W] uint8 frames (scaled as ``spec.frame_norm``) → 2-D CNN per frame → time average."""
 
     def __init__(self, spec: EncoderSpec, widths: tuple[int, ...] = (16, 32, 64)) -> None:
         super().__init__()
+        self.frame_norm = spec.frame_norm
         self.body = _conv_stack(3, widths)
         self.proj = nn.Linear(widths[-1], spec.feature_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         batch, frames = x.shape[:2]
-        flat = x.flatten(0, 1).float().div(127.5).sub(1.0)
+        flat = scale_frames(x.flatten(0, 1), self.frame_norm)
         per_frame = self.body(flat).view(batch, frames, -1)
         return self.proj(per_frame.mean(dim=1))
 

@@ -1,0 +1,24 @@
+"""How visual encoders turn uint8 frames into floats: the ``frame_norm`` of their ``EncoderSpec``."""
+
+from __future__ import annotations
+
+import torch
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+FRAME_NORMS = ("unit", "imagenet")
+
+
+def scale_frames(frames: torch.Tensor, frame_norm: str) -> torch.Tensor:
+    """Frames ``[N, C, H, W]`` with values 0..255 as floats: ``"unit"`` x / 127.5 - 1; ``"imagenet"``
+    (x / 255 - mean) / std with the ImageNet RGB statistics (3 channels only)."""
+    x = frames.float()
+    if frame_norm == "unit":
+        return x.div(127.5).sub(1.0)
+    if frame_norm == "imagenet":
+        if x.shape[1] != 3:
+            raise ValueError(f"ImageNet normalisation needs 3-channel RGB frames, got {x.shape[1]} channels")
+        mean = torch.tensor(IMAGENET_MEAN, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+        std = torch.tensor(IMAGENET_STD, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
+        return (x / 255.0 - mean) / std
+    raise ValueError(f"frame normalisation must be one of {', '.join(FRAME_NORMS)}, got {frame_norm!r}")
