@@ -26,13 +26,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--list", action="store_true", help="list the sources, their layouts and options")
     parser.add_argument("--force", action="store_true", help="replace a manifest.csv already in DIR")
     group = parser.add_argument_group("source options (which source takes which: see --list)")
-    for option in _all_options():
+    for option, users in _all_options().items():
+        shown = f"option of {', '.join(users)} (see --list)"
         if option.switch:
-            group.add_argument(option.flag, dest=_DEST + option.key, action="store_true", default=None)
+            group.add_argument(
+                option.flag, dest=_DEST + option.key, action="store_true", default=None, help=shown
+            )
         else:
             group.add_argument(
-                option.flag, dest=_DEST + option.key, type=option.type, choices=option.choices,
-                metavar=option.metavar or None, default=None,
+                option.flag,
+                dest=_DEST + option.key,
+                type=option.type,
+                choices=option.choices,
+                metavar=option.metavar or None,
+                default=None,
+                help=shown,
             )
     parser.set_defaults(func=run)
 
@@ -49,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
         if key.startswith(_DEST) and value is not None:
             given[key[len(_DEST) :]] = value
     result = import_dataset(source, args.root, args.out, given, force=args.force, echo=print)
-    print(f"\nwrote {result.out} ({len(result.samples)} samples); train on it: modalens train --data {result.out}")
+    print(
+        f"\nwrote {result.out} ({len(result.samples)} samples); "
+        f"train on it: modalens train --data {result.out}"
+    )
     return 0
 
 
@@ -67,12 +78,14 @@ def describe_sources() -> str:
     return "\n".join(lines).rstrip("\n")
 
 
-def _all_options() -> list[Option]:
-    """Each flag once, across the sources (a flag shared by sources has one meaning and type)."""
+def _all_options() -> dict[Option, list[str]]:
+    """Each flag once, with the sources that take it (a shared flag has one type in all of them)."""
     flags: dict[str, Option] = {}
+    users: dict[str, list[str]] = {}
     for name in SOURCES.names():
         for option in SOURCES.get(name).options:
             other = flags.setdefault(option.flag, option)
             if (other.type, other.switch, other.choices) != (option.type, option.switch, option.choices):
                 raise TypeError(f"option {option.flag} has different types in two dataset sources")
-    return list(flags.values())
+            users.setdefault(option.flag, []).append(name)
+    return {flags[flag]: names for flag, names in users.items()}

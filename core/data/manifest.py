@@ -44,7 +44,8 @@ MEDIA_EXTENSIONS: dict[str, str] = {
     ".npy": "vector",
 }
 _KIND_ORDER = ("video", "audio", "vector")
-_ACCEPTED_FILES = {"video": ("video",), "audio": ("audio", "video"), "vector": ("vector",)}  # column → files
+# the file kinds each column kind accepts: an audio column may name videos (their audio stream is used)
+_ACCEPTED_FILES = {"video": ("video",), "audio": ("audio", "video"), "vector": ("vector",)}
 
 
 class ManifestError(ValueError):

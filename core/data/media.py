@@ -335,7 +335,8 @@ def _open_container(path: Path, failure: str) -> av.container.InputContainer:
     try:
         return av.open(str(path), mode="r")
     except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
-        raise MediaError(path, f"{failure} ({_reason(exc)}; corrupt, truncated or unsupported format?)") from None
+        reason = f"{failure} ({_reason(exc)}; corrupt, truncated or unsupported format?)"
+        raise MediaError(path, reason) from None
 
 
 def _missing_stream(container: av.container.InputContainer, kind: str) -> str:
@@ -383,7 +384,8 @@ def _read_positions(reader: _FrameReader, positions: np.ndarray, height: int, wi
         frame = reader.frame(target)
         if frame is None:
             return None
-        picked[target] = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA").to_ndarray()
+        resized = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
+        picked[target] = resized.to_ndarray()
     return [picked[p] for p in positions.tolist()]
 
 

@@ -35,7 +35,9 @@ class Ave(Source):
             "columns, which the preprocessing uses to cut the clip",
             switch=True,
         ),
-        Option("--val-ratio", "without any split list: fraction for val (seeded, stratified)", float, 0.1, "F"),
+        Option(
+            "--val-ratio", "without any split list: fraction for val (seeded, stratified)", float, 0.1, "F"
+        ),
         Option("--test-ratio", "without any split list: fraction for test", float, 0.1, "F"),
         Option("--seed", "seed of the split", int, 0, "N"),
     )
@@ -54,10 +56,13 @@ class Ave(Source):
                 read_lines(root / name, log)  # counts the missing list
             listed = [(split, row) for split, name in present.items() for row in _rows(root / name, log)]
         elif annotations:
-            splits = stratified_split([r[0] for r in annotations], options["val_ratio"], options["test_ratio"],
-                                      options["seed"])
+            splits = stratified_split(
+                [r[0] for r in annotations], options["val_ratio"], options["test_ratio"], options["seed"]
+            )
             listed = list(zip(splits, annotations))
-            log.note(f"no split list found: seeded stratified split of {ANNOTATIONS} (seed {options['seed']})")
+            log.note(
+                f"no split list found: seeded stratified split of {ANNOTATIONS} (seed {options['seed']})"
+            )
         else:
             raise ValueError(f"{root}: neither split lists nor {ANNOTATIONS} found (expected {self.layout})")
 
@@ -91,8 +96,10 @@ def _rows(path: Path, log: ImportLog) -> list[tuple[str, str, str, str, str]]:
         if len(fields) == 5 and _is_number(fields[3]) and _is_number(fields[4]):
             rows.append(tuple(fields))
         elif number > 1 or fields[0].lower() != "category":
-            log.skip("malformed list row (expected Category&VideoID&Quality&StartTime&EndTime)",
-                     f"{path.name} line {number}")
+            log.skip(
+                "malformed list row (expected Category&VideoID&Quality&StartTime&EndTime)",
+                f"{path.name} line {number}",
+            )
     return rows
 
 

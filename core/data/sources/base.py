@@ -73,7 +73,9 @@ class ImportLog:
         lines += ["", f"imported: {len(samples)} sample(s)" + (f" ({shown})" if shown else "")]
         labels = Counter(s.label for s in samples)
         if labels:
-            lines.append(f"  {len(labels)} class(es): " + ", ".join(f"{n} {c}" for c, n in sorted(labels.items())))
+            lines.append(
+                f"  {len(labels)} class(es): " + ", ".join(f"{n} {c}" for c, n in sorted(labels.items()))
+            )
         lines += ["", f"skipped: {self.skipped_count}"]
         for reason, items in sorted(self.skipped.items(), key=lambda kv: -len(kv[1])):
             examples = ", ".join(items[:_EXAMPLES]) + (", ..." if len(items) > _EXAMPLES else "")

@@ -37,8 +37,13 @@ class CremaD(Source):
             "default: a seeded split that keeps every actor in one split",
             metavar="DIR",
         ),
-        Option("--val-ratio", "fraction for val (seeded split: of the actors, default 0.1; "
-               "with --split-files: of train.csv, default 0)", float, metavar="F"),
+        Option(
+            "--val-ratio",
+            "fraction for val (seeded split: of the actors, default 0.1; "
+            "with --split-files: of train.csv, default 0)",
+            float,
+            metavar="F",
+        ),
         Option("--test-ratio", "fraction of the actors for test in the seeded split", float, 0.1, "F"),
         Option("--seed", "seed of the split", int, 0, "N"),
     )
@@ -79,7 +84,9 @@ class CremaD(Source):
             return _split_from_lists(clips, set(videos) | set(audios), folder, options, log)
         val = 0.1 if options["val_ratio"] is None else options["val_ratio"]
         samples = list(clips.values())
-        splits = group_split([s.metadata["actor"] for s in samples], val, options["test_ratio"], options["seed"])
+        splits = group_split(
+            [s.metadata["actor"] for s in samples], val, options["test_ratio"], options["seed"]
+        )
         for sample, split in zip(samples, splits):
             sample.split = split
         log.note(f"seeded split by actor (seed {options['seed']}): no actor appears in two splits")

@@ -50,15 +50,18 @@ class Folder(Source):
             if problem:
                 log.skip(problem, relative.as_posix())
                 continue
-            media = {"video": str(path)} if options["video_only"] else {"video": str(path), "audio": str(path)}
+            media = (
+                {"video": str(path)} if options["video_only"] else {"video": str(path), "audio": str(path)}
+            )
             samples.append(Sample(relative.with_suffix("").as_posix(), relative.parts[0], "", media))
         log.count("video clips", clips)
         if ignored:
             log.count("other files (ignored)", ignored)
         if options["split_file"]:
             return _split_from_file(samples, Path(options["split_file"]).expanduser(), log)
-        splits = stratified_split([s.label for s in samples], options["val_ratio"], options["test_ratio"],
-                                  options["seed"])
+        splits = stratified_split(
+            [s.label for s in samples], options["val_ratio"], options["test_ratio"], options["seed"]
+        )
         for sample, split in zip(samples, splits):
             sample.split = split
         log.note(f"seeded stratified split (seed {options['seed']})")

@@ -21,13 +21,38 @@ from core.data.sources.splits import carve_val
 
 # The 31 classes most audio-visual papers use (OGM-GE and its followers; IBM/AdaMML lists them).
 KINETICS_SOUNDS_31 = (
-    "blowing nose", "blowing out candles", "bowling", "chopping wood", "dribbling basketball", "laughing",
-    "mowing lawn", "playing accordion", "playing bagpipes", "playing bass guitar", "playing clarinet",
-    "playing drums", "playing guitar", "playing harmonica", "playing keyboard", "playing organ",
-    "playing piano", "playing saxophone", "playing trombone", "playing trumpet", "playing violin",
-    "playing xylophone", "ripping paper", "shoveling snow", "shuffling cards", "singing", "stomping grapes",
-    "tap dancing", "tapping guitar", "tapping pen", "tickling",
-)  # fmt: skip
+    "blowing nose",
+    "blowing out candles",
+    "bowling",
+    "chopping wood",
+    "dribbling basketball",
+    "laughing",
+    "mowing lawn",
+    "playing accordion",
+    "playing bagpipes",
+    "playing bass guitar",
+    "playing clarinet",
+    "playing drums",
+    "playing guitar",
+    "playing harmonica",
+    "playing keyboard",
+    "playing organ",
+    "playing piano",
+    "playing saxophone",
+    "playing trombone",
+    "playing trumpet",
+    "playing violin",
+    "playing xylophone",
+    "ripping paper",
+    "shoveling snow",
+    "shuffling cards",
+    "singing",
+    "stomping grapes",
+    "tap dancing",
+    "tapping guitar",
+    "tapping pen",
+    "tickling",
+)
 ANNOTATION_SPLITS = {"train": "train", "val": "val", "validate": "val", "test": "test"}
 
 
@@ -47,7 +72,9 @@ class KineticsSounds(Source):
             "disagree: 31, 32 and 34 classes)",
             metavar="FILE",
         ),
-        Option("--val-as-test", "use Kinetics' val split as the test split (as most papers report)", switch=True),
+        Option(
+            "--val-as-test", "use Kinetics' val split as the test split (as most papers report)", switch=True
+        ),
         Option("--val-ratio", "fraction of train moved to val (seeded, stratified)", float, 0.0, "F"),
         Option("--seed", "seed of the val split", int, 0, "N"),
     )
@@ -57,7 +84,9 @@ class KineticsSounds(Source):
         annotations = sorted((root / "annotations").glob("*.csv"))
         annotations = [p for p in annotations if p.stem.lower() in ANNOTATION_SPLITS]
         if not annotations:
-            raise ValueError(f"{root}: no annotations/train.csv, val.csv or test.csv (expected {self.layout})")
+            raise ValueError(
+                f"{root}: no annotations/train.csv, val.csv or test.csv (expected {self.layout})"
+            )
         clips = {
             stem: path
             for stem, path in files_by_stem(root, [".mp4"], recursive=True).items()
@@ -91,7 +120,9 @@ class KineticsSounds(Source):
                     media = {"video": str(clips[stem]), "audio": str(clips[stem])}
                     samples.append(Sample(stem, label, split, media))
         for name in sorted(set(classes) - seen_classes):
-            log.note(f"class {name!r} is not in the annotations (class names differ between Kinetics versions)")
+            log.note(
+                f"class {name!r} is not in the annotations (class names differ between Kinetics versions)"
+            )
         carve_val(samples, options["val_ratio"], options["seed"])
         return samples
 

@@ -44,7 +44,7 @@ class _ArraysOnly(pickle.Unpickler):
 
 
 def load_arrays_pickle(path: Path) -> Any:
-    """Unpickle ``path`` admitting only numpy arrays, numbers, strings and containers (else ``ValueError``)."""
+    """Unpickle ``path`` admitting only numpy arrays, numbers, strings and containers; else ``ValueError``."""
     try:
         with path.open("rb") as handle:
             return _ArraysOnly(handle, encoding="latin1").load()
@@ -58,16 +58,25 @@ def load_arrays_pickle(path: Path) -> Any:
 class Mosei(Source):
     name = "mosei"
     summary = "CMU-MOSEI features (BalanceBenchmark's pickle): text, audio, vision vectors, binary sentiment"
-    layout = f"ROOT/{PICKLE_NAME} (or ROOT = the pickle file): splits train/valid/test with vision, text, audio, labels, id"
+    layout = (
+        f"ROOT/{PICKLE_NAME} (or ROOT = the pickle file): splits train/valid/test holding "
+        "vision, text, audio, labels, id"
+    )
     options = (
         Option(
             "--pool",
             "mean: average each sequence over its non-padding time steps (text 300, audio 74, vision 35 "
             "values); none: keep the whole [time, feature] sequence, flattened",
-            str, "mean", "MODE", choices=("mean", "none"),
+            str,
+            "mean",
+            "MODE",
+            choices=("mean", "none"),
         ),
-        Option("--drop-neutral", "leave out samples labelled exactly 0 (BalanceBenchmark counts them positive)",
-               switch=True),
+        Option(
+            "--drop-neutral",
+            "leave out samples labelled exactly 0 (BalanceBenchmark counts them positive)",
+            switch=True,
+        ),
     )
 
     def scan(self, root: Path, out: Path, options: dict[str, Any], log: ImportLog) -> list[Sample]:
@@ -90,7 +99,9 @@ class Mosei(Source):
                 raise ValueError(f"{path}: split {key!r} lacks {', '.join(missing)}")
             samples += _write_split(part, key, split, out, options, log)
         if not any(key in data for key in SPLITS):
-            raise ValueError(f"{path}: no train/valid/test split in the pickle (keys: {', '.join(map(str, data))})")
+            raise ValueError(
+                f"{path}: no train/valid/test split in the pickle (keys: {', '.join(map(str, data))})"
+            )
         return samples
 
 

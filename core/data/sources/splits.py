@@ -11,7 +11,8 @@ def check_ratios(val_ratio: float, test_ratio: float) -> None:
     """Both ratios in [0, 1) and together below 1, else ``ValueError``."""
     if not (0 <= val_ratio < 1 and 0 <= test_ratio < 1 and val_ratio + test_ratio < 1):
         raise ValueError(
-            f"--val-ratio {val_ratio} and --test-ratio {test_ratio}: expected fractions >= 0 summing to below 1"
+            f"--val-ratio {val_ratio} and --test-ratio {test_ratio}: "
+            "expected fractions >= 0 summing to below 1"
         )
 
 

@@ -47,9 +47,13 @@ class Ucf101(Source):
                     log.skip(problem, entry)
                 else:
                     clip = clips[entry.lower()]
-                    samples.append(Sample(clip.stem, label, split, {"rgb": str(clip)}, {"group": _group(clip.stem)}))
+                    samples.append(
+                        Sample(clip.stem, label, split, {"rgb": str(clip)}, {"group": _group(clip.stem)})
+                    )
         for entry in sorted(set(clips) - listed):
-            log.skip(f"on disk but in neither list of fold {fold}", clips[entry].relative_to(videos).as_posix())
+            log.skip(
+                f"on disk but in neither list of fold {fold}", clips[entry].relative_to(videos).as_posix()
+            )
         carve_val(samples, options["val_ratio"], options["seed"])
         return samples
 

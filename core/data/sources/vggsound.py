@@ -44,7 +44,9 @@ class VggSound(Source):
         for number, row in enumerate(rows, start=1):
             parsed = _row(row)
             if parsed is None:
-                log.skip("malformed row (expected youtube_id,start_seconds,label,train|test)", f"line {number}")
+                log.skip(
+                    "malformed row (expected youtube_id,start_seconds,label,train|test)", f"line {number}"
+                )
                 continue
             video_id, start, label, split = parsed
             sample_id = f"{video_id}_{start}"

@@ -60,7 +60,9 @@ def import_dataset(
     """
     root, out = Path(root).expanduser(), Path(out).expanduser()
     if not root.exists():
-        raise ValueError(f"{root}: not found (expected the {source.name} dataset as distributed: {source.layout})")
+        raise ValueError(
+            f"{root}: not found (expected the {source.name} dataset as distributed: {source.layout})"
+        )
     options = resolve_options(source, given or {})
     if (out / MANIFEST_NAME).exists() and not force:
         raise ValueError(f"{out} already holds a {MANIFEST_NAME}; pass --force to replace it")
@@ -101,5 +103,11 @@ def _write_manifest(path: Path, samples: list[Sample]) -> None:
         writer.writerow(["id", "label", "split", *media, *metadata])
         for s in samples:
             writer.writerow(
-                [s.id, s.label, s.split, *(s.media.get(c, "") for c in media), *(s.metadata.get(c, "") for c in metadata)]
+                [
+                    s.id,
+                    s.label,
+                    s.split,
+                    *(s.media.get(c, "") for c in media),
+                    *(s.metadata.get(c, "") for c in metadata),
+                ]
             )

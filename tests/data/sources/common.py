@@ -11,7 +11,14 @@ from pathlib import Path
 
 from core.cli.main import main
 
-TRAIN_SETTINGS = ("--set", "optim.batch_size=4", "--set", "data.video.frames=2", "--set", "data.audio.duration_s=0.5")
+TRAIN_SETTINGS = (
+    "--set",
+    "optim.batch_size=4",
+    "--set",
+    "data.video.frames=2",
+    "--set",
+    "data.audio.duration_s=0.5",
+)
 
 
 def run_import(capsys, *args) -> tuple[int, str]:
@@ -23,10 +30,25 @@ def run_import(capsys, *args) -> tuple[int, str]:
 
 def train_one_epoch(data: Path, out: Path) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "core.cli", "train", "--data", str(data), "--epochs", "1", "--out", str(out),
-         "--device", "cpu", *TRAIN_SETTINGS],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "core.cli",
+            "train",
+            "--data",
+            str(data),
+            "--epochs",
+            "1",
+            "--out",
+            str(out),
+            "--device",
+            "cpu",
+            *TRAIN_SETTINGS,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def manifest_rows(out: Path) -> dict[str, dict[str, str]]:

@@ -43,7 +43,11 @@ def test_ave_lists_give_labels_splits_and_event_windows(tmp_path, capsys):
         index = int(video_id[3:5])
         assert row["label"] == CATEGORIES[index % 3]
         assert (row["start_s"], row["end_s"]) == (str(index % 3), str(index % 3 + 5))
-        assert row["video"] == row["audio"] == str((tmp_path / "AVE_Dataset" / "AVE" / f"{video_id}.mp4").resolve())
+        assert (
+            row["video"]
+            == row["audio"]
+            == str((tmp_path / "AVE_Dataset" / "AVE" / f"{video_id}.mp4").resolve())
+        )
     assert dataset_toml(out)["kinds"] == {"audio": "audio"}
     assert skip_count(out, "listed but absent on disk") == 1
     assert skip_count(out, "no audio stream in the file") == 1

@@ -29,7 +29,9 @@ def _write_cremad(root: Path) -> Path:
         wav = _mkdir(root / "AudioWAV") / f"{clip}.wav"
         soundfile.write(str(wav), tone(200.0 + 50 * index, 8000, 0.5), 8000)
     write_clip(root / "VideoFlash" / "1005_DFA_SAD_HI.flv", frames=4, fps=4)  # its wav is missing
-    (root / "AudioWAV" / "1006_DFA_SAD_HI.wav").write_bytes(b"version https://git-lfs.github.com/spec/v1\noid x\n")
+    (root / "AudioWAV" / "1006_DFA_SAD_HI.wav").write_bytes(
+        b"version https://git-lfs.github.com/spec/v1\noid x\n"
+    )
     write_clip(root / "VideoFlash" / "1006_DFA_SAD_HI.flv", frames=4, fps=4)
     write_clip(root / "VideoFlash" / "1007_DFA_XXX_HI.flv", frames=4, fps=4)  # no such emotion
     return root
@@ -43,13 +45,20 @@ def _mkdir(path: Path) -> Path:
 def test_seeded_split_keeps_every_actor_in_one_split(tmp_path, capsys):
     root = _write_cremad(tmp_path / "CREMA-D")
     out = tmp_path / "data"
-    code, printed = run_import(capsys, "cremad", root, "--out", out, "--val-ratio", 0.25, "--test-ratio", 0.25)
+    code, printed = run_import(
+        capsys, "cremad", root, "--out", out, "--val-ratio", 0.25, "--test-ratio", 0.25
+    )
     assert code == 0, printed
     rows = manifest_rows(out)
     assert sorted(rows) == sorted(_clip_ids())
     for clip, row in rows.items():
         actor, sentence, emotion, level = clip.split("_")
-        assert (row["label"], row["actor"], row["sentence"], row["level"]) == (emotion, actor, sentence, level)
+        assert (row["label"], row["actor"], row["sentence"], row["level"]) == (
+            emotion,
+            actor,
+            sentence,
+            level,
+        )
         assert Path(row["video"]) == (root / "VideoFlash" / f"{clip}.flv").resolve()
         assert Path(row["audio"]) == (root / "AudioWAV" / f"{clip}.wav").resolve()
     split_of_actor = {}
@@ -72,13 +81,20 @@ def test_split_files_give_the_splits_and_report_bad_rows(tmp_path, capsys):
     lists.mkdir()
     clips = _clip_ids()
     train, test = clips[:8], clips[8:11]  # clips[11] is in no list
-    (lists / "train.csv").write_text("".join(f"{c},{c.split('_')[2]}\n" for c in train) + "1099_IEO_HAP_XX,HAP\n")
-    (lists / "test.csv").write_text("".join(f"{c},{c.split('_')[2]}\n" for c in test) + f"{clips[11]},HAPPY\n")
+    (lists / "train.csv").write_text(
+        "".join(f"{c},{c.split('_')[2]}\n" for c in train) + "1099_IEO_HAP_XX,HAP\n"
+    )
+    (lists / "test.csv").write_text(
+        "".join(f"{c},{c.split('_')[2]}\n" for c in test) + f"{clips[11]},HAPPY\n"
+    )
     out = tmp_path / "data"
     code, printed = run_import(capsys, "cremad", root, "--out", out, "--split-files", lists)
     assert code == 0, printed
     rows = manifest_rows(out)
-    assert {c: r["split"] for c, r in rows.items()} == {**dict.fromkeys(train, "train"), **dict.fromkeys(test, "test")}
+    assert {c: r["split"] for c, r in rows.items()} == {
+        **dict.fromkeys(train, "train"),
+        **dict.fromkeys(test, "test"),
+    }
     assert skip_count(out, "listed in train.csv but absent on disk") == 1
     assert skip_count(out, "unknown label in test.csv") == 1
     assert total_skipped(out) == 3 + 2

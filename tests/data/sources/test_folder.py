@@ -7,7 +7,10 @@ from tests.data.av_clips import write_clip
 from tests.data.helpers import tone
 from tests.data.sources.common import manifest_rows, run_import, skip_count
 
-CLIPS = {"dog": ("a.mp4", "b.mkv", "c.webm", "d.flv", "e.mp4"), "cat": ("f.mp4", "g.mkv", "h.mp4", "i.flv", "j.mkv")}
+CLIPS = {
+    "dog": ("a.mp4", "b.mkv", "c.webm", "d.flv", "e.mp4"),
+    "cat": ("f.mp4", "g.mkv", "h.mp4", "i.flv", "j.mkv"),
+}
 
 
 def _write_folder(root: Path) -> Path:
@@ -43,7 +46,9 @@ def test_folder_stratified_split_and_skips(tmp_path, capsys):
 def test_folder_split_file_and_video_only(tmp_path, capsys):
     root = _write_folder(tmp_path / "clips")
     split_file = tmp_path / "splits.csv"
-    split_file.write_text("path,split\ndog/a.mp4,train\ncat/f.mp4,test\ndog/zzz.mp4,train\ncat/g.mkv,holdout\n")
+    split_file.write_text(
+        "path,split\ndog/a.mp4,train\ncat/f.mp4,test\ndog/zzz.mp4,train\ncat/g.mkv,holdout\n"
+    )
     out = tmp_path / "data"
     code, printed = run_import(capsys, "folder", root, "--out", out, "--split-file", split_file)
     assert code == 0, printed

@@ -13,15 +13,23 @@ HEADER = "label,youtube_id,time_start,time_end,split,is_cc"
 def _write_kinetics(root: Path) -> None:
     rows = {"train": [], "val": []}
     clips = [
-        ("train", "playing bagpipes", "abc-_123xyz", 10), ("train", "playing bagpipes", "q_w-e", 0),
-        ("train", "tapping pen", "tp1", 5), ("train", "tapping pen", "tp2", 7),
-        ("train", "abseiling", "ab1", 3), ("val", "playing bagpipes", "vb1", 20), ("val", "tapping pen", "vt1", 30),
-        ("train", "tapping pen", "gone", 1), ("train", "playing bagpipes", "mute", 2),
-    ]  # fmt: skip
+        ("train", "playing bagpipes", "abc-_123xyz", 10),
+        ("train", "playing bagpipes", "q_w-e", 0),
+        ("train", "tapping pen", "tp1", 5),
+        ("train", "tapping pen", "tp2", 7),
+        ("train", "abseiling", "ab1", 3),
+        ("val", "playing bagpipes", "vb1", 20),
+        ("val", "tapping pen", "vt1", 30),
+        ("train", "tapping pen", "gone", 1),
+        ("train", "playing bagpipes", "mute", 2),
+    ]
     for split, label, video_id, start in clips:
         stem = f"{video_id}_{start:06d}_{start + 10:06d}"
-        rows[split].append(f'"{label}",{video_id},{start},{start + 10},{split},0' if " " in label else
-                           f"{label},{video_id},{start},{start + 10},{split},0")
+        rows[split].append(
+            f'"{label}",{video_id},{start},{start + 10},{split},0'
+            if " " in label
+            else f"{label},{video_id},{start},{start + 10},{split},0"
+        )
         if video_id != "gone":
             audio = None if video_id == "mute" else tone(500.0, 16000, 1.0)
             write_clip(root / split / f"{stem}.mp4", audio=audio, rate=16000)
@@ -54,10 +62,13 @@ def test_class_file_and_val_as_test(tmp_path, capsys):
     classes = tmp_path / "classes.txt"
     classes.write_text("tapping_pen\nabseiling\n")
     out = tmp_path / "data"
-    code, printed = run_import(capsys, "kinetics-sounds", tmp_path / "k400", "--out", out, "--classes", classes,
-                               "--val-as-test")  # fmt: skip
+    code, printed = run_import(
+        capsys, "kinetics-sounds", tmp_path / "k400", "--out", out, "--classes", classes, "--val-as-test"
+    )
     assert code == 0, printed
     rows = manifest_rows(out)
     assert {r["label"] for r in rows.values()} == {"tapping pen", "abseiling"}
     assert rows["vt1_000030_000040"]["split"] == "test"
-    assert skip_count(out, "listed in the annotations but absent on disk") == 1  # "gone" is a tapping pen clip
+    assert (
+        skip_count(out, "listed in the annotations but absent on disk") == 1
+    )  # "gone" is a tapping pen clip

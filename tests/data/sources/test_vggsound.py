@@ -36,7 +36,9 @@ def _write_vggsound(root: Path) -> None:
     ]
     lines = []
     for video_id, start, label, split, clip in rows:
-        lines.append(f'{video_id},{start},"{label}",{split}' if "," in label else f"{video_id},{start},{label},{split}")
+        lines.append(
+            f'{video_id},{start},"{label}",{split}' if "," in label else f"{video_id},{start},{label},{split}"
+        )
         if clip:
             write_clip(root / clip, audio=None if video_id == "mute" else tone(600.0, 16000, 1.0), rate=16000)
     (root / "vggsound.csv").write_text("\n".join(lines) + "\n")
