@@ -26,7 +26,7 @@ import numpy as np
 av.logging.set_level(None)  # FFmpeg's messages never reach the terminal
 
 DEFAULT_FPS = 25.0
-_SEEK_GAP = 16  # decode forward instead of seeking when the wanted frame is at most this far ahead
+_SEEK_GAP = 16  # without keyframe positions: decode forward when the wanted frame is at most this far ahead
 _SINC_ZERO_CROSSINGS = 16  # half-width of the resampling kernel, in zero crossings of its cut-off
 _RESAMPLE_CHUNK = 1 << 21  # output samples × kernel taps computed at once
 
@@ -55,12 +55,16 @@ class _FrameReader:
             if not self._container.streams.video:
                 raise MediaError(path, _missing_stream(self._container, "video"))
             self._stream = self._container.streams.video[0]
-            self.timestamps = _frame_timestamps(self._container, self._stream, path)
+            self._stream.thread_type = "AUTO"
+            stamps = _frame_timestamps(self._container, self._stream, path)
+            self.timestamps, keyframes = stamps if stamps is not None else (None, [])
             self.frame_count = len(self.timestamps) if self.timestamps is not None else _count_frames(path)
         except BaseException:
             self._container.close()
             raise
         self._index = {t: i for i, t in enumerate(self.timestamps or [])}
+        self._keyframes = sorted(self._index[t] for t in keyframes if t in self._index)
+        self._reformatter = av.video.reformatter.VideoReformatter()  # keeps its scaler between frames
         self._frames: Iterator[av.VideoFrame] | None = None
         self._position = -1
         self._seekable = True  # index of the frame the decoder returned last
@@ -73,7 +77,7 @@ class _FrameReader:
 
     def frame(self, index: int) -> av.VideoFrame | None:
         """Frame ``index``, or None when it cannot be decoded (corrupt packet, clip ends early)."""
-        if self._frames is not None and self._position < index <= self._position + _SEEK_GAP:
+        if self._frames is not None and self._position < index and not self._seek_pays(index):
             return self._decode_to(index)
         back = 0
         while True:  # a seek can land on a keyframe shown after the target: seek further back
@@ -83,6 +87,18 @@ class _FrameReader:
             if frame is not None or self._position <= index or start == 0:
                 return frame
             back = 2 * back + 1
+
+    def resized(self, frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
+        """``frame`` as RGB ``uint8 [height, width, 3]``, scaled with area interpolation."""
+        rgb = self._reformatter.reformat(frame, width=width, height=height, format="rgb24", interpolation="AREA")
+        return rgb.to_ndarray()
+
+    def _seek_pays(self, index: int) -> bool:
+        """Whether seeking beats decoding forward from the current position to frame ``index``: when a
+        keyframe lies between them (or, keyframes unknown, when ``index`` is far ahead)."""
+        if not self._keyframes:
+            return index > self._position + _SEEK_GAP
+        return self._keyframes[bisect.bisect_right(self._keyframes, index) - 1] > self._position
 
     def _decode_to(self, index: int) -> av.VideoFrame | None:
         try:
@@ -126,6 +142,7 @@ class _FrameReader:
             self._container.close()
             self._container = _open_container(self.path, "cannot open the video")
             self._stream = self._container.streams.video[0]
+            self._stream.thread_type = "AUTO"
         self._frames = self._container.decode(self._stream)
 
     def _frame_index(self, frame: av.VideoFrame) -> int:
@@ -346,9 +363,13 @@ def _missing_stream(container: av.container.InputContainer, kind: str) -> str:
     return f"{opening}: no media stream found in the file (truncated or corrupt?)"
 
 
-def _frame_timestamps(container: av.container.InputContainer, stream, path: Path) -> list[int] | None:
-    """Presentation timestamps of the stream's frames in order, from its packets (nothing decoded)."""
+def _frame_timestamps(
+    container: av.container.InputContainer, stream, path: Path
+) -> tuple[list[int], list[int]] | None:
+    """Presentation timestamps of the stream's frames in order and those of its keyframes, from its
+    packets (nothing decoded); None when the packets carry no timestamps."""
     stamps: list[int] = []
+    keyframes: list[int] = []
     try:
         for packet in container.demux(stream):
             if packet.size == 0:
@@ -357,11 +378,13 @@ def _frame_timestamps(container: av.container.InputContainer, stream, path: Path
             if stamp is None:
                 return None
             stamps.append(stamp)
+            if packet.is_keyframe:
+                keyframes.append(stamp)
     except (av.error.FFmpegError, OSError):
         pass  # a truncated file: the packets read so far
     if not stamps:
         raise MediaError(path, "the video has no decodable frame")
-    return sorted(set(stamps))
+    return sorted(set(stamps)), keyframes
 
 
 def _count_frames(path: Path) -> int:
@@ -384,14 +407,13 @@ def _read_positions(reader: _FrameReader, positions: np.ndarray, height: int, wi
         frame = reader.frame(target)
         if frame is None:
             return None
-        resized = frame.reformat(width=width, height=height, format="rgb24", interpolation="AREA")
-        picked[target] = resized.to_ndarray()
+        picked[target] = reader.resized(frame, width, height)
     return [picked[p] for p in positions.tolist()]
 
 
 def _decode_audio(container, stream, path: Path) -> tuple[list[np.ndarray], int]:
     """Mono float32 chunks of every decoded frame of ``stream`` and its sample rate."""
-    resampler = av.AudioResampler(format="fltp")
+    resampler: av.AudioResampler | None = None  # only for sample formats other than float
     chunks: list[np.ndarray] = []
     rate = stream.rate or 0
     packet = None
@@ -399,8 +421,13 @@ def _decode_audio(container, stream, path: Path) -> tuple[list[np.ndarray], int]
         for packet in container.demux(stream):
             for frame in packet.decode():
                 rate = frame.sample_rate or rate
-                chunks += [_mono(f) for f in resampler.resample(frame)]
-        chunks += [_mono(f) for f in resampler.resample(None)]
+                if frame.format.name in ("fltp", "flt"):
+                    chunks.append(_mono(frame))
+                else:
+                    resampler = resampler or av.AudioResampler(format="fltp")
+                    chunks += [_mono(f) for f in resampler.resample(frame)]
+        if resampler is not None:
+            chunks += [_mono(f) for f in resampler.resample(None)]
     except (av.error.FFmpegError, OSError) as exc:
         at = ""
         if packet is not None and packet.pts is not None and packet.time_base:
@@ -413,8 +440,13 @@ def _decode_audio(container, stream, path: Path) -> tuple[list[np.ndarray], int]
 
 
 def _mono(frame: av.AudioFrame) -> np.ndarray:
-    planes = frame.to_ndarray()  # fltp: [channels, samples]
-    return planes.mean(axis=0, dtype=np.float32) if planes.shape[0] > 1 else planes[0].astype(np.float32)
+    """The frame's samples averaged over its channels (float formats, planar or packed)."""
+    samples = frame.to_ndarray()  # planar: [channels, samples]; packed: [1, samples × channels]
+    if not frame.format.is_planar:
+        samples = samples.reshape(-1, len(frame.layout.channels)).T
+    if samples.shape[0] == 1:
+        return samples[0].astype(np.float32, copy=False)
+    return samples.mean(axis=0, dtype=np.float32)
 
 
 def _reason(exc: BaseException) -> str:
