@@ -215,23 +215,26 @@ def frame_positions(frame_count: int, count: int) -> np.ndarray:
     return ((np.arange(count) + 0.5) * frame_count / count).astype(np.int64)
 
 
-def read_frames(path: str | Path, count: int, height: int, width: int) -> np.ndarray:
+def read_frames(
+    path: str | Path, count: int, height: int, width: int, window: tuple[float, float] | None = None
+) -> np.ndarray:
     """``count`` frames evenly spaced over the clip (see ``frame_positions``), RGB ``uint8 [T, H, W, 3]``.
 
-    Frames are resized with area interpolation. When the clip holds fewer decodable frames than its
-    container claims (a truncated file), the positions are spaced over the frames that do decode; a clip
-    with no decodable frame raises ``MediaError``.
+    Frames are resized with area interpolation. ``window = (start_s, end_s)`` spaces them over the
+    frames shown in that time span instead (frame i is shown at i / fps). When the clip holds fewer
+    decodable frames than its container claims (a truncated file), the positions are spaced over the
+    frames that do decode; a clip with no decodable frame raises ``MediaError``.
     """
     if count < 1 or height < 1 or width < 1:
         raise ValueError(f"read_frames needs count, height and width >= 1, got {count}, {height}, {width}")
     path = Path(path)
     reader = _FrameReader(path)
     try:
-        frames = _read_positions(reader, frame_positions(reader.frame_count, count), height, width)
+        frames = _read_positions(reader, _window_positions(reader, count, window), height, width)
         if frames is None:
             if reader.count_decodable() == 0:
                 raise MediaError(path, "the video has no decodable frame (file truncated or corrupt?)")
-            frames = _read_positions(reader, frame_positions(reader.frame_count, count), height, width)
+            frames = _read_positions(reader, _window_positions(reader, count, window), height, width)
             if frames is None:
                 raise MediaError(path, "frames that decoded once could not be decoded again")
     finally:
@@ -249,11 +252,12 @@ def has_audio_stream(path: str | Path) -> bool:
         container.close()
 
 
-def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+def read_audio(path: str | Path, window: tuple[float, float] | None = None) -> tuple[np.ndarray, int]:
     """The first audio stream of the file as a mono ``float32`` waveform (channels averaged) and its rate.
 
-    The file may be an audio file or a video container with an audio stream. A file without an audio
-    stream, a stream without samples and a packet that does not decode raise ``MediaError``.
+    The file may be an audio file or a video container with an audio stream; ``window = (start_s,
+    end_s)`` keeps the samples of that time span. A file without an audio stream, a stream (or window)
+    without samples and a packet that does not decode raise ``MediaError``.
     """
     path = Path(path)
     container = _open_container(path, "cannot decode audio")
@@ -267,18 +271,25 @@ def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
     if not chunks:
         raise MediaError(path, "the audio stream holds no samples")
     mono = np.concatenate(chunks)
+    if window is not None:
+        start, end = window
+        mono = mono[max(0, round(start * rate)) : max(0, round(end * rate))]
+        if len(mono) == 0:
+            raise MediaError(path, f"the window {start:g}-{end:g} s holds no audio sample")
     if not np.isfinite(mono).all():
         raise MediaError(path, "the audio holds NaN or infinite samples")
     return mono, rate
 
 
-def load_waveform(path: str | Path, sample_rate: int, duration_s: float) -> np.ndarray:
+def load_waveform(
+    path: str | Path, sample_rate: int, duration_s: float, window: tuple[float, float] | None = None
+) -> np.ndarray:
     """Mono ``float32 [round(sample_rate * duration_s)]``: resampled (see ``resample``), then repeated
-    end to end if shorter or cut from the start if longer."""
+    end to end if shorter or cut from the start if longer. ``window``: as in ``read_audio``."""
     length = round(sample_rate * duration_s)
     if sample_rate < 1 or length < 1:
         raise ValueError(f"sample_rate {sample_rate} and duration_s {duration_s} give no samples")
-    waveform, rate = read_audio(path)
+    waveform, rate = read_audio(path, window)
     needed = math.ceil(length * rate / sample_rate) + _kernel_half_width(rate, sample_rate) + 2
     waveform = resample(waveform[:needed], rate, sample_rate)
     return fit_length(waveform, length)
@@ -398,6 +409,18 @@ def _count_frames(path: Path) -> int:
     finally:
         container.close()
     return count
+
+
+def _window_positions(reader: _FrameReader, count: int, window: tuple[float, float] | None) -> np.ndarray:
+    """``frame_positions`` over the whole clip, or over the frames shown during ``window``."""
+    if window is None:
+        return frame_positions(reader.frame_count, count)
+    start, end = window
+    first = max(0, math.ceil(start * reader.fps - 1e-6))
+    stop = min(reader.frame_count, math.ceil(end * reader.fps - 1e-6))
+    if stop <= first:
+        raise MediaError(reader.path, f"the window {start:g}-{end:g} s holds no frame")
+    return first + frame_positions(stop - first, count)
 
 
 def _read_positions(reader: _FrameReader, positions: np.ndarray, height: int, width: int):

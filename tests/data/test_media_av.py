@@ -163,3 +163,17 @@ def test_dataset_toml_naming_an_unknown_column_is_a_clear_error(tmp_path):
     (tmp_path / "dataset.toml").write_text('[kinds]\nsoundtrack = "audio"\n')
     with pytest.raises(ValueError, match="'soundtrack', not a media column"):
         load_manifest(tmp_path)
+
+
+def test_a_time_window_selects_frames_and_samples(tmp_path):
+    samples = np.round(np.linspace(-0.5, 0.5, 2 * RATE) * 32767) / 32767
+    path = write_clip(tmp_path / "c.mkv", frames=12, fps=5, audio=samples.astype(np.float32), rate=RATE)
+    frames = read_frames(path, 3, 8, 8, window=(1.0, 2.2))  # frames 5..10 are shown in that span
+    assert [frame_number(f) for f in frames] == [6, 8, 10]
+    whole, _ = read_audio(path)
+    part, _ = read_audio(path, window=(0.25, 0.5))
+    np.testing.assert_array_equal(part, whole[4000:8000])
+    with pytest.raises(MediaError, match="the window 3-4 s holds no frame"):
+        read_frames(path, 2, 8, 8, window=(3.0, 4.0))
+    with pytest.raises(MediaError, match="the window 3-4 s holds no audio sample"):
+        read_audio(path, window=(3.0, 4.0))

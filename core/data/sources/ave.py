@@ -32,7 +32,7 @@ class Ave(Source):
         Option(
             "--event-window",
             "keep only the annotated event: write its start and end (seconds) as the start_s and end_s "
-            "columns, which the preprocessing uses to cut the clip",
+            "columns, the time window the preprocessing cuts the clip to",
             switch=True,
         ),
         Option(
