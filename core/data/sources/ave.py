@@ -32,7 +32,7 @@ class Ave(Source):
         Option(
             "--event-window",
             "keep only the annotated event: write its start and end (seconds) as the start_s and end_s "
-            "columns, the time window the preprocessing cuts the clip to",
+            "columns: the time window to cut each clip to",
             switch=True,
         ),
         Option(
