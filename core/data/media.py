@@ -27,6 +27,7 @@ av.logging.set_level(None)  # FFmpeg's messages never reach the terminal
 
 DEFAULT_FPS = 25.0
 _SEEK_GAP = 16  # without keyframe positions: decode forward when the wanted frame is at most this far ahead
+_SEEK_COST = 4  # a seek costs about as much as decoding this many frames
 _SINC_ZERO_CROSSINGS = 16  # half-width of the resampling kernel, in zero crossings of its cut-off
 _RESAMPLE_CHUNK = 1 << 21  # output samples × kernel taps computed at once
 
@@ -62,12 +63,12 @@ class _FrameReader:
         except BaseException:
             self._container.close()
             raise
-        self._index = {t: i for i, t in enumerate(self.timestamps or [])}
-        self._keyframes = sorted(self._index[t] for t in keyframes if t in self._index)
+        self._keyframe_stamps = set(keyframes)
+        self._reindex()
         self._reformatter = av.video.reformatter.VideoReformatter()  # keeps its scaler between frames
         self._frames: Iterator[av.VideoFrame] | None = None
-        self._position = -1
-        self._seekable = True  # index of the frame the decoder returned last
+        self._position = -1  # index of the frame the decoder returned last
+        self._seekable = True
 
     @property
     def fps(self) -> float:
@@ -94,11 +95,13 @@ class _FrameReader:
         return rgb.to_ndarray()
 
     def _seek_pays(self, index: int) -> bool:
-        """Whether seeking beats decoding forward from the current position to frame ``index``: when a
-        keyframe lies between them (or, keyframes unknown, when ``index`` is far ahead)."""
+        """Whether seeking beats decoding forward from the current position to frame ``index``: when the
+        last keyframe before it lies more than ``_SEEK_COST`` frames ahead (keyframes unknown: when
+        ``index`` is more than ``_SEEK_GAP`` frames ahead)."""
         if not self._keyframes:
             return index > self._position + _SEEK_GAP
-        return self._keyframes[bisect.bisect_right(self._keyframes, index) - 1] > self._position
+        keyframe = self._keyframes[bisect.bisect_right(self._keyframes, index) - 1]
+        return keyframe > self._position + _SEEK_COST
 
     def _decode_to(self, index: int) -> av.VideoFrame | None:
         try:
@@ -123,12 +126,16 @@ class _FrameReader:
         self._frames, self._position = None, -1
         if self.timestamps is not None:
             self.timestamps = sorted(set(decoded) & set(self._index))
-            self._index = {t: i for i, t in enumerate(self.timestamps)}
+            self._reindex()
         self.frame_count = len(self.timestamps) if self.timestamps is not None else len(decoded)
         return self.frame_count
 
     def close(self) -> None:
         self._container.close()
+
+    def _reindex(self) -> None:
+        self._index = {t: i for i, t in enumerate(self.timestamps or [])}
+        self._keyframes = sorted(self._index[t] for t in self._keyframe_stamps if t in self._index)
 
     def _seek(self, index: int) -> None:
         self._position = -1

@@ -22,8 +22,10 @@ def write_clip(
     rate: int = 16000,
     audio_codec: str | None = None,
     video: bool = True,
+    step: int = GREY_STEP,
+    keyframe_every: int | None = None,
 ) -> Path:
-    """Frame i is uniformly grey at level i * GREY_STEP; ``audio`` (mono float32 in [-1, 1]) becomes an
+    """Frame i is uniformly grey at level i * ``step``; ``audio`` (mono float32 in [-1, 1]) becomes an
     audio stream in the container's usual codec (AAC in mp4 and flv, 16-bit PCM in mkv)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     suffix = path.suffix.lower()
@@ -32,12 +34,14 @@ def write_clip(
             stream = container.add_stream(VIDEO_CODECS[suffix], rate=fps)
             stream.width = stream.height = size
             stream.pix_fmt = "yuvj420p" if stream.codec_context.name == "mjpeg" else "yuv420p"
+            if keyframe_every:
+                stream.codec_context.gop_size = keyframe_every
         if audio is not None:
             sound = container.add_stream(audio_codec or AUDIO_CODECS[suffix], rate=rate)
             sound.layout = "mono"
         if video:
             for i in range(frames):
-                image = np.full((size, size, 3), i * GREY_STEP, np.uint8)
+                image = np.full((size, size, 3), i * step, np.uint8)
                 container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
             container.mux(stream.encode())
         if audio is not None:

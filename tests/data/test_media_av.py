@@ -124,6 +124,16 @@ def test_frames_of_every_container_by_random_access(tmp_path, name):
     assert [frame_number(f) for f in read_frames(path, 4, 8, 8)] == [1, 4, 7, 10]
 
 
+def test_seeking_is_frame_accurate_across_many_keyframes(tmp_path):
+    path = write_clip(tmp_path / "long.mp4", frames=60, fps=25, step=4, keyframe_every=8)
+    with open_video(path) as clip:
+        assert clip.frame_count == 60
+        order = [59, 0, 33, 8, 7, 9, 40, 41, 17, 58, 1, 30]
+        assert [round(float(clip.read(i).mean()) / 4) for i in order] == order
+    frames = read_frames(path, 5, 8, 8)
+    assert [round(float(f.mean()) / 4) for f in frames] == [6, 18, 30, 42, 54]
+
+
 def _audio_from_video_dataset(tmp_path, header_name: str):
     rows = []
     for i in range(2):
