@@ -91,3 +91,18 @@ def test_drop_neutral(tmp_path, capsys, drop):
     args = ["--drop-neutral"] if drop else []
     assert run_import(capsys, "mosei", tmp_path / "m", "--out", tmp_path / "d", *args)[0] == 0
     assert ("train-00002" in manifest_rows(tmp_path / "d")) is not drop
+
+
+def test_a_pickle_written_by_numpy_1_with_protocol_0_loads(tmp_path):
+    from core.data.sources.mosei import load_arrays_pickle
+
+    data = {"train": {"x": np.arange(6, dtype=np.float32).reshape(2, 3), "id": np.array([[b"a", b"1"]])}}
+    path = tmp_path / "old.pkl"
+    path.write_bytes(pickle.dumps(data, protocol=0).replace(b"numpy._core", b"numpy.core"))
+    assert (
+        b"cnumpy.core.multiarray\n_reconstruct" in path.read_bytes()
+        and b"c_codecs\nencode" in path.read_bytes()
+    )
+    loaded = load_arrays_pickle(path)
+    np.testing.assert_array_equal(loaded["train"]["x"], data["train"]["x"])
+    assert loaded["train"]["id"].tolist() == [[b"a", b"1"]]
