@@ -1,9 +1,9 @@
 """``import_dataset``: run a source over a native layout and write the standard dataset folder.
 
 Writes ``<out>/manifest.csv`` (media named by absolute path where they lie under the source folder;
-nothing is copied), ``<out>/dataset.toml`` (``media_root`` = the resolved source folder, the source name
-and options, the ``[kinds]`` of its columns) and ``<out>/import.txt`` (what was found, imported and
-skipped, with counts and reasons).
+nothing is copied), ``<out>/dataset.toml`` (``media_root`` = the resolved source folder, or the folder
+holding it when the source is one file; the source name and options; the ``[kinds]`` of its columns)
+and ``<out>/import.txt`` (what was found, imported and skipped, with counts and reasons).
 """
 
 from __future__ import annotations
@@ -67,10 +67,10 @@ def import_dataset(
     if (out / MANIFEST_NAME).exists() and not force:
         raise ValueError(f"{out} already holds a {MANIFEST_NAME}; pass --force to replace it")
     out.mkdir(parents=True, exist_ok=True)
-    media_root = root.resolve()
+    resolved = root.resolve()
     log = ImportLog()
-    samples = _unique(source().scan(media_root, out.resolve(), options, log), log)
-    report = log.report(source.name, media_root, samples)
+    samples = _unique(source().scan(resolved, out.resolve(), options, log), log)
+    report = log.report(source.name, resolved, samples)
     (out / IMPORT_LOG_NAME).write_text(report, encoding="utf-8")
     if echo:
         echo(report.rstrip("\n"))
@@ -78,7 +78,13 @@ def import_dataset(
         raise ValueError(f"{root}: no sample imported (see {out / IMPORT_LOG_NAME})")
     _write_manifest(out / MANIFEST_NAME, samples)
     write_dataset_info(
-        out, DatasetInfo(media_root=media_root, source=source.name, options=options, kinds=dict(source.kinds))
+        out,
+        DatasetInfo(
+            media_root=resolved if resolved.is_dir() else resolved.parent,
+            source=source.name,
+            options=options,
+            kinds=dict(source.kinds),
+        ),
     )
     return ImportResult(out, samples, report)
 
