@@ -187,3 +187,18 @@ def test_a_time_window_selects_frames_and_samples(tmp_path):
         read_frames(path, 2, 8, 8, window=(3.0, 4.0))
     with pytest.raises(MediaError, match="the window 3-4 s holds no audio sample"):
         read_audio(path, window=(3.0, 4.0))
+
+
+def test_a_video_without_audio_in_an_audio_column_is_one_excluded_sample(tmp_path):
+    _audio_from_video_dataset(tmp_path, "audio")
+    write_clip(tmp_path / "mute.mkv")
+    rows = (tmp_path / "manifest.csv").read_text().splitlines()
+    (tmp_path / "manifest.csv").write_text("\n".join([*rows, "s2,a,train,mute.mkv,mute.mkv"]) + "\n")
+    config = DataConfig(
+        path=str(tmp_path), video=VideoConfig(frames=2, height=8, width=8), audio=AudioConfig(duration_s=0.5)
+    )
+    data = prepare_dataset(config)
+    assert list(data.ids) == ["s0", "s1"]
+    [problem] = data.excluded
+    assert (problem.sample_id, problem.column, problem.file) == ("s2", "audio", "mute.mkv")
+    assert problem.reason == "the file has no audio stream"
