@@ -13,6 +13,7 @@ from core.data.sources.base import (
     Source,
     files_by_stem,
     media_problem,
+    missing_list,
     read_lines,
     register,
 )
@@ -53,7 +54,7 @@ class Ave(Source):
         present = {split: name for split, name in SPLIT_LISTS.items() if (root / name).is_file()}
         if present:
             for name in set(SPLIT_LISTS.values()) - set(present.values()):
-                read_lines(root / name, log)  # counts the missing list
+                missing_list(root / name, log)
             listed = [(split, row) for split, name in present.items() for row in _rows(root / name, log)]
         elif annotations:
             splits = stratified_split(

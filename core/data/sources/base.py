@@ -146,10 +146,15 @@ def files_by_stem(folder: Path, suffixes: Iterable[str], recursive: bool = False
     return found
 
 
+def missing_list(path: Path, log: ImportLog) -> None:
+    """Record a list file that is not there (its samples cannot be imported)."""
+    log.skip("list file(s) not found (their samples are not imported)", str(path))
+
+
 def read_lines(path: Path, log: ImportLog) -> list[str] | None:
     """The non-empty lines of a list file, or None (and a note in ``log``) when it is missing."""
     if not path.is_file():
-        log.skip("list file(s) not found (their samples are not imported)", str(path))
+        missing_list(path, log)
         return None
     try:
         text = path.read_text(encoding="utf-8-sig", errors="replace")
