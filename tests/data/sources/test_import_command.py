@@ -6,6 +6,7 @@ from collections import Counter
 
 import pytest
 
+from core.cli.main import main
 from core.data.sources import SOURCES
 from core.data.sources.splits import group_split, stratified_split
 from tests.data.sources.common import run_import
@@ -43,19 +44,23 @@ def test_list_shows_every_source_with_its_options(capsys):
         (["folder", "{tmp}/empty", "--out", "{tmp}/o"], "no sample imported"),
     ],
 )
-def test_usage_errors_are_one_line_with_exit_code_2(tmp_path, args, message):
+def test_usage_errors_are_one_line_with_exit_code_2(tmp_path, capsys, args, message):
     (tmp_path / "empty").mkdir()
-    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    assert main(["import", *(a.replace("{tmp}", str(tmp_path)) for a in args)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "core.cli", "import", *args],
+        [sys.executable, "-m", "core.cli", "import", "cremad", str(tmp_path / "absent"), "--out", "x"],
         capture_output=True,
         text=True,
         timeout=120,
         cwd=tmp_path,
     )
-    assert result.returncode == 2
-    assert message in result.stderr and len(result.stderr.strip().splitlines()) == 1
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.startswith("modalens import: error: ") and len(result.stderr.splitlines()) == 1
 
 
 def test_an_existing_manifest_is_replaced_only_with_force(tmp_path, capsys):
