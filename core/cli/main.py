@@ -10,9 +10,9 @@ from collections.abc import Sequence
 
 from core import __version__
 from core.atomic import WriteError
-from core.cli import demo, gui, report, strategies, train, value
+from core.cli import demo, gui, importer, report, strategies, train, value
 
-COMMANDS = (demo, train, value, strategies, report, gui)
+COMMANDS = (demo, importer, train, value, strategies, report, gui)
 
 
 class ArgumentParser(argparse.ArgumentParser):

@@ -4,7 +4,12 @@ A dataset is a folder holding ``manifest.csv`` with the columns ``id``, ``label`
 (``train``, ``val`` or ``test``) and one column per modality naming a media file relative to the folder.
 A column is a modality column when most of its non-empty values are file names with a known media
 extension (see ``MEDIA_EXTENSIONS``); its kind (video, audio or vector) is the kind most of those files
-have. Every other column is per-sample metadata.
+have. Every other column is per-sample metadata. Cells are paths relative to the folder, or absolute.
+
+Audio from video files: an audio column may name video containers (mp4, mkv, flv, ...), whose audio
+stream is then used. A column is such an audio column when ``dataset.toml`` in the folder declares it
+(``[kinds]`` table, e.g. ``audio = "audio"``; see ``core/data/dataset_info.py``), or when its header is
+``audio`` (any case) and its files are videos. ``[kinds]`` overrides the extension vote for any column.
 
 Media paths may lead only into the dataset folder, or into the folder the dataset was imported from
 (``media_root`` in the folder's ``dataset.toml``): a path that leaves them (``..``, an absolute path
@@ -31,6 +36,7 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
+from core.data.dataset_info import read_dataset_info
 from core.data.prepared import Exclusion
 
 MANIFEST_NAME = "manifest.csv"
@@ -38,11 +44,17 @@ DATASET_INFO_NAME = "dataset.toml"
 REQUIRED_COLUMNS = ("id", "label", "split")
 SPLITS = ("train", "val", "test")
 MEDIA_EXTENSIONS: dict[str, str] = {
-    **dict.fromkeys((".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v"), "video"),
-    **dict.fromkeys((".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif"), "audio"),
+    **dict.fromkeys(
+        (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".flv", ".mpg", ".mpeg", ".wmv", ".3gp"), "video"
+    ),
+    **dict.fromkeys(
+        (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", ".m4a", ".aac", ".opus", ".wma"), "audio"
+    ),
     ".npy": "vector",
 }
 _KIND_ORDER = ("video", "audio", "vector")
+# the file kinds each column kind accepts: an audio column may name videos (their audio stream is used)
+_ACCEPTED_FILES = {"video": ("video",), "audio": ("audio", "video"), "vector": ("vector",)}
 
 
 class ManifestError(ValueError):
@@ -99,7 +111,7 @@ def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> 
     cells = {name: [_cell(values, index) for _, values in records] for index, name in enumerate(columns)}
     line_numbers = [line for line, _ in records]
 
-    kinds = _detect_modalities(columns, cells)
+    kinds = _detect_modalities(columns, cells, _declared_kinds(root, columns))
     selected = _select_modalities(kinds, modalities, root)
     metadata_columns = [c for c in columns if c not in REQUIRED_COLUMNS and c not in kinds]
 
@@ -193,7 +205,23 @@ def _cell(values: list[str], index: int) -> str:
     return values[index] if index < len(values) else ""
 
 
-def _detect_modalities(columns: list[str], cells: dict[str, list[str]]) -> dict[str, str]:
+def _declared_kinds(root: Path, columns: list[str]) -> dict[str, str]:
+    try:
+        declared = read_dataset_info(root).kinds
+    except ValueError as exc:
+        raise ManifestError(f"{root}: unusable dataset.toml", [str(exc)]) from None
+    unknown = [c for c in declared if c not in columns or c in REQUIRED_COLUMNS]
+    if unknown:
+        raise ManifestError(
+            f"{root}: unusable dataset.toml",
+            [f"[kinds] names {', '.join(map(repr, unknown))}, not a media column of {MANIFEST_NAME}"],
+        )
+    return declared
+
+
+def _detect_modalities(
+    columns: list[str], cells: dict[str, list[str]], declared: dict[str, str]
+) -> dict[str, str]:
     kinds: dict[str, str] = {}
     for column in columns:
         if column in REQUIRED_COLUMNS:
@@ -201,8 +229,12 @@ def _detect_modalities(columns: list[str], cells: dict[str, list[str]]) -> dict[
         values = [v for v in cells[column] if v]
         counts = Counter(media_kind(v) for v in values)
         media_count = sum(n for kind, n in counts.items() if kind is not None)
-        if values and media_count * 2 > len(values):
+        if column in declared:
+            kinds[column] = declared[column]
+        elif values and media_count * 2 > len(values):
             kinds[column] = max(_KIND_ORDER, key=lambda k: (counts[k], -_KIND_ORDER.index(k)))
+            if column.lower() == "audio" and kinds[column] == "video":
+                kinds[column] = "audio"  # the audio streams of video files
     if not kinds:
         raise ManifestError(
             "manifest has no modality column",
@@ -288,7 +320,7 @@ def _check_media_column(
             continue
         relative = _normalise_path(raw)
         file_kind = media_kind(relative)
-        if file_kind != kind:
+        if file_kind not in _ACCEPTED_FILES[kind]:
             found = f"a {file_kind} file" if file_kind else "an unrecognised extension"
             report(
                 index,

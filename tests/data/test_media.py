@@ -62,7 +62,7 @@ def test_video_clip_random_access(tmp_path):
 
 def test_truncated_mp4_is_a_media_error(tmp_path):
     path = truncate(write_numbered_video(tmp_path / "cut.mp4"))
-    with pytest.raises(MediaError, match="cut.mp4: OpenCV cannot open"):
+    with pytest.raises(MediaError, match="cut.mp4: .*truncated"):
         read_frames(path, 4, 8, 8)
     with pytest.raises(MediaError):
         open_video(path)
@@ -175,10 +175,10 @@ def test_bad_vectors_are_media_errors(tmp_path, values, message):
         load_vector(path)
 
 
-def test_missing_frame_count_is_found_by_counting(tmp_path, monkeypatch):
+def test_clip_without_timestamps_is_read_by_counting_frames(tmp_path, monkeypatch):
     path = write_numbered_video(tmp_path / "clip.mp4", count=12)
-    monkeypatch.setattr(media, "_reported_frame_count", lambda capture: 0)
+    monkeypatch.setattr(media, "_frame_timestamps", lambda container, stream, path: None)
     with open_video(path) as clip:
         assert clip.frame_count == 12
-        assert frame_number(clip.read(7)) == 7
+        assert [frame_number(clip.read(i)) for i in (7, 2, 11)] == [7, 2, 11]
     assert [frame_number(f) for f in read_frames(path, 4, 8, 8)] == [1, 4, 7, 10]

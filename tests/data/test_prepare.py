@@ -80,7 +80,7 @@ def test_problem_dataset_gives_one_report_and_the_valid_rows(tmp_path, decode_co
     assert lines[0] == "6 problem(s), 6 sample(s) left out:"
     expected = {
         5: "column 'video' (video/nowhere.mp4): file 'video/nowhere.mp4' not found",
-        6: "column 'video' (video/cut.mp4): OpenCV cannot open the video",
+        6: "column 'video' (video/cut.mp4): cannot open the video",
         7: "column 'audio' (audio/empty.wav): file 'audio/empty.wav' is empty (0 bytes)",
         8: "column 'split': unknown split 'dev'",
         9: "column 'id': duplicate id 's1' (first used in row 3)",

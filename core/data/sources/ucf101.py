@@ -1,0 +1,75 @@
+"""UCF-101: ``UCF-101/<Class>/v_<Class>_gGG_cCC.avi`` and ``ucfTrainTestlist/`` (``classInd.txt``,
+``trainlist0K.txt``, ``testlist0K.txt``); one modality, ``rgb`` (the video)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from core.data.sources.base import ImportLog, Option, Sample, Source, media_problem, read_lines, register
+from core.data.sources.splits import carve_val
+
+LISTS = "ucfTrainTestlist"
+
+
+@register
+class Ucf101(Source):
+    name = "ucf101"
+    summary = "UCF-101 actions: UCF-101/<Class>/v_*.avi + ucfTrainTestlist (fold 1, 2 or 3), modality rgb"
+    layout = "ROOT/UCF-101/<Class>/v_*.avi and ROOT/ucfTrainTestlist/{classInd,trainlist0K,testlist0K}.txt"
+    options = (
+        Option("--fold", "which of the three official train/test splits", int, 1, "K", choices=(1, 2, 3)),
+        Option("--val-ratio", "fraction of train moved to val (seeded, stratified)", float, 0.0, "F"),
+        Option("--seed", "seed of the val split", int, 0, "N"),
+    )
+
+    def scan(self, root: Path, out: Path, options: dict[str, Any], log: ImportLog) -> list[Sample]:
+        videos = root / "UCF-101" if (root / "UCF-101").is_dir() else root
+        lists = root / LISTS
+        if not lists.is_dir():
+            raise ValueError(f"{root}: no {LISTS}/ folder (expected {self.layout})")
+        classes = _class_index(lists / "classInd.txt", log)
+        clips = {p.relative_to(videos).as_posix().lower(): p for p in videos.glob("*/*.avi")}
+        log.count("clips (<Class>/*.avi)", len(clips))
+        fold = options["fold"]
+        samples: list[Sample] = []
+        listed: set[str] = set()
+        for split, name in (("train", f"trainlist0{fold}.txt"), ("test", f"testlist0{fold}.txt")):
+            for line in read_lines(lists / name, log) or []:
+                entry = line.split()[0].replace("\\", "/")
+                label = entry.split("/")[0]
+                listed.add(entry.lower())
+                if classes and label not in classes:
+                    log.skip(f"unknown label in {name} (not in classInd.txt)", entry)
+                elif entry.lower() not in clips:
+                    log.skip(f"listed in {name} but absent on disk", entry)
+                elif problem := media_problem(clips[entry.lower()]):
+                    log.skip(problem, entry)
+                else:
+                    clip = clips[entry.lower()]
+                    samples.append(
+                        Sample(clip.stem, label, split, {"rgb": str(clip)}, {"group": _group(clip.stem)})
+                    )
+        for entry in sorted(set(clips) - listed):
+            log.skip(
+                f"on disk but in neither list of fold {fold}", clips[entry].relative_to(videos).as_posix()
+            )
+        carve_val(samples, options["val_ratio"], options["seed"])
+        return samples
+
+
+def _class_index(path: Path, log: ImportLog) -> set[str]:
+    names = set()
+    for line in read_lines(path, log) or []:
+        parts = line.split()
+        if len(parts) == 2 and parts[0].isdigit():
+            names.add(parts[1])
+        else:
+            log.skip("malformed classInd.txt row (expected '<index> <Class>')", line)
+    return names
+
+
+def _group(stem: str) -> str:
+    """``gGG`` of ``v_<Class>_gGG_cCC``: the clips of one group come from one long video."""
+    parts = stem.split("_")
+    return parts[-2] if len(parts) >= 4 else ""
