@@ -9,7 +9,10 @@ import h5py
 import numpy as np
 
 FORMAT_NAME = "modalens-report"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+"""Version 1 (ModaLens 0.1) lacks the coalition statistics, so its valuations keep the value function they
+were written with."""
 LIBVER = ("v110", "v110")
 STATES = ("running", "finished", "stopped", "failed")
 

@@ -200,6 +200,8 @@ def create_valuation(
     _per_sample(group, "coalition_values", (2**m,), "f4", np.nan, num_samples)
     _per_sample(group, "prediction", (), "i4", -1, num_samples)
     _per_sample(group, "correct", (), "u1", 0, num_samples)
+    _per_sample(group, "coalition_correct", (2**m,), "u1", 0, num_samples)
+    _per_sample(group, "coalition_log_p", (2**m,), "f4", np.nan, num_samples)
     mean = group.create_dataset("mean_phi", (0, m), maxshape=(None, m), chunks=(256, m), dtype="f4", fillvalue=np.nan)
     mean.attrs["description"] = "mean of phi over the samples valued at each epoch"
     _create_plot(f, split, modalities)

@@ -184,7 +184,10 @@ class SplitValuation:
         self.epochs = group["epoch"][: committed(group)].astype(np.int64)
         self.num_samples = min(group["sample_index"].shape[0], group["phi"].shape[1])
         self.has_stderr = "phi_stderr" in group
+        self.has_statistics = "coalition_log_p" in group and "coalition_correct" in group
+        """Coalition statistics stored (format 2): the values can be shown under any value function."""
         self._sorted = bool(group.attrs.get(SORTED, 0))
+        self._revalued: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def __repr__(self) -> str:
         return f"SplitValuation({self.split!r}, epochs={len(self.epochs)}, samples={self.num_samples})"
@@ -224,6 +227,32 @@ class SplitValuation:
         """Mean φ per modality at each epoch, ``[epoch, modality]``."""
         with self._group("mean_phi") as g:
             return g["mean_phi"][: len(self.epochs)]
+
+    @property
+    def value_functions(self) -> list[str]:
+        """The value functions this split can be shown with: every registered one when the coalition
+        statistics are stored, else only the one it was written with (a format-1 report)."""
+        if not self.has_statistics:
+            return [self.value_fn]
+        from core.valuation.value_functions import VALUE_FUNCTIONS  # torch: only when switching
+
+        return VALUE_FUNCTIONS.names()
+
+    def values_as(self, value_fn: str) -> tuple[np.ndarray, np.ndarray]:
+        """(φ [epoch, sample, modality], v [epoch, sample, 2^M]) under ``value_fn``, computed from the
+        stored coalition statistics; the written value function reads the stored arrays as they are."""
+        if value_fn == self.value_fn:
+            return self.phi, self.coalition_values
+        if value_fn not in self.value_functions:
+            raise ReportError(
+                f"{self._path}: split {self.split!r} was valued with {self.value_fn!r} in a report without "
+                f"coalition statistics (format 1); other value functions need a format-2 report"
+            )
+        if value_fn not in self._revalued:
+            from core.valuation.revalue import revalue
+
+            self._revalued[value_fn] = revalue(self._whole("coalition_correct"), self._whole("coalition_log_p"), value_fn)
+        return self._revalued[value_fn]
 
     def _whole(self, name: str) -> np.ndarray:
         with self._group(name) as g:

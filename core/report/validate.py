@@ -14,8 +14,8 @@ from core.report.errors import ReportError
 from core.report.files import reading_file
 from core.report.format import (
     FORMAT_NAME,
-    FORMAT_VERSION,
     PER_SAMPLE,
+    READABLE_VERSIONS,
     RESAMPLING_COLUMNS,
     ROWS_FROM,
     STATES,
@@ -61,6 +61,7 @@ class _Checker:
         self.problems: list[str] = []
         self.num_samples = 0
         self.modalities: list[str] = []
+        self.version = 0
 
     def fail(self, message: str) -> None:
         self.problems.append(message)
@@ -95,8 +96,10 @@ class _Checker:
         if attr_text(attrs.get("format", "")) != FORMAT_NAME:
             self.fail(f"/@format: expected {FORMAT_NAME!r}, found {attrs.get('format')!r}")
         version = attrs.get("format_version")
-        if not isinstance(version, np.integer) or int(version) != FORMAT_VERSION:
-            self.fail(f"/@format_version: expected integer {FORMAT_VERSION}, found {version!r}")
+        if not isinstance(version, np.integer) or int(version) not in READABLE_VERSIONS:
+            self.fail(f"/@format_version: expected an integer in {READABLE_VERSIONS}, found {version!r}")
+        else:
+            self.version = int(version)
         if not attr_text(attrs.get("creator", "")).startswith("ModaLens"):
             self.fail(f"/@creator: expected 'ModaLens <version>', found {attrs.get('creator')!r}")
         self.iso_time("/@created", attrs.get("created"))
@@ -296,6 +299,8 @@ class _Checker:
             "correct": (2, "ub"),
             "mean_phi": (2, "f"),
         }
+        if self.version >= 2 and attr_text(group.attrs.get("method", "")) == "exact":
+            expected |= {"coalition_correct": (3, "ub"), "coalition_log_p": (3, "f")}
         for name, (ndim, kinds) in expected.items():
             if name not in group:
                 self.fail(f"{where}/{name}: dataset missing")
@@ -309,7 +314,8 @@ class _Checker:
             self.fail(f"{where}/epoch: epochs not strictly increasing")
         m = len(modalities)
         samples = min(group["sample_index"].shape[0], group["phi"].shape[1])
-        tails = {"phi": (m,), "coalition_values": (2**m,), "prediction": (), "correct": (), "phi_stderr": (m,)}
+        tails = {"phi": (m,), "coalition_values": (2**m,), "prediction": (), "correct": (), "phi_stderr": (m,),
+                 "coalition_correct": (2**m,), "coalition_log_p": (2**m,)}
         for name, tail in tails.items():
             if name in group and (group[name].shape[2:] != tail or group[name].shape[1] != samples):
                 self.fail(f"{where}/{name}: shape {group[name].shape}, expected [epoch, {samples}, {tail}]")

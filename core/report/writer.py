@@ -316,6 +316,9 @@ class ReportWriter:
             "correct": _spread(result.correct, positions, np.uint8, 0),
             "mean_phi": np.asarray(result.mean_phi, dtype=np.float32)[None],
         }
+        if result.coalition_log_p is not None:
+            columns["coalition_correct"] = _spread(result.coalition_correct, positions, np.uint8, 0)
+            columns["coalition_log_p"] = _spread(result.coalition_log_p, positions, np.float32, np.nan)
         if result.phi_stderr is not None:
             columns["phi_stderr"] = _spread(result.phi_stderr, positions, np.float32, np.nan)
         plot_path = f"overview/{layout.plot_name(result.split)}"
@@ -510,6 +513,8 @@ def _check_result(result: ValuationResult) -> None:
     }
     if result.phi_stderr is not None:
         expected["phi_stderr"] = (n, m)
+    if result.coalition_log_p is not None:
+        expected["coalition_correct"] = expected["coalition_log_p"] = (n, 2**m)
     for name, shape in expected.items():
         actual = np.shape(getattr(result, name))
         if actual != shape:

@@ -29,6 +29,9 @@ class ValuationResult:
     ``sample_index`` indexes the prepared dataset; ``coalition_values`` follows
     :func:`coalition_members` order (column 0 is the empty coalition, always 0).
     ``phi_stderr`` is set for Monte-Carlo estimates and ``None`` for exact values.
+    ``coalition_correct`` and ``coalition_log_p`` ([samples, 2^M], exact valuations) are what every value
+    function is computed from (see :class:`core.valuation.value_functions.CoalitionStats`), so the
+    values of any other value function follow without the model (:func:`revalue`).
     """
 
     epoch: int
@@ -42,6 +45,8 @@ class ValuationResult:
     correct: np.ndarray
     method: str = "exact"
     phi_stderr: np.ndarray | None = None
+    coalition_correct: np.ndarray | None = None
+    coalition_log_p: np.ndarray | None = None
 
     @property
     def mean_phi(self) -> np.ndarray:

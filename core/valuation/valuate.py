@@ -17,7 +17,7 @@ from core.models.multimodal import MultimodalModel
 from core.training.batches import iterate_batches
 from core.valuation.result import ValuationResult, coalition_members
 from core.valuation.shapley import exact_shapley, monte_carlo_shapley
-from core.valuation.value_functions import VALUE_FUNCTIONS
+from core.valuation.value_functions import VALUE_FUNCTIONS, CoalitionStats
 
 ABSENCE_MODES = ("feature", "input")
 
@@ -65,7 +65,7 @@ def value_samples(
     exact = m <= settings.exact_max_modalities
     members = torch.as_tensor(coalition_members(m), device=device) if exact else None
     generator = torch.Generator().manual_seed(settings.seed + epoch)
-    phis, errors, values, predictions = [], [], [], []
+    phis, errors, values, predictions, correct, log_p = [], [], [], [], [], []
     for batch in iterate_batches(data, index, settings.batch_size, device):
         features = model.encode(batch.inputs)
         full = torch.ones(1, m, dtype=torch.bool, device=device)
@@ -73,10 +73,13 @@ def value_samples(
         predictions.append(full_logits.argmax(dim=-1))
 
         if exact:
-            v = value_fn(
-                model.coalition_logits(features, members, baseline).float(), batch.labels, members.sum(dim=1)
+            stats = CoalitionStats.from_logits(
+                model.coalition_logits(features, members, baseline), batch.labels, members.sum(dim=1)
             )
+            v = value_fn(stats)
             values.append(v)
+            correct.append(stats.correct)
+            log_p.append(stats.log_p)
             phis.append(exact_shapley(v))
         else:
             phi, err = monte_carlo_shapley(
@@ -105,6 +108,8 @@ def value_samples(
         correct=prediction == labels,
         method="exact" if exact else "monte-carlo",
         phi_stderr=None if exact else _stack(errors, (0, m)),
+        coalition_correct=_stack(correct, (0, 2**m)).astype(bool) if exact else None,
+        coalition_log_p=_stack(log_p, (0, 2**m)) if exact else None,
     )
 
 
@@ -112,8 +117,8 @@ def _values_of(model, value_fn, features, labels, coalitions, baseline) -> torch
     """Values [B, K] of arbitrary coalitions [K, M]; ∅ is evaluated alongside so soft payoffs are exact."""
     empty = torch.zeros(1, coalitions.shape[1], dtype=torch.bool, device=features.device)
     with_empty = torch.cat([empty, coalitions.to(features.device)])
-    logits = model.coalition_logits(features, with_empty, baseline).float()
-    return value_fn(logits, labels, with_empty.sum(dim=1))[:, 1:]
+    logits = model.coalition_logits(features, with_empty, baseline)
+    return value_fn(CoalitionStats.from_logits(logits, labels, with_empty.sum(dim=1)))[:, 1:]
 
 
 def _stack(parts: list[torch.Tensor], empty_shape: tuple[int, int]) -> np.ndarray:
@@ -149,7 +154,8 @@ def brute_force_values(
                 logits.append(model(inputs).logits)
             else:
                 logits.append(model(batch.inputs, keep=keep).logits)
-        all_values.append(value_fn(torch.stack(logits, dim=1).float(), batch.labels, members.sum(dim=1)))
+        stats = CoalitionStats.from_logits(torch.stack(logits, dim=1), batch.labels, members.sum(dim=1))
+        all_values.append(value_fn(stats))
     model.train(was_training)
     values = torch.cat(all_values)
     return exact_shapley(values).cpu().numpy(), values.cpu().numpy()

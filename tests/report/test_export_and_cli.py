@@ -138,7 +138,7 @@ def test_cli_export_h5_copy(finished_report, tmp_path):
 
 def test_cli_validate(finished_report, capsys):
     assert run_cli("report", "validate", str(finished_report)) == 0
-    assert "valid ModaLens report (format 1, state finished" in capsys.readouterr().out
+    assert "valid ModaLens report (format 2, state finished" in capsys.readouterr().out
     with h5py.File(finished_report, "a") as f:
         del f["resampling/copies"]
         f.attrs["creator"] = "someone"

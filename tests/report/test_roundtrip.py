@@ -40,7 +40,7 @@ def report_path(tmp_path, data):
 def test_every_array_round_trips(report_path, data):
     events = ev.run(data, epochs=3)
     with open_report(report_path) as report:
-        assert report.format_version == 1
+        assert report.format_version == 2
         assert report.state == "finished"
         assert report.modalities == ev.MODALITIES
         assert report.creator == f"ModaLens {core.__version__}"

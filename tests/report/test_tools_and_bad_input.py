@@ -71,10 +71,10 @@ def test_other_hdf5_file_is_not_a_report(tmp_path):
 
 def test_newer_format_version_asks_for_an_update(finished_report):
     with h5py.File(finished_report, "a") as f:
-        f.attrs["format_version"] = np.int64(2)
-    with pytest.raises(ReportError, match=r"written by a newer ModaLens \(report format version 2.*update ModaLens"):
+        f.attrs["format_version"] = np.int64(3)
+    with pytest.raises(ReportError, match=r"written by a newer ModaLens \(report format version 3.*update ModaLens"):
         open_report(finished_report)
-    assert validate_report(finished_report) == ["/@format_version: expected integer 1, found np.int64(2)"]
+    assert validate_report(finished_report) == ["/@format_version: expected an integer in (1, 2), found np.int64(3)"]
 
 
 def test_truncated_file_is_reported_as_truncated(finished_report):
