@@ -162,13 +162,15 @@ class RunConfig:
             text = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-        config = cls.from_toml(text, str(path))
-        folder = path.resolve().parent
+        return cls.from_toml(text, str(path)).resolve_paths(path.resolve().parent)
+
+    def resolve_paths(self, folder: str | Path) -> RunConfig:
+        """Make the relative paths of :data:`PATH_KEYS` absolute, taken from ``folder``; return self."""
         for section, key in PATH_KEYS:
-            value = getattr(getattr(config, section), key)
-            if value and not Path(value).expanduser().is_absolute():
-                setattr(getattr(config, section), key, str(folder / value))
-        return config
+            value = getattr(getattr(self, section), key)
+            if value:
+                setattr(getattr(self, section), key, str(Path(folder, Path(value).expanduser()).absolute()))
+        return self
 
     def validate(self, source: str = "config") -> RunConfig:
         """Raise ``ConfigError`` naming the first key whose value is outside its domain; return self."""

@@ -79,7 +79,7 @@ def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = N
         if value is not None:
             setattr(section, key, value)
     sets = [item if "." in item.partition("=")[0] else f"strategy.params.{item.strip()}" for item in args.set]
-    return config.with_overrides(sets)
+    return config.with_overrides(sets).resolve_paths(Path.cwd())  # the saved config.toml works from anywhere
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
