@@ -11,6 +11,7 @@ import pytest
 from core.cli.main import main
 from core.report.reader import open_report
 from core.training.checkpoint import load_checkpoint
+from tests.cli.test_startup import imported_heavy
 
 
 def modalens(*args, timeout=300):
@@ -181,3 +182,10 @@ def test_bad_media_are_reported_with_their_rows_and_training_goes_on(trained, tm
         assert len(report.dataset.excluded) == 4
         assert len(report.dataset.ids) == len(rows) - 4
         assert report.valuation["train"].phi.shape[1] == len(train_rows) - 4
+
+
+def test_report_commands_on_a_real_report_do_not_import_torch(trained):
+    report = str(trained / "R" / "report.h5")
+    for argv in (["report", "summary", report], ["report", "export", report, "--csv", str(trained / "t.csv")]):
+        status, heavy, output = imported_heavy(argv)
+        assert status == 0 and heavy == "", (argv, heavy, output)
