@@ -19,7 +19,9 @@ from pathlib import Path
 
 def modalens_command() -> list[str]:
     script = Path(sys.executable).with_name("modalens")
-    return [str(script)] if script.is_file() and os.access(script, os.X_OK) else [sys.executable, "-m", "core.cli"]
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "core.cli"]
 
 
 def wall_times(command: list[str], runs: int) -> list[float]:
@@ -43,7 +45,10 @@ def main() -> None:
         ("modalens --help", [*command, "--help"]),
     ):
         times = wall_times(argv, args.runs)
-        results[name] = {"median_s": round(statistics.median(times), 4), "runs_s": [round(t, 4) for t in times]}
+        results[name] = {
+            "median_s": round(statistics.median(times), 4),
+            "runs_s": [round(t, 4) for t in times],
+        }
     print(json.dumps(results, indent=2))
 
 

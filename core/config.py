@@ -198,7 +198,7 @@ class RunConfig:
             ("model.feature_dim", m.feature_dim >= 1, at_least_one),
             ("optim.optimizer", o.optimizer in OPTIMIZERS, _one_of(OPTIMIZERS)),
             ("optim.lr", _positive(o.lr), positive),
-            ("optim.weight_decay", math.isfinite(o.weight_decay) and o.weight_decay >= 0, "a finite number >= 0"),
+            ("optim.weight_decay", math.isfinite(o.weight_decay) and o.weight_decay >= 0, "a number >= 0"),
             ("optim.momentum", 0 <= o.momentum <= 1, "a number from 0 to 1"),
             ("optim.batch_size", o.batch_size >= 1, at_least_one),
             ("optim.epochs", o.epochs >= 1, at_least_one),

@@ -17,7 +17,11 @@ from core.data.manifest import MANIFEST_NAME, REQUIRED_COLUMNS
 def check_run(config: RunConfig, out: Path, checkpoint: dict[str, Any] | None, resume: str | None) -> None:
     """Raise ``ValueError`` for the first argument or configuration error of a run writing to ``out``."""
     check_names(config)
-    check_dataset(config.data.path, config.data.modalities)
+    columns = check_dataset(config.data.path, config.data.modalities)
+    unknown = sorted(set(config.model.encoders) - set(columns))
+    if unknown:
+        names = ", ".join(map(repr, unknown))
+        raise ValueError(f"model.encoders: {names} is no column of {config.data.path}'s manifest")
     if checkpoint is not None:
         check_epochs_left(config, checkpoint, resume or "")
     elif config.model.init_encoders_from and not Path(config.model.init_encoders_from).exists():
@@ -51,11 +55,13 @@ def check_names(config: RunConfig) -> None:
     resolve_precision(config.runtime.precision, resolve_device(config.runtime.device))
 
 
-def check_dataset(path: str, modalities: list[str]) -> None:
+def check_dataset(path: str, modalities: list[str]) -> list[str]:
     """The folder exists and holds a readable ``manifest.csv`` whose header has the required columns and
-    the modalities asked for (the rows and media are checked when the run loads them)."""
+    the modalities asked for (the rows and media are checked when the run loads them); returns the header."""
     if not path:
-        raise ValueError("no dataset: pass --data DIR (a folder holding manifest.csv) or set data.path in --config")
+        raise ValueError(
+            "no dataset: pass --data DIR (a folder holding manifest.csv) or set data.path in --config"
+        )
     root = Path(path)
     if not root.is_dir():
         raise ValueError(f"{root}: dataset folder not found")
@@ -71,14 +77,18 @@ def check_dataset(path: str, modalities: list[str]) -> None:
         raise ValueError(f"{manifest}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     missing = [name for name in (*REQUIRED_COLUMNS, *modalities) if name not in header]
     if missing:
-        raise ValueError(
-            f"{manifest}: no column {', '.join(map(repr, missing))} in the header ({', '.join(header) or 'empty'})"
-        )
+        names, columns = ", ".join(map(repr, missing)), ", ".join(header) or "empty"
+        raise ValueError(f"{manifest}: no column {names} in the header ({columns})")
+    return header
 
 
 def check_epochs_left(config: RunConfig, checkpoint: dict[str, Any], resume: str) -> None:
     """A resumed run must have epochs left to train."""
     done, wanted = int(checkpoint["next_epoch"]), config.optim.epochs
     if wanted <= done:
-        state = f"finished all its {done} epoch(s)" if wanted == done else f"trained {done} epoch(s), not {wanted}"
-        raise ValueError(f"{resume}: this run has already {state}; to continue it, pass --epochs N with N > {done}")
+        state = f"trained {done} epoch(s), not {wanted}"
+        if wanted == done:
+            state = f"finished all its {done} epoch(s)"
+        raise ValueError(
+            f"{resume}: this run has already {state}; to continue it, pass --epochs N with N > {done}"
+        )

@@ -32,7 +32,8 @@ class HelpFormatter(argparse.HelpFormatter):
 
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
-        shown = not (action.default is None or action.default is False or action.default in ([], argparse.SUPPRESS))
+        default = action.default
+        shown = not (default is None or default is False or default in ([], argparse.SUPPRESS))
         if shown and "%(default)" not in text and (action.option_strings or action.nargs == "?"):
             text += " (default: %(default)s)"
         return text

@@ -21,8 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     summary = commands.add_parser(
         "summary",
         help="per-epoch mean φ per modality, accuracy and re-sampled copies",
-        description="Print the report's state and a table, one row per epoch: mean Shapley value per modality "
-        "and valued split, accuracies from the epoch metrics, and the extra copies re-sampling planned. "
+        description="Print the report's state and a table, one row per epoch: mean Shapley value per "
+        "modality and valued split, accuracies from the epoch metrics, and the extra copies re-sampling planned. "
         + EPOCHS_NOTE,
     )
     summary.add_argument("file", help="report file (.h5), finished or still being written")

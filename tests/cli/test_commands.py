@@ -82,8 +82,9 @@ def test_value_command_writes_per_sample_csv(trained):
 
 def test_value_of_a_run_folder_labels_rows_as_the_report_export_does(trained, capsys):
     values, export = trained / "values-train.csv", trained / "export.csv"
-    assert main(["value", "--checkpoint", str(trained / "R"), "--data", str(trained / "D"), "--out", str(values)]) == 0
-    assert main(["report", "export", str(trained / "R" / "report.h5"), "--csv", str(export), "--epoch", "2"]) == 0
+    run, report = str(trained / "R"), str(trained / "R" / "report.h5")
+    assert main(["value", "--checkpoint", run, "--data", str(trained / "D"), "--out", str(values)]) == 0
+    assert main(["report", "export", report, "--csv", str(export), "--epoch", "2"]) == 0
     valued = {row["id"]: row for row in csv.DictReader(values.open())}
     exported = {row["id"]: row for row in csv.DictReader(export.open())}
     assert valued.keys() == exported.keys() and len(valued) > 0
@@ -186,6 +187,7 @@ def test_bad_media_are_reported_with_their_rows_and_training_goes_on(trained, tm
 
 def test_report_commands_on_a_real_report_do_not_import_torch(trained):
     report = str(trained / "R" / "report.h5")
-    for argv in (["report", "summary", report], ["report", "export", report, "--csv", str(trained / "t.csv")]):
+    csv_out = str(trained / "t.csv")
+    for argv in (["report", "summary", report], ["report", "export", report, "--csv", csv_out]):
         status, heavy, output = imported_heavy(argv)
         assert status == 0 and heavy == "", (argv, heavy, output)

@@ -1,4 +1,5 @@
-"""`modalens --version`, `--help` and `report ...` start without importing torch (see benchmarks/cli_startup.py)."""
+"""`modalens --version`, `--help` and `report ...` start without importing torch; a closed stdout pipe
+ends a command quietly. Timings: benchmarks/cli_startup.py."""
 
 from __future__ import annotations
 

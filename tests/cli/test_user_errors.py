@@ -40,7 +40,7 @@ def dataset(tmp_path):
         (["--set", 'valuation.splits=["train", "vall"]'], "valuation.splits: expected a list of distinct"),
         (["--seed", "-1"], "runtime.seed: expected an integer from 0 to 4294967295, got -1"),
         (["--seed", str(2**32)], "runtime.seed: expected an integer from 0 to 4294967295"),
-        (["--set", "optim.nonfinite_loss=ignore"], "optim.nonfinite_loss: expected one of \"stop\", \"skip\""),
+        (["--set", "optim.nonfinite_loss=ignore"], 'optim.nonfinite_loss: expected one of "stop", "skip"'),
         (["--set", "optim.bogus=3"], "config.optim: unknown key(s) bogus"),
         (["--strategy", "jiont"], "unknown strategy 'jiont'; available: ensemble, joint,"),
         (["--set", "bogus_key=3"], "strategy 'joint' takes no parameters, got ['bogus_key']"),
@@ -52,6 +52,8 @@ def dataset(tmp_path):
             "valuation.splits = ['val'] leaves 'train' out",
         ),
         (["--device", "tpu"], "unknown device 'tpu'"),
+        (["--set", "model.encoders={x1='mlp', x9='mlp'}"], "model.encoders: 'x9' is no column of"),
+        (["--set", "model.encoders={x1='mpl'}"], "unknown encoder 'mpl'"),
         (["--set", "model.init_encoders_from=no/such.pt"], "no/such.pt: no such checkpoint"),
     ],
 )
@@ -108,7 +110,7 @@ def test_command_line_paths_are_stored_absolute(tmp_path, monkeypatch):
 
 def test_help_shows_the_defaults(capsys):
     for argv, expected in (
-        (["train", "--help"], ["number of epochs (default: 10)", "(default: joint)", "random seed (default: 0)"]),
+        (["train", "--help"], ["number of epochs (default: 10)", "(default: joint)", "seed (default: 0)"]),
         (["demo", "--help"], ["number of samples (default: 1000)", "(default: balanced)"]),
         (["value", "--help"], ["split to value (default: train)", "(default: auto)"]),
     ):
