@@ -24,7 +24,8 @@ NONFINITE_LOSS = ("stop", "skip")
 ABSENCE = ("feature", "input")
 MAX_SEED = 2**32 - 1
 PATH_KEYS = (("data", "path"), ("data", "cache_dir"), ("model", "init_encoders_from"))
-"""Keys holding a file or folder; in a config file, a relative one is relative to the file's folder."""
+"""Keys holding a file or folder; in a config file, a relative one is relative to the file's folder
+(elsewhere a relative ``data.cache_dir`` is relative to the dataset folder, see ``cache_folder``)."""
 
 
 @dataclass
@@ -164,9 +165,9 @@ class RunConfig:
             raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
         return cls.from_toml(text, str(path)).resolve_paths(path.resolve().parent)
 
-    def resolve_paths(self, folder: str | Path) -> RunConfig:
-        """Make the relative paths of :data:`PATH_KEYS` absolute, taken from ``folder``; return self."""
-        for section, key in PATH_KEYS:
+    def resolve_paths(self, folder: str | Path, keys: tuple[tuple[str, str], ...] = PATH_KEYS) -> RunConfig:
+        """Make the relative paths of ``keys`` absolute, taken from ``folder``; return self."""
+        for section, key in keys:
             value = getattr(getattr(self, section), key)
             if value:
                 setattr(getattr(self, section), key, str(Path(folder, Path(value).expanduser()).absolute()))

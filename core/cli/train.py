@@ -79,7 +79,12 @@ def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = N
         if value is not None:
             setattr(section, key, value)
     sets = [item if "." in item.partition("=")[0] else f"strategy.params.{item.strip()}" for item in args.set]
-    return config.with_overrides(sets).resolve_paths(Path.cwd())  # the saved config.toml works from anywhere
+    config = config.with_overrides(sets)
+    # absolute paths, each in its own meaning, so that the run's config.toml works from any folder
+    config.resolve_paths(Path.cwd(), keys=(("data", "path"), ("model", "init_encoders_from")))
+    if config.data.path:
+        config.resolve_paths(config.data.path, keys=(("data", "cache_dir"),))
+    return config
 
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

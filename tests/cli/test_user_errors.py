@@ -102,10 +102,14 @@ def test_config_file_paths_are_taken_from_its_folder(tmp_path, monkeypatch):
     assert Path(config.model.init_encoders_from).resolve() == (folder / "pre" / "best.pt").resolve()
 
 
-def test_command_line_paths_are_stored_absolute(tmp_path, monkeypatch):
+def test_command_line_paths_are_stored_absolute_in_their_meaning(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    config = train.build_config(build_parser("train").parse_args(["train", "--data", "D"]))
-    assert config.data.path == str(tmp_path / "D")
+    argv = ["train", "--data", "D", "--set", "data.cache_dir=cache", "--set", "model.init_encoders_from=p.pt"]
+    config = train.build_config(build_parser("train").parse_args(argv))
+    here = Path.cwd()
+    assert config.data.path == str(here / "D")
+    assert config.data.cache_dir == str(here / "D" / "cache")  # relative to the dataset, as cache_folder says
+    assert config.model.init_encoders_from == str(here / "p.pt")
 
 
 def test_help_shows_the_defaults(capsys):
