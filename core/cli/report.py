@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "summary",
         help="per-epoch mean φ per modality, accuracy and re-sampled copies",
         description="Print the report's state and a table, one row per epoch: mean Shapley value per "
-        "modality and valued split, accuracies from the epoch metrics, and the extra copies re-sampling planned. "
-        + EPOCHS_NOTE,
+        "modality and valued split, accuracies from the epoch metrics, and the extra copies re-sampling "
+        "planned. " + EPOCHS_NOTE,
     )
     summary.add_argument("file", help="report file (.h5), finished or still being written")
     summary.set_defaults(func=_guarded("summary", _summary))
@@ -31,10 +31,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export",
         help="per-sample Shapley values as CSV, or a closed copy of the report",
-        description="--csv: write one CSV row per valued sample: id, label (class name), label_index, split, "
-        "then a column phi/<modality>/e<epoch> per modality and epoch (e1 is the first epoch). --h5: write a closed copy of the report's complete "
-        "epochs (optionally one split) that any HDF5 tool opens, even while the run still writes the source. "
-        "The output appears complete or not at all.",
+        description="--csv: write one CSV row per valued sample: id, label (class name), label_index, "
+        "split, then a column phi/<modality>/e<epoch> per modality and epoch (e1 is the first epoch). "
+        "--h5: write a closed copy of the report's complete epochs (optionally one split) that any HDF5 "
+        "tool opens, even while the run still writes the source. The output appears complete or not at all.",
     )
     export.add_argument("file", help="report file (.h5)")
     target = export.add_mutually_exclusive_group(required=True)
