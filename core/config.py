@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing
@@ -15,6 +16,16 @@ import tomli_w
 
 class ConfigError(ValueError):
     """A configuration value or file is invalid; the message names the key."""
+
+
+SPLITS = ("train", "val", "test")
+OPTIMIZERS = ("adam", "adamw", "sgd")
+NONFINITE_LOSS = ("stop", "skip")
+ABSENCE = ("feature", "input")
+MAX_SEED = 2**32 - 1
+PATH_KEYS = (("data", "path"), ("data", "cache_dir"), ("model", "init_encoders_from"))
+"""Keys holding a file or folder; in a config file, a relative one is relative to the file's folder
+(elsewhere a relative ``data.cache_dir`` is relative to the dataset folder, see ``cache_folder``)."""
 
 
 @dataclass
@@ -168,8 +179,9 @@ class RunConfig:
         Path(path).write_text(self.to_toml(), encoding="utf-8")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> RunConfig:
-        return _build(cls, data, "config")
+    def from_dict(cls, data: dict[str, Any], source: str = "config") -> RunConfig:
+        """Build and :meth:`validate` a config; ``ConfigError`` names the first wrong key."""
+        return _build(cls, data, source).validate(source)
 
     @classmethod
     def from_toml(cls, text: str, source: str = "config") -> RunConfig:
@@ -177,14 +189,75 @@ class RunConfig:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{source}: not valid TOML ({exc})") from None
-        return _build(cls, data, source)
+        return cls.from_dict(data, source)
 
     @classmethod
     def load(cls, path: str | Path) -> RunConfig:
+        """Read a TOML file; relative paths in it (:data:`PATH_KEYS`) are taken from the file's folder."""
         path = Path(path)
         if not path.is_file():
             raise ConfigError(f"{path}: config file not found")
-        return cls.from_toml(path.read_text(encoding="utf-8"), str(path))
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        return cls.from_toml(text, str(path)).resolve_paths(path.resolve().parent)
+
+    def resolve_paths(self, folder: str | Path, keys: tuple[tuple[str, str], ...] = PATH_KEYS) -> RunConfig:
+        """Make the relative paths of ``keys`` absolute, taken from ``folder``; return self."""
+        for section, key in keys:
+            value = getattr(getattr(self, section), key)
+            if value:
+                setattr(getattr(self, section), key, str(Path(folder, Path(value).expanduser()).absolute()))
+        return self
+
+    def validate(self, source: str = "config") -> RunConfig:
+        """Raise ``ConfigError`` naming the first key whose value is outside its domain; return self."""
+        for key, valid, expected in self._rules():
+            if not valid:
+                section, _, name = key.rpartition(".")
+                value = getattr(_section(self, section), name)
+                raise ConfigError(f"{source}.{key}: expected {expected}, got {value!r}")
+        return self
+
+    def _rules(self) -> list[tuple[str, bool, str]]:
+        """(key, value is valid, what is expected) for every key with a restricted domain."""
+        d, m, o, v, r = self.data, self.model, self.optim, self.valuation, self.runtime
+        at_least_one, not_negative = "an integer >= 1", "an integer >= 0"
+        positive = "a finite number > 0"
+        return [
+            ("data.video.frames", d.video.frames >= 1, at_least_one),
+            ("data.video.height", d.video.height >= 1, at_least_one),
+            ("data.video.width", d.video.width >= 1, at_least_one),
+            ("data.audio.sample_rate", d.audio.sample_rate >= 1, at_least_one),
+            ("data.audio.duration_s", _positive(d.audio.duration_s), positive),
+            ("data.audio.n_fft", d.audio.n_fft >= 1, at_least_one),
+            ("data.audio.hop_length", d.audio.hop_length >= 1, at_least_one),
+            ("data.audio.log_offset", _positive(d.audio.log_offset), positive),
+            ("model.feature_dim", m.feature_dim >= 1, at_least_one),
+            ("optim.optimizer", o.optimizer in OPTIMIZERS, _one_of(OPTIMIZERS)),
+            ("optim.lr", _positive(o.lr), positive),
+            ("optim.weight_decay", math.isfinite(o.weight_decay) and o.weight_decay >= 0, "a number >= 0"),
+            ("optim.momentum", 0 <= o.momentum <= 1, "a number from 0 to 1"),
+            ("optim.batch_size", o.batch_size >= 1, at_least_one),
+            ("optim.epochs", o.epochs >= 1, at_least_one),
+            ("optim.lr_step_epochs", o.lr_step_epochs >= 0, not_negative + " (0: no schedule)"),
+            ("optim.lr_gamma", _positive(o.lr_gamma), positive),
+            ("optim.nonfinite_loss", o.nonfinite_loss in NONFINITE_LOSS, _one_of(NONFINITE_LOSS)),
+            (
+                "valuation.splits",
+                all(s in SPLITS for s in v.splits) and len(set(v.splits)) == len(v.splits),
+                f"a list of distinct split names from {', '.join(SPLITS)}",
+            ),
+            ("valuation.absence", v.absence in ABSENCE, _one_of(ABSENCE)),
+            ("valuation.exact_max_modalities", v.exact_max_modalities >= 0, not_negative),
+            ("valuation.mc_permutations", v.mc_permutations >= 1, at_least_one),
+            ("valuation.batch_size", v.batch_size >= 1, at_least_one),
+            ("runtime.seed", 0 <= r.seed <= MAX_SEED, f"an integer from 0 to {MAX_SEED}"),
+            ("runtime.num_workers", r.num_workers >= 0, not_negative),
+            ("runtime.log_every_steps", r.log_every_steps >= 0, not_negative + " (0: off)"),
+            ("runtime.mi_every_steps", r.mi_every_steps >= 0, not_negative + " (0: off)"),
+        ]
 
     def with_overrides(self, assignments: list[str]) -> RunConfig:
         """Apply ``section.key=value`` assignments (value parsed as TOML, else as a string)."""
@@ -203,6 +276,21 @@ class RunConfig:
                 target.update(recipe_settings(parse_value(raw), f"--set {assignment!r}"))
             target[parts[-1]] = parse_value(raw)
         return RunConfig.from_dict(data)
+
+
+def _section(config: RunConfig, dotted: str) -> Any:
+    target: Any = config
+    for part in dotted.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
+
+
+def _one_of(names: tuple[str, ...]) -> str:
+    return "one of " + ", ".join(f'"{name}"' for name in names)
 
 
 def parse_value(raw: str) -> Any:

@@ -243,7 +243,7 @@ class TrainingPanel(QWidget):
         config.runtime.device = self.device.currentText()
         config.runtime.seed = self.seed.value()
         config.model.init_encoders_from = self.init_encoders.text()
-        return config
+        return config.validate()  # the same domain checks as every command (ConfigError is a ValueError)
 
     def runs_dir(self) -> str:
         return self.runs_folder.text()

@@ -6,17 +6,15 @@ import argparse
 import sys
 import time
 
-from core.demo import DEFAULT_SAMPLES, PRESETS, default_demo_dir, generate_demo
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="write a demo dataset (mp4 + wav + manifest, or vectors)")
-    parser.add_argument(
-        "--preset", default="balanced", choices=list(PRESETS), help="which demo (default balanced)"
+    from core.demo import DEFAULT_SAMPLES, PRESETS
+
+    parser = subparsers.add_parser(
+        "demo", description="Write a demo dataset: mp4 clips + wav audio + manifest.csv, or feature vectors."
     )
-    parser.add_argument(
-        "--samples", type=int, default=DEFAULT_SAMPLES, help=f"number of samples ({DEFAULT_SAMPLES})"
-    )
+    parser.add_argument("--preset", default="balanced", choices=list(PRESETS), help="which demo")
+    parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="number of samples")
     parser.add_argument("--out", help="output folder (default: the demo folder in your data directory)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")
     parser.add_argument(
@@ -29,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.demo import default_demo_dir, generate_demo
+
     out = args.out or default_demo_dir(args.preset)
     tty = sys.stderr.isatty()
 

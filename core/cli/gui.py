@@ -6,7 +6,7 @@ import argparse
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("gui", help="open the desktop app (default)")
+    parser = subparsers.add_parser("gui", description="Open the desktop app (what `modalens` alone does).")
     parser.add_argument("--data", help="dataset folder to open (default: the built-in demo data)")
     parser.add_argument("--report", help="report file to open")
     parser.add_argument(

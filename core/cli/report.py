@@ -6,26 +6,24 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from core.report import ReportError, export_report, open_report, validate_report
-from core.report.files import writer_left_open
-from core.report.format import FORMAT_VERSION
-from core.report.summary import summary_text, write_phi_csv
+EPOCHS_NOTE = "Epochs are numbered from 1, as the run's output counts them."
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` command and its sub-commands to the main parser's sub-parsers."""
     parser = subparsers.add_parser(
         "report",
-        help="inspect, export and check report files (.h5)",
-        description="Inspect, export and check the HDF5 report a run writes (see docs/report-format.md).",
+        description="Inspect, export and check the HDF5 report a run writes (see docs/report-format.md). "
+        + EPOCHS_NOTE,
     )
     commands = parser.add_subparsers(dest="report_command", metavar="COMMAND", required=True)
 
     summary = commands.add_parser(
         "summary",
         help="per-epoch mean φ per modality, accuracy and re-sampled copies",
-        description="Print the report's state and a table, one row per epoch: mean Shapley value per modality "
-        "and valued split, accuracies from the epoch metrics, and the extra copies re-sampling planned.",
+        description="Print the report's state and a table, one row per epoch: mean Shapley value per "
+        "modality and valued split, accuracies from the epoch metrics, and the extra copies re-sampling "
+        "planned. " + EPOCHS_NOTE,
     )
     summary.add_argument("file", help="report file (.h5), finished or still being written")
     summary.set_defaults(func=_guarded("summary", _summary))
@@ -33,23 +31,25 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export = commands.add_parser(
         "export",
         help="per-sample Shapley values as CSV, or a closed copy of the report",
-        description="--csv: write one CSV row per valued sample: id, label, class, split, then a column "
-        "phi/<modality>/e<epoch> per modality and epoch. --h5: write a closed copy of the report's complete "
-        "epochs (optionally one split) that any HDF5 tool opens, even while the run still writes the source. "
-        "The output appears complete or not at all.",
+        description="--csv: write one CSV row per valued sample: id, label (class name), label_index, "
+        "split, then a column phi/<modality>/e<epoch> per modality and epoch (e1 is the first epoch). "
+        "--h5: write a closed copy of the report's complete epochs (optionally one split) that any HDF5 "
+        "tool opens, even while the run still writes the source. The output appears complete or not at all.",
     )
     export.add_argument("file", help="report file (.h5)")
     target = export.add_mutually_exclusive_group(required=True)
     target.add_argument("--csv", metavar="OUT", help="CSV file to write")
     target.add_argument("--h5", metavar="OUT", help="report copy to write")
     export.add_argument("--split", help="valued split to export (default: train, or the only one, for --csv)")
-    export.add_argument("--epoch", type=int, help="--csv only: export only this epoch (default: every epoch)")
+    export.add_argument(
+        "--epoch", type=int, help="--csv only: export only this epoch, counted from 1 (default: every epoch)"
+    )
     export.set_defaults(func=_guarded("export", _export))
 
     validate = commands.add_parser(
         "validate",
         help="check a file against the report format, listing every deviation",
-        description=f"Check a file against report format version {FORMAT_VERSION} and list every deviation. "
+        description="Check a file against the report format this ModaLens writes and list every deviation. "
         "Exit status: 0 valid, 1 deviations found, 2 not readable as HDF5.",
     )
     validate.add_argument("file", help="report file (.h5)")
@@ -57,12 +57,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _summary(args: argparse.Namespace) -> int:
+    from core.report import open_report
+    from core.report.summary import summary_text
+
     with open_report(args.file) as report:
         print(summary_text(report))
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
+    from core.report import ReportError, export_report, open_report
+    from core.report.summary import default_split, write_phi_csv
+
     if args.h5:
         if args.epoch is not None:
             raise ReportError("--epoch applies to --csv only; --h5 copies every complete epoch")
@@ -70,12 +76,22 @@ def _export(args: argparse.Namespace) -> int:
         print(f"wrote {args.h5}")
         return 0
     with open_report(args.file) as report:
-        rows = write_phi_csv(report, args.csv, split=args.split, epoch=args.epoch)
+        epoch = None
+        if args.epoch is not None:  # the user counts from 1, the file from 0
+            epochs = default_split(report, args.split).epochs.tolist()
+            if args.epoch - 1 not in epochs:
+                raise ReportError(f"{args.file}: no epoch {args.epoch} valued (epochs: {_numbered(epochs)})")
+            epoch = args.epoch - 1
+        rows = write_phi_csv(report, args.csv, split=args.split, epoch=epoch)
     print(f"wrote {rows} samples to {args.csv}")
     return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from core.report import open_report, validate_report
+    from core.report.files import writer_left_open
+    from core.report.format import FORMAT_VERSION
+
     problems = validate_report(args.file)
     if writer_left_open(args.file):
         print(
@@ -96,14 +112,27 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _numbered(epochs: list[int]) -> str:
+    """0-based epoch indices as the user counts them: "1..5", or "1, 3, 4" when some are missing."""
+    if not epochs:
+        return "none yet"
+    if epochs == list(range(epochs[0], epochs[-1] + 1)) and len(epochs) > 2:
+        return f"{epochs[0] + 1}..{epochs[-1] + 1}"
+    return ", ".join(str(e + 1) for e in epochs)
+
+
 def _guarded(name: str, command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
     """Run a sub-command, turning bad input into one line on stderr and exit status 2."""
 
     def run(args: argparse.Namespace) -> int:
+        from core.report import ReportError
+
         try:
             return command(args)
         except ReportError as exc:
             message = str(exc)
+        except BrokenPipeError:
+            raise  # the reader of stdout went away: main ends quietly
         except OSError as exc:
             message = f"{getattr(exc, 'filename', None) or args.file}: {exc.strerror or exc}"
         print(f"modalens report {name}: error: {message}", file=sys.stderr)

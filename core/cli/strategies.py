@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import argparse
 
-from core.strategies import STRATEGIES, describe_params
-
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("strategies", help="list training strategies and their parameters")
+    parser = subparsers.add_parser(
+        "strategies", description="List the training strategies with their parameters and defaults."
+    )
     parser.add_argument("name", nargs="?", help="show only this strategy")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.strategies import STRATEGIES, describe_params
+
     names = [STRATEGIES.get(args.name).name] if args.name else STRATEGIES.names()
     for name in names:
         cls = STRATEGIES.get(name)

@@ -8,26 +8,38 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from core.cli.progress import TerminalProgress
 from core.config import RunConfig
-from core.data.recipes import DEFAULT_RECIPE, RECIPES, apply_recipe
-from core.events import RunFailed
-from core.presets import PRESETS
-from core.report.writer import ReportWriter
-from core.training.checkpoint import load_checkpoint
-from core.training.engine import Engine
+
+if TYPE_CHECKING:
+    from core.training.engine import Engine
 
 REPORT_NAME = "report.h5"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("train", help="train a model and value every sample after every epoch")
+    from core.data.recipes import DEFAULT_RECIPE, RECIPES
+    from core.presets import PRESETS
+
+    defaults = RunConfig()
+    parser = subparsers.add_parser(
+        "train",
+        description="Train a model with a strategy and value every training sample after every epoch. "
+        "Unset options come from the --config file, the --resume checkpoint, or the defaults shown.",
+    )
     parser.add_argument("--data", help="dataset folder holding manifest.csv")
-    parser.add_argument("--strategy", help="training strategy (see `modalens strategies`)")
-    parser.add_argument("--epochs", type=int, help="number of epochs")
-    parser.add_argument("--device", help="auto (default), cpu, cuda, cuda:N or mps")
-    parser.add_argument("--config", help="TOML config file (see config.toml in any run folder)")
+    parser.add_argument(
+        "--strategy", help=f"training strategy, see `modalens strategies` (default: {defaults.strategy.name})"
+    )
+    parser.add_argument("--epochs", type=int, help=f"number of epochs (default: {defaults.optim.epochs})")
+    parser.add_argument(
+        "--device", help=f"auto, cpu, cuda, cuda:N or mps (default: {defaults.runtime.device})"
+    )
+    parser.add_argument(
+        "--config", help="TOML config file (see config.toml in any run folder); relative paths in it are "
+        "taken from its folder"
+    )
     parser.add_argument(
         "--preset",
         choices=PRESETS.names(),
@@ -38,9 +50,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         choices=RECIPES.names(),
         help=f"preprocessing recipe (default: {DEFAULT_RECIPE}, or the preset's; see docs/recipes.md)",
     )
-    parser.add_argument("--seed", type=int, help="random seed")
-    parser.add_argument("--out", help="run folder (default: runs/<time>-<strategy>)")
-    parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
+    parser.add_argument("--seed", type=int, help=f"random seed (default: {defaults.runtime.seed})")
+    parser.add_argument("--out", help="run folder (default: runs/<time>-<strategy>, or the resumed run's)")
+    parser.add_argument(
+        "--resume",
+        metavar="CHECKPOINT",
+        help="continue the run saved in this checkpoint, or in this run folder (its checkpoints/last.pt)",
+    )
     parser.add_argument(
         "--trust-checkpoint",
         action="store_true",
@@ -57,18 +73,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
-def build_config(args: argparse.Namespace) -> RunConfig:
+def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = None) -> RunConfig:
     """Config from the checkpoint, the --config file or defaults, then the command-line overrides."""
-    if args.resume:
-        state = load_checkpoint(args.resume, trusted=args.trust_checkpoint)
-        config = RunConfig.from_toml(state["config_toml"], f"{args.resume} (config)")
+    if checkpoint is not None:
+        config = RunConfig.from_toml(checkpoint["config_toml"], f"{args.resume} (config)")
     elif args.config:
         config = RunConfig.load(args.config)
     else:
         config = RunConfig()
     if args.preset:
+        from core.presets import PRESETS
+
         config = PRESETS.get(args.preset).apply(config)
     if args.recipe:
+        from core.data.recipes import apply_recipe
+
         config.data = apply_recipe(config.data, args.recipe)
     if args.strategy and args.strategy != config.strategy.name:
         config.strategy.name, config.strategy.params = args.strategy, {}
@@ -82,10 +101,10 @@ def build_config(args: argparse.Namespace) -> RunConfig:
             setattr(section, key, value)
     sets = [item if "." in item.partition("=")[0] else f"strategy.params.{item.strip()}" for item in args.set]
     config = config.with_overrides(sets)
-    if not config.data.path:
-        raise ValueError(
-            "no dataset: pass --data DIR (a folder holding manifest.csv) or set data.path in --config"
-        )
+    # absolute paths, each in its own meaning, so that the run's config.toml works from any folder
+    config.resolve_paths(Path.cwd(), keys=(("data", "path"), ("model", "init_encoders_from")))
+    if config.data.path:
+        config.resolve_paths(config.data.path, keys=(("data", "cache_dir"),))
     return config
 
 
@@ -93,11 +112,23 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 def run(args: argparse.Namespace) -> int:
-    config = build_config(args)
-    if args.resume and not args.out:
-        run_dir = Path(args.resume).resolve().parent.parent
+    from core.cli.checks import check_run
+    from core.cli.progress import TerminalProgress
+    from core.events import RunFailed
+    from core.report.writer import ReportWriter
+    from core.training.checkpoint import load_checkpoint
+    from core.training.engine import Engine
+
+    checkpoint = load_checkpoint(args.resume, trusted=args.trust_checkpoint) if args.resume else None
+    config = build_config(args, checkpoint)
+    if args.out:
+        run_dir = Path(args.out)
+    elif args.resume:
+        resume = Path(args.resume).resolve()
+        run_dir = resume if resume.is_dir() else resume.parent.parent
     else:
-        run_dir = Path(args.out or f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
+        run_dir = Path(f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
+    check_run(config, run_dir, checkpoint, args.resume)  # every user error before the run folder exists
     engine = Engine(config, run_dir, resume_from=args.resume, trust_checkpoints=args.trust_checkpoint)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)

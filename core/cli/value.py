@@ -5,24 +5,25 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from typing import TYPE_CHECKING
 
-import numpy as np
+from core.config import ABSENCE, SPLITS, RunConfig
 
-from core.atomic import atomic_write
-from core.config import RunConfig
-from core.data.prepare import prepare_dataset
-from core.data.recipes import RECIPES, apply_recipe
-from core.models.multimodal import build_model_for_data
-from core.strategies import create_strategy
-from core.training.checkpoint import load_checkpoint
-from core.training.device import resolve_device
-from core.valuation.result import ValuationResult
-from core.valuation.valuate import ValuationSettings, value_samples
-from core.valuation.value_functions import VALUE_FUNCTIONS
+if TYPE_CHECKING:
+    import numpy as np
+
+    from core.valuation.result import ValuationResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("value", help="value every sample of a split with a trained checkpoint")
+    from core.data.recipes import RECIPES
+    from core.valuation.value_functions import VALUE_FUNCTIONS  # torch: only when this command is chosen
+
+    parser = subparsers.add_parser(
+        "value",
+        description="Value every sample of a dataset split with a trained checkpoint; one CSV row per sample "
+        "(id, label = class name, prediction, correct, phi per modality).",
+    )
     parser.add_argument(
         "--checkpoint",
         required=True,
@@ -34,27 +35,37 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also read checkpoints of ModaLens 0.1: full pickles, which run any code they hold when read",
     )
     parser.add_argument("--data", required=True, help="dataset folder holding manifest.csv")
-    parser.add_argument("--split", default="train", choices=["train", "val", "test"], help="split to value")
+    parser.add_argument("--split", default="train", choices=SPLITS, help="split to value")
     parser.add_argument(
         "--value-fn", choices=VALUE_FUNCTIONS.names(), help="value function (default: the run's)"
     )
-    parser.add_argument("--absence", choices=["feature", "input"], help="how a modality is made absent")
     parser.add_argument(
-        "--recipe",
-        choices=RECIPES.names(),
-        help="preprocessing recipe (default: the run's; see docs/recipes.md)",
+        "--absence", choices=ABSENCE, help="how a modality is made absent (default: the run's)"
     )
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda or mps")
+    parser.add_argument(
+        "--recipe", choices=RECIPES.names(), help="preprocessing recipe (default: the run's; see docs/recipes.md)"
+    )
+    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--out", help="CSV file for per-sample values (default: print to stdout)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from core.cli.checks import check_dataset
+    from core.data.prepare import prepare_dataset
+    from core.data.recipes import apply_recipe
+    from core.models.multimodal import build_model_for_data
+    from core.strategies import create_strategy
+    from core.training.checkpoint import load_checkpoint
+    from core.training.device import resolve_device
+    from core.valuation.valuate import ValuationSettings, value_samples
+
     state = load_checkpoint(args.checkpoint, trusted=args.trust_checkpoint)
     config = RunConfig.from_toml(state["config_toml"], f"{args.checkpoint} (config)")
     config.data.path = args.data
     if args.recipe:
         config.data = apply_recipe(config.data, args.recipe)
+    check_dataset(config.data.path, config.data.modalities)
     data = prepare_dataset(config.data)
     device = resolve_device(args.device)
     model = build_model_for_data(data, config.model).to(device)
@@ -86,7 +97,10 @@ def run(args: argparse.Namespace) -> int:
 def write_values_csv(
     result: ValuationResult, ids: np.ndarray, class_names: list[str], labels: np.ndarray, out: str | None
 ) -> None:
-    """One row per sample: id, label, prediction, correct, φ per modality (atomic when written to a file)."""
+    """One row per sample: id, label and prediction (class names), correct, φ per modality (atomic when
+    written to a file)."""
+    from core.atomic import atomic_write
+
     header = ["id", "label", "prediction", "correct", *[f"phi_{m}" for m in result.modalities]]
     rows = (
         [ids[i], class_names[labels[i]], class_names[p], int(c), *[f"{v:.6g}" for v in phi]]

@@ -102,8 +102,7 @@ def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> 
     ``modalities`` restricts the modality columns kept and checked (None or empty: all of them); a name
     that is not a modality column raises ``ValueError`` listing the available ones. Rows with problems are
     left out and described in ``Manifest.excluded``; an unusable manifest raises ``ManifestError``.
-    The class list comes from every non-empty label, including those of excluded rows, so that leaving
-    out a broken file never renumbers the classes.
+    The class list comes from the usable rows only: a label seen only on rows left out is no class.
     """
     root = Path(root)
     header, records = _read_csv(root)
@@ -130,8 +129,8 @@ def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> 
     for column in selected:
         _check_media_column(root, roots, column, kinds[column], cells[column], report)
 
-    class_names = _class_names(label for label in cells["label"] if label)
     keep = [i for i in range(len(records)) if i not in problems]
+    class_names = _class_names(cells["label"][i] for i in keep)
     excluded = [p for i in sorted(problems) for p in problems[i]]
     if not keep:
         raise ManifestError(

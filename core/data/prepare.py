@@ -38,7 +38,7 @@ def prepare_dataset(
     manifest = load_manifest(config.path, config.modalities)
     root = manifest.root
     say(
-        f"{root}: {len(manifest)} usable row(s), {len(manifest.excluded)} manifest problem(s); "
+        f"{root}: {len(manifest)} usable row(s), {_rows(manifest.excluded)} left out for manifest problems; "
         f"modalities {', '.join(f'{m} ({manifest.modality_kinds[m]})' for m in manifest.modalities)}"
     )
 
@@ -83,8 +83,8 @@ def prepare_dataset(
     excluded = manifest.excluded + decode_problems
     if not keep:
         raise ManifestError(f"{root}: no usable sample left after decoding", [str(p) for p in excluded])
-    if excluded:
-        say(f"{len(excluded)} problem(s); {len(manifest) - len(keep)} more sample(s) left out after decoding")
+    if decode_problems:
+        say(f"{len(manifest) - len(keep)} more sample(s) left out after decoding")
 
     index = np.array(keep, dtype=np.int64)
     return PreparedData(
@@ -109,10 +109,14 @@ def format_exclusions(excluded: Iterable[Exclusion]) -> str:
     items = sorted(excluded, key=lambda e: e.row)
     if not items:
         return "no problems: every sample is used"
-    rows = len({e.row for e in items})
-    lines = [f"{len(items)} problem(s), {rows} sample(s) left out:"]
+    lines = [f"{len(items)} problem(s), {_rows(items)} sample(s) left out:"]
     lines += [f"  {item}" for item in items]
     return "\n".join(lines)
+
+
+def _rows(excluded: Iterable[Exclusion]) -> int:
+    """How many samples the problems leave out (a sample can have several)."""
+    return len({e.row for e in excluded})
 
 
 def _ready_cache_folder(root: Path, cache_dir: str, say: Callable[[str], None]) -> Path | None:

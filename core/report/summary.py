@@ -25,7 +25,7 @@ def summary_text(report: Report) -> str:
         f"{report.path}: ModaLens report format {report.format_version}, state {report.state}, "
         f"created {report.created} by {report.creator}",
         f"modalities: {', '.join(report.modalities)}; classes: {len(data.class_names)}; "
-        f"samples: {len(data)} ({per_split or 'none'}); excluded: {len(data.excluded)}",
+        f"samples: {len(data)} ({per_split or 'none'}); excluded: {len({e.row for e in data.excluded})}",
     ]
     for valuation in report.valuation.values():
         lines.append(
@@ -56,7 +56,7 @@ def summary_rows(report: Report) -> list[list[str]]:
     header = ["epoch", *(name for name, _ in columns), "re-sampled copies"]
     rows = [header]
     for epoch in epochs:
-        cells = [str(epoch)]
+        cells = [str(epoch + 1)]  # users count epochs from 1, the file from 0
         cells += [_number(values.get(epoch)) for _, values in columns]
         cells.append(str(copies.get(epoch, 0)))
         rows.append(cells)
@@ -85,8 +85,9 @@ def default_split(report: Report, split: str | None) -> SplitValuation:
 
 
 def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epoch: int | None = None) -> int:
-    """One row per valued sample: id, label, class, split, then ``phi/<modality>/e<k>`` for each epoch
-    (or only ``epoch``); written to ``out.tmp`` then moved into place. Returns the number of rows."""
+    """One row per valued sample: id, label (class name), label_index, split, then ``phi/<modality>/e<k>``
+    for each epoch (or only ``epoch``, a 0-based index; k counts from 1); written to ``out.tmp`` then
+    moved into place. Returns the number of rows."""
     out = Path(out)
     valuation = default_split(report, split)
     chosen = valuation.select(epoch=epoch)
@@ -94,8 +95,8 @@ def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epo
     index = chosen.sample_index
     ids, labels, splits = data.ids[index], data.labels[index], data.splits[index]
     names = data.class_names
-    header = ["id", "label", "class", "split"]
-    header += [f"phi/{m}/e{e}" for e in chosen.epochs.tolist() for m in chosen.modalities]
+    header = ["id", "label", "label_index", "split"]
+    header += [f"phi/{m}/e{e + 1}" for e in chosen.epochs.tolist() for m in chosen.modalities]
     # [sample, epoch * modality], matching the header order
     values = np.transpose(chosen.phi, (1, 0, 2)).reshape(len(index), -1)
     tmp = tmp_path(out)
@@ -110,7 +111,7 @@ def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epo
                     label = int(labels[i])
                     class_name = names[label] if 0 <= label < len(names) else ""
                     cells = ["" if math.isnan(v) else f"{v:.7g}" for v in row]
-                    writer.writerow([ids[i], label, class_name, splits[i], *cells])
+                    writer.writerow([ids[i], class_name, label, splits[i], *cells])
         replace_file(tmp, out)
     finally:
         tmp.unlink(missing_ok=True)

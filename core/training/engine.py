@@ -210,7 +210,7 @@ class Engine:
         data = self.data or self._prepare_data()
         if data.excluded and self.dist.is_main:
             report = format_exclusions(data.excluded)
-            self._log(f"{len(data.excluded)} sample(s) excluded:\n{report}", "warning")
+            self._log(report, "warning")
             (self.run_dir / "excluded.txt").write_text(report + "\n", encoding="utf-8")
         train_index = data.split_indices("train")
         if len(train_index) == 0:

@@ -35,3 +35,69 @@ def test_overrides_parse_types():
 def test_bad_config_names_the_key(text, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         RunConfig.from_toml(text)
+
+
+@pytest.mark.parametrize(
+    "assignment, key",
+    [
+        ("optim.epochs=0", "optim.epochs"),
+        ("optim.epochs=-1", "optim.epochs"),
+        ("optim.batch_size=0", "optim.batch_size"),
+        ("optim.lr=0", "optim.lr"),
+        ("optim.lr=-1e-3", "optim.lr"),
+        ("optim.lr=inf", "optim.lr"),
+        ("optim.lr=nan", "optim.lr"),
+        ("optim.optimizer='adagrad'", "optim.optimizer"),
+        ("optim.nonfinite_loss='ignore'", "optim.nonfinite_loss"),
+        ("runtime.num_workers=-1", "runtime.num_workers"),
+        ("runtime.seed=-1", "runtime.seed"),
+        (f"runtime.seed={2**32}", "runtime.seed"),
+        ("model.feature_dim=0", "model.feature_dim"),
+        ("valuation.splits=['train', 'validation']", "valuation.splits"),
+        ("valuation.splits=['train', 'train']", "valuation.splits"),
+        ("valuation.absence='zero'", "valuation.absence"),
+        ("data.video.frames=0", "data.video.frames"),
+    ],
+)
+def test_values_outside_their_domain_name_the_key(assignment, key):
+    with pytest.raises(ConfigError, match=rf"^config\.{key}: expected .*, got "):
+        RunConfig().with_overrides([assignment])
+    section, _, name = key.rpartition(".")
+    text = f"[{section}]\n{name} = {assignment.partition('=')[2]}\n"
+    with pytest.raises(ConfigError, match=rf"^run\.toml\.{key}: expected "):
+        RunConfig.from_toml(text, "run.toml")
+
+
+def test_values_at_the_edges_of_their_domain_are_accepted():
+    config = RunConfig().with_overrides(
+        [
+            "optim.epochs=1",
+            "optim.lr=1e-12",
+            f"runtime.seed={2**32 - 1}",
+            "runtime.num_workers=0",
+            "runtime.log_every_steps=0",
+            "optim.nonfinite_loss='skip'",
+            "valuation.splits=['train', 'val', 'test']",
+            "valuation.splits=[]",
+        ]
+    )
+    assert config.runtime.seed == 2**32 - 1 and config.valuation.splits == []
+
+
+def test_validate_checks_a_config_changed_in_place():
+    config = RunConfig()
+    assert config.validate() is config
+    config.optim.epochs = 0  # as a form or a script would set it
+    with pytest.raises(ConfigError, match=r"^config\.optim\.epochs: expected an integer >= 1, got 0$"):
+        config.validate()
+
+
+def test_load_takes_relative_paths_from_the_files_folder(tmp_path):
+    folder = tmp_path / "configs"
+    folder.mkdir()
+    path = folder / "run.toml"
+    path.write_text('[data]\npath = "data/x"\ncache_dir = ""\n[model]\ninit_encoders_from = "/abs/best.pt"\n')
+    config = RunConfig.load(path)
+    assert config.data.path == str((folder / "data" / "x").resolve())
+    assert config.data.cache_dir == ""  # empty means unset, not the folder
+    assert config.model.init_encoders_from == "/abs/best.pt"

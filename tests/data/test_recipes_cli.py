@@ -1,5 +1,7 @@
 """``--recipe`` and ``--preset`` on the command line: listed in the help, stored in the run's config."""
 
+from pathlib import Path
+
 import pytest
 
 from core.cli import train
@@ -17,7 +19,7 @@ def test_train_help_lists_recipes_and_presets(capsys):
 
 
 def test_a_preset_sets_recipe_encoders_and_optimiser_and_flags_override_it():
-    args = build_parser().parse_args(
+    args = build_parser("train").parse_args(
         [
             "train",
             "--data",
@@ -32,7 +34,7 @@ def test_a_preset_sets_recipe_encoders_and_optimiser_and_flags_override_it():
     )
     config = train.build_config(args)
     assert config.preset == "ogm-ge-cremad" and config.data.recipe == "vggsound"
-    assert config.data.audio.n_fft == 256 and config.data.video.frames == 1 and config.data.path == "D"
+    assert config.data.audio.n_fft == 256 and config.data.video.frames == 1 and Path(config.data.path) == Path.cwd() / "D"
     assert config.model.kind_encoders == {"audio": "resnet18-audio", "video": "resnet18-video"}
     assert (config.optim.optimizer, config.optim.lr, config.optim.batch_size) == ("sgd", 1e-3, 64)
     assert (config.optim.lr_step_epochs, config.optim.lr_gamma, config.model.feature_dim) == (70, 0.1, 512)

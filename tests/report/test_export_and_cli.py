@@ -104,27 +104,30 @@ def test_cli_summary(finished_report, capsys):
     with open_report(finished_report) as report:
         first = report.valuation["train"].mean_phi[0]
     cells = table[1].split()
-    assert cells[:3] == ["0", f"{first[0]:.4f}", f"{first[1]:.4f}"]
+    assert cells[:3] == ["1", f"{first[0]:.4f}", f"{first[1]:.4f}"]  # the file's epoch 0 is the user's 1
     assert cells[-3:] == ["0.5000", "0.4000", "0"]
-    assert table[2].split()[-1] == "3" and table[4].split()[0] == "3"  # copies planned for epochs 1 and 3
+    assert table[2].split()[-1] == "3" and table[4].split()[0] == "4"  # copies planned for file epochs 1 and 3
 
 
 def test_cli_export_csv(finished_report, tmp_path, capsys, data):
     out = tmp_path / "phi.csv"
     assert run_cli("report", "export", str(finished_report), "--csv", str(out)) == 0
     rows = list(csv.reader(out.open(encoding="utf-8")))
-    assert rows[0] == ["id", "label", "class", "split"] + [
-        f"phi/{m}/e{e}" for e in range(3) for m in ("audio", "video")
+    assert rows[0] == ["id", "label", "label_index", "split"] + [
+        f"phi/{m}/e{e}" for e in (1, 2, 3) for m in ("audio", "video")
     ]
     assert [r[0] for r in rows[1:]] == data.ids[:7].tolist()
     with open_report(finished_report) as report:
         phi = report.valuation["train"].phi
-    assert rows[4][:4] == ["clip-ß3", "0", "cat", "train"]
+    assert rows[4][:4] == ["clip-ß3", "cat", "0", "train"]  # label is the class name, as in `modalens value`
     assert np.allclose([float(v) for v in rows[4][4:]], phi[:, 3].ravel(), rtol=1e-6)
 
     assert run_cli("report", "export", str(finished_report), "--csv", str(out), "--split", "val", "--epoch", "2") == 0
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert rows[0][4:] == ["phi/audio/e2", "phi/video/e2"] and len(rows) == 4
+    with open_report(finished_report) as report:
+        second = report.valuation["val"].phi[1]  # --epoch 2 is the file's epoch index 1
+    assert np.allclose([float(v) for v in rows[1][4:]], second[0], rtol=1e-6)
     assert "wrote 3 samples" in capsys.readouterr().out
     assert not (tmp_path / "phi.csv.tmp").exists()
 
@@ -154,7 +157,8 @@ def test_cli_validate(finished_report, capsys):
         (["summary", "{text}"], "not an HDF5 file"),
         (["summary", "{missing}"], "no such file"),
         (["validate", "{text}"], "not an HDF5 file"),
-        (["export", "{report}", "--csv", "{out}", "--epoch", "9"], "split 'train' has no epoch 9 (epochs: 0..2)"),
+        (["export", "{report}", "--csv", "{out}", "--epoch", "9"], "no epoch 9 valued (epochs: 1..3)"),
+        (["export", "{report}", "--csv", "{out}", "--epoch", "0"], "no epoch 0 valued (epochs: 1..3)"),
         (["export", "{report}", "--csv", "{out}", "--split", "test"], "no valuation of split 'test'"),
         (["export", "{report}", "--h5", "{out}", "--epoch", "1"], "--epoch applies to --csv only"),
         (["export", "{report}", "--csv", "{nodir}"], "No such file or directory"),
