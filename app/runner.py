@@ -140,6 +140,10 @@ class TrainingRunner(QObject):
         self._handover_done = threading.Event()
         engine.bus.subscribe(_RequestHandover(engine, self._take_pending, self._handover_done))
         engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)
+        if config.runtime.tensorboard:
+            from core.report.tensorboard import TensorBoardWriter
+
+            engine.bus.subscribe(TensorBoardWriter(run_dir))
         engine.bus.subscribe(self._bridge)
         self.engine = engine
         self.session.report_path = run_dir / REPORT_NAME

@@ -128,7 +128,9 @@ class ValuationConfig:
     """Per-epoch Shapley valuation: value function, splits, absence semantics, Monte-Carlo limits."""
 
     value_fn: str = "benefit"
-    splits: list[str] = field(default_factory=lambda: ["train"])
+    splits: list[str] = field(default_factory=lambda: ["train", "val", "test"])
+    """Splits valued after every epoch (those a dataset lacks are skipped). Held-out splits cost one head
+    pass per coalition on already encoded features (see benchmarks/valuation_overhead.py)."""
     absence: str = "feature"
     exact_max_modalities: int = 10
     mc_permutations: int = 256
@@ -141,6 +143,9 @@ class RuntimeConfig:
 
     device: str = "auto"
     precision: str = "auto"
+    tensorboard: bool = False
+    """Also write TensorBoard event files beside the report (RUN/tensorboard/); the report stays the
+    source of truth."""
     seed: int = 0
     num_workers: int = 0
     pin_memory: bool = True

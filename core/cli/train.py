@@ -64,6 +64,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "full pickles, and reading one runs any code it holds: use only for files you made yourself",
     )
     parser.add_argument(
+        "--tensorboard",
+        action="store_true",
+        help="also write TensorBoard event files to RUN/tensorboard/ (runtime.tensorboard)",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -96,6 +101,7 @@ def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = N
         (args.epochs, config.optim, "epochs"),
         (args.device, config.runtime, "device"),
         (args.seed, config.runtime, "seed"),
+        (args.tensorboard or None, config.runtime, "tensorboard"),
     ):
         if value is not None:
             setattr(section, key, value)
@@ -133,6 +139,10 @@ def run(args: argparse.Namespace) -> int:
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)
         engine.bus.subscribe(TerminalProgress())
+        if config.runtime.tensorboard:
+            from core.report.tensorboard import TensorBoardWriter
+
+            engine.bus.subscribe(TensorBoardWriter(run_dir))
     else:
         engine.bus.subscribe(lambda e: print(e.error, file=sys.stderr) if isinstance(e, RunFailed) else None)
     with StopOnSignals(engine) as signals:
