@@ -23,7 +23,7 @@ import numpy as np
 import core
 from core.config import ConfigError, RunConfig
 from core.data.prepared import Exclusion
-from core.report import layout
+from core.report import bounds, layout
 from core.report.errors import ReportError
 from core.report.files import reading_file
 from core.report.format import (
@@ -72,7 +72,8 @@ def report_file(path: Path, what: str = "the report") -> Iterator[h5py.File]:
         raise ReportError(f"{path}: no such file") from None
     except PermissionError:
         raise ReportError(f"{path}: permission denied, cannot read the file") from None
-    except (OSError, KeyError, ValueError, RuntimeError) as exc:  # h5py raises RuntimeError on some damage
+    # h5py raises RuntimeError on some damage; malformed attributes or shapes give TypeError / IndexError
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError, IndexError) as exc:
         if not opened:
             raise ReportError(damaged_message(path, exc)) from None
         raise ReportError(
@@ -229,6 +230,19 @@ class SplitValuation:
         with self._group(name) as g:
             return g[name][: len(self.epochs), : self.num_samples]
 
+    def phi_blocks(self, epoch: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(sample_index, phi[epoch, sample, modality])`` for consecutive blocks of samples of at most
+        ``bounds.BLOCK_BYTES``, for one epoch (an epoch number) or all, so exports never hold the whole split."""
+        rows = self.epoch_rows(epoch)
+        with self._group("phi") as g:
+            ds, index = g["phi"], g["sample_index"]
+            for cols in bounds.column_blocks(ds, len(rows), self.num_samples):
+                if len(rows) and bool(np.all(np.diff(rows) == 1)):
+                    block = ds[int(rows[0]) : int(rows[-1]) + 1, cols]
+                else:
+                    block = np.stack([ds[int(row), cols] for row in rows]) if len(rows) else ds[:0, cols]
+                yield index[cols], block
+
     def positions(self, samples: int | Sequence[int] | np.ndarray) -> np.ndarray:
         """Columns of dataset sample indices along the sample axis; ReportError for one not valued."""
         wanted = np.atleast_1d(np.asarray(samples, dtype=np.int64))
@@ -263,7 +277,7 @@ class SplitValuation:
     ) -> ValuationSelection:
         """Read only the chosen epochs (epoch numbers), samples (dataset indices) and modalities (names or
         positions; they select φ columns, coalition values are kept whole). None selects everything."""
-        rows = self._epoch_rows(epoch)
+        rows = self.epoch_rows(epoch)
         cols = None if samples is None else self.positions(samples)
         mods = self._modality_columns(modality)
         with self._group("selection") as g:
@@ -283,7 +297,8 @@ class SplitValuation:
             phi_stderr=stderr,
         )
 
-    def _epoch_rows(self, epoch: int | Sequence[int] | None) -> np.ndarray:
+    def epoch_rows(self, epoch: int | Sequence[int] | None) -> np.ndarray:
+        """Row positions of the given epoch numbers (all rows for None); ReportError for one not valued."""
         if epoch is None:
             return np.arange(len(self.epochs))
         rows = []
@@ -409,6 +424,43 @@ class ReportDataset:
             for i, row in enumerate(rows)
         ]
 
+    @cached_property
+    def num_excluded(self) -> int:
+        with self._group("excluded") as g:
+            return int(g["excluded"]["row"].shape[0])
+
+    def split_counts(self) -> dict[str, int]:
+        """Number of samples per split name, read in blocks."""
+        counts: dict[bytes | str, int] = {}
+        with self._group("splits") as g:
+            ds = g["splits"]
+            for rows in bounds.row_blocks(ds, ds.shape[0]):
+                names, found = np.unique(ds[rows], return_counts=True)
+                for name, count in zip(names.tolist(), found.tolist(), strict=True):
+                    counts[name] = counts.get(name, 0) + count
+        text = decode_strings(np.asarray(list(counts), dtype=object)).tolist() if counts else []
+        return dict(sorted(zip(text, counts.values(), strict=True)))
+
+    def take(self, name: str, indices: np.ndarray) -> np.ndarray:
+        """Values of ``/dataset/<name>`` at the given sample indices (strings decoded), reading only the
+        span they cover when it is compact, else just those entries."""
+        indices = np.asarray(indices, dtype=np.int64)
+        with self._group(name) as g:
+            ds = g[name]
+            if not len(indices):
+                values = ds[:0]
+            else:
+                lo, hi = int(indices.min()), int(indices.max()) + 1
+                if lo < 0 or hi > ds.shape[0]:
+                    bad = lo if lo < 0 else hi - 1
+                    raise ReportError(f"{self._path}: sample index {bad} out of range (/dataset/{name} has {ds.shape[0]})")
+                if hi - lo <= 4 * len(indices) + 4096:
+                    values = ds[lo:hi][indices - lo]
+                else:
+                    unique, inverse = np.unique(indices, return_inverse=True)
+                    values = ds[unique.tolist()][inverse]  # h5py reads lists of increasing indices
+        return decode_strings(values) if values.dtype.kind in "SOU" else values
+
     def sample(self, index: int) -> tuple[str, int]:
         """Id and label of one sample, read without loading the whole arrays."""
         with self._group("ids") as g:
@@ -447,6 +499,7 @@ class Report:
     def _load(self) -> None:
         with report_file(self.path) as f:
             check_identity(self.path, f)
+            bounds.require(self.path, f)
             attrs = f.attrs
             self.format_version = int(attrs["format_version"])
             self.state = attr_text(attrs["state"])
@@ -521,6 +574,22 @@ class Report:
             modalities = attr_list(group.attrs["modalities"])
         columns["user_requested"] = columns["user_requested"].astype(bool)
         return ResamplingTable(modalities=modalities, **columns)
+
+    def copies_per_epoch(self) -> dict[int, int]:
+        """Total extra copies planned for each epoch, read in blocks."""
+        if "resampling" in vars(self):
+            return self.resampling.copies_per_epoch()
+        rows = self._rows["/resampling"]
+        totals: dict[int, int] = {}
+        with report_file(self.path, "/resampling") as f:
+            group = f["resampling"]
+            for block in bounds.row_blocks(group["copies"], rows):
+                epochs, inverse = np.unique(group["epoch"][block], return_inverse=True)
+                sums = np.zeros(len(epochs), dtype=np.int64)
+                np.add.at(sums, inverse, group["copies"][block].astype(np.int64))
+                for epoch, total in zip(epochs.tolist(), sums.tolist(), strict=True):
+                    totals[epoch] = totals.get(epoch, 0) + total
+        return totals
 
     def epochs(self) -> np.ndarray:
         """Every epoch with a valuation or epoch metrics, sorted."""

@@ -1,0 +1,213 @@
+"""Sizes a report's storage justifies: every dataset is checked against the file before it is read.
+
+A small crafted file can declare datasets of terabytes: chunked with nothing written (HDF5 reads
+unwritten chunks as fill values), claiming contiguous storage the file does not have, or with
+shapes that disagree with each other. Before reading, readers check that the part of each dataset
+they read is backed by the file: allocated chunks × the logical size of a chunk for chunked
+datasets, the storage size (within the file's size) for contiguous ones, with a small allowance for
+space never written (read as fill values); a table's columns are backed by its ``rows_from``
+dataset and ``phi_stderr`` by ``phi``. Large datasets are then read in blocks of ``BLOCK_BYTES``.
+See docs/report-format.md, "Reports from other people".
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from core.report.errors import ReportError
+from core.report.format import PER_SAMPLE, ROWS_FROM, attr_list, attr_text
+
+MAX_MODALITIES = 20  # 2^20 coalition columns
+MAX_CHUNK_BYTES = 64 << 20
+FILL_ALLOWANCE = 4 << 20  # unwritten bytes a dataset may read as fill values beyond FILL_RATIO × what it stores
+FILL_RATIO = 2
+BLOCK_BYTES = 64 << 20
+READ_FILTERS = {
+    h5py.h5z.FILTER_DEFLATE: "gzip",
+    h5py.h5z.FILTER_SHUFFLE: "shuffle",
+    h5py.h5z.FILTER_FLETCHER32: "fletcher32",
+    h5py.h5z.FILTER_SZIP: "szip",
+    h5py.h5z.FILTER_LZF: "lzf",
+}
+TABLE_PARENTS = ("training", "mi", "resampling", "valuation", "overview")
+LIST_ATTRS = ("modalities", "coalition_labels", "auxiliary_signals", PER_SAMPLE)
+
+
+def require(path: Path, f: h5py.File) -> None:
+    """Raise a one-line ReportError naming the first dataset whose declared size the file does not back."""
+    found = problems(f)
+    if found:
+        more = f" (and {len(found) - 1} more such problem(s))" if len(found) > 1 else ""
+        raise ReportError(f"{path}: {found[0]}{more}")
+
+
+def problems(f: h5py.File) -> list[str]:
+    """Every dataset (or list attribute) whose declared size the file's storage cannot justify."""
+    checker = _Sizes(f)
+    checker.run()
+    return checker.problems
+
+
+def nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
+    """Logical bytes of an array of that shape and type (exact, no overflow)."""
+    return math.prod(int(n) for n in shape) * dtype.itemsize
+
+
+def human(size: int) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if size < 1024 or unit == "PiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size} B"  # pragma: no cover - the loop always returns
+
+
+def stored_bytes(ds: h5py.Dataset) -> int:
+    """Logical bytes the file holds for ``ds``: allocated chunks × chunk size, or its storage size."""
+    if ds.chunks is not None:
+        return ds.id.get_num_chunks() * nbytes(ds.chunks, ds.dtype)
+    return ds.id.get_storage_size()
+
+
+def backed(need: int, stored: int) -> bool:
+    return need <= FILL_RATIO * stored + FILL_ALLOWANCE
+
+
+def row_blocks(ds: h5py.Dataset, stop: int, start: int = 0) -> Iterator[slice]:
+    """Slices of rows [start, stop) of ``ds`` of at most BLOCK_BYTES each (at least one row)."""
+    row = nbytes(ds.shape[1:], ds.dtype) if ds.ndim > 1 else ds.dtype.itemsize
+    step = max(1, BLOCK_BYTES // max(row, 1))
+    for lo in range(start, stop, step):
+        yield slice(lo, min(stop, lo + step))
+
+
+def column_blocks(ds: h5py.Dataset, rows: int, columns: int) -> Iterator[slice]:
+    """Slices of the second axis such that ``rows`` rows × the slice stay within BLOCK_BYTES."""
+    width = rows * nbytes(ds.shape[2:], ds.dtype)
+    step = max(1, BLOCK_BYTES // max(width, 1))
+    for lo in range(0, columns, step):
+        yield slice(lo, min(columns, lo + step))
+
+
+class _Sizes:
+    def __init__(self, f: h5py.File) -> None:
+        self.f = f
+        self.file_size = Path(f.filename).stat().st_size if f.filename else 0
+        self.problems: list[str] = []
+
+    def run(self) -> None:
+        self.list_attrs(self.f)
+        regions: dict[str, tuple[tuple[int, ...], str | None]] = {}
+        for table in self.tables():
+            regions.update(self.table(table))
+        datasets: list[h5py.Dataset] = []
+        self.f.visititems(lambda _name, obj: datasets.append(obj) if isinstance(obj, h5py.Dataset) else None)
+        for ds in datasets:
+            shape, backing = regions.get(ds.name, (ds.shape, None))
+            # a dataset reading exactly the rows of its checked backing dataset is backed by it
+            same = backing is not None and backing in regions and regions[backing][0] == shape
+            self.dataset(ds, shape, backed_by_rows=same)
+
+    def tables(self) -> list[h5py.Group]:
+        found = []
+        for name in TABLE_PARENTS:
+            group = self.f.get(name)
+            if isinstance(group, h5py.Group):
+                self.list_attrs(group)
+                for child in [group, *group.values()]:
+                    if isinstance(child, h5py.Group):
+                        self.list_attrs(child)
+                        if ROWS_FROM in child.attrs:
+                            found.append(child)
+        return found
+
+    def list_attrs(self, obj: h5py.HLObject) -> None:
+        """The string-list attributes readers decode: modalities bounded, 2^M coalition labels at most."""
+        limits = {"modalities": MAX_MODALITIES, "coalition_labels": 2**MAX_MODALITIES}
+        for name in LIST_ATTRS:
+            if name in obj.attrs:
+                count = obj.attrs.get_id(name).shape
+                size = math.prod(count) if count else 1
+                limit = limits.get(name, MAX_MODALITIES + 16)
+                if size > limit:
+                    where = obj.name.rstrip("/")
+                    self.problems.append(f"{where}/@{name}: {size} entries, more than the {limit} a report can have")
+
+    def table(self, table: h5py.Group) -> dict[str, tuple[tuple[int, ...], str | None]]:
+        """The region of each of a table's datasets that readers read, and the dataset backing it."""
+        index_name = attr_text(table.attrs[ROWS_FROM])
+        index = table.get(index_name)
+        per_sample = set(attr_list(table.attrs.get(PER_SAMPLE, [])))
+        members = {name: ds for name, ds in table.items() if isinstance(ds, h5py.Dataset)}
+        rows_ds = {name: ds for name, ds in members.items() if name not in per_sample}
+        scalars = [ds.name for ds in members.values() if ds.ndim == 0]
+        if scalars or not isinstance(index, h5py.Dataset):
+            for name in scalars:
+                self.problems.append(f"{name}: a table's dataset needs a row axis, found a scalar")
+            if not isinstance(index, h5py.Dataset):
+                self.problems.append(f"{table.name}/@{ROWS_FROM}: names no dataset ({index_name!r})")
+            return {}
+        rows = min(ds.shape[0] for ds in rows_ds.values())
+        samples = None
+        if "sample_index" in per_sample and "sample_index" in members:
+            samples = members["sample_index"].shape[0]
+            phi = rows_ds.get("phi")
+            if phi is not None and phi.ndim >= 2:
+                samples = min(samples, phi.shape[1])
+        regions: dict[str, tuple[tuple[int, ...], str | None]] = {}
+        for name, ds in rows_ds.items():
+            shape = (rows,) + ds.shape[1:]
+            if samples is not None and ds.ndim >= 2 and ds.maxshape[1] is None:
+                shape = (rows, min(ds.shape[1], samples)) + ds.shape[2:]
+            backing = None
+            if name != index_name and ds.ndim == 1:
+                backing = index.name
+            elif name == "phi_stderr" and "phi" in rows_ds:
+                backing = rows_ds["phi"].name
+            regions[ds.name] = (shape, backing)
+        for name in per_sample & set(members):
+            ds = members[name]
+            regions[ds.name] = ((samples if samples is not None else ds.shape[0],) + ds.shape[1:], None)
+        return regions
+
+    def dataset(self, ds: h5py.Dataset, shape: tuple[int, ...], backed_by_rows: bool) -> None:
+        problem = self.storage_problem(ds) or self.size_problem(ds, shape, backed_by_rows)
+        if problem:
+            self.problems.append(f"{ds.name}: {problem}")
+
+    def storage_problem(self, ds: h5py.Dataset) -> str | None:
+        plist = ds.id.get_create_plist()
+        layout = plist.get_layout()
+        if layout == h5py.h5d.VIRTUAL:
+            return "a virtual dataset (it would read other files); reports store their data themselves"
+        if plist.get_external_count():
+            return "stored in external files; reports store their data themselves"
+        if ds.dtype.hasobject and ds.shape != ():
+            return f"an array of variable-length values ({ds.dtype}); reports store arrays of fixed-size values"
+        for i in range(plist.get_nfilters()):
+            code = plist.get_filter(i)[0]
+            if code not in READ_FILTERS:
+                return f"uses HDF5 filter {code}, not one of {', '.join(sorted(READ_FILTERS.values()))}"
+        if ds.chunks is not None and nbytes(ds.chunks, ds.dtype) > MAX_CHUNK_BYTES:
+            return (
+                f"chunks of {ds.chunks} × {ds.dtype.itemsize} B ({human(nbytes(ds.chunks, ds.dtype))}), "
+                f"larger than the {human(MAX_CHUNK_BYTES)} a report uses"
+            )
+        if ds.chunks is None and ds.id.get_storage_size() > self.file_size:
+            return f"claims {human(ds.id.get_storage_size())} of storage in a file of {human(self.file_size)}"
+        return None
+
+    def size_problem(self, ds: h5py.Dataset, shape: tuple[int, ...], backed_by_rows: bool) -> str | None:
+        need = nbytes(shape, ds.dtype)
+        stored = stored_bytes(ds)
+        if backed(need, stored) or (backed_by_rows and ds.dtype.itemsize <= 16):
+            return None
+        where = "" if shape == ds.shape else f" (reading {shape} of it)"
+        return (
+            f"declares shape {ds.shape} {ds.dtype}{where}, {human(need)}, but the file stores only {human(stored)} "
+            "for it; the report is damaged or was made to look bigger than it is"
+        )
