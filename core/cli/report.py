@@ -1,4 +1,4 @@
-"""``modalens report summary|export|validate``: look into a run's report file from the command line."""
+"""``modalens report summary|export|validate|repair``: look into a run's report file from the command line."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from collections.abc import Callable
 from core.report import ReportError, export_report, open_report, validate_report
 from core.report.files import writer_left_open
 from core.report.format import FORMAT_VERSION
+from core.report.repair import live_writer, repair_report
 from core.report.summary import summary_text, write_phi_csv
 
 
@@ -55,6 +56,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate.add_argument("file", help="report file (.h5)")
     validate.set_defaults(func=_guarded("validate", _validate))
 
+    repair = commands.add_parser(
+        "repair",
+        help="make a report that a killed run left marked open readable by every HDF5 tool",
+        description="A run killed before it closed its report leaves the file marked as open for writing, "
+        "which HDF5 tools other than ModaLens refuse. Rewrite it (through FILE.tmp and an atomic rename) keeping "
+        "every complete epoch. Refuses while the run still writes the file; does nothing to a file not marked open.",
+    )
+    repair.add_argument("file", help="report file (.h5)")
+    repair.set_defaults(func=_guarded("repair", _repair))
+
 
 def _summary(args: argparse.Namespace) -> int:
     with open_report(args.file) as report:
@@ -78,11 +89,17 @@ def _export(args: argparse.Namespace) -> int:
 def _validate(args: argparse.Namespace) -> int:
     problems = validate_report(args.file)
     if writer_left_open(args.file):
-        print(
-            f"note: {args.file} is marked open by a writer (a run still writing it, or one that was killed); "
-            "`modalens report export FILE --h5 COPY` (or `h5clear -s FILE` once no run writes it) gives a file "
-            "other HDF5 tools open"
-        )
+        writer = live_writer(args.file)
+        if writer is None:
+            print(
+                f"note: {args.file} is marked open by a writer that is gone (its run was killed), so HDF5 tools other "
+                f"than ModaLens refuse it: it needs repair, run `modalens report repair {args.file}`"
+            )
+        else:
+            print(
+                f"note: {args.file} is marked open by a writer that is still running ({writer}); other HDF5 tools "
+                f"open it once the run ends, or read a copy: `modalens report export {args.file} --h5 COPY`"
+            )
     if problems:
         print(f"{args.file}: {len(problems)} deviation(s) from report format {FORMAT_VERSION}:")
         for problem in problems:
@@ -93,6 +110,16 @@ def _validate(args: argparse.Namespace) -> int:
         print(
             f"{args.file}: valid ModaLens report (format {FORMAT_VERSION}, state {report.state}, valuations: {splits})"
         )
+    return 0
+
+
+def _repair(args: argparse.Namespace) -> int:
+    result = repair_report(args.file)
+    if not result.repaired:
+        print(f"{args.file}: not marked open by a writer; nothing to repair")
+        return 0
+    kept = ", ".join(f"{split} {count} epochs" for split, count in result.epochs.items()) or "no valuation yet"
+    print(f"repaired {args.file}: every complete epoch kept ({kept}); every HDF5 tool opens it now")
     return 0
 
 

@@ -165,3 +165,9 @@ def replace_durably(tmp: str | Path, path: str | Path) -> None:
     replace_file(tmp, path)
     if os.name == "posix":
         sync_file(Path(path).parent)
+
+
+def held_by_this_process(path: str | Path) -> bool:
+    """True while a ReportWriter of this process holds the report."""
+    with _REGISTRY_LOCK:
+        return _key(path) in _LIVE

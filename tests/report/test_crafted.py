@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from core.report import ReportError, export_report, open_report, validate_report
+from core.report import ReportError, open_report, validate_report
 from core.report.bounds import MAX_MODALITIES
 from tests.report.test_export_and_cli import run_cli
 
@@ -66,7 +66,7 @@ def billion_strings_contiguous(f: h5py.File) -> None:
 
 def long_table(f: h5py.File) -> None:
     """/training/step: every column declares 10^10 rows (its committed count), nothing written."""
-    for name, ds in list(f["training/step"].items()):
+    for ds in list(f["training/step"].values()):
         _replace(f, ds.name, shape=(10**10,), maxshape=(None,), chunks=(4096,), dtype=ds.dtype, **GZIP)
 
 
