@@ -7,7 +7,7 @@ they read is backed by the file: allocated chunks × the logical size of a chunk
 datasets, the storage size (within the file's size) for contiguous ones, with a small allowance for
 space never written (read as fill values); a table's columns are backed by its ``rows_from``
 dataset and ``phi_stderr`` by ``phi``. Large datasets are then read in blocks of ``BLOCK_BYTES``.
-See docs/report-format.md, "Reports from other people".
+Limits: docs/report-format.md, "Sizes readers accept".
 """
 
 from __future__ import annotations

@@ -37,6 +37,7 @@ from core.report.format import (
 )
 
 REQUIRED_GROUPS = ("config", "environment", "dataset", "valuation", "training", "mi", "resampling")
+PER_SAMPLE_ARRAYS = ("ids", "rows", "labels", "splits")
 FEW_COLUMNS = 1024
 BISECT_LIMIT = 16
 
@@ -360,6 +361,14 @@ class ReportDataset:
         self._path = path
         self.root = attr_text(group.attrs.get("root", ""))
         self.num_samples = int(group.attrs.get("num_samples", group["ids"].shape[0]))
+        per_sample = [group[name] for name in PER_SAMPLE_ARRAYS if name in group]
+        per_sample += [ds for sub in ("media", "metadata") for ds in group.get(sub, {}).values()]
+        for ds in per_sample:
+            if ds.ndim == 0 or ds.shape[0] != self.num_samples:
+                raise ReportError(
+                    f"{path}: {ds.name} has shape {ds.shape}, expected one entry per sample (/dataset/@num_samples = "
+                    f"{self.num_samples}); the report is damaged"
+                )
 
     def __len__(self) -> int:
         return self.num_samples

@@ -191,6 +191,8 @@ def test_a_huge_num_samples_attribute_is_a_deviation_not_an_allocation(finished_
         f["dataset"].attrs["num_samples"] = np.int64(10**15)
     problems = validate_report(finished_report)
     assert "/dataset/ids: expected 1000000000000000 rows (one per sample), found shape (10,)" in problems
+    with pytest.raises(ReportError, match=r"/dataset/ids has shape \(10,\), expected one entry per sample"):
+        open_report(finished_report)
 
 
 def test_no_stored_text_is_evaluated():
