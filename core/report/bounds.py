@@ -85,10 +85,11 @@ def row_blocks(ds: h5py.Dataset, stop: int, start: int = 0) -> Iterator[slice]:
         yield slice(lo, min(stop, lo + step))
 
 
-def column_blocks(ds: h5py.Dataset, rows: int, columns: int) -> Iterator[slice]:
-    """Slices of the second axis such that ``rows`` rows × the slice stay within BLOCK_BYTES."""
+def column_blocks(ds: h5py.Dataset, rows: int, columns: int, block_bytes: int | None = None) -> Iterator[slice]:
+    """Slices of the second axis such that ``rows`` rows × the slice stay within ``block_bytes``
+    (default BLOCK_BYTES), at least one column each."""
     width = rows * nbytes(ds.shape[2:], ds.dtype)
-    step = max(1, BLOCK_BYTES // max(width, 1))
+    step = max(1, (BLOCK_BYTES if block_bytes is None else block_bytes) // max(width, 1))
     for lo in range(0, columns, step):
         yield slice(lo, min(columns, lo + step))
 

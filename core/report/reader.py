@@ -231,13 +231,16 @@ class SplitValuation:
         with self._group(name) as g:
             return g[name][: len(self.epochs), : self.num_samples]
 
-    def phi_blocks(self, epoch: int | None = None) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def phi_blocks(
+        self, epoch: int | None = None, block_bytes: int | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(sample_index, phi[epoch, sample, modality])`` for consecutive blocks of samples of at most
-        ``bounds.BLOCK_BYTES``, for one epoch (an epoch number) or all, so exports never hold the whole split."""
+        ``block_bytes`` (default ``bounds.BLOCK_BYTES``), for one epoch (an epoch number) or all, so exports
+        never hold the whole split."""
         rows = self.epoch_rows(epoch)
         with self._group("phi") as g:
             ds, index = g["phi"], g["sample_index"]
-            for cols in bounds.column_blocks(ds, len(rows), self.num_samples):
+            for cols in bounds.column_blocks(ds, len(rows), self.num_samples, block_bytes):
                 if len(rows) and bool(np.all(np.diff(rows) == 1)):
                     block = ds[int(rows[0]) : int(rows[-1]) + 1, cols]
                 else:

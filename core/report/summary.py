@@ -13,6 +13,7 @@ from core.report.files import replace_durably, tmp_path
 from core.report.reader import Report, SplitValuation
 
 ACCURACY_NAMES = ("acc", "accuracy")
+CSV_BLOCK_BYTES = 4 << 20  # φ values per block of rows: about ten times that as Python objects while written
 
 
 def summary_text(report: Report) -> str:
@@ -99,7 +100,7 @@ def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epo
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            for index, phi in valuation.phi_blocks(epoch):
+            for index, phi in valuation.phi_blocks(epoch, CSV_BLOCK_BYTES):
                 ids, labels, splits = (data.take(name, index) for name in ("ids", "labels", "splits"))
                 values = np.transpose(phi, (1, 0, 2)).reshape(len(index), -1)  # [sample, epoch * modality]
                 for i, row in enumerate(values.tolist()):
