@@ -17,8 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` command and its sub-commands to the main parser's sub-parsers."""
     parser = subparsers.add_parser(
         "report",
-        help="inspect, export and check report files (.h5)",
-        description="Inspect, export and check the HDF5 report a run writes (see docs/report-format.md).",
+        help="inspect, export, check and repair report files (.h5)",
+        description="Inspect, export, check and repair the HDF5 report a run writes (see docs/report-format.md).",
     )
     commands = parser.add_subparsers(dest="report_command", metavar="COMMAND", required=True)
 

@@ -35,7 +35,8 @@ READ_FILTERS = {
     h5py.h5z.FILTER_LZF: "lzf",
 }
 TABLE_PARENTS = ("training", "mi", "resampling", "valuation", "overview")
-LIST_ATTRS = ("modalities", "coalition_labels", "auxiliary_signals", PER_SAMPLE)
+MAX_TEXT_LIST = 4096
+ATTR_LIMITS = {"modalities": MAX_MODALITIES, "coalition_labels": 2**MAX_MODALITIES}
 
 
 def require(path: Path, f: h5py.File) -> None:
@@ -101,13 +102,15 @@ class _Sizes:
         self.problems: list[str] = []
 
     def run(self) -> None:
-        self.list_attrs(self.f)
+        self.attributes(self.f)
         regions: dict[str, tuple[tuple[int, ...], str | None]] = {}
         for table in self.tables():
             regions.update(self.table(table))
-        datasets: list[h5py.Dataset] = []
-        self.f.visititems(lambda _name, obj: datasets.append(obj) if isinstance(obj, h5py.Dataset) else None)
-        for ds in datasets:
+        objects: list[h5py.HLObject] = []
+        self.f.visititems(lambda _name, obj: objects.append(obj))
+        for obj in objects:
+            self.attributes(obj)
+        for ds in (obj for obj in objects if isinstance(obj, h5py.Dataset)):
             shape, backing = regions.get(ds.name, (ds.shape, None))
             # a dataset reading exactly the rows of its checked backing dataset is backed by it
             same = backing is not None and backing in regions and regions[backing][0] == shape
@@ -118,25 +121,23 @@ class _Sizes:
         for name in TABLE_PARENTS:
             group = self.f.get(name)
             if isinstance(group, h5py.Group):
-                self.list_attrs(group)
                 for child in [group, *group.values()]:
-                    if isinstance(child, h5py.Group):
-                        self.list_attrs(child)
-                        if ROWS_FROM in child.attrs:
-                            found.append(child)
+                    if isinstance(child, h5py.Group) and ROWS_FROM in child.attrs:
+                        found.append(child)
         return found
 
-    def list_attrs(self, obj: h5py.HLObject) -> None:
-        """The string-list attributes readers decode: modalities bounded, 2^M coalition labels at most."""
-        limits = {"modalities": MAX_MODALITIES, "coalition_labels": 2**MAX_MODALITIES}
-        for name in LIST_ATTRS:
-            if name in obj.attrs:
-                count = obj.attrs.get_id(name).shape
-                size = math.prod(count) if count else 1
-                limit = limits.get(name, MAX_MODALITIES + 16)
-                if size > limit:
-                    where = obj.name.rstrip("/")
-                    self.problems.append(f"{where}/@{name}: {size} entries, more than the {limit} a report can have")
+    def attributes(self, obj: h5py.HLObject) -> None:
+        """Attribute arrays readers decode: at most MAX_MODALITIES modalities and 2^M coalition labels; any
+        other array of variable-length strings at most MAX_TEXT_LIST entries (each entry is read as its own
+        string, and many entries may point at one long stored string)."""
+        for index in range(h5py.h5a.get_num_attrs(obj.id)):
+            attr = h5py.h5a.open(obj.id, index=index)
+            name = attr.get_name().decode("utf-8", errors="replace")
+            size = math.prod(attr.shape) if attr.shape else 1
+            limit = ATTR_LIMITS.get(name, MAX_TEXT_LIST if attr.dtype.hasobject else None)
+            if limit is not None and size > limit:
+                where = obj.name.rstrip("/")
+                self.problems.append(f"{where}/@{name}: {size} entries, more than the {limit} a report can have")
 
     def table(self, table: h5py.Group) -> dict[str, tuple[tuple[int, ...], str | None]]:
         """The region of each of a table's datasets that readers read, and the dataset backing it."""

@@ -79,6 +79,11 @@ def many_coalitions(f: h5py.File) -> None:
              chunks=(1, 1, 2**20), dtype="f4", **GZIP)  # fmt: skip
 
 
+def long_text_list(f: h5py.File) -> None:
+    """A config attribute of 5000 variable-length strings (entries may all point at one long stored string)."""
+    f["config"].attrs["data.modalities"] = np.asarray(["audio"] * 5000, dtype=h5py.string_dtype())
+
+
 def scale_offset(f: h5py.File) -> None:
     """phi compressed with the scale-offset filter (a constant chunk then costs almost nothing to store)."""
     ds = f["valuation/train/phi"]
@@ -103,6 +108,7 @@ CRAFTS = {
     "billion_strings_contiguous": (billion_strings_contiguous, "/dataset/media/audio"),
     "long_table": (long_table, "/training/step/global_step"),
     "many_coalitions": (many_coalitions, "/@modalities"),
+    "long_text_list": (long_text_list, "/config/@data.modalities: 5000 entries, more than the 4096"),
     "scale_offset": (scale_offset, "/valuation/train/phi"),
     "virtual_ids": (virtual_ids, "/dataset/ids"),
 }
