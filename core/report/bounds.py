@@ -107,7 +107,7 @@ class _Sizes:
         for table in self.tables():
             regions.update(self.table(table))
         objects: list[h5py.HLObject] = []
-        self.f.visititems(lambda _name, obj: objects.append(obj))
+        self.f.visititems_links(lambda name, link: self.link(name, link, objects))
         for obj in objects:
             self.attributes(obj)
         for ds in (obj for obj in objects if isinstance(obj, h5py.Dataset)):
@@ -115,6 +115,13 @@ class _Sizes:
             # a dataset reading exactly the rows of its checked backing dataset is backed by it
             same = backing is not None and backing in regions and regions[backing][0] == shape
             self.dataset(ds, shape, backed_by_rows=same)
+
+    def link(self, name: str, link: h5py.HardLink | h5py.SoftLink | h5py.ExternalLink, objects: list) -> None:
+        """Collect the objects of the file; an external link (data in another file) is refused."""
+        if isinstance(link, h5py.ExternalLink):
+            self.problems.append(f"/{name}: a link to {link.filename}:{link.path}; reports keep their data in one file")
+        elif isinstance(link, h5py.HardLink):
+            objects.append(self.f[name])
 
     def tables(self) -> list[h5py.Group]:
         found = []

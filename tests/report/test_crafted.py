@@ -101,7 +101,17 @@ def virtual_ids(f: h5py.File) -> None:
     f.create_virtual_dataset("dataset/ids", layout)
 
 
+def external_labels(f: h5py.File) -> None:
+    """/dataset/labels as a link to a dataset of another file."""
+    other = Path(f.filename).with_name("elsewhere.h5")
+    with h5py.File(other, "w") as g:
+        g.create_dataset("labels", shape=(10**9,), chunks=(16384,), dtype="i8")
+    del f["dataset/labels"]
+    f["dataset/labels"] = h5py.ExternalLink(str(other), "/labels")
+
+
 CRAFTS = {
+    "external_labels": (external_labels, "/dataset/labels: a link to "),
     "gigabyte_arrays": (gigabyte_arrays, "/dataset/labels: declares shape (200000000,) int64"),
     "huge_valuation": (huge_valuation, "/valuation/train/coalition_values: declares shape (1000000, 10000000, 4)"),
     "billion_strings": (billion_strings, "/dataset/ids"),
