@@ -187,6 +187,7 @@ class SplitValuation:
         self.num_samples = min(group["sample_index"].shape[0], group["phi"].shape[1])
         self.has_stderr = "phi_stderr" in group
         self._sorted = bool(group.attrs.get(SORTED, 0))
+        _check_tails(path, group, len(self.modalities))
 
     def __repr__(self) -> str:
         return f"SplitValuation({self.split!r}, epochs={len(self.epochs)}, samples={self.num_samples})"
@@ -528,6 +529,12 @@ class Report:
             self.config_values = {key: _plain(value) for key, value in f["config"].attrs.items()}
             self.dataset = ReportDataset(self.path, f["dataset"])
             splits = [SplitValuation(self.path, group) for group in f["valuation"].values()]
+            for split in splits:
+                if split.num_samples > self.dataset.num_samples:
+                    raise ReportError(
+                        f"{self.path}: split {split.split!r} values {split.num_samples} samples, more than the "
+                        f"{self.dataset.num_samples} of /dataset; the report is damaged"
+                    )
             self.valuation = {split.split: split for split in splits}
             found = layout.tables(f)
             self._rows = {table.name: committed(table) for table in found}
@@ -651,6 +658,21 @@ class Report:
 
 
 _CACHED = {name for name, value in vars(Report).items() if isinstance(value, cached_property)}
+
+
+def _check_tails(path: Path, group: h5py.Group, m: int) -> None:
+    """ReportError unless the per-sample datasets have M modality columns and 2^M coalition columns."""
+    tails = {"phi": (m,), "phi_stderr": (m,), "coalition_values": (2**m,), "prediction": (), "correct": ()}
+    for name, tail in tails.items():
+        ds = group.get(name)
+        if isinstance(ds, h5py.Dataset) and (ds.ndim < 2 or ds.shape[2:] != tail):
+            raise ReportError(
+                f"{path}: {ds.name} has shape {ds.shape}, expected [epoch, sample{''.join(f', {n}' for n in tail)}] "
+                f"for {m} modalities; the report is damaged"
+            )
+    mean = group.get("mean_phi")
+    if isinstance(mean, h5py.Dataset) and mean.shape[1:] != (m,):
+        raise ReportError(f"{path}: {mean.name} has shape {mean.shape}, expected [epoch, {m}]; the report is damaged")
 
 
 def _bisect(ds: h5py.Dataset, size: int, value: int) -> int | None:

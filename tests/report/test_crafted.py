@@ -182,6 +182,23 @@ def test_a_huge_phi_beside_genuine_siblings_reads_only_the_committed_rows(finish
     ]
 
 
+def test_shapes_that_disagree_are_refused_by_the_reader(finished_report):
+    with h5py.File(finished_report, "a") as f:
+        ds = f["valuation/val/coalition_values"]
+        _replace(f, ds.name, data=ds[:, :, :2], maxshape=(None, None, 2), chunks=(1, 3, 2))
+    with pytest.raises(ReportError, match=r"/valuation/val/coalition_values has shape \(3, 3, 2\), expected "
+                       r"\[epoch, sample, 4\] for 2 modalities"):  # fmt: skip
+        open_report(finished_report)
+    with h5py.File(finished_report, "a") as f:
+        del f["valuation/val/coalition_values"]
+        f["dataset"].attrs["num_samples"] = np.int64(2)
+        for ds in [f["dataset/ids"], f["dataset/rows"], f["dataset/labels"], f["dataset/splits"],
+                   *f["dataset/media"].values(), *f["dataset/metadata"].values()]:  # fmt: skip
+            _replace(f, ds.name, data=ds[:2])
+    with pytest.raises(ReportError, match="split 'train' values 7 samples, more than the 2 of /dataset"):
+        open_report(finished_report)
+
+
 def test_sizes_the_storage_backs_are_accepted(finished_report):
     """A dataset whose unwritten part is within the allowance, or whose rows its table's index backs, reads."""
     with h5py.File(finished_report, "a") as f:
