@@ -13,6 +13,7 @@ import h5py
 import numpy as np
 import pytest
 
+from core.events import RunFinished
 from core.report import ReportWriter, open_report, validate_report
 from core.report.files import writer_left_open
 from core.report.repair import LOCK_NAME, process_alive
@@ -142,3 +143,20 @@ def test_repair_has_help(capsys):
     with pytest.raises(SystemExit) as stop:
         run_cli("report", "repair", "--help")
     assert stop.value.code == 0 and "usage: modalens report repair" in capsys.readouterr().out
+
+
+def test_a_repaired_report_resumes(tmp_path):
+    path = killed_report(tmp_path, epochs_before_kill=2)
+    assert run_cli("report", "repair", str(path)) == 0
+    data = ev.prepared()
+    writer = ReportWriter(path)
+    writer(ev.run_started(data, start_epoch=2, total_epochs=4))
+    for epoch in (2, 3):
+        for event in ev.epoch_events(data, epoch):
+            writer(event)
+    writer(RunFinished(epochs_done=4, stopped=False, best_epoch=3, best_val_accuracy=0.7))
+    with open_report(path) as report:
+        assert report.state == "finished"
+        assert report.valuation["train"].epochs.tolist() == [0, 1, 2, 3]
+        assert report.step_metrics["global_step"].tolist() == list(range(12))
+    assert validate_report(path) == []
