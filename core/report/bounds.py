@@ -13,6 +13,7 @@ Limits: docs/report-format.md, "Sizes readers accept".
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -95,10 +96,18 @@ def column_blocks(ds: h5py.Dataset, rows: int, columns: int, block_bytes: int | 
         yield slice(lo, min(columns, lo + step))
 
 
+def _file_size(f: h5py.File) -> int:
+    """Size of the open file (not of whatever now has its name: a live writer may have replaced it)."""
+    try:
+        return os.fstat(f.id.get_vfd_handle()).st_size
+    except (OSError, TypeError, ValueError):
+        return Path(f.filename).stat().st_size
+
+
 class _Sizes:
     def __init__(self, f: h5py.File) -> None:
         self.f = f
-        self.file_size = Path(f.filename).stat().st_size if f.filename else 0
+        self.file_size = _file_size(f)
         self.problems: list[str] = []
 
     def run(self) -> None:
