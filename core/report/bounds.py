@@ -61,11 +61,15 @@ def nbytes(shape: tuple[int, ...], dtype: np.dtype) -> int:
 
 
 def human(size: int) -> str:
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB", "PiB"):
-        if size < 1024 or unit == "PiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size} B"  # pragma: no cover - the loop always returns
+    """A byte count for messages: ``512 B``, ``1.5 GiB``."""
+    if size < 1024:
+        return f"{size} B"
+    value = size / 1024
+    for unit in ("KiB", "MiB", "GiB", "TiB"):
+        if value < 1024:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} PiB"
 
 
 def stored_bytes(ds: h5py.Dataset) -> int:
@@ -81,8 +85,7 @@ def backed(need: int, stored: int) -> bool:
 
 def row_blocks(ds: h5py.Dataset, stop: int, start: int = 0) -> Iterator[slice]:
     """Slices of rows [start, stop) of ``ds`` of at most BLOCK_BYTES each (at least one row)."""
-    row = nbytes(ds.shape[1:], ds.dtype) if ds.ndim > 1 else ds.dtype.itemsize
-    step = max(1, BLOCK_BYTES // max(row, 1))
+    step = max(1, BLOCK_BYTES // max(nbytes(ds.shape[1:], ds.dtype), 1))
     for lo in range(start, stop, step):
         yield slice(lo, min(stop, lo + step))
 
@@ -168,6 +171,8 @@ class _Sizes:
                 self.problems.append(f"{name}: a table's dataset needs a row axis, found a scalar")
             if not isinstance(index, h5py.Dataset):
                 self.problems.append(f"{table.name}/@{ROWS_FROM}: names no dataset ({index_name!r})")
+            return {}
+        if not rows_ds:
             return {}
         rows = min(ds.shape[0] for ds in rows_ds.values())
         samples = None

@@ -11,7 +11,7 @@ import h5py
 import numpy as np
 import pytest
 
-from core.report import ReportError, open_report, validate_report
+from core.report import ReportError, bounds, open_report, validate_report
 from core.report.bounds import MAX_MODALITIES
 from tests.report.test_export_and_cli import run_cli
 
@@ -199,15 +199,27 @@ def test_shapes_that_disagree_are_refused_by_the_reader(finished_report):
         open_report(finished_report)
 
 
-def test_sizes_the_storage_backs_are_accepted(finished_report):
-    """A dataset whose unwritten part is within the allowance, or whose rows its table's index backs, reads."""
+def test_what_the_storage_backs_is_accepted_and_nothing_else(finished_report, monkeypatch):
+    """Without the fill allowance: a written report is wholly backed; a metric column added late (no rows
+    written) is backed by its table's index, phi_stderr by phi; an unwritten metadata column is not."""
+    monkeypatch.setattr(bounds, "FILL_ALLOWANCE", 0)
+    assert validate_report(finished_report) == []
     with h5py.File(finished_report, "a") as f:
-        table = f["training/epoch"]
-        table.create_dataset("late", shape=(3,), maxshape=(None,), chunks=(4096,), dtype="f8", fillvalue=np.nan)
-        table["late"].attrs["key"] = "late"
+        late = f["training/epoch"].create_dataset("late", shape=(3,), maxshape=(None,), chunks=(4096,), dtype="f8",
+                                                  fillvalue=np.nan)  # fmt: skip
+        late.attrs["key"] = "late"
+        ds = f["valuation/val/phi_stderr"]
+        _replace(f, ds.name, shape=ds.shape, maxshape=ds.maxshape, chunks=ds.chunks, dtype=ds.dtype, fillvalue=np.nan)
     with open_report(finished_report) as report:
         assert np.isnan(report.epoch_metrics["late"]).all()
+        assert np.isnan(report.valuation["val"].phi_stderr).all()
     assert validate_report(finished_report) == []
+    with h5py.File(finished_report, "a") as f:
+        _replace(f, "dataset/metadata/snr", shape=(10,), chunks=(10,), dtype="f8")
+    assert validate_report(finished_report)[0] == (
+        "/dataset/metadata/snr: declares shape (10,) float64, 80 B, but the file stores only 0 B for it; "
+        "the report is damaged or was made to look bigger than it is"
+    )
 
 
 def test_modalities_are_bounded(finished_report):
