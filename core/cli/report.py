@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "repair",
         help="make a report that a killed run left marked open readable by every HDF5 tool",
         description="A run killed before it closed its report leaves the file marked as open for writing, "
-        "which HDF5 tools other than ModaLens refuse. Rewrite it (through FILE.tmp and an atomic rename) keeping "
+        "which HDF5 tools other than ModaLens refuse. Rewrite it (through FILE.repair.tmp and an atomic rename) keeping "
         "every complete epoch. Refuses while the run still writes the file; does nothing to a file not marked open.",
     )
     repair.add_argument("file", help="report file (.h5)")

@@ -3,7 +3,7 @@
 A SWMR writer marks the file as open for writing until it closes it. A run killed before that leaves
 the mark: ModaLens and SWMR readers still read the file, other HDF5 tools refuse it (``h5clear -s``
 would clear it). Repair writes a clean copy of every complete row, as an export does, to
-``<path>.tmp``, syncs it and renames it over the report. It refuses while the report is live: the run
+``<path>.repair.tmp``, syncs it and renames it over the report. It refuses while the report is live: the run
 folder's lock file names a process that still runs on this host, or a process of this machine has the
 file open for writing. See docs/reliability.md, "Repairing a report".
 """
@@ -46,19 +46,27 @@ def repair_report(path: str | Path) -> RepairResult:
         raise ReportError(f"{path}: the report is live ({writer}); repair it once that run has ended")
     if not writer_left_open(path):
         return RepairResult(path, False, epochs)
-    tmp = tmp_path(path)
+    tmp = repair_tmp_path(path)
     try:
         with report_file(path) as source:
             bounds.require(path, source)
             with create_file(tmp) as out:
                 copy_report(source, out)
                 out.attrs["repaired"] = now_iso()
+        writer = live_writer(path)  # a writer that appeared while the copy was made keeps its file
+        if writer is not None:
+            raise ReportError(f"{path}: the report became live ({writer}); it is unchanged")
         replace_durably(tmp, path)
     except OSError as exc:
         raise ReportError(f"{path}: cannot write the repaired copy ({write_error(exc)}); the report is unchanged") from None
     finally:
         tmp.unlink(missing_ok=True)
     return RepairResult(path, True, epochs)
+
+
+def repair_tmp_path(path: Path) -> Path:
+    """Where the repaired copy is written (not ``tmp_path``, which a writer uses while restructuring)."""
+    return path.with_name(path.name + ".repair.tmp")
 
 
 def live_writer(path: str | Path) -> str | None:
@@ -129,11 +137,13 @@ def _windows_alive(pid: int) -> bool:
 
 
 def _writing_process(path: Path) -> int | None:
-    """Id of another process of this machine holding the file open for writing (Linux /proc), else None."""
+    """Id of another process of this machine holding the file open for writing (Linux /proc), else None;
+    a writer restructuring the report holds ``<path>.tmp``, or the report it is about to replace."""
     proc = Path("/proc")
     if not (proc / "self" / "fd").is_dir():
         return None
-    target = os.path.realpath(path)
+    real = os.path.realpath(path)
+    targets = {real, f"{real} (deleted)", os.path.realpath(tmp_path(path))}
     for entry in os.scandir(proc):
         if not entry.name.isdigit() or int(entry.name) == os.getpid():
             continue
@@ -143,7 +153,7 @@ def _writing_process(path: Path) -> int | None:
             continue
         for fd in fds:
             try:
-                if os.readlink(fd.path) != target:
+                if os.readlink(fd.path) not in targets:
                     continue
                 info = Path(f"{entry.path}/fdinfo/{fd.name}").read_text()
                 flags = int(info.split("flags:", 1)[1].split()[0], 8)

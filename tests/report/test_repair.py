@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from core.events import RunFinished
-from core.report import ReportWriter, open_report, validate_report
+from core.report import ReportWriter, open_report, repair, validate_report
 from core.report.files import writer_left_open
 from core.report.repair import LOCK_NAME, process_alive
 from tests.report import run_events as ev
@@ -122,7 +122,7 @@ def test_a_writer_still_running_without_a_lock_is_found(tmp_path, capsys):
     path = tmp_path / "live.h5"
     proc = start_writer(path, epochs=50, pause=0.2)
     try:
-        wait_for_line(proc, "epoch 0")
+        wait_for_line(proc, "epoch 1")  # past the epochs that add datasets (the writer then holds one file)
         line = refused(path, capsys)
         assert f"process {proc.pid} has it open for writing" in line
     finally:
@@ -160,3 +160,11 @@ def test_a_repaired_report_resumes(tmp_path):
         assert report.valuation["train"].epochs.tolist() == [0, 1, 2, 3]
         assert report.step_metrics["global_step"].tolist() == list(range(12))
     assert validate_report(path) == []
+
+
+def test_a_writer_appearing_during_the_repair_keeps_its_file(killed, monkeypatch, capsys):
+    answers = iter([None, "run process 4242 is still running"])
+    monkeypatch.setattr(repair, "live_writer", lambda _path: next(answers))
+    line = refused(killed, capsys)
+    assert "the report became live (run process 4242 is still running); it is unchanged" in line
+    assert not list(killed.parent.glob("*.tmp"))
