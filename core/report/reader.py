@@ -1,6 +1,7 @@
 """Reading reports, finished or still being written: ``open_report(path) -> Report``.
 
-Opening reads only attributes and the small epoch indexes; per-sample arrays are read when first
+Opening checks every dataset's declared size against the file's storage (``core.report.bounds``),
+then reads only attributes and the small epoch indexes; per-sample arrays are read when first
 accessed (and cached), and ``SplitValuation.select`` reads just the requested slice, so a report of
 a million samples opens in milliseconds. No file handle is kept between reads: each read opens the
 file briefly (or, for a report this process is writing, goes through the writer's handle). A
