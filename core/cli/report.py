@@ -1,4 +1,4 @@
-"""``modalens report summary|export|validate``: look into a run's report file from the command line."""
+"""``modalens report summary|export|validate|repair``: look into a run's report file from the command line."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` command and its sub-commands to the main parser's sub-parsers."""
     parser = subparsers.add_parser(
         "report",
-        description="Inspect, export and check the HDF5 report a run writes (see docs/report-format.md). "
+        help="inspect, export, check and repair report files (.h5)",
+        description="Inspect, export, check and repair the HDF5 report a run writes (see docs/report-format.md). "
         + EPOCHS_NOTE,
     )
     commands = parser.add_subparsers(dest="report_command", metavar="COMMAND", required=True)
@@ -55,6 +56,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     validate.add_argument("file", help="report file (.h5)")
     validate.set_defaults(func=_guarded("validate", _validate))
 
+    repair = commands.add_parser(
+        "repair",
+        help="make a report that a killed run left marked open readable by every HDF5 tool",
+        description="A run killed before it closed its report leaves the file marked as open for writing, "
+        "which HDF5 tools other than ModaLens refuse. Rewrite it (through FILE.repair.tmp and an atomic rename) keeping "
+        "every complete epoch. Refuses while the run still writes the file; does nothing to a file not marked open.",
+    )
+    repair.add_argument("file", help="report file (.h5)")
+    repair.set_defaults(func=_guarded("repair", _repair))
+
 
 def _summary(args: argparse.Namespace) -> int:
     from core.report import open_report
@@ -91,14 +102,21 @@ def _validate(args: argparse.Namespace) -> int:
     from core.report import open_report, validate_report
     from core.report.files import writer_left_open
     from core.report.format import FORMAT_VERSION
+    from core.report.repair import live_writer
 
     problems = validate_report(args.file)
     if writer_left_open(args.file):
-        print(
-            f"note: {args.file} is marked open by a writer (a run still writing it, or one that was killed); "
-            "`modalens report export FILE --h5 COPY` (or `h5clear -s FILE` once no run writes it) gives a file "
-            "other HDF5 tools open"
-        )
+        writer = live_writer(args.file)
+        if writer is None:
+            print(
+                f"note: {args.file} is marked open by a writer that is gone (its run was killed), so HDF5 tools other "
+                f"than ModaLens refuse it: it needs repair, run `modalens report repair {args.file}`"
+            )
+        else:
+            print(
+                f"note: {args.file} is marked open by a writer that is still running ({writer}); other HDF5 tools "
+                f"open it once the run ends, or read a copy: `modalens report export {args.file} --h5 COPY`"
+            )
     if problems:
         print(f"{args.file}: {len(problems)} deviation(s) from report format {FORMAT_VERSION}:")
         for problem in problems:
@@ -119,6 +137,18 @@ def _numbered(epochs: list[int]) -> str:
     if epochs == list(range(epochs[0], epochs[-1] + 1)) and len(epochs) > 2:
         return f"{epochs[0] + 1}..{epochs[-1] + 1}"
     return ", ".join(str(e + 1) for e in epochs)
+
+
+def _repair(args: argparse.Namespace) -> int:
+    from core.report.repair import repair_report
+
+    result = repair_report(args.file)
+    if not result.repaired:
+        print(f"{args.file}: not marked open by a writer; nothing to repair")
+        return 0
+    kept = ", ".join(f"{split} {count} epochs" for split, count in result.epochs.items()) or "no valuation yet"
+    print(f"repaired {args.file}: every complete epoch kept ({kept}); every HDF5 tool opens it now")
+    return 0
 
 
 def _guarded(name: str, command: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:

@@ -4,6 +4,7 @@ from core.report.errors import ReportError
 from core.report.export import export_report
 from core.report.format import FORMAT_NAME, FORMAT_VERSION
 from core.report.reader import Report, SampleHistory, SplitValuation, ValuationSelection, open_report
+from core.report.repair import repair_report
 from core.report.validate import validate_report
 from core.report.writer import ReportWriter
 
@@ -18,5 +19,6 @@ __all__ = [
     "ValuationSelection",
     "export_report",
     "open_report",
+    "repair_report",
     "validate_report",
 ]

@@ -8,13 +8,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from core.report import layout
+from core.report import bounds, layout
 from core.report.errors import ReportError
-from core.report.files import copy_attrs, create_file, replace_file, tmp_path
-from core.report.format import ROWS_FROM, attr_text, now_iso
+from core.report.files import copy_attrs, create_file, replace_durably, tmp_path
+from core.report.format import COMPRESSION, ROWS_FROM, attr_text, now_iso
 from core.report.reader import committed, open_report, report_file
-
-ROW_BLOCK = 1 << 20
 
 
 def export_report(
@@ -23,12 +21,13 @@ def export_report(
     sample_index: Sequence[int] | np.ndarray | None = None,
     split: str | None = None,
 ) -> Path:
-    """Write the complete epochs of ``src`` to ``dst`` (through ``dst.tmp`` and an atomic replace).
+    """Write the complete epochs of ``src`` to ``dst`` (through ``dst.tmp``, synced, then an atomic replace).
 
     ``split`` keeps only that split's valuation; ``sample_index`` keeps only those samples (dataset
     indices): dataset arrays, valuations and re-sampling rows are cut to them and re-indexed, and
     ``dataset/source_index`` records each kept sample's index in ``src``. The copy is a closed,
-    ordinary file that any HDF5 tool reads, even when ``src`` is still being written.
+    ordinary file that any HDF5 tool reads, even when ``src`` is still being written. Every dataset is
+    read in blocks of at most ``bounds.BLOCK_BYTES``.
     """
     src, dst = Path(src), Path(dst)
     open_report(src)  # a clear error for a missing, foreign or damaged source
@@ -37,19 +36,25 @@ def export_report(
     tmp = tmp_path(dst)
     try:
         with report_file(src) as source:
+            bounds.require(src, source)
             selection = _selection(src, source, sample_index)
             splits = _splits(src, source, split)
             try:
                 with create_file(tmp) as out:
-                    _write(source, out, selection, splits)
+                    copy_report(source, out, selection, splits)
                     out.attrs["exported_from"] = str(src)
                     out.attrs["exported"] = now_iso()
-                replace_file(tmp, dst)
+                replace_durably(tmp, dst)
             except OSError as exc:
-                raise ReportError(f"{dst}: cannot write the export ({exc})") from None
+                raise ReportError(f"{dst}: cannot write the export ({write_error(exc)})") from None
     finally:
         tmp.unlink(missing_ok=True)
     return dst
+
+
+def write_error(exc: OSError) -> str:
+    """The first line of an OS or HDF5 write error ("No space left on device", ...)."""
+    return exc.strerror or (str(exc).strip().splitlines() or [type(exc).__name__])[0]
 
 
 def _selection(path: Path, f: h5py.File, sample_index: Sequence[int] | np.ndarray | None) -> np.ndarray | None:
@@ -73,7 +78,12 @@ def _splits(path: Path, f: h5py.File, split: str | None) -> list[str]:
     return [by_split[split]]
 
 
-def _write(src: h5py.File, dst: h5py.File, selection: np.ndarray | None, splits: list[str]) -> None:
+def copy_report(
+    src: h5py.File, dst: h5py.File, selection: np.ndarray | None = None, splits: list[str] | None = None
+) -> None:
+    """Copy the complete rows of an open report (whose sizes ``bounds.require`` accepted) into ``dst``:
+    ``selection`` (sorted dataset indices) keeps those samples, ``splits`` those valuation groups (default all)."""
+    splits = list(src["valuation"]) if splits is None else splits
     copy_attrs(src, dst)
     for name in ("config", "environment", "failure"):
         if name in src:
@@ -116,22 +126,33 @@ def _write_dataset_subset(src: h5py.Group, dst: h5py.File, selection: np.ndarray
         part = group.create_group(sub)
         for name, ds in src[sub].items():
             _subset(ds, part, name, selection)
-    previous = src["source_index"][()] if "source_index" in src else np.arange(src["ids"].shape[0])
-    layout.static_array(group, "source_index", np.asarray(previous, dtype=np.int64)[selection])
+    if "source_index" in src:
+        _subset(src["source_index"], group, "source_index", selection)
+    else:
+        layout.static_array(group, "source_index", selection)
 
 
 def _subset(ds: h5py.Dataset, group: h5py.Group, name: str, selection: np.ndarray) -> None:
-    values = ds[()][selection] if len(selection) else np.zeros((0,) + ds.shape[1:], dtype=ds.dtype)
-    out = layout.static_array(group, name, values)
+    """The selected rows of a per-sample array, read block by block (blocks without one are skipped)."""
+    if not len(selection):
+        out = group.create_dataset(name, shape=(0,) + ds.shape[1:], dtype=ds.dtype)
+    else:
+        chunks = (min(len(selection), layout.STATIC_CHUNK),) + ds.shape[1:]
+        out = group.create_dataset(name, shape=(len(selection),) + ds.shape[1:], dtype=ds.dtype, chunks=chunks,
+                                   **COMPRESSION)  # fmt: skip
+    for rows in bounds.row_blocks(ds, ds.shape[0]):
+        lo, hi = np.searchsorted(selection, [rows.start, rows.stop]).tolist()
+        if hi > lo:
+            out[lo:hi] = ds[rows][selection[lo:hi] - rows.start]
     copy_attrs(ds, out)
 
 
 def _like(ds: h5py.Dataset, group: h5py.Group, name: str, shape: tuple[int, ...]) -> h5py.Dataset:
-    """An empty dataset with the storage settings of ``ds`` and the given shape."""
+    """An empty dataset with the storage settings of ``ds`` and the given shape (its rows can grow)."""
     out = group.create_dataset(
         name,
         shape=shape,
-        maxshape=ds.maxshape,
+        maxshape=(None,) + tuple(ds.maxshape[1:]),
         chunks=ds.chunks,
         dtype=ds.dtype,
         compression=ds.compression,
@@ -157,26 +178,33 @@ def _copy_table(src: h5py.Group, parent: h5py.Group, name: str) -> None:
     copy_attrs(src, group)
     for column, ds in src.items():
         out = _like(ds, group, column, (rows,) + ds.shape[1:])
-        for start in range(0, rows, ROW_BLOCK):
-            stop = min(rows, start + ROW_BLOCK)
-            out[start:stop] = ds[start:stop]
+        for block in bounds.row_blocks(ds, rows):
+            out[block] = ds[block]
 
 
 def _copy_resampling(src: h5py.Group, dst: h5py.File, selection: np.ndarray | None) -> None:
+    """The committed plan rows (of the selected samples, re-indexed), block by block."""
     rows = committed(src)
-    columns = {name: ds[:rows] for name, ds in src.items()}
-    if selection is not None:
-        keep = np.isin(columns["sample_index"], selection)
-        columns = {name: values[keep] for name, values in columns.items()}
-        columns["sample_index"] = np.searchsorted(selection, columns["sample_index"])
     group = dst.create_group("resampling")
     copy_attrs(src, group)
-    for name, values in columns.items():
-        _filled(src[name], group, name, values)
+    outs = {name: _like(ds, group, name, (0,) + ds.shape[1:]) for name, ds in src.items()}
+    total = 0
+    for block in bounds.row_blocks(src["sample_index"], rows):
+        columns = {name: ds[block] for name, ds in src.items()}
+        if selection is not None:
+            keep = np.isin(columns["sample_index"], selection)
+            columns = {name: values[keep] for name, values in columns.items()}
+            columns["sample_index"] = np.searchsorted(selection, columns["sample_index"])
+        count = len(columns["sample_index"])
+        for name, values in columns.items():
+            outs[name].resize(total + count, axis=0)
+            outs[name][total:] = values
+        total += count
 
 
 def _copy_valuation(src: h5py.Group, parent: h5py.Group, name: str, selection: np.ndarray | None) -> np.ndarray:
-    """One split's committed epochs, for the selected samples; returns mean φ per epoch of what was kept."""
+    """One split's committed epochs, for the selected samples; returns mean φ per epoch of what was kept.
+    Per-sample datasets are copied one epoch row and one block of samples at a time."""
     rows = committed(src)
     samples = min(src["sample_index"].shape[0], src["phi"].shape[1])
     stored = src["sample_index"][:samples]
@@ -189,41 +217,41 @@ def _copy_valuation(src: h5py.Group, parent: h5py.Group, name: str, selection: n
     group = parent.create_group(name)
     copy_attrs(src, group)
     _filled(src["sample_index"], group, "sample_index", new_index)
-    index = attr_text(src.attrs[ROWS_FROM])
-    means = np.full((rows, len(src.attrs["modalities"])), np.nan, dtype=np.float32)
+    m = len(src.attrs["modalities"])
+    sums, counts = np.zeros((rows, m)), np.zeros((rows, m), dtype=np.int64)
     for column, ds in src.items():
         if column in ("sample_index", "mean_phi"):
             continue
-        if column == index:
-            _filled(ds, group, column, ds[:rows])
+        if ds.ndim < 2:
+            out = _like(ds, group, column, (rows,))
+            for block in bounds.row_blocks(ds, rows):
+                out[block] = ds[block]
             continue
         out = _like(ds, group, column, (rows, len(columns)) + ds.shape[2:])
         for row in range(rows):
-            values = _take_columns(ds, row, columns, samples)
-            out[row] = values
-            if column == "phi":
-                means[row] = _nanmean(values)
+            for block in bounds.column_blocks(ds, 1, len(columns)):
+                values = _take_columns(ds, row, columns[block])
+                out[row, block] = values
+                if column == "phi":
+                    valued = np.isfinite(values)
+                    sums[row] += np.where(valued, values, 0).sum(axis=0)
+                    counts[row] += valued.sum(axis=0)
     if selection is None:
         means = src["mean_phi"][:rows]
+    else:
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).astype(np.float32)
     _filled(src["mean_phi"], group, "mean_phi", means)
     return means
 
 
-def _nanmean(values: np.ndarray) -> np.ndarray:
-    """Mean over samples of the valued ones (NaN marks a sample not valued that epoch)."""
-    valued = np.isfinite(values)
-    counts = valued.sum(axis=0)
-    sums = np.where(valued, values, 0).sum(axis=0)
-    return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan).astype(np.float32)
-
-
-def _take_columns(ds: h5py.Dataset, row: int, columns: np.ndarray, samples: int) -> np.ndarray:
-    if len(columns) == samples:
-        return ds[row, :samples]
+def _take_columns(ds: h5py.Dataset, row: int, columns: np.ndarray) -> np.ndarray:
+    """``ds[row, columns]`` (columns increasing), reading their span when compact, else just those."""
     if not len(columns):
         return np.zeros((0,) + ds.shape[2:], dtype=ds.dtype)
     lo, hi = int(columns[0]), int(columns[-1]) + 1
-    return ds[row, lo:hi][columns - lo]
+    if hi - lo <= 4 * len(columns) + 4096:
+        return ds[row, lo:hi][columns - lo]
+    return ds[row, columns.tolist()]
 
 
 def _copy_plot(src: h5py.Group, overview: h5py.Group, name: str, means: np.ndarray) -> None:

@@ -152,3 +152,27 @@ def reading_file(path: str | Path) -> Iterator[h5py.File]:
             return
         with open_for_reading(path) as file:
             yield file
+
+
+def sync_file(path: str | Path) -> None:
+    """Flush a written file's data to the disk (errors such as a full disk surface here at the latest)."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def replace_durably(tmp: str | Path, path: str | Path) -> None:
+    """Sync ``tmp``, rename it over ``path`` and sync the folder, so ``path`` is the old or the new file
+    even after a power cut."""
+    sync_file(tmp)
+    replace_file(tmp, path)
+    if os.name == "posix":
+        sync_file(Path(path).parent)
+
+
+def held_by_this_process(path: str | Path) -> bool:
+    """True while a ReportWriter of this process holds the report."""
+    with _REGISTRY_LOCK:
+        return _key(path) in _LIVE

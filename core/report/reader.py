@@ -1,6 +1,7 @@
 """Reading reports, finished or still being written: ``open_report(path) -> Report``.
 
-Opening reads only attributes and the small epoch indexes; per-sample arrays are read when first
+Opening checks every dataset's declared size against the file's storage (``core.report.bounds``),
+then reads only attributes and the small epoch indexes; per-sample arrays are read when first
 accessed (and cached), and ``SplitValuation.select`` reads just the requested slice, so a report of
 a million samples opens in milliseconds. No file handle is kept between reads: each read opens the
 file briefly (or, for a report this process is writing, goes through the writer's handle). A
@@ -23,7 +24,7 @@ import numpy as np
 import core
 from core.config import ConfigError, RunConfig
 from core.data.prepared import Exclusion
-from core.report import layout
+from core.report import bounds, layout
 from core.report.errors import ReportError
 from core.report.files import reading_file
 from core.report.format import (
@@ -37,6 +38,7 @@ from core.report.format import (
 )
 
 REQUIRED_GROUPS = ("config", "environment", "dataset", "valuation", "training", "mi", "resampling")
+PER_SAMPLE_ARRAYS = ("ids", "rows", "labels", "splits")
 FEW_COLUMNS = 1024
 BISECT_LIMIT = 16
 
@@ -72,7 +74,8 @@ def report_file(path: Path, what: str = "the report") -> Iterator[h5py.File]:
         raise ReportError(f"{path}: no such file") from None
     except PermissionError:
         raise ReportError(f"{path}: permission denied, cannot read the file") from None
-    except (OSError, KeyError, ValueError, RuntimeError) as exc:  # h5py raises RuntimeError on some damage
+    # h5py raises RuntimeError on some damage; malformed attributes or shapes give TypeError / IndexError
+    except (OSError, KeyError, ValueError, RuntimeError, TypeError, IndexError) as exc:
         if not opened:
             raise ReportError(damaged_message(path, exc)) from None
         raise ReportError(
@@ -188,6 +191,7 @@ class SplitValuation:
         """Coalition statistics stored (format 2): the values can be shown under any value function."""
         self._sorted = bool(group.attrs.get(SORTED, 0))
         self._revalued: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        _check_tails(path, group, len(self.modalities))
 
     def __repr__(self) -> str:
         return f"SplitValuation({self.split!r}, epochs={len(self.epochs)}, samples={self.num_samples})"
@@ -258,6 +262,22 @@ class SplitValuation:
         with self._group(name) as g:
             return g[name][: len(self.epochs), : self.num_samples]
 
+    def phi_blocks(
+        self, epoch: int | None = None, block_bytes: int | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """``(sample_index, phi[epoch, sample, modality])`` for consecutive blocks of samples of at most
+        ``block_bytes`` (default ``bounds.BLOCK_BYTES``), for one epoch (an epoch number) or all, so exports
+        never hold the whole split."""
+        rows = self.epoch_rows(epoch)
+        with self._group("phi") as g:
+            ds, index = g["phi"], g["sample_index"]
+            for cols in bounds.column_blocks(ds, len(rows), self.num_samples, block_bytes):
+                if len(rows) and bool(np.all(np.diff(rows) == 1)):
+                    block = ds[int(rows[0]) : int(rows[-1]) + 1, cols]
+                else:
+                    block = np.stack([ds[int(row), cols] for row in rows]) if len(rows) else ds[:0, cols]
+                yield index[cols], block
+
     def positions(self, samples: int | Sequence[int] | np.ndarray) -> np.ndarray:
         """Columns of dataset sample indices along the sample axis; ReportError for one not valued."""
         wanted = np.atleast_1d(np.asarray(samples, dtype=np.int64))
@@ -292,7 +312,7 @@ class SplitValuation:
     ) -> ValuationSelection:
         """Read only the chosen epochs (epoch numbers), samples (dataset indices) and modalities (names or
         positions; they select φ columns, coalition values are kept whole). None selects everything."""
-        rows = self._epoch_rows(epoch)
+        rows = self.epoch_rows(epoch)
         cols = None if samples is None else self.positions(samples)
         mods = self._modality_columns(modality)
         with self._group("selection") as g:
@@ -312,7 +332,8 @@ class SplitValuation:
             phi_stderr=stderr,
         )
 
-    def _epoch_rows(self, epoch: int | Sequence[int] | None) -> np.ndarray:
+    def epoch_rows(self, epoch: int | Sequence[int] | None) -> np.ndarray:
+        """Row positions of the given epoch numbers (all rows for None); ReportError for one not valued."""
         if epoch is None:
             return np.arange(len(self.epochs))
         rows = []
@@ -374,6 +395,14 @@ class ReportDataset:
         self._path = path
         self.root = attr_text(group.attrs.get("root", ""))
         self.num_samples = int(group.attrs.get("num_samples", group["ids"].shape[0]))
+        per_sample = [group[name] for name in PER_SAMPLE_ARRAYS if name in group]
+        per_sample += [ds for sub in ("media", "metadata") for ds in group.get(sub, {}).values()]
+        for ds in per_sample:
+            if ds.ndim == 0 or ds.shape[0] != self.num_samples:
+                raise ReportError(
+                    f"{path}: {ds.name} has shape {ds.shape}, expected one entry per sample (/dataset/@num_samples = "
+                    f"{self.num_samples}); the report is damaged"
+                )
 
     def __len__(self) -> int:
         return self.num_samples
@@ -438,6 +467,51 @@ class ReportDataset:
             for i, row in enumerate(rows)
         ]
 
+    @cached_property
+    def num_excluded(self) -> int:
+        """Number of exclusion records (a sample may have several)."""
+        with self._group("excluded") as g:
+            return int(g["excluded"]["row"].shape[0])
+
+    @property
+    def num_excluded_samples(self) -> int:
+        """Number of samples left out (distinct manifest rows among the exclusions)."""
+        with self._group("excluded") as g:
+            rows = g["excluded"]["row"]
+            return len(np.unique(rows[: rows.shape[0]]))
+
+    def split_counts(self) -> dict[str, int]:
+        """Number of samples per split name, read in blocks."""
+        counts: dict[bytes | str, int] = {}
+        with self._group("splits") as g:
+            ds = g["splits"]
+            for rows in bounds.row_blocks(ds, ds.shape[0]):
+                names, found = np.unique(ds[rows], return_counts=True)
+                for name, count in zip(names.tolist(), found.tolist(), strict=True):
+                    counts[name] = counts.get(name, 0) + count
+        text = decode_strings(np.asarray(list(counts), dtype=object)).tolist() if counts else []
+        return dict(sorted(zip(text, counts.values(), strict=True)))
+
+    def take(self, name: str, indices: np.ndarray) -> np.ndarray:
+        """Values of ``/dataset/<name>`` at the given sample indices (strings decoded), reading only the
+        span they cover when it is compact, else just those entries."""
+        indices = np.asarray(indices, dtype=np.int64)
+        with self._group(name) as g:
+            ds = g[name]
+            if not len(indices):
+                values = ds[:0]
+            else:
+                lo, hi = int(indices.min()), int(indices.max()) + 1
+                if lo < 0 or hi > ds.shape[0]:
+                    bad = lo if lo < 0 else hi - 1
+                    raise ReportError(f"{self._path}: sample index {bad} out of range (/dataset/{name} has {ds.shape[0]})")
+                if hi - lo <= 4 * len(indices) + 4096:
+                    values = ds[lo:hi][indices - lo]
+                else:
+                    unique, inverse = np.unique(indices, return_inverse=True)
+                    values = ds[unique.tolist()][inverse]  # h5py reads lists of increasing indices
+        return decode_strings(values) if values.dtype.kind in "SOU" else values
+
     def sample(self, index: int) -> tuple[str, int]:
         """Id and label of one sample, read without loading the whole arrays."""
         with self._group("ids") as g:
@@ -476,6 +550,7 @@ class Report:
     def _load(self) -> None:
         with report_file(self.path) as f:
             check_identity(self.path, f)
+            bounds.require(self.path, f)
             attrs = f.attrs
             self.format_version = int(attrs["format_version"])
             self.state = attr_text(attrs["state"])
@@ -492,6 +567,12 @@ class Report:
             self.config_values = {key: _plain(value) for key, value in f["config"].attrs.items()}
             self.dataset = ReportDataset(self.path, f["dataset"])
             splits = [SplitValuation(self.path, group) for group in f["valuation"].values()]
+            for split in splits:
+                if split.num_samples > self.dataset.num_samples:
+                    raise ReportError(
+                        f"{self.path}: split {split.split!r} values {split.num_samples} samples, more than the "
+                        f"{self.dataset.num_samples} of /dataset; the report is damaged"
+                    )
             self.valuation = {split.split: split for split in splits}
             found = layout.tables(f)
             self._rows = {table.name: committed(table) for table in found}
@@ -551,6 +632,22 @@ class Report:
         columns["user_requested"] = columns["user_requested"].astype(bool)
         return ResamplingTable(modalities=modalities, **columns)
 
+    def copies_per_epoch(self) -> dict[int, int]:
+        """Total extra copies planned for each epoch, read in blocks."""
+        if "resampling" in vars(self):
+            return self.resampling.copies_per_epoch()
+        rows = self._rows["/resampling"]
+        totals: dict[int, int] = {}
+        with report_file(self.path, "/resampling") as f:
+            group = f["resampling"]
+            for block in bounds.row_blocks(group["copies"], rows):
+                epochs, inverse = np.unique(group["epoch"][block], return_inverse=True)
+                sums = np.zeros(len(epochs), dtype=np.int64)
+                np.add.at(sums, inverse, group["copies"][block].astype(np.int64))
+                for epoch, total in zip(epochs.tolist(), sums.tolist(), strict=True):
+                    totals[epoch] = totals.get(epoch, 0) + total
+        return totals
+
     def epochs(self) -> np.ndarray:
         """Every epoch with a valuation or epoch metrics, sorted."""
         parts = [v.epochs for v in self.valuation.values()] + [self.epoch_metrics["epoch"]]
@@ -599,6 +696,21 @@ class Report:
 
 
 _CACHED = {name for name, value in vars(Report).items() if isinstance(value, cached_property)}
+
+
+def _check_tails(path: Path, group: h5py.Group, m: int) -> None:
+    """ReportError unless the per-sample datasets have M modality columns and 2^M coalition columns."""
+    tails = {"phi": (m,), "phi_stderr": (m,), "coalition_values": (2**m,), "prediction": (), "correct": ()}
+    for name, tail in tails.items():
+        ds = group.get(name)
+        if isinstance(ds, h5py.Dataset) and (ds.ndim < 2 or ds.shape[2:] != tail):
+            raise ReportError(
+                f"{path}: {ds.name} has shape {ds.shape}, expected [epoch, sample{''.join(f', {n}' for n in tail)}] "
+                f"for {m} modalities; the report is damaged"
+            )
+    mean = group.get("mean_phi")
+    if isinstance(mean, h5py.Dataset) and mean.shape[1:] != (m,):
+        raise ReportError(f"{path}: {mean.name} has shape {mean.shape}, expected [epoch, {m}]; the report is damaged")
 
 
 def _bisect(ds: h5py.Dataset, size: int, value: int) -> int | None:

@@ -9,23 +9,22 @@ from pathlib import Path
 import numpy as np
 
 from core.report.errors import ReportError
-from core.report.files import replace_file, tmp_path
+from core.report.files import replace_durably, tmp_path
 from core.report.reader import Report, SplitValuation
 
 ACCURACY_NAMES = ("acc", "accuracy")
-CSV_BLOCK = 65536
+CSV_BLOCK_BYTES = 4 << 20  # φ values per block of rows: about ten times that as Python objects while written
 
 
 def summary_text(report: Report) -> str:
     """Header lines and an aligned per-epoch table: mean φ per modality and split, accuracies, re-sampled copies."""
     data = report.dataset
-    splits, counts = np.unique(data.splits, return_counts=True)
-    per_split = ", ".join(f"{s} {c}" for s, c in zip(splits.tolist(), counts.tolist(), strict=True))
+    per_split = ", ".join(f"{s} {c}" for s, c in data.split_counts().items())
     lines = [
         f"{report.path}: ModaLens report format {report.format_version}, state {report.state}, "
         f"created {report.created} by {report.creator}",
         f"modalities: {', '.join(report.modalities)}; classes: {len(data.class_names)}; "
-        f"samples: {len(data)} ({per_split or 'none'}); excluded: {len({e.row for e in data.excluded})}",
+        f"samples: {len(data)} ({per_split or 'none'}); excluded: {data.num_excluded_samples}",
     ]
     for valuation in report.valuation.values():
         lines.append(
@@ -51,7 +50,7 @@ def summary_rows(report: Report) -> list[list[str]]:
     epochs_of_metrics = metrics.get("epoch", np.zeros(0)).tolist()
     for key in sorted(k for k in metrics if k.split("/")[-1] in ACCURACY_NAMES and k.count("/") <= 1):
         columns.append((key, dict(zip(epochs_of_metrics, metrics[key].tolist(), strict=True))))
-    copies = report.resampling.copies_per_epoch()
+    copies = report.copies_per_epoch()
     epochs = sorted({int(e) for e in report.epochs()} | set(copies))
     header = ["epoch", *(name for name, _ in columns), "re-sampled copies"]
     rows = [header]
@@ -86,33 +85,34 @@ def default_split(report: Report, split: str | None) -> SplitValuation:
 
 def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epoch: int | None = None) -> int:
     """One row per valued sample: id, label (class name), label_index, split, then ``phi/<modality>/e<k>``
-    for each epoch (or only ``epoch``, a 0-based index; k counts from 1); written to ``out.tmp`` then
-    moved into place. Returns the number of rows."""
+    for each epoch (or only ``epoch``, a 0-based index; k counts from 1), read and written in blocks of
+    samples; written to ``out.tmp``, synced and moved into place, so ``out`` is complete or untouched.
+    Returns the number of rows."""
     out = Path(out)
     valuation = default_split(report, split)
-    chosen = valuation.select(epoch=epoch)
+    epochs = valuation.epochs if epoch is None else valuation.epochs[valuation.epoch_rows(epoch)]
     data = report.dataset
-    index = chosen.sample_index
-    ids, labels, splits = data.ids[index], data.labels[index], data.splits[index]
     names = data.class_names
     header = ["id", "label", "label_index", "split"]
-    header += [f"phi/{m}/e{e + 1}" for e in chosen.epochs.tolist() for m in chosen.modalities]
-    # [sample, epoch * modality], matching the header order
-    values = np.transpose(chosen.phi, (1, 0, 2)).reshape(len(index), -1)
+    header += [f"phi/{m}/e{e + 1}" for e in epochs.tolist() for m in valuation.modalities]
     tmp = tmp_path(out)
+    rows = 0
     try:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            for start in range(0, len(index), CSV_BLOCK):
-                stop = min(start + CSV_BLOCK, len(index))
-                block = values[start:stop].tolist()
-                for i, row in enumerate(block, start):
+            for index, phi in valuation.phi_blocks(epoch, CSV_BLOCK_BYTES):
+                ids, labels, splits = (data.take(name, index) for name in ("ids", "labels", "splits"))
+                values = np.transpose(phi, (1, 0, 2)).reshape(len(index), -1)  # [sample, epoch * modality]
+                for i, row in enumerate(values.tolist()):
                     label = int(labels[i])
                     class_name = names[label] if 0 <= label < len(names) else ""
                     cells = ["" if math.isnan(v) else f"{v:.7g}" for v in row]
                     writer.writerow([ids[i], class_name, label, splits[i], *cells])
-        replace_file(tmp, out)
+                rows += len(index)
+        replace_durably(tmp, out)
+    except OSError as exc:
+        raise ReportError(f"{out}: cannot write the CSV ({exc.strerror or exc})") from None
     finally:
         tmp.unlink(missing_ok=True)
-    return len(index)
+    return rows

@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from core.report import layout
+from core.report import bounds, layout
 from core.report.errors import ReportError
 from core.report.files import reading_file
 from core.report.format import (
@@ -47,8 +47,11 @@ def validate_report(path: str | Path) -> list[str]:
         with reading_file(path) as file:
             checker = _Checker(file)
             try:
+                sizes = bounds.problems(file)
+                if sizes:
+                    return [*sizes, "other checks skipped: they would read the datasets above"]
                 checker.run()
-            except (OSError, KeyError, ValueError, TypeError) as exc:
+            except (OSError, KeyError, ValueError, TypeError, IndexError) as exc:
                 checker.problems.append(f"reading stopped, the file is damaged: {exc}")
             return checker.problems
     except OSError as exc:
@@ -132,7 +135,7 @@ class _Checker:
         if "toml" not in group:
             self.fail("/config/toml: dataset missing")
             return
-        text = group["toml"][()]
+        text = group["toml"][()] if group["toml"].shape == () else None
         if not isinstance(text, bytes | str):
             self.fail("/config/toml: expected a scalar string")
             return
@@ -172,10 +175,10 @@ class _Checker:
             if name in group:
                 self.strings(group[name])
         if "labels" in group and "class_names" in group:
-            labels = group["labels"][()]
+            labels = group["labels"]
             if labels.dtype.kind not in "iu":
                 self.fail(f"/dataset/labels: expected integers, found {labels.dtype}")
-            elif len(labels) and (labels.min() < 0 or labels.max() >= group["class_names"].shape[0]):
+            elif outside(labels, labels.shape[0], 0, group["class_names"].shape[0]):
                 self.fail("/dataset/labels: values outside 0..len(class_names)-1")
         media = group.get("media")
         if media is None:
@@ -273,13 +276,11 @@ class _Checker:
         if "modalities" not in group.attrs:
             self.fail("/resampling/@modalities: missing")
             return
-        modality = group["modality"][:rows]
-        if len(modality) and (modality.min() < 0 or modality.max() >= len(attr_list(group.attrs["modalities"]))):
+        if outside(group["modality"], rows, 0, len(attr_list(group.attrs["modalities"]))):
             self.fail("/resampling/modality: values outside 0..len(modalities)-1")
-        samples = group["sample_index"][:rows]
-        if len(samples) and (samples.min() < 0 or samples.max() >= self.num_samples):
+        if outside(group["sample_index"], rows, 0, self.num_samples):
             self.fail(f"/resampling/sample_index: values outside 0..{self.num_samples - 1}")
-        if rows and group["copies"][:rows].min() < 0:
+        if outside(group["copies"], rows, 0, None):
             self.fail("/resampling/copies: negative values")
 
     def valuation(self, group: h5py.Group) -> None:
@@ -288,6 +289,9 @@ class _Checker:
             if name not in group.attrs:
                 self.fail(f"{where}/@{name}: missing")
         modalities = attr_list(group.attrs["modalities"]) if "modalities" in group.attrs else self.modalities
+        if len(modalities) > bounds.MAX_MODALITIES:
+            self.fail(f"{where}/@modalities: {len(modalities)} modalities, more than {bounds.MAX_MODALITIES}")
+            return
         if "coalition_labels" in group.attrs and attr_list(group.attrs["coalition_labels"]) != coalition_labels(modalities):
             self.fail(f"{where}/@coalition_labels: not the bitmask order of {modalities}")
         expected = {
@@ -309,8 +313,7 @@ class _Checker:
         if any(name not in group for name in expected) or self.table(group) is None:
             return
         rows = committed(group)
-        epochs = group["epoch"][:rows]
-        if np.any(np.diff(epochs) <= 0):
+        if not increasing(group["epoch"], rows):
             self.fail(f"{where}/epoch: epochs not strictly increasing")
         m = len(modalities)
         samples = min(group["sample_index"].shape[0], group["phi"].shape[1])
@@ -321,10 +324,10 @@ class _Checker:
                 self.fail(f"{where}/{name}: shape {group[name].shape}, expected [epoch, {samples}, {tail}]")
         if group["mean_phi"].shape[1:] != (m,):
             self.fail(f"{where}/mean_phi: shape {group['mean_phi'].shape}, expected [epoch, {m}]")
-        index = group["sample_index"][:samples]
-        if len(index) and (index.min() < 0 or index.max() >= self.num_samples):
+        index = group["sample_index"]
+        if outside(index, samples, 0, self.num_samples):
             self.fail(f"{where}/sample_index: values outside 0..{self.num_samples - 1}")
-        if len(np.unique(index)) != len(index):
+        elif not increasing(index, samples) and repeated(index, samples, self.num_samples):
             self.fail(f"{where}/sample_index: repeated sample indices")
 
     # --- NeXus plot chain -------------------------------------------------------------------------------------
@@ -357,3 +360,40 @@ class _Checker:
                 self.fail(f"{where}: signal or axis {name!r} names no dataset")
             elif plot[name].ndim != 1 or (rows is not None and plot[name].shape[0] < rows):
                 self.fail(f"{where}/{name}: expected a 1-D dataset with one value per epoch")
+
+
+# --- values, read in blocks -----------------------------------------------------------------------------------
+
+
+def outside(ds: h5py.Dataset, stop: int, lo: int, hi: int | None) -> bool:
+    """True when a value among the first ``stop`` entries lies outside [lo, hi) (hi None: no upper bound)."""
+    for block in bounds.row_blocks(ds, stop):
+        values = ds[block]
+        if len(values) and (values.min() < lo or (hi is not None and values.max() >= hi)):
+            return True
+    return False
+
+
+def increasing(ds: h5py.Dataset, stop: int) -> bool:
+    """True when the first ``stop`` entries are strictly increasing."""
+    last = None
+    for block in bounds.row_blocks(ds, stop):
+        values = ds[block]
+        if len(values) and ((last is not None and values[0] <= last) or np.any(np.diff(values) <= 0)):
+            return False
+        last = values[-1] if len(values) else last
+    return True
+
+
+def repeated(ds: h5py.Dataset, stop: int, size: int) -> bool:
+    """True when a value repeats among the first ``stop`` entries, all in 0..size-1 (one flag per value, or
+    one sort of the entries when ``size``, an attribute, is far larger than their number)."""
+    if size > 8 * stop + (1 << 20):
+        return len(np.unique(ds[:stop])) != stop
+    seen = np.zeros(size, dtype=bool)
+    for block in bounds.row_blocks(ds, stop):
+        values = ds[block]
+        if len(np.unique(values)) != len(values) or seen[values].any():
+            return True
+        seen[values] = True
+    return False
