@@ -45,6 +45,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--epoch", type=int, help="--csv only: export only this epoch, counted from 1 (default: every epoch)"
     )
+    export.add_argument(
+        "--value-fn",
+        help="--csv only: the value function the values are shown under (benefit, accuracy, probability, "
+        "log-probability; default: the run's); needs a report of format 2",
+    )
     export.set_defaults(func=_guarded("export", _export))
 
     validate = commands.add_parser(
@@ -93,7 +98,7 @@ def _export(args: argparse.Namespace) -> int:
             if args.epoch - 1 not in epochs:
                 raise ReportError(f"{args.file}: no epoch {args.epoch} valued (epochs: {_numbered(epochs)})")
             epoch = args.epoch - 1
-        rows = write_phi_csv(report, args.csv, split=args.split, epoch=epoch)
+        rows = write_phi_csv(report, args.csv, split=args.split, epoch=epoch, value_fn=args.value_fn)
     print(f"wrote {rows} samples to {args.csv}")
     return 0
 

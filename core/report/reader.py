@@ -247,6 +247,10 @@ class SplitValuation:
         stored coalition statistics; the written value function reads the stored arrays as they are."""
         if value_fn == self.value_fn:
             return self.phi, self.coalition_values
+        from core.valuation.value_functions import VALUE_FUNCTIONS
+
+        if value_fn not in VALUE_FUNCTIONS.names():
+            raise ReportError(f"unknown value function {value_fn!r}; available: {', '.join(VALUE_FUNCTIONS.names())}")
         if value_fn not in self.value_functions:
             raise ReportError(
                 f"{self._path}: split {self.split!r} was valued with {self.value_fn!r} in a report without "
@@ -263,20 +267,32 @@ class SplitValuation:
             return g[name][: len(self.epochs), : self.num_samples]
 
     def phi_blocks(
-        self, epoch: int | None = None, block_bytes: int | None = None
+        self, epoch: int | None = None, block_bytes: int | None = None, value_fn: str | None = None
     ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """``(sample_index, phi[epoch, sample, modality])`` for consecutive blocks of samples of at most
         ``block_bytes`` (default ``bounds.BLOCK_BYTES``), for one epoch (an epoch number) or all, so exports
-        never hold the whole split."""
+        never hold the whole split; under ``value_fn`` (default: the one written) when it is another."""
+        if value_fn is None or value_fn == self.value_fn:
+            yield from self._blocks(("phi",), epoch, block_bytes)
+            return
+        if value_fn not in self.value_functions:
+            self.values_as(value_fn)  # raises the clear error
+        from core.valuation.revalue import revalue
+
+        for index, correct, log_p in self._blocks(("coalition_correct", "coalition_log_p"), epoch, block_bytes):
+            yield index, revalue(correct, log_p, value_fn)[0]
+
+    def _blocks(
+        self, names: tuple[str, ...], epoch: int | None, block_bytes: int | None
+    ) -> Iterator[tuple[np.ndarray, ...]]:
+        """``(sample_index, *datasets[rows, block])`` over consecutive blocks of samples."""
         rows = self.epoch_rows(epoch)
-        with self._group("phi") as g:
-            ds, index = g["phi"], g["sample_index"]
-            for cols in bounds.column_blocks(ds, len(rows), self.num_samples, block_bytes):
-                if len(rows) and bool(np.all(np.diff(rows) == 1)):
-                    block = ds[int(rows[0]) : int(rows[-1]) + 1, cols]
-                else:
-                    block = np.stack([ds[int(row), cols] for row in rows]) if len(rows) else ds[:0, cols]
-                yield index[cols], block
+        with self._group(names[0]) as g:
+            index = g["sample_index"]
+            sets = [g[name] for name in names]
+            widest = max(sets, key=lambda ds: ds.dtype.itemsize * int(np.prod(ds.shape[2:])))
+            for cols in bounds.column_blocks(widest, len(rows), self.num_samples, block_bytes):
+                yield (index[cols], *(_take_rows(ds, rows, cols) for ds in sets))
 
     def positions(self, samples: int | Sequence[int] | np.ndarray) -> np.ndarray:
         """Columns of dataset sample indices along the sample axis; ReportError for one not valued."""
@@ -696,6 +712,12 @@ class Report:
 
 
 _CACHED = {name for name, value in vars(Report).items() if isinstance(value, cached_property)}
+
+
+def _take_rows(ds: h5py.Dataset, rows: np.ndarray, cols: slice) -> np.ndarray:
+    if len(rows) and bool(np.all(np.diff(rows) == 1)):
+        return ds[int(rows[0]) : int(rows[-1]) + 1, cols]
+    return np.stack([ds[int(row), cols] for row in rows]) if len(rows) else ds[:0, cols]
 
 
 def _check_tails(path: Path, group: h5py.Group, m: int) -> None:

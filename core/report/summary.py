@@ -83,9 +83,16 @@ def default_split(report: Report, split: str | None) -> SplitValuation:
     return report.valuation[split]
 
 
-def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epoch: int | None = None) -> int:
+def write_phi_csv(
+    report: Report,
+    out: str | Path,
+    split: str | None = None,
+    epoch: int | None = None,
+    value_fn: str | None = None,
+) -> int:
     """One row per valued sample: id, label (class name), label_index, split, then ``phi/<modality>/e<k>``
-    for each epoch (or only ``epoch``, a 0-based index; k counts from 1), read and written in blocks of
+    for each epoch (or only ``epoch``, a 0-based index; k counts from 1), under ``value_fn`` (default: the
+    one the run valued with; another needs a format-2 report), read and written in blocks of
     samples; written to ``out.tmp``, synced and moved into place, so ``out`` is complete or untouched.
     Returns the number of rows."""
     out = Path(out)
@@ -101,7 +108,7 @@ def write_phi_csv(report: Report, out: str | Path, split: str | None = None, epo
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            for index, phi in valuation.phi_blocks(epoch, CSV_BLOCK_BYTES):
+            for index, phi in valuation.phi_blocks(epoch, CSV_BLOCK_BYTES, value_fn):
                 ids, labels, splits = (data.take(name, index) for name in ("ids", "labels", "splits"))
                 values = np.transpose(phi, (1, 0, 2)).reshape(len(index), -1)  # [sample, epoch * modality]
                 for i, row in enumerate(values.tolist()):
