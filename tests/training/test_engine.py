@@ -42,11 +42,12 @@ def test_run_emits_events_values_every_epoch_and_checkpoints(tmp_path):
     _, outcome, seen = run_engine(tmp_path, small_config(), data)
     assert not outcome.failed and outcome.epochs_done == 2, of_type(seen, ev.RunFailed)
     assert isinstance(seen[0], ev.RunStarted) and isinstance(seen[-1], ev.RunFinished)
-    valuations = [e.result for e in of_type(seen, ev.ValuationReady)]
+    every = [e.result for e in of_type(seen, ev.ValuationReady)]
+    assert [(v.epoch, v.split) for v in every] == [(0, "train"), (0, "val"), (1, "train"), (1, "val")]
+    valuations = [v for v in every if v.split == "train"]
     train = data.split_indices("train")
-    assert [v.epoch for v in valuations] == [0, 1]
-    for v in valuations:
-        np.testing.assert_array_equal(v.sample_index, train)
+    for v in every:
+        np.testing.assert_array_equal(v.sample_index, data.split_indices(v.split))
         np.testing.assert_allclose(v.phi.sum(axis=1), v.coalition_values[:, -1], atol=1e-5)
     epochs = of_type(seen, ev.EpochMetrics)
     assert {"train/loss", "val/acc", "val/acc/a", "val/mi/U/a"} <= set(epochs[-1].metrics)
@@ -76,9 +77,9 @@ def test_resume_continues_where_the_checkpoint_left(tmp_path):
         tmp_path / "part", config, data, resume_from=tmp_path / "part" / "run" / "checkpoints" / "last.pt"
     )
     assert outcome.epochs_done == 3
-    assert [e.result.epoch for e in of_type(resumed, ev.ValuationReady)] == [2]
+    assert [e.result.epoch for e in of_type(resumed, ev.ValuationReady) if e.result.split == "train"] == [2]
     np.testing.assert_allclose(
-        of_type(resumed, ev.ValuationReady)[0].result.coalition_values,
+        of_type(resumed, ev.ValuationReady)[-1].result.coalition_values,
         of_type(full, ev.ValuationReady)[-1].result.coalition_values,
     )
 
