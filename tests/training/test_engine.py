@@ -44,7 +44,6 @@ def test_run_emits_events_values_every_epoch_and_checkpoints(tmp_path):
     assert isinstance(seen[0], ev.RunStarted) and isinstance(seen[-1], ev.RunFinished)
     every = [e.result for e in of_type(seen, ev.ValuationReady)]
     assert [(v.epoch, v.split) for v in every] == [(0, "train"), (0, "val"), (1, "train"), (1, "val")]
-    valuations = [v for v in every if v.split == "train"]
     train = data.split_indices("train")
     for v in every:
         np.testing.assert_array_equal(v.sample_index, data.split_indices(v.split))
