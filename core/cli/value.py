@@ -47,6 +47,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
     parser.add_argument("--out", help="CSV file for per-sample values (default: print to stdout)")
+    parser.add_argument(
+        "--into-report",
+        action="store_true",
+        help="also add the values to the run's report.h5 (next to the checkpoints), e.g. a split the run "
+        "did not value; refused while the run is still going",
+    )
     parser.set_defaults(func=run)
 
 
@@ -90,8 +96,28 @@ def run(args: argparse.Namespace) -> int:
         f"accuracy {result.correct.mean():.4f}",
         file=sys.stderr,
     )
-    write_values_csv(result, data.ids, data.class_names, data.labels, args.out)
+    if args.into_report:
+        add_to_report(args.checkpoint, result)
+    if args.out or not args.into_report:
+        write_values_csv(result, data.ids, data.class_names, data.labels, args.out)
     return 0
+
+
+def add_to_report(checkpoint: str, result: ValuationResult) -> None:
+    """Write ``result`` into the report of the run that ``checkpoint`` belongs to, holding the run's lock."""
+    from pathlib import Path
+
+    from core.report.writer import ReportWriter
+    from core.training.run_lock import RunLock
+
+    path = Path(checkpoint).resolve()
+    run_dir = path if path.is_dir() else path.parent.parent
+    report = run_dir / "report.h5"
+    if not report.is_file():
+        raise ValueError(f"{run_dir}: no report.h5 to add the values to")
+    with RunLock(run_dir):
+        ReportWriter(report).add_valuation(result)
+    print(f"added split {result.split!r} (epoch {result.epoch + 1}) to {report}", file=sys.stderr)
 
 
 def write_values_csv(

@@ -146,6 +146,28 @@ class ReportWriter:
                     self._file = None
             self._live.unregister()
 
+    def add_valuation(self, result: ValuationResult) -> None:
+        """Add one valuation to the finished report at ``path`` (e.g. a split the run did not value), at the
+        epoch it names; the report's state is left as it was. The caller holds the run folder's lock."""
+        with self._live.lock:
+            if self._file is not None:
+                raise ValueError(f"{self.path}: the report is being written by this writer's run")
+            problem = ""
+            with open_for_reading(self.path) as src:
+                problem = _not_resumable(src)
+            if problem:
+                raise ReportError(f"{self.path}: {problem}; values can be added to reports of this version only")
+            self._live.register()
+            try:
+                self._file = open_swmr_writer(self.path)
+                self._sample_index = {}
+                self._on_valuation(ValuationReady(result))
+            finally:
+                if self._file is not None:
+                    self._file.close()
+                    self._file = None
+                self._live.unregister()
+
     # --- run start -----------------------------------------------------------------------------------------
 
     def _on_started(self, event: RunStarted) -> None:

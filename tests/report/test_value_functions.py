@@ -76,3 +76,20 @@ def test_unknown_value_function_is_one_clear_line(run, tmp_path, capsys):
     status = main(["report", "export", str(run / "R" / "report.h5"), "--csv", str(tmp_path / "x.csv"),
                    "--value-fn", "nonsense"])
     assert status == 2 and "unknown value function 'nonsense'" in capsys.readouterr().err
+
+
+def test_a_split_the_run_did_not_value_is_added_to_its_report(tmp_path):
+    assert main(["demo", "--preset", "vectors", "--samples", "90", "--out", str(tmp_path / "D")]) == 0
+    run = tmp_path / "R"
+    assert main(["train", "--data", str(tmp_path / "D"), "--out", str(run), "--device", "cpu", "--epochs", "2",
+                 "--set", 'valuation.splits=["train"]']) == 0
+    with open_report(run / "report.h5") as report:
+        assert list(report.valuation) == ["train"]
+    assert main(["value", "--checkpoint", str(run), "--data", str(tmp_path / "D"), "--split", "test",
+                 "--into-report"]) == 0
+    assert main(["report", "validate", str(run / "report.h5")]) == 0
+    with open_report(run / "report.h5") as report:
+        assert report.state == "finished"
+        test = report.valuation["test"]
+        assert list(test.epochs) == [1] and test.phi.shape[1] == report.dataset.split_counts()["test"]
+        assert list(report.valuation["train"].epochs) == [0, 1]
