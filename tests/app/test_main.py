@@ -7,8 +7,6 @@ import struct
 import subprocess
 import sys
 
-import pytest
-
 TIMEOUT_S = 180
 
 
@@ -39,7 +37,6 @@ def test_smoke_fails_with_the_reason(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.slow
 def test_screenshot_trains_one_epoch_and_saves_a_png(av_demo, tmp_path):
     out = tmp_path / "shots" / "window.png"
     result = modalens("gui", "--screenshot", str(out), "--data", str(av_demo), data_home=tmp_path)

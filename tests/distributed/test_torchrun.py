@@ -12,8 +12,6 @@ import pytest
 from core.demo import generate_demo
 from core.report.reader import open_report
 
-pytestmark = pytest.mark.slow
-
 
 def train_command(data, out, extra=()):
     return [
