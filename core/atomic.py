@@ -55,7 +55,9 @@ def temporary_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None) -> Iterator[IO]:
+def atomic_write(
+    path: str | Path, mode: str = "wb", encoding: str | None = None, newline: str | None = None
+) -> Iterator[IO]:
     """Yield a file that replaces ``path`` only when the block ends without an error.
 
     Any error removes the temporary file; an ``OSError`` is re-raised as :class:`WriteError` naming
@@ -65,7 +67,7 @@ def atomic_write(path: str | Path, mode: str = "wb", encoding: str | None = None
     tmp = temporary_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, mode, encoding=encoding) as handle:
+        with open(tmp, mode, encoding=encoding, newline=newline) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())

@@ -19,6 +19,8 @@ from typing import Any
 
 import tomli_w
 
+from core.atomic import atomic_write
+
 DATASET_INFO_NAME = "dataset.toml"
 KINDS = ("video", "audio", "vector")
 
@@ -68,5 +70,6 @@ def write_dataset_info(root: str | Path, info: DatasetInfo) -> Path:
     table["options"] = {key: value for key, value in options.items() if value is not None}
     table["kinds"] = dict(info.kinds)
     path = Path(root) / DATASET_INFO_NAME
-    path.write_text(tomli_w.dumps(table), encoding="utf-8")
+    with atomic_write(path, "w", encoding="utf-8") as handle:
+        handle.write(tomli_w.dumps(table))
     return path

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import csv
 import os
-import tomllib
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -36,11 +35,10 @@ from pathlib import Path, PurePosixPath
 
 import numpy as np
 
-from core.data.dataset_info import read_dataset_info
+from core.data.dataset_info import DATASET_INFO_NAME, read_dataset_info
 from core.data.prepared import Exclusion
 
 MANIFEST_NAME = "manifest.csv"
-DATASET_INFO_NAME = "dataset.toml"
 REQUIRED_COLUMNS = ("id", "label", "split")
 SPLITS = ("train", "val", "test")
 MEDIA_EXTENSIONS: dict[str, str] = {
@@ -263,19 +261,11 @@ def _select_modalities(kinds: dict[str, str], wanted: Sequence[str] | None, root
 def allowed_roots(root: Path) -> list[Path]:
     """The folders a dataset's media may lie in: the dataset folder itself and, when its ``dataset.toml``
     records one, the ``media_root`` it was imported from (both resolved)."""
-    roots = [root.resolve()]
-    info = root / DATASET_INFO_NAME
-    if not info.is_file():
-        return roots
     try:
-        media_root = tomllib.loads(info.read_text(encoding="utf-8")).get("media_root", "")
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise ManifestError(f"{info}: cannot read", [str(exc)]) from None
-    if media_root:
-        if not isinstance(media_root, str) or not Path(media_root).is_absolute():
-            raise ManifestError(f"{info}: unusable", [f"media_root must be an absolute folder path, got {media_root!r}"])
-        roots.append(Path(media_root).resolve())
-    return roots
+        media_root = read_dataset_info(root).media_root
+    except ValueError as exc:
+        raise ManifestError(f"{root / DATASET_INFO_NAME}: unusable", [str(exc)]) from None
+    return [root.resolve()] + ([media_root.resolve()] if media_root else [])
 
 
 def _control_character(text: str) -> str | None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.atomic import atomic_write
 from core.data.dataset_info import DatasetInfo, write_dataset_info
 from core.data.manifest import MANIFEST_NAME
 from core.data.sources.base import ImportLog, Sample, Source
@@ -71,7 +72,8 @@ def import_dataset(
     log = ImportLog()
     samples = _unique(source().scan(resolved, out.resolve(), options, log), log)
     report = log.report(source.name, resolved, samples)
-    (out / IMPORT_LOG_NAME).write_text(report, encoding="utf-8")
+    with atomic_write(out / IMPORT_LOG_NAME, "w", encoding="utf-8") as handle:
+        handle.write(report)
     if echo:
         echo(report.rstrip("\n"))
     if not samples:
@@ -104,7 +106,7 @@ def _unique(samples: list[Sample], log: ImportLog) -> list[Sample]:
 def _write_manifest(path: Path, samples: list[Sample]) -> None:
     media = list(dict.fromkeys(column for s in samples for column in s.media))
     metadata = list(dict.fromkeys(column for s in samples for column in s.metadata))
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["id", "label", "split", *media, *metadata])
         for s in samples:
