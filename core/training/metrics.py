@@ -3,7 +3,7 @@
 Macro-F1 is the mean over classes of F1_c = 2·TP_c / (predicted_c + actual_c), taken over the classes
 that occur among the labels or the predictions (scikit-learn's ``f1_score(average="macro")``; a class
 that occurs in neither is left out, so ``zero_division`` never arises). Counts are summed over batches
-first, so the figure is the split's, not a mean of per-batch F1s. See docs/methods.md.
+first, so the figure is the split's, not a mean of per-batch F1s. See docs/methods.md, section Run metrics.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Dataset-level imbalance figures of one split's Shapley values (see docs/methods.md).
+"""Dataset-level imbalance figures of one split's Shapley values (docs/methods.md, section Run metrics).
 
 - ``phi_gap``: max − min over modalities of the mean φ (0 for one modality);
 - ``phi_diff`` (two modalities only): mean φ of the first modality minus that of the second, signed;

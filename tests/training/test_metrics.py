@@ -24,7 +24,8 @@ def test_macro_f1_by_hand():
     # class 0: TP 1, predicted 2, labelled 2 -> 2/4; class 1: TP 2, 3, 2 -> 4/5; class 2: TP 0, 0, 1 -> 0;
     # class 3 occurs nowhere and is left out of the mean
     labels, predictions = [0, 0, 1, 1, 2], [0, 1, 1, 1, 0]
-    np.testing.assert_array_equal(class_counts(labels, predictions, 4), [[1, 2, 0, 0], [2, 3, 0, 0], [2, 2, 1, 0]])
+    expected = [[1, 2, 0, 0], [2, 3, 0, 0], [2, 2, 1, 0]]
+    np.testing.assert_array_equal(class_counts(labels, predictions, 4), expected)
     assert macro_f1(labels, predictions, 4) == pytest.approx((0.5 + 0.8 + 0.0) / 3)
     # a class that is only predicted counts with F1 0: (2/3 + 0) / 2
     assert macro_f1(torch.tensor([0, 0]), torch.tensor([0, 1]), 3) == pytest.approx(1 / 3)
@@ -143,5 +144,6 @@ def test_split_imbalance_prefixes_the_split():
     )
     figures = split_imbalance(result)
     assert figures == pytest.approx(
-        {"val/phi_gap": 0.3, "val/phi_diff": 0.3, "val/dominant/x": 1.0, "val/dominant/y": 0.0, "val/phi_ties": 0.0}
+        {"val/phi_gap": 0.3, "val/phi_diff": 0.3, "val/dominant/x": 1.0, "val/dominant/y": 0.0,
+         "val/phi_ties": 0.0}
     )

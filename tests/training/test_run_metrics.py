@@ -57,7 +57,8 @@ def test_epoch_metrics_hold_f1_imbalance_cost_and_time(tmp_path):
 
     linears = [layer for layer in model.modules() if isinstance(layer, nn.Linear)]
     assert last["model/params"] == sum(p.numel() for p in model.parameters())
-    assert last["model/flops_per_sample"] == sum(2 * layer.in_features * layer.out_features for layer in linears)
+    flops = sum(2 * layer.in_features * layer.out_features for layer in linears)
+    assert last["model/flops_per_sample"] == flops
     assert epochs[0]["train_time_s"] == epochs[0]["epoch_time_s"]
     assert last["train_time_s"] == pytest.approx(epochs[0]["epoch_time_s"] + last["epoch_time_s"])
 
@@ -102,7 +103,9 @@ def test_report_stores_the_new_metrics_and_summary_shows_them(tmp_path):
         for key in ("val/f1", "val/f1/a", "train/f1/b", "train/phi_gap", "train/dominant/a", "model/params"):
             assert stored[key][-1] == pytest.approx(last[key]), key
         text = summary_text(report)
-    assert f"parameters {last['model/params']:,.0f}, FLOPs/sample {last['model/flops_per_sample']:,.0f}" in text
+    cost = f"parameters {last['model/params']:,.0f}, FLOPs/sample {last['model/flops_per_sample']:,.0f}"
+    assert cost in text
     assert f"val: acc {last['val/acc']:.4f}, acc/a {last['val/acc/a']:.4f}" in text
     assert f"f1/b {last['val/f1/b']:.4f}" in text
-    assert f"train imbalance: phi_gap {last['train/phi_gap']:.4f}, phi a - b {last['train/phi_diff']:+.4f}" in text
+    imbalance = f"phi_gap {last['train/phi_gap']:.4f}, phi a - b {last['train/phi_diff']:+.4f}"
+    assert f"train imbalance: {imbalance}" in text
