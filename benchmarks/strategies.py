@@ -370,7 +370,7 @@ def dataset_table(
             mean_std(np.abs(cell.gap)),
             f"{np.nanmean(cell.params):,.0f}",
             f"{np.nanmean(cell.flops):,.0f}",
-            mean_std(cell.train_time, digits=1),
+            mean_std(cell.train_time, digits=2),
             f"{cell.seconds.mean():.1f}",
         ]
         lines.append(f"| {strategy}{failed} | {shown} | " + " | ".join(cells_text) + " |")

@@ -43,7 +43,7 @@ def test_table_row_holds_quality_imbalance_and_cost_over_seeds():
     assert row == [
         "ensemble", "–", "0.900 ± 0.000", "+0.200 (2 s.e. 0.200)", "0.850 ± 0.071", "0.600 ± 0.000",
         "0.600 ± 0.000", "0.600", "0.800", "-0.200 ± 0.283", "0.200 ± 0.283", "1,500", "2,000,000",
-        "6.0 ± 1.4", "5.0",
+        "6.00 ± 1.41", "5.0",
     ]
     assert [cell.strip() for cell in lines[3].strip("|").split("|")][3] == "–"  # joint against itself
 
