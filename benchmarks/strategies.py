@@ -1,12 +1,15 @@
-"""Every registered training strategy on the demo data: test accuracy, end-of-training φ per modality, φ gap.
+"""Every registered training strategy on the demo data: test accuracy and macro-F1, unimodal-head
+accuracy, end-of-training φ per modality, φ gap, and cost (parameters, FLOPs per sample, train time).
 
-Trains each strategy of ``STRATEGIES`` on the `audio-dominant` and `balanced` audio-visual demos and on
-the `vectors` demo at several unique-to-shared ratios, with several seeds (one generated dataset per
-dataset and seed), two runs at a time in a spawn pool of one-thread workers. Writes a markdown report
-(and the raw per-run results as JSON next to it).
+Trains each strategy of ``STRATEGIES`` (or those given with ``--strategies``) on the `audio-dominant`
+and `balanced` audio-visual demos and on the `vectors` demo at several unique-to-shared ratios, with
+several seeds (one generated dataset per dataset and seed), two runs at a time in a spawn pool of
+one-thread workers. Writes a markdown report (and the raw per-run results as JSON next to it).
 
     nice -n 10 .venv/bin/python benchmarks/strategies.py            # full run → benchmarks/results/
     nice -n 10 .venv/bin/python benchmarks/strategies.py --quick    # smoke run → the temp folder
+    nice -n 10 .venv/bin/python benchmarks/strategies.py --quick --seeds 1 --epochs 2 \
+        --strategies joint,mcr,ogm-ge                                  # a tiny check of the pipeline
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import platform
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +57,11 @@ class Settings:
     vector_epochs: int
     seeds: int
     ratios: tuple[float, ...]
+    strategies: tuple[str, ...] = ()
+    """The strategies run, in registry order; empty means every registered one."""
+
+    def strategy_names(self) -> list[str]:
+        return [name for name in STRATEGIES.names() if not self.strategies or name in self.strategies]
 
 
 FULL = Settings(
@@ -150,7 +158,8 @@ def _prepared(folder: str) -> PreparedData:
 
 
 def run_job(job: Job) -> dict:
-    """Train one run; return its test accuracy and the mean φ of the last epoch over the whole train split."""
+    """Train one run; return its last epoch's test accuracy and macro-F1 (fused and per unimodal head), its
+    cost, and the mean φ of the last epoch over the whole train split."""
     torch.set_num_threads(1)
     data = _prepared(job.folder)
     config = run_config(job)
@@ -181,7 +190,12 @@ def run_job(job: Job) -> dict:
         **record,
         "error": None,
         "test_acc": last_metrics["test/acc"],
+        "test_f1": last_metrics["test/f1"],
+        "head_acc": [last_metrics[f"test/acc/{m}"] for m in valuation.modalities],
         "val_acc": last_metrics["val/acc"],
+        "model_params": last_metrics["model/params"],
+        "flops_per_sample": last_metrics["model/flops_per_sample"],
+        "train_time_s": last_metrics["train_time_s"],
         "modalities": list(valuation.modalities),
         "mean_phi": [float(x) for x in valuation.mean_phi],
     }
@@ -221,7 +235,7 @@ def build_jobs(settings: Settings, root: Path) -> tuple[list[Job], float]:
         epochs = spec.epochs(settings)
         for seed in range(settings.seeds):
             folder = make_data(spec, settings, seed, root)
-            for strategy in STRATEGIES.names():
+            for strategy in settings.strategy_names():
                 jobs.append(Job(spec.key, folder, seed, strategy, epochs, strategy_params(strategy, epochs)))
     return jobs, time.perf_counter() - start
 
@@ -267,8 +281,14 @@ class Cell:
     """One (dataset, strategy) entry over seeds."""
 
     acc: np.ndarray
+    f1: np.ndarray
+    head_acc: np.ndarray
+    """[seeds, modalities]"""
     phi: np.ndarray
     gap: np.ndarray
+    params: np.ndarray
+    flops: np.ndarray
+    train_time: np.ndarray
     seconds: np.ndarray
     failed: int
 
@@ -281,7 +301,14 @@ def mean_std(values: np.ndarray, digits: int = 3) -> str:
     return f"{values.mean():.{digits}f} ± {values.std(ddof=1):.{digits}f}"
 
 
-def summarise(results: list[dict], dataset: str) -> tuple[list[str], int, dict[str, Cell]]:
+def _column(runs: list[dict], key: str) -> np.ndarray:
+    """One result field over runs (NaN where a run saved before the field existed lacks it)."""
+    return np.array([r.get(key, np.nan) for r in runs], dtype=np.float64)
+
+
+def summarise(
+    results: list[dict], dataset: str, strategies: list[str]
+) -> tuple[list[str], int, dict[str, Cell]]:
     """Modalities, the index of the strong modality (higher mean φ under `joint`) and one cell per strategy."""
     rows = [r for r in results if r["dataset"] == dataset]
     ok = [r for r in rows if r["error"] is None]
@@ -290,13 +317,19 @@ def summarise(results: list[dict], dataset: str) -> tuple[list[str], int, dict[s
     strong = int(np.argmax(np.mean([r["mean_phi"] for r in reference], axis=0))) if ok else 0
     weak = 1 - strong
     cells = {}
-    for strategy in STRATEGIES.names():
+    for strategy in strategies:
         mine = sorted((r for r in ok if r["strategy"] == strategy), key=lambda r: r["seed"])
         phi = np.array([r["mean_phi"] for r in mine]).reshape(len(mine), len(modalities))
+        head_acc = [r.get("head_acc", [np.nan] * len(modalities)) for r in mine]
         cells[strategy] = Cell(
             acc=np.array([r["test_acc"] for r in mine]),
+            f1=_column(mine, "test_f1"),
+            head_acc=np.array(head_acc, dtype=np.float64).reshape(len(mine), len(modalities)),
             phi=phi,
             gap=phi[:, strong] - phi[:, weak] if len(mine) else np.zeros(0),
+            params=_column(mine, "model_params"),
+            flops=_column(mine, "flops_per_sample"),
+            train_time=_column(mine, "train_time_s"),
             seconds=np.array([r["seconds"] for r in mine]),
             failed=sum(1 for r in rows if r["strategy"] == strategy and r["error"] is not None),
         )
@@ -306,40 +339,76 @@ def summarise(results: list[dict], dataset: str) -> tuple[list[str], int, dict[s
 def dataset_table(
     modalities: list[str], strong: int, cells: dict[str, Cell], params: dict[str, dict]
 ) -> list[str]:
+    """One row per strategy: quality, imbalance and cost, mean ± std over seeds."""
+    heads = " | ".join(f"head acc {m}" for m in modalities)
     names = " | ".join(f"φ̄ {m}" for m in modalities)
     lines = [
-        f"| strategy | non-default params | test acc | {names} | gap {modalities[strong]} − "
-        f"{modalities[1 - strong]} | \\|gap\\| per run | s / run |",
-        "|---|---|---|" + "---|" * len(modalities) + "---|---|---|",
+        f"| strategy | non-default params | test acc | Δ acc vs joint | test F1 | {heads} | {names} | "
+        f"gap {modalities[strong]} − {modalities[1 - strong]} | \\|gap\\| per run | params | "
+        "FLOPs / sample | train s | s / run |",
+        "|---|---|---|---|---|" + "---|" * (2 * len(modalities)) + "---|---|---|---|---|---|",
     ]
+    joint = cells.get("joint")
     for strategy, cell in cells.items():
         shown = ", ".join(f"{k}={v}" for k, v in params.get(strategy, {}).items()) or "–"
-        phis = " | ".join(
-            f"{cell.phi[:, j].mean():.3f}" if len(cell.phi) else "–" for j in range(len(modalities))
-        )
         failed = f" ({cell.failed} failed)" if cell.failed else ""
-        lines.append(
-            f"| {strategy}{failed} | {shown} | {mean_std(cell.acc)} | {phis} | {mean_std(cell.gap)} | "
-            f"{mean_std(np.abs(cell.gap))} | {cell.seconds.mean():.1f} |"
-            if len(cell.acc)
-            else f"| {strategy}{failed} | {shown} | – | {phis} | – | – | – |"
-        )
+        if not len(cell.acc):
+            empty = " | ".join(["–"] * (2 * len(modalities) + 10))
+            lines.append(f"| {strategy}{failed} | {shown} | {empty} |")
+            continue
+        head_acc = " | ".join(mean_std(cell.head_acc[:, j]) for j in range(len(modalities)))
+        phis = " | ".join(f"{cell.phi[:, j].mean():.3f}" for j in range(len(modalities)))
+        against_joint = joint is not None and strategy != "joint" and len(joint.acc)
+        versus = yardstick(cell.acc, joint.acc) if against_joint else "–"
+        cells_text = [
+            mean_std(cell.acc),
+            versus,
+            mean_std(cell.f1),
+            head_acc,
+            phis,
+            mean_std(cell.gap),
+            mean_std(np.abs(cell.gap)),
+            f"{np.nanmean(cell.params):,.0f}",
+            f"{np.nanmean(cell.flops):,.0f}",
+            mean_std(cell.train_time, digits=2),
+            f"{cell.seconds.mean():.1f}",
+        ]
+        lines.append(f"| {strategy}{failed} | {shown} | " + " | ".join(cells_text) + " |")
     return lines
 
 
-def compare(a: np.ndarray, b: np.ndarray) -> str:
-    """Mean of ``a`` minus mean of ``b``, and whether it exceeds twice its standard error over seeds."""
-    difference = a.mean() - b.mean()
+def noise(a: np.ndarray, b: np.ndarray) -> tuple[float, float | None]:
+    """Mean of ``a`` minus mean of ``b``, and twice the standard error of that difference over seeds
+    (None with fewer than two seeds on either side): the rough noise yardstick of the report."""
+    difference = float(a.mean() - b.mean())
     if len(a) < 2 or len(b) < 2:
+        return difference, None
+    return difference, 2 * float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
+
+
+def yardstick(a: np.ndarray, b: np.ndarray) -> str:
+    """The difference of means and twice its standard error, in bold when beyond it (a table cell)."""
+    difference, twice = noise(a, b)
+    if twice is None:
         return f"{difference:+.3f}"
-    stderr = float(np.sqrt(a.var(ddof=1) / len(a) + b.var(ddof=1) / len(b)))
-    beyond = abs(difference) > 2 * stderr
-    return f"{difference:+.3f}, {'beyond' if beyond else 'within'} 2 s.e. ({2 * stderr:.3f})"
+    shown = f"{difference:+.3f}"
+    return f"{f'**{shown}**' if abs(difference) > twice else shown} (2 s.e. {twice:.3f})"
+
+
+def compare(a: np.ndarray, b: np.ndarray) -> str:
+    """The difference of means, and whether it exceeds twice its standard error over seeds."""
+    difference, twice = noise(a, b)
+    if twice is None:
+        return f"{difference:+.3f}"
+    return f"{difference:+.3f}, {'beyond' if abs(difference) > twice else 'within'} 2 s.e. ({twice:.3f})"
 
 
 def findings(results: list[dict], settings: Settings) -> list[str]:
     """Check the effects the papers report against these numbers; say which held."""
-    summaries = {spec.key: (spec, *summarise(results, spec.key)) for spec in datasets_for(settings)}
+    strategies = settings.strategy_names()
+    summaries = {
+        spec.key: (spec, *summarise(results, spec.key, strategies)) for spec in datasets_for(settings)
+    }
     lines = [
         "Differences are between seed means; 'beyond / within 2 s.e.' compares them with twice the standard "
         f"error of the difference over the {settings.seeds} seeds (a rough noise yardstick, not a test).",
@@ -348,11 +417,11 @@ def findings(results: list[dict], settings: Settings) -> list[str]:
         "weak modality. Compared: the per-run |gap| (the signed gap in brackets).",
     ]
     for spec, modalities, _, cells in summaries.values():
-        joint = cells["joint"].gap
+        joint = cells["joint"].gap if "joint" in cells else np.zeros(0)
         if not modalities or not len(joint):
             continue
         parts = []
-        for strategy in GAP_CHECK_STRATEGIES:
+        for strategy in (name for name in GAP_CHECK_STRATEGIES if name in cells):
             gap = cells[strategy].gap
             if len(gap):
                 verdict = "smaller" if np.abs(gap).mean() < np.abs(joint).mean() else "NOT smaller"
@@ -368,6 +437,8 @@ def findings(results: list[dict], settings: Settings) -> list[str]:
 
     lines += ["", "**MCR vs `ensemble` (test accuracy)** — expected: MCR at least as accurate."]
     for spec, _, _, cells in summaries.values():
+        if "mcr" not in cells or "ensemble" not in cells:
+            continue
         mcr, ensemble = cells["mcr"].acc, cells["ensemble"].acc
         if len(mcr) and len(ensemble):
             verdict = "held" if mcr.mean() >= ensemble.mean() else "did NOT hold"
@@ -384,7 +455,7 @@ def findings(results: list[dict], settings: Settings) -> list[str]:
         + ") — expected: every method degrades, `joint` fastest (and, in the MCR paper, MCR slowest).",
     ]
     drops = {}
-    for strategy in STRATEGIES.names():
+    for strategy in strategies:
         accs = [summaries[k][3][strategy].acc for k in vector_keys]
         if not all(len(a) for a in accs):
             continue
@@ -415,7 +486,7 @@ def write_report(path: Path, results: list[dict], settings: Settings, info: dict
     lines = [
         "# Training strategies on the demo data",
         "",
-        f"Produced by `benchmarks/strategies.py{' --quick' if info['quick'] else ''}` "
+        f"Produced by `benchmarks/strategies.py{info.get('arguments', ' --quick' if info['quick'] else '')}` "
         f"({info['runs']} runs, {info['failed']} failed).",
         "",
         "## Machine",
@@ -445,6 +516,11 @@ def write_report(path: Path, results: list[dict], settings: Settings, info: dict
         "`unimodal` trains the first modality of the manifest (`video` / `x1`).",
         "",
         "Columns: *test acc* is the test accuracy after the last epoch (mean ± sample std over seeds). "
+        "*Δ acc vs joint* is its seed mean minus `joint`'s, with twice the standard error of that "
+        "difference (the noise yardstick below; in bold when the difference is beyond it). *test F1* is "
+        "the macro-F1 of the fused prediction on the test split, and *head acc m* the test accuracy of "
+        "modality m's unimodal head (a probe on detached features where the strategy does not train the "
+        "heads). "
         "*φ̄ m* is modality m's mean Shapley value over the whole training split, valued after the last "
         "epoch (benefit payoff: a sample's values sum to 2 when the fused prediction is right), averaged "
         "over seeds; for `modality-resampling`, which values only a random part of the split during "
@@ -452,15 +528,20 @@ def write_report(path: Path, results: list[dict], settings: Settings, info: dict
         "run (mean ± std over seeds), where *strong* is the modality with the higher φ̄ under `joint` on "
         "that dataset, for every strategy alike (a negative gap: the strategy reversed the dominance). "
         "*|gap| per run* is the size of the imbalance whatever its direction (for the symmetric datasets "
-        "the direction is chance). *s / run* is the mean wall time of one run.",
+        "the direction is chance). *params* counts the model's and the strategy's extra modules' "
+        "parameters; *FLOPs / sample* is the model's forward pass on one training batch, counted by "
+        "`torch.utils.flop_counter.FlopCounterMode`, divided by the batch size (the extra forward passes "
+        "a strategy makes while training show in its time, not here); *train s* is the run's "
+        "`train_time_s` (training and evaluation epochs, valuation excluded); *s / run* is the mean wall "
+        "time of one run, valuation and setup included.",
         "",
     ]
     for spec in datasets_for(settings):
-        modalities, strong, cells = summarise(results, spec.key)
+        modalities, strong, cells = summarise(results, spec.key, settings.strategy_names())
         if not modalities:
             lines += [f"## {spec.title}", "", "Every run failed.", ""]
             continue
-        params = {name: strategy_params(name, spec.epochs(settings)) for name in STRATEGIES.names()}
+        params = {name: strategy_params(name, spec.epochs(settings)) for name in settings.strategy_names()}
         lines += [f"## {spec.title}", "", *dataset_table(modalities, strong, cells, params), ""]
     lines += ["## Findings", "", *findings(results, settings), ""]
     if info["notes"]:
@@ -471,7 +552,7 @@ def write_report(path: Path, results: list[dict], settings: Settings, info: dict
         lines += [f"- {r['dataset']} seed {r['seed']} {r['strategy']}: {r['error']}" for r in errors]
         lines.append("")
     lines += ["## Strategy defaults", "", "| strategy | parameter | default |", "|---|---|---|"]
-    for name in STRATEGIES.names():
+    for name in settings.strategy_names():
         described = describe_params(STRATEGIES.get(name))
         lines += [f"| {name} | {key} | {value!r} |" for key, value, _ in described] or [
             f"| {name} | none | |"
@@ -492,8 +573,43 @@ def rewrite_report(out: Path, notes: list[str]) -> None:
     if not source.is_file():
         raise SystemExit(f"{source}: no saved results to report (run the benchmark first)")
     saved = json.loads(source.read_text(encoding="utf-8"))
-    settings = Settings(**{**saved["settings"], "ratios": tuple(saved["settings"]["ratios"])})
+    stored = saved["settings"]
+    settings = Settings(
+        **{**stored, "ratios": tuple(stored["ratios"]), "strategies": tuple(stored.get("strategies", ()))}
+    )
     write_report(out, saved["results"], settings, {**saved["info"], "notes": notes})
+
+
+def chosen_settings(base: Settings, args: argparse.Namespace) -> Settings:
+    """``base`` with the command line's overrides; ValueError naming a bad value."""
+    changes: dict = {}
+    if args.strategies:
+        names = tuple(name.strip() for name in args.strategies.split(",") if name.strip())
+        unknown = [name for name in names if name not in STRATEGIES.names()]
+        if unknown or not names:
+            raise ValueError(
+                f"--strategies: unknown {', '.join(unknown) or '(none given)'}; "
+                f"known: {', '.join(STRATEGIES.names())}"
+            )
+        changes["strategies"] = names
+    for option, fields in (("seeds", ("seeds",)), ("epochs", ("media_epochs", "vector_epochs")),
+                           ("samples", ("media_samples", "vector_samples"))):
+        value = getattr(args, option)
+        if value is not None:
+            if value < 1:
+                raise ValueError(f"--{option} must be a positive integer, got {value}")
+            changes.update(dict.fromkeys(fields, value))
+    return replace(base, **changes)
+
+
+def arguments(args: argparse.Namespace) -> str:
+    """The settings options of this run as they were given, for the report's first line."""
+    shown = " --quick" if args.quick else ""
+    for option in ("strategies", "seeds", "epochs", "samples"):
+        value = getattr(args, option)
+        if value is not None:
+            shown += f" --{option} {value}"
+    return shown
 
 
 def main() -> None:
@@ -511,8 +627,15 @@ def main() -> None:
     parser.add_argument(
         "--report-only", action="store_true", help="no training: rewrite the report from its saved .json"
     )
+    parser.add_argument("--strategies", help="comma-separated strategy names (default: every registered one)")
+    parser.add_argument("--seeds", type=int, help="seeds per dataset (overrides the settings)")
+    parser.add_argument("--epochs", type=int, help="epochs of every run (overrides the settings)")
+    parser.add_argument("--samples", type=int, help="samples of every dataset (overrides the settings)")
     args = parser.parse_args()
-    settings = QUICK if args.quick else FULL
+    try:
+        settings = chosen_settings(QUICK if args.quick else FULL, args)
+    except ValueError as exc:
+        parser.error(str(exc))
     out = args.out or (
         Path(tempfile.gettempdir()) / "strategies-quick.md" if args.quick else RESULTS_DIR / "strategies.md"
     )
@@ -522,7 +645,7 @@ def main() -> None:
         return
 
     torch.set_num_threads(1)
-    info = {"quick": args.quick, "machine": machine(), "notes": notes}
+    info = {"quick": args.quick, "machine": machine(), "notes": notes, "arguments": arguments(args)}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="modalens-strategies-") as root:
         jobs, info["data_s"] = build_jobs(settings, Path(root))

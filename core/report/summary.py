@@ -33,6 +33,7 @@ def summary_text(report: Report) -> str:
         )
     if report.failure:
         lines.append(f"failed: {report.failure[0]}")
+    lines.extend(last_epoch_lines(report))
     table = summary_rows(report)
     lines.append("")
     lines.extend(align(table) if len(table) > 1 else ["no complete epoch yet"])
@@ -66,6 +67,47 @@ def align(rows: list[list[str]]) -> list[str]:
     """Right-aligned columns separated by two spaces."""
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) for row in rows]
+
+
+def last_epoch_lines(report: Report) -> list[str]:
+    """The run's cost and its last epoch's figures: parameters, FLOPs per sample, train time, accuracy and
+    macro-F1 per head and split, and each valued split's φ imbalance; only what the report holds."""
+    metrics = report.epoch_metrics
+    if not len(metrics.get("epoch", ())):
+        return []
+    last = {k: float(v[-1]) for k, v in metrics.items() if k != "epoch" and not math.isnan(float(v[-1]))}
+    cost = [
+        f"{label} {format(last[key], spec)}{unit}"
+        for key, label, spec, unit in (
+            ("model/params", "parameters", ",.0f", ""),
+            ("model/flops_per_sample", "FLOPs/sample", ",.0f", ""),
+            ("train_time_s", "train time", ".1f", " s"),
+        )
+        if key in last
+    ]
+    lines = [f"last epoch {int(metrics['epoch'][-1])}" + (f": {', '.join(cost)}" if cost else "")]
+    heads = ["", *(f"/{m}" for m in report.modalities)]
+    for split in ("train", "val", "test"):
+        figures = [
+            f"{name}{head} {last[f'{split}/{name}{head}']:.4f}"
+            for name in ("acc", "f1")
+            for head in heads
+            if f"{split}/{name}{head}" in last
+        ]
+        if figures:
+            lines.append(f"  {split}: {', '.join(figures)}")
+        imbalance = [f"phi_gap {last[f'{split}/phi_gap']:.4f}"] if f"{split}/phi_gap" in last else []
+        if f"{split}/phi_diff" in last and len(report.modalities) == 2:
+            first, second = report.modalities
+            imbalance.append(f"phi {first} - {second} {last[f'{split}/phi_diff']:+.4f}")
+        imbalance += [
+            f"{key.removeprefix(split + '/')} {last[key]:.3f}"
+            for key in [*(f"{split}/dominant/{m}" for m in report.modalities), f"{split}/phi_ties"]
+            if key in last
+        ]
+        if imbalance:
+            lines.append(f"  {split} imbalance: {', '.join(imbalance)}")
+    return lines
 
 
 def _number(value: float | None) -> str:

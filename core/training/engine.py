@@ -45,9 +45,11 @@ from core.training.distributed import (
     shutdown_distributed,
 )
 from core.training.evaluate import evaluate_split
+from core.training.metrics import add_counts, f1_metrics, flops_per_sample, head_counts, parameter_count
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
 from core.training.run_lock import RunLock, RunLockedError
+from core.valuation.imbalance import split_imbalance
 from core.valuation.result import ValuationResult
 from core.valuation.valuate import ValuationSettings, value_samples
 
@@ -262,6 +264,7 @@ class Engine:
             ),
             label_entropy=label_entropy(data.labels[train_index], data.num_classes),
             steps_per_epoch=-(-len(shard(train_index, self.dist)) // cfg.optim.batch_size),
+            static_metrics=model_costs(model, extras, data, train_index, cfg.optim.batch_size, device),
         )
         if self.resume_from is not None:
             self._restore(run)
@@ -287,6 +290,7 @@ class Engine:
         self.requests.restore(state.get("requests", []))
         self.requests.next_epoch = run.start_epoch
         run.global_step = int(state.get("global_step", run.start_epoch * run.steps_per_epoch))
+        run.train_time_s = float(state.get("train_time_s", 0.0))
         partial = state.get("partial_epoch")
         if partial is not None:
             run.partial = _PartialEpoch.from_plain(partial)
@@ -331,8 +335,11 @@ class Engine:
                     )
                 )
         metrics["epoch_time_s"] = time.monotonic() - epoch_start
+        run.train_time_s += metrics["epoch_time_s"]
+        metrics["train_time_s"] = run.train_time_s
+        metrics.update(run.static_metrics)
+        metrics.update(self._value_epoch(run, epoch))
         self.bus.emit(ev.EpochMetrics(epoch, time.time(), metrics))
-        self._value_epoch(run, epoch)
 
         accuracy = metrics.get("val/acc", metrics.get("train/acc", 0.0))
         if accuracy > run.best_accuracy:
@@ -371,8 +378,10 @@ class Engine:
         )
         return plan
 
-    def _value_epoch(self, run: _Run, epoch: int) -> None:
-        """Shapley values of every configured split, sharded across ranks and gathered."""
+    def _value_epoch(self, run: _Run, epoch: int) -> dict[str, float]:
+        """Shapley values of every configured split, sharded across ranks and gathered; returns each
+        split's imbalance figures (:func:`core.valuation.imbalance.split_imbalance`)."""
+        figures: dict[str, float] = {}
         for split in self.config.valuation.splits:
             index = run.data.split_indices(split)
             if split == "train":
@@ -386,6 +395,8 @@ class Engine:
             if split == "train":
                 self._latest = result
             self.bus.emit(ev.ValuationReady(result))
+            figures.update(split_imbalance(result))
+        return figures
 
     def _train_epoch(self, run: _Run, index: np.ndarray, keep: np.ndarray, epoch: int) -> dict[str, float]:
         """One pass over this rank's rows; returns the epoch means of the step metrics (MI terms aside)."""
@@ -446,6 +457,8 @@ class Engine:
 
             metrics = {k: float(v.detach()) for k, v in terms.items() if v.numel() == 1}
             metrics.update(_accuracies(output, batch.labels, model.modalities))
+            counts = head_counts(output.logits, output.unimodal_logits, batch.labels, model.modalities)
+            add_counts(partial.counts, counts)
             metrics.update(step_mi)
             for key, value in metrics.items():
                 sums[key] = sums.get(key, 0.0) + value
@@ -456,6 +469,7 @@ class Engine:
                 self.bus.emit(ev.StepMetrics(epoch, step, run.global_step, time.time(), metrics))
             self.bus.emit(run.clock.progress(epoch, step))
         means = {k: v / max(partial.count, 1) for k, v in sums.items() if not k.startswith("mi/")}
+        means.update(f1_metrics(partial.counts))
         if self.config.optim.nonfinite_loss == "skip":
             means["skipped_steps"] = float(partial.skipped)
         return means
@@ -552,6 +566,7 @@ class Engine:
                 "torch_rng": torch.get_rng_state(),
                 "cuda_rng": torch.cuda.get_rng_state_all() if cuda else [],
                 "global_step": run.global_step,
+                "train_time_s": run.train_time_s,
                 "latest_valuation": self._latest,
                 "requests": [r.to_dict() for r in self.requests.list()],
                 "partial_epoch": run.partial.to_plain() if run.partial is not None else None,
@@ -581,7 +596,11 @@ class _Run:
     valuation: ValuationSettings
     label_entropy: float
     steps_per_epoch: int
+    static_metrics: dict[str, float]
+    """The model's cost, the same every epoch: ``model/params`` and ``model/flops_per_sample``."""
     start_epoch: int = 0
+    train_time_s: float = 0.0
+    """Seconds of the epochs so far (training and evaluation, as ``epoch_time_s``), summed across resumes."""
     global_step: int = 0
     best_epoch: int | None = None
     best_accuracy: float = -1.0
@@ -606,19 +625,23 @@ class _PartialEpoch:
     count: int = 0
     skipped: int = 0
     sums: dict[str, float] = field(default_factory=dict)
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+    """Each head's class counts so far, for the epoch's macro-F1 (see core.training.metrics.head_counts)."""
 
     _PLAN_FIELDS = ("index", "keep", "copy_sample", "copy_modality", "copy_count", "copy_user")
 
     def to_plain(self) -> dict:
         plan = {name: torch.from_numpy(np.ascontiguousarray(getattr(self.plan, name))) for name in self._PLAN_FIELDS}
+        counts = {k: torch.from_numpy(v) for k, v in self.counts.items()}
         return {"epoch": self.epoch, "step": self.step, "count": self.count, "skipped": self.skipped,
-                "sums": dict(self.sums), "plan": plan}
+                "sums": dict(self.sums), "counts": counts, "plan": plan}
 
     @classmethod
     def from_plain(cls, plain: dict) -> _PartialEpoch:
         plan = EpochPlan(**{name: plain["plan"][name].numpy() for name in cls._PLAN_FIELDS})
+        counts = {str(k): v.numpy().astype(np.float64) for k, v in plain.get("counts", {}).items()}
         return cls(int(plain["epoch"]), plan, int(plain["step"]), int(plain["count"]), int(plain["skipped"]),
-                   {str(k): float(v) for k, v in plain["sums"].items()})
+                   {str(k): float(v) for k, v in plain["sums"].items()}, counts)
 
 
 @dataclass
@@ -639,6 +662,23 @@ def _accuracies(output, labels: torch.Tensor, modalities: list[str]) -> dict[str
     for j, name in enumerate(modalities):
         metrics[f"acc/{name}"] = float(unimodal[:, j].float().mean())
     return metrics
+
+
+def model_costs(
+    model: MultimodalModel,
+    extras: torch.nn.Module,
+    data: PreparedData,
+    train_index: np.ndarray,
+    batch_size: int,
+    device: torch.device,
+) -> dict[str, float]:
+    """Parameters of the model and the strategy's extra modules, and the model's forward FLOPs per sample
+    on the first batch of training rows (see :mod:`core.training.metrics`)."""
+    batch = next(iter(iterate_batches(data, train_index[:batch_size], batch_size, device)))
+    return {
+        "model/params": float(parameter_count(model, extras)),
+        "model/flops_per_sample": flops_per_sample(model, batch.inputs),
+    }
 
 
 def probe_loss(model: MultimodalModel, output, labels: torch.Tensor) -> torch.Tensor:

@@ -1,4 +1,5 @@
-"""Held-out evaluation of a model on one split: losses, accuracies of the fused and unimodal heads, MI terms."""
+"""Held-out evaluation of a model on one split: losses, accuracies and macro-F1 of the fused and unimodal
+heads, MI terms."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from core.data.prepared import PreparedData
 from core.models.multimodal import MultimodalModel
 from core.training.batches import iterate_batches
 from core.training.device import autocast
+from core.training.metrics import add_counts, f1_metrics, head_counts
 
 
 @torch.no_grad()
@@ -24,12 +26,14 @@ def evaluate_split(
     label_entropy: float,
     accumulator_type: type,
 ) -> dict[str, float]:
-    """Metrics prefixed by ``split/``: loss, acc, loss/<m>, acc/<m> and the MI terms ``mi/...``."""
+    """Metrics prefixed by ``split/``: loss, acc, f1, loss/<m>, acc/<m>, f1/<m> and the MI terms ``mi/...``
+    (f1: macro-F1, see :mod:`core.training.metrics`)."""
     was_training = model.training
     model.eval()
     accumulator = accumulator_type(model, label_entropy)
     total = {"loss": 0.0, "acc": 0.0, **{f"loss/{m}": 0.0 for m in model.modalities}}
     total.update({f"acc/{m}": 0.0 for m in model.modalities})
+    counts: dict[str, np.ndarray] = {}
     for batch in iterate_batches(data, index, batch_size, device):
         with autocast(device, precision):
             output = model(batch.inputs)
@@ -39,8 +43,10 @@ def evaluate_split(
         for j, m in enumerate(model.modalities):
             total[f"loss/{m}"] += float(F.cross_entropy(unimodal[:, j], batch.labels, reduction="sum"))
             total[f"acc/{m}"] += float((unimodal[:, j].argmax(-1) == batch.labels).sum())
+        add_counts(counts, head_counts(logits, unimodal, batch.labels, model.modalities))
         accumulator.update(output, batch.labels)
     model.train(was_training)
     metrics = {f"{split}/{k}": v / len(index) for k, v in total.items()}
+    metrics.update({f"{split}/{k}": v for k, v in f1_metrics(counts).items()})
     metrics.update({f"{split}/{k}": v for k, v in accumulator.result().items()})
     return metrics
