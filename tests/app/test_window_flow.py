@@ -51,8 +51,10 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
         train_index = np.sort(valuation.sample_index)
         sample = int(train_index[3])
         expected = valuation.select(epoch=0, samples=[sample]).phi[0, 0]
-        all_phi = valuation.select(epoch=0).phi[0]
-        stored_index = valuation.sample_index
+        # every split is valued: the browser filters train, val and test samples alike
+        every = [report.valuation[split] for split in report.valuation]
+        all_phi = np.concatenate([v.select(epoch=0).phi[0] for v in every])
+        stored_index = np.concatenate([v.sample_index for v in every])
     window.select_sample(sample)
     assert session.current == sample
     np.testing.assert_allclose(window.contribution.displayed_phi(), expected, rtol=1e-6)
