@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 
 from core.config import AudioConfig, DataConfig, VideoConfig
+from core.data.kinds import get_kind
+from core.data.kinds.base import Window
 from core.data.media import (
     MediaError,
     VideoClip,
@@ -29,7 +31,6 @@ from core.data.media import (
 from core.data.spectral import kaldi_fbank, log_periodogram, log_stft
 
 AUDIO_TRANSFORMS = ("stft", "spectrogram", "fbank")
-Window = tuple[float, float]
 
 
 def log_spectrogram(waveform: np.ndarray, cfg: AudioConfig) -> np.ndarray:
@@ -122,15 +123,11 @@ def preprocess_sample(
 ) -> np.ndarray:
     """Preprocess one file (or folder) of modality ``kind`` with the settings in ``config``, through the
     kind's decoder (see ``core.data.kinds``); kinds a window does not apply to ignore ``window``."""
-    from core.data.kinds import get_kind  # imported here: the kind modules use this module's decoders
-
     return get_kind(kind).decode(Path(path), config, window)
 
 
 def preprocessing_params(kind: str, config: DataConfig) -> dict[str, Any]:
     """The settings the output of ``preprocess_sample(kind, ...)`` depends on (its cache key)."""
-    from core.data.kinds import get_kind
-
     return get_kind(kind).params(config)
 
 

@@ -1,5 +1,7 @@
 """Modality kinds as registered objects: what each claims, its default encoder, and the image kind."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import cv2
@@ -104,3 +106,10 @@ def test_flow_encoders_divide_pixels_by_the_flow_scale():
     torch.testing.assert_close(flow_cnn.scale(flow), torch.full((1, 2, 8, 8), 0.5))
     resnet = build_model({"m": "flow"}, {"m": (1, 2, 8, 8)}, 2, 4, {"m": "resnet18-flow"}).encoders["m"]
     torch.testing.assert_close(resnet.scale(flow), torch.full((1, 2, 8, 8), 0.5))
+
+
+def test_reading_a_manifest_imports_no_decoding_library():
+    script = "import sys, core.data.manifest; print(sorted(m for m in ('cv2', 'av', 'torch') if m in sys.modules))"
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -10,7 +10,6 @@ import numpy as np
 
 from core.config import AudioConfig, DataConfig
 from core.data.kinds.base import Kind, Window, register, with_windows
-from core.data.preprocess import preprocess_audio
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", ".m4a", ".aac", ".opus", ".wma")
 
@@ -30,6 +29,10 @@ _LATER_AUDIO = (
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:
+    from core.data.preprocess import (
+        preprocess_audio,  # imported here: only decoding needs the media libraries
+    )
+
     return preprocess_audio(path, config.audio, window)
 
 

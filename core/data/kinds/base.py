@@ -1,5 +1,8 @@
 """A modality kind as one registered object: the files it claims, how it decodes, what keys its cache,
-its default encoder and how the player shows it (see docs/datasets.md, "Modality kinds")."""
+its default encoder and how the player shows it (see docs/datasets.md, "Modality kinds").
+
+Registering and detecting kinds imports no decoding library: each kind's ``decode`` imports its decoder
+module (OpenCV, PyAV) when it is first called."""
 
 from __future__ import annotations
 
@@ -11,9 +14,10 @@ from typing import Any
 import numpy as np
 
 from core.config import DataConfig
-from core.data.preprocess import Window
 from core.registry import Registry
 
+Window = tuple[float, float]
+"""(start, end) in seconds: the part of a clip to use."""
 PLAYERS = ("video", "audio", "vector", "image")
 """How the app's player shows a sample of a kind: play a clip, play a sound, plot a vector, show an image."""
 

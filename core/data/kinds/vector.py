@@ -9,10 +9,13 @@ import numpy as np
 
 from core.config import DataConfig
 from core.data.kinds.base import Kind, Window, register
-from core.data.preprocess import preprocess_vector
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:
+    from core.data.preprocess import (
+        preprocess_vector,  # imported here: only decoding needs the media libraries
+    )
+
     return preprocess_vector(path)
 
 

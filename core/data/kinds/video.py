@@ -9,12 +9,15 @@ import numpy as np
 
 from core.config import DataConfig
 from core.data.kinds.base import Kind, Window, register, with_windows
-from core.data.preprocess import preprocess_video
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".flv", ".mpg", ".mpeg", ".wmv", ".3gp")
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:
+    from core.data.preprocess import (
+        preprocess_video,  # imported here: only decoding needs the media libraries
+    )
+
     return preprocess_video(path, config.video, window)
 
 
