@@ -41,7 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from core.data.dataset_info import read_dataset_info
-from core.data.kinds import extension_kinds, file_kind, get_kind, kind_names
+from core.data.kinds import Kind, extension_kinds, file_kind, get_kind, kind_names
 from core.data.prepared import Exclusion
 
 MANIFEST_NAME = "manifest.csv"
@@ -314,16 +314,24 @@ def _check_media_column(
             continue
         relative = _normalise_path(raw)
         found_kind = media_kind(relative)
+        path = root / relative
         if column_kind.reads(found_kind):
-            problem = _outside_problem(root / relative, relative, roots) or _file_problem(root / relative, relative)
+            problem = _outside_problem(path, relative, roots) or _file_problem(path, relative)
         elif found_kind is None and column_kind.folder_parts is not None:
-            problem = _folder_problem(root, relative, roots, column_kind.folder_parts(root / relative))
+            problem = _folder_problem(root, relative, roots, column_kind.folder_parts(path))
         else:
-            found = f"a {found_kind} file" if found_kind else "an unrecognised extension"
-            holds = f"{kind} files" + (" or folders" if column_kind.folder_parts is not None else "")
+            article = "an" if found_kind and found_kind[0] in "aeiou" else "a"
+            found = f"{article} {found_kind} file" if found_kind else "an unrecognised extension"
+            holds = _holds(column_kind)
             problem = f"unknown modality kind: {relative!r} is {found}, column {column!r} holds {holds}"
         if problem:
             report(index, column, relative, problem)
+
+
+def _holds(kind: Kind) -> str:
+    """What a column of ``kind`` may name, e.g. "audio or video files", "video files or folders"."""
+    names = [k for k in (kind.name, *kind.also_reads) if get_kind(k).extensions]
+    return " or ".join(names) + " files" + (" or folders" if kind.folder_parts is not None else "")
 
 
 def _folder_problem(root: Path, relative: str, roots: list[Path], parts: tuple[Path, ...]) -> str | None:

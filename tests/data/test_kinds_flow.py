@@ -152,7 +152,7 @@ def test_the_manifest_takes_flow_columns_from_dataset_toml_or_the_header(tmp_pat
 
 def test_a_flow_folder_leading_outside_the_dataset_leaves_its_row_out(tmp_path):
     root, elsewhere = tmp_path / "d", tmp_path / "elsewhere"
-    rows = _flow_dataset(root, 3)
+    rows = _flow_dataset(root, 4)
     for i, row in enumerate(rows):
         _write_flow_images([root / f"f/u/c{i}/1.jpg"], [elsewhere / f"v/c{i}/1.jpg"])
         (root / "f" / "v").mkdir(exist_ok=True)
@@ -161,12 +161,14 @@ def test_a_flow_folder_leading_outside_the_dataset_leaves_its_row_out(tmp_path):
     (root / "f" / "v" / "c1").mkdir()  # c1 has a v folder, but no v images
     (root / "dataset.toml").write_text('[kinds]\nflow = "flow"\n')
     rows[2][4] = "f/u/missing"
+    rows[3][4] = "sounds/c3.wav"
     write_manifest(root, ["id", "label", "split", "rgb", "flow"], rows)
     manifest = load_manifest(root)
     reasons = {e.sample_id: e.reason for e in manifest.excluded}
-    assert set(reasons) == {"c0", "c2"}
+    assert set(reasons) == {"c0", "c2", "c3"}
     assert "f/v/c0" in reasons["c0"] and "leads outside the dataset" in reasons["c0"]
     assert reasons["c2"] == "folder 'f/u/missing' not found"
+    assert reasons["c3"].endswith("is an audio file, column 'flow' holds video files or folders")
     data_config = DataConfig(path=str(root), modalities=["flow"])
     with pytest.raises(ValueError, match="no usable sample left"):
         prepare_dataset(data_config)  # c1 fails to decode: its u image has no v image
