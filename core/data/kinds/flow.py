@@ -2,7 +2,7 @@
 pixels per frame of the source, T = ``data.video.frames``, resized to ``data.video.height × width``
 (the values are not rescaled with the image).
 
-A cell names either a video file, whose flow is computed here with OpenCV's Farneback method between
+A cell names either a video file, whose flow is computed with OpenCV's Farneback method between
 each of T evenly spaced frames and the frame after it (at the video's own resolution, clipped to
 ±``data.flow.bound``), or a folder of flow images as the extraction tools write them, read back by
 mapping 0..255 linearly onto -bound..+bound:
@@ -12,7 +12,7 @@ mapping 0..255 linearly onto -bound..+bound:
   folder; the ``v`` one beside it is found by name).
 
 T flow images are taken evenly spaced over the pairs found. A folder ignores a window; a video's flow
-is taken from the window's frames.
+is taken from the window's frames. The decoding is in ``core.data.kinds.flow_decoder``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from core.data.kinds.base import Kind, Window, register, with_windows
 
 def is_uv_folder(folder: Path) -> bool:
     """Whether ``folder`` is ``<root>/u/<clip>`` (its v images are in ``<root>/v/<clip>``)."""
-    return folder.parent.name.lower() == "u"
+    return folder.parent.name == "u"
 
 
 def flow_folders(folder: Path) -> tuple[Path, ...]:
