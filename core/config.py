@@ -75,6 +75,15 @@ class AudioConfig:
 
 
 @dataclass
+class FlowConfig:
+    """Optical flow (the ``flow`` kind): ``bound`` in pixels per frame. Computed flow is clipped to
+    ±bound; precomputed u/v images map 0..255 linearly onto -bound..+bound, as the extraction tools
+    write them (denseflow, mmaction: bound 20). Frame count and size come from ``data.video``."""
+
+    bound: float = 20.0
+
+
+@dataclass
 class DataConfig:
     """Which dataset folder to read and how to preprocess its media."""
 
@@ -89,6 +98,7 @@ class DataConfig:
     """Two metadata columns (start, end in seconds) whose window of each clip is used, when present."""
     video: VideoConfig = field(default_factory=VideoConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
+    flow: FlowConfig = field(default_factory=FlowConfig)
 
 
 @dataclass
@@ -239,6 +249,7 @@ class RunConfig:
             ("data.audio.n_fft", d.audio.n_fft >= 1, at_least_one),
             ("data.audio.hop_length", d.audio.hop_length >= 1, at_least_one),
             ("data.audio.log_offset", _positive(d.audio.log_offset), positive),
+            ("data.flow.bound", _positive(d.flow.bound), positive),
             ("model.feature_dim", m.feature_dim >= 1, at_least_one),
             ("optim.optimizer", o.optimizer in OPTIMIZERS, _one_of(OPTIMIZERS)),
             ("optim.lr", _positive(o.lr), positive),

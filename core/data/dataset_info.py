@@ -5,9 +5,10 @@ Keys (all optional):
 - ``media_root``: absolute folder the manifest's absolute media paths point into (written by
   ``modalens import``: the imported dataset's own folder, where its media stay);
 - ``source``: the dataset source that wrote the folder, and ``[options]`` the options it was given;
-- ``[kinds]``: ``column = "video" | "audio" | "vector"``, the modality kind of a manifest column,
-  overriding the kind its file extensions suggest. ``audio = "audio"`` makes a column of video files an
-  audio column: the audio stream inside each file is used.
+- ``[kinds]``: ``column = "video" | "audio" | ...`` (a kind registered in ``core.data.kinds``), the
+  modality kind of a manifest column, overriding the kind its file extensions suggest. ``audio = "audio"``
+  makes a column of video files an audio column: the audio stream inside each file is used;
+  ``flow = "flow"`` a column of video files or flow-image folders a flow column.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ from typing import Any
 import tomli_w
 
 from core.atomic import atomic_write
+from core.data.kinds import kind_names
 
 DATASET_INFO_NAME = "dataset.toml"
-KINDS = ("video", "audio", "vector")
 
 
 @dataclass
@@ -45,8 +46,9 @@ def read_dataset_info(root: str | Path) -> DatasetInfo:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
         raise ValueError(f"{path}: cannot read ({exc})") from None
     kinds = table.get("kinds", {})
-    if not isinstance(kinds, dict) or any(kind not in KINDS for kind in kinds.values()):
-        raise ValueError(f"{path}: [kinds] maps column names to one of {', '.join(KINDS)}, got {kinds!r}")
+    known = kind_names()
+    if not isinstance(kinds, dict) or any(kind not in known for kind in kinds.values()):
+        raise ValueError(f"{path}: [kinds] maps column names to one of {', '.join(known)}, got {kinds!r}")
     media_root = table.get("media_root")
     if media_root is not None and not (isinstance(media_root, str) and Path(media_root).is_absolute()):
         raise ValueError(f"{path}: media_root must be an absolute folder path, got {media_root!r}")

@@ -2,14 +2,18 @@
 
 A dataset is a folder holding ``manifest.csv`` with the columns ``id``, ``label`` and ``split``
 (``train``, ``val`` or ``test``) and one column per modality naming a media file relative to the folder.
-A column is a modality column when most of its non-empty values are file names with a known media
-extension (see ``MEDIA_EXTENSIONS``); its kind (video, audio or vector) is the kind most of those files
-have. Every other column is per-sample metadata. Cells are paths relative to the folder, or absolute.
+A column is a modality column when most of its non-empty values are file names with an extension a
+modality kind claims (see ``core.data.kinds``); its kind (video, audio, vector, image) is the kind most
+of those files have. Every other column is per-sample metadata. Cells are paths relative to the folder,
+or absolute.
 
-Audio from video files: an audio column may name video containers (mp4, mkv, flv, ...), whose audio
-stream is then used. A column is such an audio column when ``dataset.toml`` in the folder declares it
-(``[kinds]`` table, e.g. ``audio = "audio"``; see ``core/data/dataset_info.py``), or when its header is
-``audio`` (any case) and its files are videos. ``[kinds]`` overrides the extension vote for any column.
+A kind may also read other kinds' files: an audio column may name video containers (mp4, mkv, flv, ...),
+whose audio stream is then used, and a flow column video files, whose optical flow is computed, or
+folders of precomputed flow images. A column is of such a kind when ``dataset.toml`` in the folder
+declares it (``[kinds]`` table, e.g. ``audio = "audio"``, ``flow = "flow"``; see
+``core/data/dataset_info.py``), or when its header is the kind's name (any case) and its files are ones
+that kind reads (``audio`` or ``flow`` naming videos). ``[kinds]`` overrides the extension vote for any
+column; a column of folders is a modality column only when declared.
 
 Media paths may lead only into the dataset folder, or into the folder the dataset was imported from
 (``media_root`` in the folder's ``dataset.toml``): a path that leaves them (``..``, an absolute path
@@ -31,28 +35,18 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import numpy as np
 
 from core.data.dataset_info import DATASET_INFO_NAME, read_dataset_info
+from core.data.kinds import Kind, extension_kinds, file_kind, get_kind, kind_names
 from core.data.prepared import Exclusion
 
 MANIFEST_NAME = "manifest.csv"
 REQUIRED_COLUMNS = ("id", "label", "split")
 SPLITS = ("train", "val", "test")
-MEDIA_EXTENSIONS: dict[str, str] = {
-    **dict.fromkeys(
-        (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".flv", ".mpg", ".mpeg", ".wmv", ".3gp"), "video"
-    ),
-    **dict.fromkeys(
-        (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", ".m4a", ".aac", ".opus", ".wma"), "audio"
-    ),
-    ".npy": "vector",
-}
-_KIND_ORDER = ("video", "audio", "vector")
-# the file kinds each column kind accepts: an audio column may name videos (their audio stream is used)
-_ACCEPTED_FILES = {"video": ("video",), "audio": ("audio", "video"), "vector": ("vector",)}
+MEDIA_EXTENSIONS: dict[str, str] = extension_kinds()
 
 
 class ManifestError(ValueError):
@@ -88,10 +82,8 @@ class Manifest:
 
 
 def media_kind(file_name: str) -> str | None:
-    """The media kind ("video", "audio", "vector") a file name's extension stands for, or None."""
-    if "\n" in file_name:
-        return None
-    return MEDIA_EXTENSIONS.get(PurePosixPath(file_name.lower()).suffix)
+    """The modality kind ("video", "audio", "vector", "image") a file name's extension stands for, or None."""
+    return file_kind(file_name)
 
 
 def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> Manifest:
@@ -229,9 +221,11 @@ def _detect_modalities(
         if column in declared:
             kinds[column] = declared[column]
         elif values and media_count * 2 > len(values):
-            kinds[column] = max(_KIND_ORDER, key=lambda k: (counts[k], -_KIND_ORDER.index(k)))
-            if column.lower() == "audio" and kinds[column] == "video":
-                kinds[column] = "audio"  # the audio streams of video files
+            order = kind_names()
+            kinds[column] = max(order, key=lambda k: (counts[k], -order.index(k)))
+            named = column.lower()
+            if named in order and named != kinds[column] and get_kind(named).reads(kinds[column]):
+                kinds[column] = named  # e.g. the audio streams, or the optical flow, of video files
     if not kinds:
         raise ManifestError(
             "manifest has no modality column",
@@ -303,24 +297,44 @@ def _check_labels_and_splits(cells: dict[str, list[str]], report) -> None:
 def _check_media_column(
     root: Path, roots: list[Path], column: str, kind: str, values: list[str], report
 ) -> None:
+    column_kind = get_kind(kind)
     for index, raw in enumerate(values):
         if not raw:
             report(index, column, "", "empty media cell")
             continue
         relative = _normalise_path(raw)
-        file_kind = media_kind(relative)
-        if file_kind not in _ACCEPTED_FILES[kind]:
-            found = f"a {file_kind} file" if file_kind else "an unrecognised extension"
-            report(
-                index,
-                column,
-                relative,
-                f"unknown modality kind: {relative!r} is {found}, column {column!r} holds {kind} files",
-            )
-            continue
-        problem = _outside_problem(root / relative, relative, roots) or _file_problem(root / relative, relative)
+        found_kind = media_kind(relative)
+        path = root / relative
+        if column_kind.reads(found_kind):
+            problem = _outside_problem(path, relative, roots) or _file_problem(path, relative)
+        elif found_kind is None and column_kind.folder_parts is not None:
+            problem = _folder_problem(root, relative, roots, column_kind.folder_parts(path))
+        else:
+            article = "an" if found_kind and found_kind[0] in "aeiou" else "a"
+            found = f"{article} {found_kind} file" if found_kind else "an unrecognised extension"
+            holds = _holds(column_kind)
+            problem = f"unknown modality kind: {relative!r} is {found}, column {column!r} holds {holds}"
         if problem:
             report(index, column, relative, problem)
+
+
+def _holds(kind: Kind) -> str:
+    """What a column of ``kind`` may name, e.g. "audio or video files", "video files or folders"."""
+    names = [k for k in (kind.name, *kind.also_reads) if get_kind(k).extensions]
+    return " or ".join(names) + " files" + (" or folders" if kind.folder_parts is not None else "")
+
+
+def _folder_problem(root: Path, relative: str, roots: list[Path], parts: tuple[Path, ...]) -> str | None:
+    """Why a cell naming a folder cannot be used: a folder it reads leads outside the dataset, is missing
+    or is not a folder (None: it can)."""
+    for part in parts:
+        shown = part.relative_to(root).as_posix() if part.is_relative_to(root) else part.as_posix()
+        problem = _outside_problem(part, shown, roots)
+        if problem:
+            return problem
+        if not part.is_dir():
+            return f"{shown!r} is not a folder" if part.exists() else f"folder {shown!r} not found"
+    return None
 
 
 def _outside_problem(path: Path, relative: str, roots: list[Path]) -> str | None:

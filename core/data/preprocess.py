@@ -1,4 +1,6 @@
-"""Turning one media file into the fixed-shape array a model consumes, per modality kind.
+"""Turning one media file into the fixed-shape array a model consumes: the video, audio and vector
+decoders, and ``preprocess_sample`` / ``preprocessing_params``, which dispatch to the modality kind's
+own (see ``core.data.kinds``).
 
 The audio and video settings come from the run's recipe (see ``core.data.recipes`` and docs/recipes.md).
 A ``window`` (start, end in seconds) restricts a file to that part of the clip.
@@ -13,6 +15,8 @@ import cv2
 import numpy as np
 
 from core.config import AudioConfig, DataConfig, VideoConfig
+from core.data.kinds import get_kind
+from core.data.kinds.base import Window
 from core.data.media import (
     MediaError,
     VideoClip,
@@ -26,23 +30,7 @@ from core.data.media import (
 )
 from core.data.spectral import kaldi_fbank, log_periodogram, log_stft
 
-KINDS = ("video", "audio", "vector")
 AUDIO_TRANSFORMS = ("stft", "spectrogram", "fbank")
-Window = tuple[float, float]
-
-# Settings added after the first cache files were written: part of a cache key only when they differ
-# from these defaults, so the keys of earlier settings (the "small" recipe) stay what they were.
-_LATER_AUDIO = (
-    "transform",
-    "pad_mode",
-    "tile",
-    "clip",
-    "remove_mean",
-    "n_mels",
-    "frames",
-    "norm_mean",
-    "norm_scale",
-)
 
 
 def log_spectrogram(waveform: np.ndarray, cfg: AudioConfig) -> np.ndarray:
@@ -133,44 +121,14 @@ def preprocess_vector(path: str | Path) -> np.ndarray:
 def preprocess_sample(
     kind: str, path: str | Path, config: DataConfig, window: Window | None = None
 ) -> np.ndarray:
-    """Preprocess one file of modality ``kind`` with the settings in ``config`` (vectors: no ``window``)."""
-    if kind == "video":
-        return preprocess_video(path, config.video, window)
-    if kind == "audio":
-        return preprocess_audio(path, config.audio, window)
-    if kind == "vector":
-        return preprocess_vector(path)
-    raise ValueError(f"unknown modality kind {kind!r}; known: {', '.join(KINDS)}")
+    """Preprocess one file (or folder) of modality ``kind`` with the settings in ``config``, through the
+    kind's decoder (see ``core.data.kinds``); kinds a window does not apply to ignore ``window``."""
+    return get_kind(kind).decode(Path(path), config, window)
 
 
 def preprocessing_params(kind: str, config: DataConfig) -> dict[str, Any]:
     """The settings the output of ``preprocess_sample(kind, ...)`` depends on (its cache key)."""
-    if kind == "video":
-        params: dict[str, Any] = {
-            "frames": config.video.frames,
-            "height": config.video.height,
-            "width": config.video.width,
-        }
-    elif kind == "audio":
-        audio = config.audio
-        params = {
-            "sample_rate": audio.sample_rate,
-            "duration_s": audio.duration_s,
-            "n_fft": audio.n_fft,
-            "hop_length": audio.hop_length,
-            "log_offset": audio.log_offset,
-        }
-        defaults = AudioConfig()
-        params.update(
-            {k: getattr(audio, k) for k in _LATER_AUDIO if getattr(audio, k) != getattr(defaults, k)}
-        )
-    elif kind == "vector":
-        return {}
-    else:
-        raise ValueError(f"unknown modality kind {kind!r}; known: {', '.join(KINDS)}")
-    if config.window_columns:
-        params["window_columns"] = list(config.window_columns)
-    return params
+    return get_kind(kind).params(config)
 
 
 def time_steps(cfg: AudioConfig, samples: int) -> int:
@@ -180,11 +138,16 @@ def time_steps(cfg: AudioConfig, samples: int) -> int:
     return max(0, 1 + (samples - cfg.n_fft) // cfg.hop_length)
 
 
+def window_span(clip: VideoClip, window: Window) -> tuple[int, int]:
+    """``(first, end)``: the frames whose time (index / fps) lies in the window, at least one."""
+    first = min(max(0, int(np.ceil(window[0] * clip.fps))), clip.frame_count - 1)
+    return first, min(clip.frame_count, max(first + 1, int(np.floor(window[1] * clip.fps))))
+
+
 def _window_frames(path: str | Path, cfg: VideoConfig, window: Window) -> np.ndarray:
     """``cfg.frames`` frames evenly spaced over the frames whose time lies in the window, resized, RGB."""
     with VideoClip(path) as clip:
-        first = min(max(0, int(np.ceil(window[0] * clip.fps))), clip.frame_count - 1)
-        last = min(clip.frame_count, max(first + 1, int(np.floor(window[1] * clip.fps))))
+        first, last = window_span(clip, window)
         positions = first + frame_positions(last - first, cfg.frames)
         frames = [
             cv2.resize(clip.read(int(i)), (cfg.width, cfg.height), interpolation=cv2.INTER_AREA)

@@ -46,7 +46,8 @@ def _add(recipe: Recipe) -> None:
 
 
 def apply_recipe(data: DataConfig, name: str) -> DataConfig:
-    """``data`` with the recipe ``name``'s settings (the dataset path, cache and modalities are kept)."""
+    """``data`` with the recipe ``name``'s settings (the dataset path, cache, modalities and flow settings
+    are kept)."""
     recipe = RECIPES.get(name)
     return DataConfig(
         path=data.path,
@@ -57,6 +58,7 @@ def apply_recipe(data: DataConfig, name: str) -> DataConfig:
         window_columns=list(recipe.window_columns),
         video=dataclasses.replace(recipe.video),
         audio=dataclasses.replace(recipe.audio),
+        flow=dataclasses.replace(data.flow),
     )
 
 

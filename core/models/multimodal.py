@@ -14,8 +14,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.config import ModelConfig
+from core.data.kinds import get_kind, kind_names
 from core.data.prepared import PreparedData
-from core.models.encoders import DEFAULT_ENCODER, EncoderSpec, build_encoder
+from core.models.encoders import EncoderSpec, build_encoder
 
 
 @dataclass(frozen=True)
@@ -148,12 +149,12 @@ def build_model(
         raise ValueError(
             f"model.encoders names unknown modalities {unknown}; known: {sorted(modality_kinds)}"
         )
-    unknown = sorted(set(kind_encoders) - set(DEFAULT_ENCODER))
+    unknown = sorted(set(kind_encoders) - set(kind_names()))
     if unknown:
-        raise ValueError(f"model.kind_encoders names unknown kinds {unknown}; known: {sorted(DEFAULT_ENCODER)}")
+        raise ValueError(f"model.kind_encoders names unknown kinds {unknown}; known: {sorted(kind_names())}")
     encoders = {
         m: build_encoder(
-            encoder_names.get(m, kind_encoders.get(kind, DEFAULT_ENCODER[kind])),
+            encoder_names.get(m, kind_encoders.get(kind, get_kind(kind).default_encoder)),
             EncoderSpec(kind, input_shapes[m], feature_dim, frame_norm),
         )
         for m, kind in modality_kinds.items()

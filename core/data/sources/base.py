@@ -91,7 +91,7 @@ class Source:
     ``scan`` returns the samples with absolute media paths under ``root`` (``out`` is the dataset
     folder being written, for a source that must write files of its own) and records in ``log`` every
     item it leaves out. ``kinds`` is written to ``dataset.toml`` ``[kinds]`` (e.g. an audio column of
-    video files).
+    video files); a source whose columns depend on its options overrides ``column_kinds``.
     """
 
     name: ClassVar[str]
@@ -102,6 +102,10 @@ class Source:
 
     def scan(self, root: Path, out: Path, options: dict[str, Any], log: ImportLog) -> list[Sample]:
         raise NotImplementedError
+
+    def column_kinds(self, options: dict[str, Any]) -> dict[str, str]:
+        """The ``[kinds]`` written for an import with ``options`` (by default ``kinds``)."""
+        return dict(self.kinds)
 
 
 SOURCES: Registry[type[Source]] = Registry("dataset source")

@@ -70,7 +70,8 @@ def import_dataset(
     out.mkdir(parents=True, exist_ok=True)
     resolved = root.resolve()
     log = ImportLog()
-    samples = _unique(source().scan(resolved, out.resolve(), options, log), log)
+    scanner = source()
+    samples = _unique(scanner.scan(resolved, out.resolve(), options, log), log)
     report = log.report(source.name, resolved, samples)
     with atomic_write(out / IMPORT_LOG_NAME, "w", encoding="utf-8") as handle:
         handle.write(report)
@@ -85,7 +86,7 @@ def import_dataset(
             media_root=resolved if resolved.is_dir() else resolved.parent,
             source=source.name,
             options=options,
-            kinds=dict(source.kinds),
+            kinds=scanner.column_kinds(options),
         ),
     )
     return ImportResult(out, samples, report)

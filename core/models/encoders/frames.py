@@ -1,4 +1,5 @@
-"""How visual encoders turn uint8 frames into floats: the ``frame_norm`` of their ``EncoderSpec``."""
+"""How visual encoders turn their inputs into floats: uint8 frames as the ``frame_norm`` of their
+``EncoderSpec`` says, optical flow in pixels divided by ``FLOW_SCALE``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import torch
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 FRAME_NORMS = ("unit", "imagenet")
+FLOW_SCALE = 20.0
+"""Pixels per frame that map to 1: the usual flow bound, so flow clipped at it lies in [-1, 1]."""
 
 
 def scale_frames(frames: torch.Tensor, frame_norm: str) -> torch.Tensor:
@@ -22,3 +25,8 @@ def scale_frames(frames: torch.Tensor, frame_norm: str) -> torch.Tensor:
         std = torch.tensor(IMAGENET_STD, device=x.device, dtype=x.dtype).view(1, 3, 1, 1)
         return (x / 255.0 - mean) / std
     raise ValueError(f"frame normalisation must be one of {', '.join(FRAME_NORMS)}, got {frame_norm!r}")
+
+
+def scale_flow(flow: torch.Tensor) -> torch.Tensor:
+    """Flow ``[N, 2, H, W]`` in pixels per frame as floats divided by ``FLOW_SCALE``."""
+    return flow.float().div(FLOW_SCALE)

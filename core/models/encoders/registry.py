@@ -24,8 +24,6 @@ class EncoderSpec:
 EncoderFactory = Callable[[EncoderSpec], nn.Module]
 ENCODERS: Registry[EncoderFactory] = Registry("encoder")
 
-DEFAULT_ENCODER = {"video": "frame-cnn", "audio": "spec-cnn", "vector": "mlp"}
-
 
 def build_encoder(name: str, spec: EncoderSpec) -> nn.Module:
     """Build the encoder ``name`` for ``spec``; it maps a batch [B, *input_shape] to features [B, feature_dim]."""

@@ -1,7 +1,8 @@
 """ResNet-18 encoders as the reference code bases use them, trained from scratch by default.
 
 Audio: a spectrogram as a one-channel image. Video: frames folded into the batch, the per-frame
-features averaged over time. Flow: the same with a two-channel (x, y displacement) stem. The trunk's
+features averaged over time (a still image is a one-frame clip). Flow: the same with a two-channel
+(x, y displacement) stem. The trunk's
 parameters keep their own names; ``core.models.encoders.pretrained`` maps torchvision's onto them.
 """
 
@@ -10,7 +11,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from core.models.encoders.frames import scale_frames
+from core.models.encoders.frames import scale_flow, scale_frames
 from core.models.encoders.registry import ENCODERS, EncoderSpec
 
 TRUNK_WIDTH = 512
@@ -84,7 +85,8 @@ class ResNet18Audio(nn.Module):
 
 
 class _FramesResNet18(nn.Module):
-    """[B, T, C, H, W] frames folded into the batch → ResNet-18 → temporal average → [B, d]."""
+    """[B, T, C, H, W] frames ([B, C, H, W]: one frame) folded into the batch → ResNet-18 → temporal
+    average → [B, d]."""
 
     channels = 3
 
@@ -94,10 +96,15 @@ class _FramesResNet18(nn.Module):
         self.trunk = ResNet18Trunk(self.channels)
         self.proj = _projection(spec.feature_dim)
 
+    def scale(self, frames: torch.Tensor) -> torch.Tensor:
+        """Frames ``[N, C, H, W]`` as the floats the trunk sees."""
+        return scale_frames(frames, self.frame_norm)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 4:
+            x = x.unsqueeze(1)
         batch, frames = x.shape[:2]
-        flat = scale_frames(x.flatten(0, 1), self.frame_norm)
-        return self.proj(self.trunk(flat).view(batch, frames, -1).mean(dim=1))
+        return self.proj(self.trunk(self.scale(x.flatten(0, 1))).view(batch, frames, -1).mean(dim=1))
 
 
 @ENCODERS.register("resnet18-video")
@@ -107,10 +114,10 @@ class ResNet18Video(_FramesResNet18):
 
 @ENCODERS.register("resnet18-flow")
 class ResNet18Flow(_FramesResNet18):
-    """[B, T, 2, H, W] optical flow (x, y as 0..255 images, scaled to [-1, 1]) → ResNet-18 with a
+    """[B, T, 2, H, W] optical flow in pixels per frame (divided by ``FLOW_SCALE``) → ResNet-18 with a
     two-channel stem per frame → time average → [B, d]."""
 
     channels = 2
 
-    def __init__(self, spec: EncoderSpec) -> None:
-        super().__init__(EncoderSpec(spec.kind, spec.input_shape, spec.feature_dim, "unit"))
+    def scale(self, frames: torch.Tensor) -> torch.Tensor:
+        return scale_flow(frames)

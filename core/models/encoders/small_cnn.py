@@ -1,11 +1,12 @@
-"""Small CPU-friendly CNNs: one over log-spectrograms, one over video frames with temporal average pooling."""
+"""Small CPU-friendly CNNs: one over log-spectrograms, one over video frames (or still images, or optical
+flow) with temporal average pooling."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from core.models.encoders.frames import scale_frames
+from core.models.encoders.frames import scale_flow, scale_frames
 from core.models.encoders.registry import ENCODERS, EncoderSpec
 
 
@@ -38,20 +39,42 @@ class SpectrogramCNN(nn.Module):
 
 
 class FrameCNN(nn.Module):
-    """[B, T, 3, H, W] uint8 frames (scaled as ``spec.frame_norm``) → 2-D CNN per frame → time average."""
+    """[B, T, C, H, W] uint8 frames (scaled as ``spec.frame_norm``) → 2-D CNN per frame → time average.
 
-    def __init__(self, spec: EncoderSpec, widths: tuple[int, ...] = (16, 32, 64)) -> None:
+    A still image [B, C, H, W] is a one-frame clip. ``in_channels`` is C (3: RGB).
+    """
+
+    def __init__(
+        self, spec: EncoderSpec, widths: tuple[int, ...] = (16, 32, 64), in_channels: int = 3
+    ) -> None:
         super().__init__()
         self.frame_norm = spec.frame_norm
-        self.body = _conv_stack(3, widths)
+        self.body = _conv_stack(in_channels, widths)
         self.proj = nn.Linear(widths[-1], spec.feature_dim)
 
+    def scale(self, frames: torch.Tensor) -> torch.Tensor:
+        """Frames ``[N, C, H, W]`` as the floats the CNN sees."""
+        return scale_frames(frames, self.frame_norm)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.dim() == 4:
+            x = x.unsqueeze(1)
         batch, frames = x.shape[:2]
-        flat = scale_frames(x.flatten(0, 1), self.frame_norm)
-        per_frame = self.body(flat).view(batch, frames, -1)
+        per_frame = self.body(self.scale(x.flatten(0, 1))).view(batch, frames, -1)
         return self.proj(per_frame.mean(dim=1))
+
+
+class FlowCNN(FrameCNN):
+    """[B, T, 2, H, W] optical flow in pixels per frame (divided by ``FLOW_SCALE``) → the frame CNN with
+    two input channels."""
+
+    def __init__(self, spec: EncoderSpec, widths: tuple[int, ...] = (16, 32, 64)) -> None:
+        super().__init__(spec, widths, in_channels=2)
+
+    def scale(self, frames: torch.Tensor) -> torch.Tensor:
+        return scale_flow(frames)
 
 
 ENCODERS.register("spec-cnn")(SpectrogramCNN)
 ENCODERS.register("frame-cnn")(FrameCNN)
+ENCODERS.register("flow-cnn")(FlowCNN)

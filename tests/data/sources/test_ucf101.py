@@ -2,10 +2,13 @@
 
 from pathlib import Path
 
+import cv2
+import numpy as np
 import pytest
 
+from core.data.manifest import load_manifest
 from tests.data.av_clips import write_clip
-from tests.data.sources.common import manifest_rows, run_import, skip_count
+from tests.data.sources.common import dataset_toml, manifest_rows, run_import, skip_count
 
 CLASSES = ("ApplyEyeMakeup", "Archery")
 
@@ -53,3 +56,54 @@ def test_fold_must_be_one_two_or_three(tmp_path, capsys):
         run_import(capsys, "ucf101", tmp_path / "ucf", "--out", tmp_path / "x", "--fold", 4)
     assert exit_info.value.code == 2
     assert "invalid choice: 4" in capsys.readouterr().err
+
+
+def test_flow_adds_a_flow_column_of_the_videos(tmp_path, capsys):
+    _write_ucf(tmp_path / "ucf")
+    out = tmp_path / "out"
+    code, printed = run_import(capsys, "ucf101", tmp_path / "ucf", "--out", out, "--flow")
+    assert code == 0, printed
+    rows = manifest_rows(out)
+    assert len(rows) == 8 and all(row["flow"] == row["rgb"] for row in rows.values())
+    assert dataset_toml(out)["kinds"] == {"flow": "flow"}
+    manifest = load_manifest(out)
+    assert manifest.modality_kinds == {"rgb": "video", "flow": "flow"}
+
+
+def _write_uv(flow_dir: Path, stem: str) -> None:
+    for axis in "uv":
+        (flow_dir / axis / stem).mkdir(parents=True)
+        cv2.imwrite(str(flow_dir / axis / stem / "frame000001.jpg"), np.full((8, 8), 128, np.uint8))
+
+
+def test_flow_dir_adds_the_clips_flow_folders(tmp_path, capsys):
+    root = tmp_path / "ucf"
+    _write_ucf(root)
+    stems = [f"v_{c}_g{g:02d}_c01" for c in CLASSES for g in (1, 2, 8, 9)]
+    for stem in stems[1:]:
+        _write_uv(root / "tvl1_flow", stem)
+    out = tmp_path / "out"
+    code, printed = run_import(capsys, "ucf101", root, "--out", out, "--flow-dir", "tvl1_flow")
+    assert code == 0, printed
+    rows = manifest_rows(out)
+    assert sorted(rows) == sorted(stems[1:])
+    for stem, row in rows.items():
+        assert Path(row["flow"]) == (root / "tvl1_flow" / "u" / stem).resolve()
+    assert skip_count(out, f"no flow folder in {(root / 'tvl1_flow').resolve()}") == 1
+    assert dataset_toml(out)["kinds"] == {"flow": "flow"}
+    manifest = load_manifest(out)
+    assert manifest.modality_kinds == {"rgb": "video", "flow": "flow"} and manifest.excluded == []
+
+
+def test_flow_options_are_checked(tmp_path, capsys):
+    root = tmp_path / "ucf"
+    _write_ucf(root)
+    (root / "flows").mkdir()
+    (tmp_path / "outside").mkdir()
+    for args, message in (
+        (["--flow", "--flow-dir", "flows"], "--flow and --flow-dir exclude each other"),
+        (["--flow-dir", "nowhere"], "--flow-dir nowhere: not a folder"),
+        (["--flow-dir", tmp_path / "outside"], "must lie inside"),
+    ):
+        code, printed = run_import(capsys, "ucf101", root, "--out", tmp_path / "x", *args)
+        assert code == 2 and message in printed, printed
