@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.session import MetricSeries, Session, report_metrics
+from app.report_loading import report_metrics
+from app.session import MetricSeries, Session
 
 CHARTS = ("Loss", "Accuracy", "MI terms", "Re-sampling", "Other")
 X_AXES = ("step", "epoch", "wall time")

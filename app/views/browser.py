@@ -167,6 +167,7 @@ class SampleBrowser(QWidget):
         if self._dataset_stale:
             return
         self.model.set_mask(self.filters.state().mask(self.model.table))
+        self.session.set_filtered(self.model.order)
         epoch = self._shown_epoch
         where = f" · φ of {epoch_label(epoch)}" if epoch is not None else " · not valued yet"
         self.count_label.setText(f"{len(self.model.order):,} of {len(self.model.table):,} samples{where}")

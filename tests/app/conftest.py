@@ -98,7 +98,29 @@ def make_window(qtbot, settings):
     yield build
     for window in windows:
         window.close()
-        assert not window.runner.busy
-        assert window.runner.thread.wait(10_000), "the engine thread did not end"
+        assert not window.controller.runner.busy
+        assert window.controller.runner.thread.wait(10_000), "the engine thread did not end"
         assert not window.curves.timer.isActive()
-        assert not window.reports.timer.isActive()
+        assert not window.controller.timer.isActive()
+        assert not window.controller.tasks.active(), "a background task was left running"
+
+
+@pytest.fixture
+def make_controller(qtbot, settings):
+    """Builds controllers without a window (auto-answering prompter); shuts them down after the test."""
+    from app.controller import AppController
+    from app.prompts import AutoPrompter
+    from app.session import Session
+
+    controllers = []
+
+    def build(prompter: AutoPrompter | None = None) -> AppController:
+        controller = AppController(Session(), settings, prompter or AutoPrompter())
+        controllers.append(controller)
+        return controller
+
+    yield build
+    for controller in controllers:
+        controller.shutdown()
+        assert controller.runner.thread.wait(10_000)
+        assert not controller.timer.isActive()
