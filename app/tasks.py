@@ -6,10 +6,14 @@ up early. Its result or exception comes back to the GUI thread as a queued signa
 emits neither. :class:`TaskSlots` keeps one task per kind: starting a task of a kind cancels the one
 running before it ("the latest request wins"), and ``wait_all()`` joins every thread (the controller
 calls it when the window closes, so no thread outlives the window).
+
+Modules the jobs would import lazily on first use are imported in the GUI thread before a task starts
+(see :data:`app.runner.LAZY_RUN_IMPORTS` for why an import in a worker thread is avoided).
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +22,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second reach the GUI thread
+# imported on first use by the manifest reader (utf-8 with BOM), h5py's string reads and torch.load
+BACKGROUND_IMPORTS = ("encodings.utf_8_sig", "numpy.ma", "torch.utils.serialization")
 
 
 class Cancelled(Exception):
@@ -159,6 +165,8 @@ class TaskSlots(QObject):
     ) -> BackgroundTask:
         """Start ``job`` as the task of ``kind`` (cancelling the one before), calling ``done(result)``,
         ``failed(exception)`` and ``progress(done, total, text)`` in the GUI thread."""
+        for module in BACKGROUND_IMPORTS:
+            importlib.import_module(module)
         old = self._current.get(kind)
         if old is not None:
             old.cancel()

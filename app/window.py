@@ -324,6 +324,9 @@ class MainWindow(QMainWindow):
         self.progress.setMaximumWidth(260)
         self.progress.setMinimumWidth(160)
         self.progress.setTextVisible(True)
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # showing it must not change the status bar's height: that would
+        self.progress.setSizePolicy(policy)  # relayout (and redraw) every pane
         self.progress.hide()
         self.remaining_label = QLabel()
         bar.addWidget(self.activity_label, 1)

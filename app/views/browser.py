@@ -133,7 +133,7 @@ class SampleBrowser(QWidget):
     # -- session → table ---------------------------------------------------------------------
     def _dataset_changed(self) -> None:
         self._dataset_stale = True
-        self._lazy.request()
+        self._lazy.request_later()
 
     def _valuation_added(self, _split: str, epoch: int) -> None:
         if self.epoch_chooser.epoch() in (None, epoch):
@@ -141,7 +141,7 @@ class SampleBrowser(QWidget):
 
     def _values_changed(self) -> None:
         self._values_stale = True
-        self._lazy.request()
+        self._lazy.request_later()
 
     def _refresh(self) -> None:
         if self._dataset_stale:

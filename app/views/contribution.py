@@ -65,8 +65,9 @@ class ContributionView(QWidget):
         self._coalitions = np.zeros(0, np.float32)
         self._item_modalities: list[str] | None = None
         self._lazy = RefreshWhenVisible(self, self._refresh)
-        for signal in (session.current_changed, session.valuation_added, session.dataset_changed):
-            signal.connect(lambda *_: self._lazy.request())
+        session.current_changed.connect(lambda _: self._lazy.request())
+        for signal in (session.valuation_added, session.dataset_changed):
+            signal.connect(lambda *_: self._lazy.request_later())
         self._apply_palette()
         self._lazy.request()
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.controller import AppController
 from app.panels.resampling import ResamplingPane, lowest_phi_modality, training_only, weakest_on_average
 from app.prompts import AutoPrompter
-from app.controller import AppController
 from tests.app.views.helpers import make_dataset, make_result, session_with
 
 
