@@ -44,7 +44,7 @@ from app.panels.curve_data import (
 )
 from app.prompts import Prompter
 from app.session import Session
-from app.style import apply_plot_palette, modality_color
+from app.style import apply_plot_palette, modality_color, plain_axes
 from core.report.errors import ReportError
 from core.report.reader import open_report
 
@@ -135,6 +135,7 @@ class CurvesPane(QWidget):
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setMinimumHeight(120)
+        plain_axes(self.plot)
         apply_plot_palette(self.plot, self.palette())
         self._hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine))
         self._hover_text = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(128, 128, 128, 40))

@@ -129,6 +129,7 @@ class SampleBrowser(QWidget):
     def set_epoch(self, epoch: int | None) -> None:
         """Show the φ of ``epoch`` (None: the latest valuation)."""
         self.epoch_chooser.set_epoch(epoch)
+        self._lazy.flush()
 
     # -- session → table ---------------------------------------------------------------------
     def _dataset_changed(self) -> None:
