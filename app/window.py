@@ -58,9 +58,11 @@ DOCKS = (
     ("log", "Log", _LEFT),
 )
 TABBED = (("training", "resampling"), ("curves", "datasetPlot"))  # first one is in front
-DOCK_SIZES = {"training": 330, "player": 420}  # widths of the side areas
+DOCK_SIZES = {"training": 330, "player": 420}  # widths of the side areas (at 1440 pixels and wider)
+DOCK_SHARES = {"training": 0.26, "player": 0.30}  # their largest share of a narrower window's width
 BOTTOM_HEIGHT = 260
-PLAYER_SHARE = 0.45  # of the right area's height
+PLAYER_SHARE = 0.5  # of the right area's height
+CHROME_HEIGHT = 60  # menu bar, status bar and dock titles: what the right area's docks do not get
 LOG_SHARE = 0.22  # of the left area's height
 
 
@@ -90,8 +92,9 @@ def default_layout(window: QMainWindow) -> QByteArray:
         docks[group[0]].raise_()
     scratch.resize(window.size())
     scratch.show()
-    height = window.height() - BOTTOM_HEIGHT
-    scratch.resizeDocks([docks[k] for k in DOCK_SIZES], list(DOCK_SIZES.values()), Qt.Orientation.Horizontal)
+    height = window.height() - CHROME_HEIGHT
+    widths = [min(DOCK_SIZES[k], int(window.width() * DOCK_SHARES[k])) for k in DOCK_SIZES]
+    scratch.resizeDocks([docks[k] for k in DOCK_SIZES], widths, Qt.Orientation.Horizontal)
     scratch.resizeDocks([docks["player"], docks["contribution"]],
                         [int(height * PLAYER_SHARE), int(height * (1 - PLAYER_SHARE))], Qt.Orientation.Vertical)
     scratch.resizeDocks([docks["training"], docks["log"]],

@@ -41,9 +41,6 @@ class ContributionView(QWidget):
         self.title = QLabel("Select a sample to see how its modalities contribute.")
         self.title.setWordWrap(True)
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.key = QLabel()  # which colour is which, once for all four plots (legends would cover data)
-        self.key.setWordWrap(True)
-        self.key.setTextFormat(Qt.TextFormat.RichText)
         self.plots = pg.GraphicsLayoutWidget()
         self.phi_plot = self.plots.addPlot(row=0, col=0)
         self.coalition_plot = self.plots.addPlot(row=0, col=1)
@@ -65,7 +62,6 @@ class ContributionView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
-        layout.addWidget(self.key)
         layout.addWidget(self.plots, 1)
 
         self._phi = np.zeros(0, np.float32)
@@ -101,7 +97,6 @@ class ContributionView(QWidget):
         self._ensure_items(modalities)
         self._draw_mean(modalities)
         found = sample_valuation(self.session, index) if dataset is not None and 0 <= index < len(dataset) else None
-        self._show_key(modalities, found)
         for plot in (self.phi_plot, self.coalition_plot, self.history_plot):
             set_empty(plot, found is None)
         if found is None:
@@ -114,9 +109,11 @@ class ContributionView(QWidget):
             else:
                 sample = html.escape(str(dataset.ids[index]))
                 self.title.setText(f"<b>{sample}</b>: not valued yet (values appear after the first epoch that values it)")
+            if self.session.valuations and modalities:  # the mean plot still shows: say which colour is which
+                self.title.setText(f"{self.title.text()}<br>{color_key(modalities, modality_colors(modalities))}")
             return
         result = found.result
-        self.title.setText(self._describe(dataset, index, found))
+        self.title.setText(f"{self._describe(dataset, index, found)}<br>{self._key(modalities, found)}")
         self._phi = np.asarray(found.phi, np.float32).copy()
         self._bars.show(self._phi, modality_colors(modalities), modalities, found.phi_stderr)
         if result.coalition_values.shape[1]:
@@ -131,12 +128,12 @@ class ContributionView(QWidget):
         self._epoch_marker.setValue(result.epoch + 1)
         self._epoch_marker.setVisible(True)
 
-    def _show_key(self, modalities: list[str], found) -> None:
-        parts = [color_key(modalities, modality_colors(modalities))] if modalities and self.session.valuations else []
-        if found is not None and found.result.value_fn in RIGHT_WHEN_POSITIVE and found.result.coalition_values.shape[1]:
+    def _key(self, modalities: list[str], found) -> str:
+        """Which colour is which, once for all four plots (a legend in a plot would cover its data)."""
+        parts = [color_key(modalities, modality_colors(modalities))]
+        if found.result.value_fn in RIGHT_WHEN_POSITIVE and found.result.coalition_values.shape[1]:
             parts.append("v(S): " + color_key(["right", "wrong"], [correctness_color(True), correctness_color(False)]))
-        self.key.setText(" · ".join(parts))
-        self.key.setVisible(bool(parts))
+        return " · ".join(parts)
 
     def _ensure_items(self, modalities: list[str]) -> None:
         if modalities == self._item_modalities:

@@ -78,7 +78,7 @@ class DatasetPlot(QWidget):
             decimals=3, minimum=0.0, maximum=0.2, singleStep=0.005, value=0.06,
             toolTip="Jitter as a fraction of each axis' range",
         )
-        self.note = QLabel()
+        self.note = QLabel(wordWrap=True)  # on a line of its own: it must not widen the pane
 
         self.histogram = pg.PlotWidget()
         self.histogram.setLabel("bottom", "φ")
@@ -102,13 +102,13 @@ class DatasetPlot(QWidget):
                        self.jitter_box, self.jitter_amount):
             controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(self.note)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.histogram)
         splitter.addWidget(self.scatter_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
+        layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
 
         self._phi = np.zeros((0, 0), np.float32)
@@ -251,8 +251,8 @@ class DatasetPlot(QWidget):
         else:
             self.scatter_plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
         if a >= 0 and b >= 0:
-            self.scatter_plot.setLabel("bottom", f"φ {modalities[a]}", color=modality_color(modalities[a], modalities))
-            self.scatter_plot.setLabel("left", f"φ {modalities[b]}", color=modality_color(modalities[b], modalities))
+            self.scatter_plot.setLabel("bottom", f"φ {modalities[a]}", color=modality_color(modalities[a], modalities).name())
+            self.scatter_plot.setLabel("left", f"φ {modalities[b]}", color=modality_color(modalities[b], modalities).name())
         self._draw_selection()
 
     def _draw_selection(self) -> None:

@@ -133,8 +133,8 @@ class SamplePlayer(QWidget):
             plain_axes(plot)  # "time (s)" in seconds, never "(x0.001)"
         self.wave_plot.getAxis("bottom").setStyle(showValues=False)
         self.spec_plot.setLabel("left", "Hz")
-        self.audio_view.setMinimumHeight(170)
-        self.video_view.setMinimumHeight(100)
+        self.audio_view.setMinimumHeight(150)
+        self.video_view.setMinimumHeight(80)
         self.spec_plot.setLabel("bottom", "time (s)")
         self.spec_plot.setXLink(self.wave_plot)
         for plot in (self.wave_plot, self.spec_plot):

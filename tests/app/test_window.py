@@ -245,3 +245,44 @@ def test_stopping_a_paused_run_shows_stopping_until_it_ends(qtbot, make_window, 
     assert window.session.run_state == "stopped" and window.state_label.text() == "Stopped"
     assert shown and all(text in ("Stopping…", "Stopped") for text, _ in shown), shown  # never "Training"
     assert not any(enabled for _, enabled in shown[:-1])
+
+
+def test_start_shows_a_busy_bar_at_once(qtbot, make_window, vector_demo):
+    window = make_window()
+    assert open_dataset(qtbot, window.controller, vector_demo)
+    window.training.epochs.setValue(1)
+    assert window.start_training()
+    # before the engine has started (its imports take seconds the first time), the window says so
+    assert not window.controller.runner.busy
+    assert window.state_label.text() == "Preparing data…"
+    assert window.progress.isVisible() and window.progress.maximum() == 0, "a busy bar"
+    assert window.activity_label.text() == "Preparing data…"
+    assert window.training.stop_button.isEnabled() and not window.training.start_button.isEnabled()
+    wait_run_ended(qtbot, window.controller)
+    assert window.activity_label.text() == "" and not window.progress.isVisible()
+
+
+def test_a_report_opened_while_its_run_writes_it_is_followed_and_training_stays_off(qtbot, make_window, vector_run,
+                                                                                     tmp_path):
+    from core import events as ev
+    from core.report.writer import ReportWriter
+
+    writer = ReportWriter(tmp_path / "live.h5")
+    position = next(i for i, e in enumerate(vector_run.events) if isinstance(e, ev.ValuationReady))
+    for event in vector_run.events[: position + 1]:
+        writer(event)
+    try:
+        window = make_window()
+        assert report_opened(qtbot, window.controller, tmp_path / "live.h5")  # File → Open, not Follow
+        assert window.mode == Mode.FOLLOWING and window.state_label.text() == "Following live report"
+        assert "still writing it; following it" in window.log.text.toPlainText()
+        for control in (window.training.pause_button, window.training.stop_button, window.act_pause, window.act_stop):
+            assert not control.isEnabled()
+        for event in vector_run.events[position + 1:]:
+            writer(event)
+        qtbot.waitUntil(lambda: window.mode == Mode.REPORT, timeout=10_000)  # the 1 s refresh saw the end
+        assert sorted(window.session.valuations["train"]) == [0, 1]
+        assert window.state_label.text() == "Report (finished)" and window.act_start.isEnabled()
+        assert not window.act_pause.isEnabled() and not window.training.pause_button.isEnabled()
+    finally:
+        writer.close()

@@ -90,7 +90,8 @@ def test_no_legend_covers_the_data(qtbot, half_session):
     half_session.set_current(0)
     for widget in (contribution.plots, scatter.histogram, scatter.scatter_plot):
         assert not [i for i in widget.scene().items() if isinstance(i, pg.LegendItem)]
-    key = contribution.key.text()
+    contribution.displayed_phi()
+    key = contribution.title.text()
     assert "audio" in key and "video" in key and "right" in key and "wrong" in key
     assert "audio" in scatter.histogram.getPlotItem().titleLabel.text
     assert "wrong" in scatter.scatter_plot.getPlotItem().titleLabel.text
