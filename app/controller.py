@@ -26,6 +26,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from app.panels.curve_data import CurveRun, comparison_name
 from app.prompts import Prompter
 from app.report_loading import RunSnapshot, read_snapshot
 from app.runner import TrainingRunner, new_run_dir
@@ -104,6 +105,7 @@ class AppController(QObject):
     activity_changed = Signal(object)  # Activity | None
     dataset_opened = Signal(object)  # core.data.manifest.Manifest
     config_shown = Signal(object)  # RunConfig of the report or run now shown
+    comparison_read = Signal(object)  # app.panels.curve_data.CurveRun of a report to overlay on the curves
     demo_creating = Signal(str)  # folder
     notice = Signal(str, int)  # a passing status-bar message, ms
     run_ended = Signal(object)  # RunOutcome
@@ -354,6 +356,20 @@ class AppController(QObject):
         self.live = None
         if self.mode == Mode.FOLLOWING:
             self._set_mode(Mode.REPORT)
+
+    def compare_report(self, path: str | Path) -> BackgroundTask:
+        """Read another report's curves in the background, for the Curves pane to overlay."""
+        file = Path(path)
+        self._set_activity("compare", Activity(f"Reading {file.name}…"))
+
+        def job(state: TaskState) -> CurveRun:
+            report = _read_report(file)
+            try:
+                return CurveRun.from_report(report, comparison_name(file))
+            except _READ_ERRORS as exc:
+                raise ReportError(f"{file}: cannot read the report ({type(exc).__name__}: {exc})") from None
+
+        return self.tasks.start("compare", job, done=self.comparison_read.emit, failed=self._failed("Cannot open report"))
 
     def locate_media(self) -> bool:
         """Ask for the dataset folder when the media are not where the report says; True if found."""

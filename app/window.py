@@ -404,6 +404,8 @@ class MainWindow(QMainWindow):
             lambda folder: self.banner.note(f"Creating the demo data in {folder} (a few seconds the first time)…"))
         control.notice.connect(self.statusBar().showMessage)
         control.run_ended.connect(lambda _: self.progress.hide())
+        control.comparison_read.connect(self.curves.add_run)
+        self.curves.comparison_requested.connect(control.compare_report)
         self.training.start_requested.connect(self.start_training)
         self.training.pause_toggled.connect(control.toggle_pause)
         self.training.stop_requested.connect(control.stop_training)

@@ -49,6 +49,7 @@ class RefreshWhenVisible(QObject):
             self._refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
-        if watched is self._widget and event.type() == QEvent.Type.Show:
+        # (getattr: Qt can still deliver an event while Python tears the object down at exit)
+        if watched is getattr(self, "_widget", None) and event.type() == QEvent.Type.Show:
             self.flush()
         return False

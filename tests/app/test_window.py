@@ -286,3 +286,17 @@ def test_a_report_opened_while_its_run_writes_it_is_followed_and_training_stays_
         assert not window.act_pause.isEnabled() and not window.training.pause_button.isEnabled()
     finally:
         writer.close()
+
+
+def test_a_report_to_compare_is_read_in_the_background(qtbot, make_window, vector_run, tmp_path):
+    prompter = AutoPrompter()
+    window = make_window(prompter)
+    with qtbot.waitSignal(window.controller.comparison_read, timeout=30_000):
+        window.curves.comparison_requested.emit(str(vector_run.report))  # as Runs → Add a report to compare…
+    assert list(window.curves.comparisons) == ["vector-run"]
+    bad = tmp_path / "bad.h5"
+    bad.write_text("no report")
+    window.curves.comparison_requested.emit(str(bad))
+    qtbot.waitUntil(lambda: bool(prompter.messages), timeout=30_000)
+    assert prompter.messages[-1][:2] == ("error", "Cannot open report") and str(bad) in prompter.messages[-1][2]
+    assert list(window.curves.comparisons) == ["vector-run"]
