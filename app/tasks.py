@@ -152,7 +152,8 @@ class TaskSlots(QObject):
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._current: dict[str, BackgroundTask] = {}
+        self._current: dict[str, BackgroundTask] = {}  # running and not cancelled
+        self._latest: dict[str, BackgroundTask] = {}  # the last started, ended or not (callers may still ask it)
         self._all: list[BackgroundTask] = []
 
     def start(
@@ -175,11 +176,20 @@ class TaskSlots(QObject):
             if slot is not None:
                 signal.connect(slot)
         task.ended.connect(lambda: self._ended(kind, task))
-        self._all = [t for t in self._all if not t.finished()] + [task]
+        self._latest[kind] = task
+        self._release_ended()
+        self._all.append(task)
         self._current[kind] = task
         task.start()
         self.changed.emit()
         return task
+
+    def _release_ended(self) -> None:
+        """Delete the ended tasks no one can ask about any more (a live report's refresh starts one a second)."""
+        keep = set(map(id, self._latest.values()))
+        for task in [t for t in self._all if t.finished() and id(t) not in keep]:
+            self._all.remove(task)
+            task.deleteLater()
 
     def _ended(self, kind: str, task: BackgroundTask) -> None:
         if self._current.get(kind) is task:

@@ -117,3 +117,20 @@ def test_a_new_task_of_a_kind_cancels_the_previous_one(qtbot, kind):
     qtbot.wait(10)
     assert results == ["second"] and not slots.active(kind)
     slots.wait_all()
+
+
+def test_ended_tasks_are_released(qtbot):
+    """A followed report starts a refresh task every second: the ended ones must not pile up."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    from app.tasks import BackgroundTask, TaskSlots
+
+    slots = TaskSlots()
+    for n in range(5):
+        task = slots.start("poll", lambda state, n=n: n)
+        qtbot.waitUntil(task.finished, timeout=5_000)
+        qtbot.wait(5)
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    assert len(slots.findChildren(BackgroundTask)) == 1, "only the latest task of the kind is kept"
+    assert task.finished()
+    slots.wait_all()
