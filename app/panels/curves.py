@@ -149,6 +149,7 @@ class CurvesPane(QWidget):
         self.series_list.setObjectName("seriesList")
         self.series_list.setToolTip("Tick the curves to draw; '(step)' curves are per optimisation step")
         self.series_list.itemChanged.connect(self._series_toggled)
+        self.series_list.setMinimumWidth(self.fontMetrics().horizontalAdvance("train/loss/audio (step)") + 48)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -382,6 +383,7 @@ class CurvesPane(QWidget):
         self.series_list.clear()
         for series_id in sorted(self._known[chart], key=lambda s: (strip_split(s.partition(":")[2]), s)):
             item = QListWidgetItem(series_label(series_id))
+            item.setToolTip(series_label(series_id))  # the whole name, when the list is narrow
             item.setData(Qt.ItemDataRole.UserRole, series_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if series_id in self._checked[chart] else Qt.CheckState.Unchecked)
