@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QWidget
 from app.panels.curve_data import CurveRun, comparison_name
 from app.prompts import Prompter
 from app.report_loading import RunSnapshot, read_snapshot
-from app.runner import TrainingRunner, new_run_dir
+from app.runner import RequestRow, TrainingRunner, new_run_dir
 from app.session import DatasetView, Session
 from app.settings import AppSettings
 from app.tasks import BackgroundTask, TaskSlots, TaskState
@@ -589,7 +589,7 @@ class AppController(QObject):
     def cancel_request(self, request_id: int) -> None:
         self.runner.cancel_request(request_id)
 
-    def request_rows(self):
+    def request_rows(self) -> list[RequestRow]:
         return self.runner.request_rows()
 
     # -- closing ---------------------------------------------------------------------------------
