@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _qt_deletes_widgets_before_python(qapp):
+    """No garbage collection while a test runs; afterwards its windows are deleted by Qt, then collected.
+
+    pyqtgraph's items form reference cycles; left to the collector, a plot's Python half can be torn
+    down while Qt still paints the plot (pytest-qt processes events right after each test), which
+    crashes the process. The app itself avoids this by deleting its window explicitly (app.main.dispose).
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    before = set(map(id, qapp.topLevelWidgets()))
+    gc.disable()
+    try:
+        yield
+    finally:
+        for widget in qapp.topLevelWidgets():
+            if id(widget) not in before:
+                widget.close()
+                widget.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.enable()
+        gc.collect()
 
 
 @pytest.fixture(scope="session")
