@@ -2,7 +2,8 @@
 
 - no data and no report: open the built-in demo (created first, in the background, if missing);
 - ``smoke``: start offscreen, open the data, show one sample, exit 0 (non-zero with the reason on failure);
-- ``screenshot``: train one epoch on the data, select a sample, save the window as a PNG, exit.
+- ``screenshot``: train one epoch on the data, select a sample, save the window (``size`` pixels, default
+  1440 × 900) as a PNG, exit.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ SMOKE_TIMEOUT_MS = 120_000
 SCREENSHOT_TIMEOUT_MS = 590_000
 SCREENSHOT_SIZE = (1440, 900)
 FRAME_WAIT_MS = 5_000
-FINAL_STATES = ("finished", "stopped", "failed")
 
 
 class AppFailure(RuntimeError):
@@ -75,8 +75,26 @@ def create_application():
     return app
 
 
-def run_app(data: str | None = None, report: str | None = None, smoke: bool = False, screenshot: str | None = None) -> int:
-    """Open the window (on ``data``, a ``report`` or the demo) and run until it closes; returns the exit code."""
+def parse_size(text: str) -> tuple[int, int]:
+    """``"1280x720"`` as (1280, 720); ``ValueError`` naming the expected form otherwise."""
+    width, sep, height = text.lower().replace("×", "x").partition("x")
+    if not sep or not width.strip().isdigit() or not height.strip().isdigit():
+        raise ValueError(f"window size must be WIDTHxHEIGHT in pixels, e.g. 1280x720, got {text!r}")
+    size = int(width), int(height)
+    if min(size) < 200 or max(size) > 10_000:
+        raise ValueError(f"window size must be 200 to 10000 pixels each way, got {text!r}")
+    return size
+
+
+def run_app(data: str | None = None, report: str | None = None, smoke: bool = False, screenshot: str | None = None,
+            size: str | None = None) -> int:
+    """Open the window (on ``data``, a ``report`` or the demo) and run until it closes; returns the exit code.
+    ``size`` ("WIDTHxHEIGHT") is the window size of a ``screenshot``."""
+    try:
+        shot_size = parse_size(size) if size else SCREENSHOT_SIZE
+    except ValueError as exc:
+        print(f"modalens gui: {exc}", file=sys.stderr)
+        return 2
     headless = smoke or screenshot is not None
     if not headless and _no_display():
         print("modalens gui: no display (DISPLAY and WAYLAND_DISPLAY are unset). Run it on a desktop or over "
@@ -88,7 +106,7 @@ def run_app(data: str | None = None, report: str | None = None, smoke: bool = Fa
         if smoke:
             return _smoke(data)
         if screenshot is not None:
-            return _screenshot(data, Path(screenshot))
+            return _screenshot(data, Path(screenshot), shot_size)
         return _interactive(data, report)
     except AppFailure as exc:
         print(f"modalens gui: {exc}", file=sys.stderr)
@@ -104,11 +122,11 @@ def _interactive(data: str | None, report: str | None) -> int:
     sys.excepthook = errors.hook
     window.show()
     if report:
-        window.open_report(report)
+        window.controller.open_report(report)
     elif data:
-        window.open_dataset(data)
+        window.controller.open_dataset(data)
     else:
-        window.open_demo()
+        window.controller.open_demo()
     try:
         return app.exec()
     finally:
@@ -174,13 +192,16 @@ def _wait(app, condition, timeout_ms: int, what: str) -> None:
 
 def _data_folder(app, window, data: str | None) -> None:
     """Open ``data`` or the demo (creating it if needed); raise AppFailure when it cannot be opened."""
+    control = window.controller
     if data:
-        if not window.open_dataset(data):
+        control.open_dataset(data)
+        _wait(app, lambda: not control.loading, SMOKE_TIMEOUT_MS, "the dataset")
+        if window.session.dataset is None:
             raise AppFailure(f"cannot open dataset {data}: {_last_message(window)}")
         return
-    task = window.open_demo()
-    _wait(app, lambda: task.finished() and window.session.dataset is not None or _last_message(window),
-          SMOKE_TIMEOUT_MS * 5, "the demo data")
+    task = control.open_demo()
+    _wait(app, lambda: task.finished() and not control.loading and window.session.dataset is not None
+          or _last_message(window), SMOKE_TIMEOUT_MS * 5, "the demo data")
     if window.session.dataset is None:
         raise AppFailure(f"cannot open the demo data: {_last_message(window)}")
 
@@ -224,21 +245,21 @@ def _smoke(data: str | None) -> int:
     return 0
 
 
-def _screenshot(data: str | None, out: Path) -> int:
+def _screenshot(data: str | None, out: Path, size: tuple[int, int]) -> int:
     app = create_application()
     with tempfile.TemporaryDirectory(prefix="modalens-shot-") as tmp:
         window = _headless_window(Path(tmp))
         errors = _ErrorCollector(window)
         sys.excepthook = errors.hook
         try:
-            window.resize(*SCREENSHOT_SIZE)
+            window.resize(*size)
             window.show()
+            window.reset_layout()  # the first-launch arrangement, sized for this window
             _data_folder(app, window, data)
             window.training.epochs.setValue(1)
             if not window.start_training():
                 raise AppFailure(f"cannot start training: {_last_message(window)}")
-            _wait(app, lambda: not window.runner.busy and window.session.run_state in FINAL_STATES,
-                  SCREENSHOT_TIMEOUT_MS, "one epoch of training")
+            _wait(app, lambda: not window.controller.training, SCREENSHOT_TIMEOUT_MS, "one epoch of training")
             if window.session.run_state != "finished":
                 raise AppFailure(f"training did not finish: {window.session.last_error or window.session.run_state}")
             _show_sample(app, window, showcase_sample(window.session))

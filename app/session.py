@@ -1,8 +1,9 @@
 """The window's state: the dataset on show, valuations per epoch, metric series, selection.
 
 One :class:`Session` lives in the GUI thread. It is fed by engine events (through the bridge) or
-by a report file, and every view reads from it and listens to its signals; no view talks to the
-engine. Arrays handed out are never mutated afterwards (new epochs append new arrays).
+by snapshots of a report file (read in a background task), and every view reads from it and listens
+to its signals; no view talks to the engine. Cross-view state (the selection, the current sample, the
+rows the browser's filter keeps) lives here too. Arrays handed out are never mutated afterwards (new epochs append new arrays).
 """
 
 from __future__ import annotations
@@ -130,6 +131,7 @@ class Session(QObject):
     metrics_changed = Signal()
     resampling_changed = Signal()
     selection_changed = Signal()
+    filter_changed = Signal()  # the rows the browser's filter keeps
     current_changed = Signal(int)  # dataset index, -1 for none
     run_state_changed = Signal(str)
     progress_changed = Signal(object)  # core.events.Progress
@@ -151,6 +153,7 @@ class Session(QObject):
         self.user_copies = np.zeros(0, np.int64)
         self.copies_by_epoch: dict[int, int] = {}
         self.selection = np.zeros(0, np.int64)
+        self.filtered = np.zeros(0, np.int64)
         self.current = -1
         self.report_path: Path | None = None
         self.config_toml = ""
@@ -174,6 +177,7 @@ class Session(QObject):
         self.epoch_last_step = {}
         self.start_wall = None
         self.selection = np.zeros(0, np.int64)
+        self.filtered = np.arange(len(dataset), dtype=np.int64)
         self.current = -1
         self.dataset_changed.emit()
 
@@ -196,59 +200,55 @@ class Session(QObject):
             self.media_root_changed.emit()
 
     def load_report(self, report) -> None:
-        """Show everything a :class:`core.report.reader.Report` holds (replacing what was shown)."""
-        self.set_dataset(DatasetView.from_report(report.dataset, report.modalities))
-        self.report_path = Path(report.path)
-        self.run_dir = Path(report.path).parent
-        self.last_checkpoint = None
-        self.sync_report(report)
+        """Show everything a :class:`core.report.reader.Report` holds (replacing what was shown).
+
+        This reads the file in the calling thread; the window reads a snapshot in a background task
+        (:func:`app.report_loading.read_snapshot`) and hands it to :meth:`apply_snapshot`."""
+        from app.report_loading import read_snapshot
+
+        self.apply_snapshot(read_snapshot(report))
 
     def sync_report(self, report) -> None:
-        """Bring the session up to date with ``report`` (after ``Report.refresh()`` of a live file).
+        """Bring the session up to date with ``report`` (after ``Report.refresh()`` of a live file)."""
+        from app.report_loading import read_snapshot
 
-        Metric series are rebuilt from the report's tables; valuations and re-sampling plans of epochs
-        not shown yet are added. The dataset must be the report's (see :meth:`load_report`).
-        """
-        self.device = report.environment.get("device", "")
-        self.config_toml = report.config_toml
-        self.total_epochs = report.total_epochs
-        self._load_metrics(report)
-        self._load_resampling(report)
-        for split, valuation in report.valuation.items():
-            known = self.valuations.get(split, {})
-            new = [int(e) for e in valuation.epochs if int(e) not in known]
-            if not new:
-                continue
-            for row, epoch in enumerate(valuation.epochs.tolist()):
-                if epoch in new:
-                    self.valuations.setdefault(split, {})[epoch] = _result_from_report(
-                        valuation, row, report.modalities
-                    )
-            self.value_fn = valuation.value_fn
-            self.valuation_added.emit(split, max(new))
-        self._set_state(report.state)
+        self.apply_snapshot(read_snapshot(report, self.known_epochs()))
 
-    def _load_metrics(self, report) -> None:
-        self.step_metrics, self.epoch_metrics, self.epoch_last_step, self.start_wall = report_metrics(report)
+    def known_epochs(self) -> dict[str, set[int]]:
+        """The epochs shown per split (a refresh of the report reads only the others)."""
+        return {split: set(epochs) for split, epochs in self.valuations.items()}
+
+    def apply_snapshot(self, snapshot) -> None:
+        """Show a :class:`app.report_loading.RunSnapshot`: a whole report when it carries the dataset
+        (replacing what was shown), else the report's new epochs, its metric series and plans."""
+        if snapshot.dataset is not None:
+            self.set_dataset(snapshot.dataset)
+            self.report_path = snapshot.path
+            self.run_dir = snapshot.path.parent
+            self.last_checkpoint = None
+        self.device = snapshot.device
+        self.config_toml = snapshot.config_toml
+        self.total_epochs = snapshot.total_epochs
+        self.step_metrics, self.epoch_metrics = snapshot.step_metrics, snapshot.epoch_metrics
+        self.epoch_last_step, self.start_wall = snapshot.epoch_last_step, snapshot.start_wall
         self.steps_per_epoch = self._guess_steps_per_epoch()
         self.metrics_changed.emit()
+        self.copies_by_epoch = {}
+        self.user_copies_by_epoch = {}
+        for step in snapshot.resampling:
+            self.add_resampling(step.epoch, step.sample_index, step.copies, step.user_requested)
+        if not snapshot.resampling:
+            self.resampling_changed.emit()
+        for split, results in snapshot.valuations.items():
+            self.valuations.setdefault(split, {}).update(results)
+            self.value_fn = snapshot.value_fn
+            self.valuation_added.emit(split, max(results))
+        self._set_state(snapshot.state)
 
     def _guess_steps_per_epoch(self) -> int:
         spans = sorted(self.epoch_last_step.items())
         diffs = [b - a for (_, a), (_, b) in zip(spans, spans[1:], strict=False)]
         return max(diffs) if diffs else (spans[0][1] + 1 if spans else 0)
-
-    def _load_resampling(self, report) -> None:
-        """Replay the plan of every epoch the report knows (epochs without copies have no table rows)."""
-        table = report.resampling
-        self.copies_by_epoch = {}
-        self.user_copies_by_epoch = {}
-        epochs = np.union1d(report.epochs(), table.epoch).astype(np.int64)
-        for epoch in epochs.tolist():
-            rows = table.epoch == epoch
-            self.add_resampling(epoch, table.sample_index[rows], table.copies[rows], table.user_requested[rows])
-        if not len(epochs):
-            self.resampling_changed.emit()
 
     def _shows(self, samples) -> bool:
         """Whether the dataset on show is ``samples`` (same sample ids and modalities): a resumed run then
@@ -374,59 +374,14 @@ class Session(QObject):
         self.selection_changed.emit()
         self.set_current(int(selection[0]) if len(selection) else -1)
 
+    def set_filtered(self, rows: np.ndarray) -> None:
+        """The dataset rows the browser's filter keeps, in table order (set by the browser)."""
+        rows = np.asarray(rows, np.int64)
+        if not np.array_equal(rows, self.filtered):
+            self.filtered = rows.copy()
+            self.filter_changed.emit()
+
     def set_current(self, index: int) -> None:
         if index != self.current:
             self.current = index
             self.current_changed.emit(index)
-
-
-def report_metrics(
-    report,
-) -> tuple[dict[str, MetricSeries], dict[str, MetricSeries], dict[int, int], float | None]:
-    """A report's metric tables as series: (per step, per epoch, last global step of each epoch, first wall time).
-
-    Per-step series are against the global step, per-epoch ones against the number of epochs done.
-    """
-    step = {**report.step_metrics, **report.mi_step}
-    epoch = {**report.epoch_metrics, **report.mi_epoch}
-    step_series = {
-        key: MetricSeries.of(step["global_step"], step["wall_time"], values)
-        for key, values in step.items()
-        if key not in STEP_INDEX
-    }
-    epoch_series = {
-        key: MetricSeries.of(epoch["epoch"] + 1, epoch["wall_time"], values)
-        for key, values in epoch.items()
-        if key not in EPOCH_INDEX
-    }
-    last_step: dict[int, int] = {}
-    start_wall = None
-    steps = report.step_metrics
-    if len(steps.get("global_step", ())):
-        last_step = {
-            int(e): int(steps["global_step"][steps["epoch"] == e].max()) for e in np.unique(steps["epoch"])
-        }
-        start_wall = float(np.nanmin(steps["wall_time"]))
-    return step_series, epoch_series, last_step, start_wall
-
-
-def _result_from_report(valuation, row: int, modalities: list[str]) -> ValuationResult:
-    """One epoch of a report's split valuation as a :class:`ValuationResult` (valued samples only, sorted)."""
-    phi = valuation.phi[row]
-    valued = ~np.isnan(phi).all(axis=-1)
-    order = np.argsort(valuation.sample_index[valued], kind="stable")
-    pick = np.flatnonzero(valued)[order]
-    stderr = valuation.phi_stderr
-    return ValuationResult(
-        epoch=int(valuation.epochs[row]),
-        split=valuation.split,
-        value_fn=valuation.value_fn,
-        modalities=list(valuation.modalities or modalities),
-        sample_index=valuation.sample_index[pick].astype(np.int64),
-        phi=phi[pick].astype(np.float32),
-        coalition_values=valuation.coalition_values[row][pick].astype(np.float32),
-        prediction=valuation.prediction[row][pick].astype(np.int64),
-        correct=valuation.correct[row][pick].astype(bool),
-        method=valuation.method,
-        phi_stderr=None if stderr is None else stderr[row][pick].astype(np.float32),
-    )

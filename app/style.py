@@ -1,4 +1,5 @@
-"""Colours shared by every view: one per modality, one for right and one for wrong predictions.
+"""Colours shared by every view (one per modality, one for right and one for wrong predictions), and the
+plot conventions that go with them: axes in plain units, colour keys in titles rather than legends.
 
 The colours come from the Okabe–Ito palette, which stays distinguishable under the common forms of
 colour blindness. Audio and video always get the same two colours; any other modality takes the next
@@ -8,6 +9,7 @@ text follow the widget's palette so the views read well in light and dark themes
 
 from __future__ import annotations
 
+import html
 import zlib
 from collections.abc import Sequence
 
@@ -81,3 +83,19 @@ def apply_plot_palette(widget: pg.GraphicsView, palette: QPalette) -> None:
                 label.setText(label.text)
         elif isinstance(item, pg.PlotItem) and item.titleLabel.text:
             item.titleLabel.setText(item.titleLabel.text, color=color)
+
+
+def plain_axes(plot: pg.PlotItem | pg.PlotWidget) -> None:
+    """Axes that show values in the plot's own units: no automatic SI prefix or "(x0.001)" multiplier
+    added to the label (pyqtgraph's default when values are small or large)."""
+    for name in ("left", "bottom", "right", "top"):
+        plot.getAxis(name).enableAutoSIPrefix(False)
+
+
+def color_key(names: Sequence[str], colors: Sequence[QColor]) -> str:
+    """Rich text naming each series in its colour ("■ audio  ■ video"): a key in a plot's title, where it
+    cannot cover the data as a legend inside the plot can."""
+    return "&nbsp;&nbsp;".join(
+        f"<span style='color:{QColor(color).name()}'>■&nbsp;{html.escape(name)}</span>"
+        for name, color in zip(names, colors, strict=True)
+    )

@@ -1,7 +1,8 @@
 """The main window: the sample browser in the middle, every other view in a dockable pane.
 
-The window owns the session, the training runner and the report actions, builds the menus and the
-status bar, and remembers its layout, palette and recent files between launches.
+The window lays the views out, builds the menus and the status bar from the
+:class:`app.controller.AppController` (which holds the state and does every action), and remembers its
+layout, palette and recent files between launches.
 """
 
 from __future__ import annotations
@@ -27,40 +28,22 @@ from PySide6.QtWidgets import (
 )
 
 from app.about import AboutDialog
+from app.controller import AppController, Mode
 from app.panels.curves import CurvesPane
 from app.panels.log import LogPane
 from app.panels.resampling import ResamplingPane
-from app.panels.training import BUSY_STATES, TrainingPanel
+from app.panels.training import TrainingPanel
 from app.prompts import AutoPrompter, Prompter
-from app.reports import ReportActions
-from app.runner import TrainingRunner, new_run_dir
-from app.session import DatasetView, Session
+from app.session import Session
 from app.settings import AppSettings
-from app.tasks import BackgroundTask
 from app.theme import PALETTES, Theme, app_icon, apply_theme, load_theme
 from app.views.browser import SampleBrowser
 from app.views.contribution import ContributionView
 from app.views.dataset_plot import DatasetPlot
 from app.views.player import SamplePlayer
 from core.cli.progress import format_seconds
-from core.config import ConfigError, RunConfig
-from core.data.manifest import ManifestError, load_manifest
-from core.data.prepare import format_exclusions
-from core.training.checkpoint import CheckpointError, UntrustedCheckpointError, load_checkpoint
 
 STATE_VERSION = 1
-STATE_TEXT = {
-    "idle": "No run",
-    "starting": "Preparing data…",
-    "running": "Training",
-    "paused": "Paused",
-    "stopping": "Stopping…",
-    "stopped": "Stopped",
-    "finished": "Finished",
-    "failed": "Failed",
-}
-FINAL_STATES = ("finished", "stopped", "failed")
-_DATASET_ERRORS = (ManifestError, ValueError, OSError)
 
 
 _LEFT, _RIGHT, _BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
@@ -75,9 +58,11 @@ DOCKS = (
     ("log", "Log", _LEFT),
 )
 TABBED = (("training", "resampling"), ("curves", "datasetPlot"))  # first one is in front
-DOCK_SIZES = {"training": 330, "player": 420}  # widths of the side areas
+DOCK_SIZES = {"training": 330, "player": 420}  # widths of the side areas (at 1440 pixels and wider)
+DOCK_SHARES = {"training": 0.26, "player": 0.30}  # their largest share of a narrower window's width
 BOTTOM_HEIGHT = 260
-PLAYER_SHARE = 0.45  # of the right area's height
+PLAYER_SHARE = 0.5  # of the right area's height
+CHROME_HEIGHT = 60  # menu bar, status bar and dock titles: what the right area's docks do not get
 LOG_SHARE = 0.22  # of the left area's height
 
 
@@ -107,8 +92,9 @@ def default_layout(window: QMainWindow) -> QByteArray:
         docks[group[0]].raise_()
     scratch.resize(window.size())
     scratch.show()
-    height = window.height() - BOTTOM_HEIGHT
-    scratch.resizeDocks([docks[k] for k in DOCK_SIZES], list(DOCK_SIZES.values()), Qt.Orientation.Horizontal)
+    height = window.height() - CHROME_HEIGHT
+    widths = [min(DOCK_SIZES[k], int(window.width() * DOCK_SHARES[k])) for k in DOCK_SIZES]
+    scratch.resizeDocks([docks[k] for k in DOCK_SIZES], widths, Qt.Orientation.Horizontal)
     scratch.resizeDocks([docks["player"], docks["contribution"]],
                         [int(height * PLAYER_SHARE), int(height * (1 - PLAYER_SHARE))], Qt.Orientation.Vertical)
     scratch.resizeDocks([docks["training"], docks["log"]],
@@ -169,15 +155,11 @@ class MainWindow(QMainWindow):
         self.setWindowTitle("ModaLens")
         self.setWindowIcon(app_icon())
         self.setDockNestingEnabled(True)
-        self.mode = "empty"
-        self._stop_requested = False
         self.theme: Theme | None = None
-        self._tasks: list[BackgroundTask] = []
-        self._closing = False
 
         self.session = Session(self)
-        self.runner = TrainingRunner(self.session, self)
-        self.reports = ReportActions(self.session, self.settings, self.prompter, self)
+        self.controller = AppController(self.session, self.settings, self.prompter, self)
+        self.controller.dialog_parent = self
 
         self.browser = SampleBrowser(self.session)
         self.player = SamplePlayer(self.session)
@@ -185,7 +167,7 @@ class MainWindow(QMainWindow):
         self.dataset_plot = DatasetPlot(self.session)
         self.curves = CurvesPane(self.session, self.prompter)
         self.training = TrainingPanel()
-        self.resampling = ResamplingPane(self.session, self.runner, self.browser.filtered_indices, self.prompter)
+        self.resampling = ResamplingPane(self.session, self.controller, self.prompter)
         self.log = LogPane(self.session)
         self.training.runs_folder.setText(str(self.settings.runs_dir))
 
@@ -207,7 +189,11 @@ class MainWindow(QMainWindow):
         self._connect()
         self.set_palette(self.settings.palette)
         self._restore_layout()
-        self._set_mode("empty")
+        self._controller_changed()
+
+    @property
+    def mode(self) -> Mode:
+        return self.controller.mode
 
     # -- layout ----------------------------------------------------------------------------------
     def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -246,7 +232,8 @@ class MainWindow(QMainWindow):
             self.restoreState(self._default_state, STATE_VERSION)
 
     def reset_layout(self) -> None:
-        """Put every pane back where it is on first launch."""
+        """Put every pane back where it is on first launch (sized for the window's current size)."""
+        self._default_state = default_layout(self)
         self.restoreState(self._default_state, STATE_VERSION)
         for dock in self.docks.values():
             dock.setFloating(False)
@@ -268,14 +255,15 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         bar = self.menuBar()
+        control = self.controller
         file = bar.addMenu("&File")
-        self.act_open_dataset = self._action(file, "Open &dataset…", lambda: self.open_dataset(),
+        self.act_open_dataset = self._action(file, "Open &dataset…", lambda: control.open_dataset(),
                                              QKeySequence.StandardKey.Open, "Open a folder holding manifest.csv")
-        self.act_open_report = self._action(file, "Open &report…", lambda: self.open_report(), "Ctrl+Shift+O",
-                                            "Browse a finished run's report (no training)")
-        self.act_follow = self._action(file, "&Follow live report…", lambda: self.follow_report(), "Ctrl+L",
+        self.act_open_report = self._action(file, "Open &report…", lambda: control.open_report(), "Ctrl+Shift+O",
+                                            "Browse a run's report (no training); a run still writing it is followed")
+        self.act_follow = self._action(file, "&Follow live report…", lambda: control.follow_report(), "Ctrl+L",
                                        "Watch a report that a run elsewhere is still writing")
-        self.act_export = self._action(file, "&Export report…", self.export_report, "Ctrl+E",
+        self.act_export = self._action(file, "&Export report…", control.export_dialog, "Ctrl+E",
                                        "Save the report, or the selected / filtered samples of it")
         self.recent_menu = file.addMenu("Recent &files")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
@@ -284,8 +272,8 @@ class MainWindow(QMainWindow):
 
         run = bar.addMenu("&Run")
         self.act_start = self._action(run, "&Start training", self.start_training, "F5")
-        self.act_pause = self._action(run, "&Pause / resume", self.toggle_pause, "F6")
-        self.act_stop = self._action(run, "S&top", self.stop_training, "Shift+F5")
+        self.act_pause = self._action(run, "&Pause / resume", control.toggle_pause, "F6")
+        self.act_stop = self._action(run, "S&top", control.stop_training, "Shift+F5")
         self.act_resume = self._action(run, "&Resume from checkpoint…", lambda: self.resume_training(), "Ctrl+F5")
 
         view = bar.addMenu("&View")
@@ -314,7 +302,7 @@ class MainWindow(QMainWindow):
             action.setEnabled(exists)
             if not exists:
                 action.setToolTip("not found")
-            opener = self.open_dataset if item.kind == "dataset" else self.open_report
+            opener = self.controller.open_dataset if item.kind == "dataset" else self.controller.open_report
             action.triggered.connect(lambda _=False, f=opener, p=item.path: f(p))
         if recent:
             self.recent_menu.addSeparator()
@@ -333,17 +321,26 @@ class MainWindow(QMainWindow):
         bold.setBold(True)
         self.state_label.setFont(bold)
         self.state_label.setContentsMargins(6, 0, 6, 0)
+        self.activity_label = QLabel()
+        self.activity_label.setObjectName("activity")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
+        self.progress.setMinimumWidth(160)
         self.progress.setTextVisible(True)
+        policy = self.progress.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)  # showing it must not change the status bar's height: that would
+        self.progress.setSizePolicy(policy)  # relayout (and redraw) every pane
         self.progress.hide()
         self.remaining_label = QLabel()
+        bar.addWidget(self.activity_label, 1)
         bar.addPermanentWidget(self.device_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.remaining_label)
         bar.addPermanentWidget(self.state_label)
 
     def _show_progress(self, progress) -> None:
+        if self.controller.activity() is not None:
+            return
         total = max(progress.total_steps, 1)
         self.progress.setRange(0, total)
         self.progress.setValue(min(progress.done_steps, total))
@@ -352,283 +349,93 @@ class MainWindow(QMainWindow):
         self.progress.show()
         self.remaining_label.setText(f"{format_seconds(progress.remaining_s)} left")
 
-    def _show_state(self, state: str) -> None:
-        if self.mode == "live":
-            text = "Following live report" if self.reports.following else "Live report ended"
-        elif self.mode == "report":
-            text = f"Report ({state})"
+    def _show_activity(self, activity) -> None:
+        """Something slow is going on (or has ended): a busy or counting bar, and what it is."""
+        if activity is None:
+            self.activity_label.clear()
+            if not self.controller.training:
+                self.progress.hide()
+            return
+        self.activity_label.setText(activity.text)
+        self.activity_label.setToolTip(activity.text)
+        if activity.total:
+            self.progress.setRange(0, activity.total)
+            self.progress.setValue(activity.done)
+            self.progress.setFormat("%v/%m")
         else:
-            text = STATE_TEXT.get(state, state)
+            self.progress.setRange(0, 0)  # busy: Qt animates it
+        self.progress.show()
+
+    def _controller_changed(self) -> None:
+        control = self.controller
+        following = control.following
+        self.training.set_can_train(not following, "A live report is shown: training is off while following it"
+                                    if following else "")
+        self.training.set_state(control.phase if control.mode == Mode.TRAINING else "idle")
+        self.act_start.setEnabled(control.can("start"))
+        self.act_resume.setEnabled(control.can("resume"))
+        self.act_pause.setEnabled(control.can("pause"))
+        self.act_stop.setEnabled(control.can("stop"))
+        self.act_export.setEnabled(control.can("export"))
+        for action in (self.act_open_dataset, self.act_open_report, self.act_follow):
+            action.setEnabled(control.can("open"))
+        text, key = control.status()
         self.state_label.setText(text)
         if self.theme is not None:
-            key = "following" if self.mode == "live" else "report" if self.mode == "report" else state
             self.state_label.setStyleSheet(f"color: {self.theme.state_color(key).name()}")
         self.device_label.setText(self.session.device or "")
-        if state not in BUSY_STATES:
+        if control.phase not in ("running", "paused") or control.mode != Mode.TRAINING:
             self.remaining_label.clear()
+        if not control.training and control.activity() is None:
+            self.progress.hide()
 
     # -- wiring -----------------------------------------------------------------------------------
     def _connect(self) -> None:
-        session = self.session
-        session.run_state_changed.connect(self._run_state_changed)
+        session, control = self.session, self.controller
+        session.run_state_changed.connect(lambda _: self._controller_changed())
         session.progress_changed.connect(self._show_progress)
         session.dataset_changed.connect(self._update_title)
+        control.changed.connect(self._controller_changed)
+        control.activity_changed.connect(self._show_activity)
+        control.dataset_opened.connect(self._dataset_opened)
+        control.config_shown.connect(self.training.set_config)
+        control.config_shown.connect(lambda _: self.banner.hide())
+        control.demo_creating.connect(
+            lambda folder: self.banner.note(f"Creating the demo data in {folder} (a few seconds the first time)…"))
+        control.notice.connect(self.statusBar().showMessage)
+        control.run_ended.connect(lambda _: self.progress.hide())
+        control.comparison_read.connect(self.curves.add_run)
+        self.curves.comparison_requested.connect(control.compare_report)
         self.training.start_requested.connect(self.start_training)
-        self.training.pause_toggled.connect(self.toggle_pause)
-        self.training.stop_requested.connect(self.stop_training)
+        self.training.pause_toggled.connect(control.toggle_pause)
+        self.training.stop_requested.connect(control.stop_training)
         self.training.resume_requested.connect(lambda: self.resume_training())
-        self.runner.finished.connect(self._run_ended)
-        self.reports.following_changed.connect(lambda _: self._show_state(session.run_state))
-
-    def _set_mode(self, mode: str) -> None:
-        self.mode = mode
-        can_train = mode in ("empty", "dataset", "run", "report")
-        reason = {"live": "A live report is shown: training is off while following it"}.get(mode, "")
-        self.training.set_can_train(can_train, reason)
-        self._update_actions()
-        self._show_state(self.session.run_state)
-
-    def _update_actions(self) -> None:
-        busy = self.runner.busy
-        state = self.session.run_state
-        self.act_start.setEnabled(not busy and self.mode != "live")
-        self.act_pause.setEnabled(busy and state in ("running", "paused"))
-        self.act_stop.setEnabled(busy)
-        self.act_resume.setEnabled(not busy and self.mode != "live")
-        self.act_export.setEnabled(self.session.report_path is not None)
-        for action in (self.act_open_dataset, self.act_open_report, self.act_follow):
-            action.setEnabled(not busy)
-
-    def _run_state_changed(self, state: str) -> None:
-        if self._stop_requested and state not in FINAL_STATES:  # reset when the run has ended
-            self._show_stopping()  # a late "running" (resumed, started) must not undo Stop
-            return
-        waiting = self.runner.busy and state not in BUSY_STATES and state not in FINAL_STATES
-        self.training.set_state("starting" if waiting else state)
-        self._update_actions()
-        self._show_state(state)
 
     def _update_title(self) -> None:
         dataset = self.session.dataset
         self.setWindowTitle(f"ModaLens — {dataset.root.name or dataset.root}" if dataset is not None else "ModaLens")
 
-    # -- data -------------------------------------------------------------------------------------
-    def open_dataset(self, path: str | Path | None = None) -> bool:
-        """List a dataset folder's samples (no decoding); False (with a message) when it cannot be read."""
-        if self._refuse_while_training("open a dataset"):
-            return False
-        path = path or self.prompter.choose_folder(self, "Open a dataset folder (holding manifest.csv)",
-                                                   self.settings.last_folder)
-        if not path:
-            return False
-        try:
-            manifest = load_manifest(path)
-        except _DATASET_ERRORS as exc:
-            self.prompter.error(self, "Cannot open dataset", str(exc))
-            return False
-        self.reports.stop_following()
-        self.session.show_dataset(DatasetView.from_samples(manifest))
-        self.training.data_folder.setText(str(Path(path)))
-        self.settings.add_recent("dataset", path)
-        self.settings.last_folder = Path(path).parent
-        if manifest.excluded:
-            self.session.log_message.emit("warning", f"{path}/manifest.csv: {format_exclusions(manifest.excluded)}")
-        self.session.log_message.emit("info", f"opened dataset {path}: {len(manifest)} samples")
+    def _dataset_opened(self, manifest) -> None:
+        self.training.data_folder.setText(str(manifest.root))
         self.banner.offer(
-            f"<b>{len(manifest)} samples</b> of <b>{Path(path).name}</b> "
+            f"<b>{len(manifest)} samples</b> of <b>{Path(manifest.root).name}</b> "
             f"({', '.join(manifest.modalities)}; {len(manifest.class_names)} classes). Nothing is trained yet: "
             "train a model to see how much each modality contributes to each sample."
         )
-        self._set_mode("dataset")
-        return True
 
-    def open_demo(self, preset: str = "balanced", samples: int | None = None) -> BackgroundTask:
-        """Create the demo data if it is missing (in a background thread), then open it."""
-        from core.demo import DEFAULT_SAMPLES, default_demo_dir, ensure_demo
-
-        folder = default_demo_dir(preset)
-        count = samples or DEFAULT_SAMPLES
-        if not (folder / "manifest.csv").is_file():
-            self.banner.note(f"Creating the demo data in {folder} (a few seconds the first time)…")
-            self.statusBar().showMessage("Creating the demo data…")
-
-        def job(progress) -> Path:
-            return ensure_demo(folder, preset=preset, samples=count, progress=progress)
-
-        task = self.run_task(job, "modalens-demo")
-        task.progress.connect(self._demo_progress)
-        shown = (self.mode, self.session.dataset)
-        task.done.connect(lambda path: self._demo_ready(path, shown))
-        task.failed.connect(lambda message: self.prompter.error(self, "Cannot create the demo data", message))
-        task.start()
-        return task
-
-    def _demo_ready(self, path: Path, shown_before: tuple) -> None:
-        """Open the finished demo, unless the user has opened something else in the meantime."""
-        self.statusBar().clearMessage()
-        if (self.mode, self.session.dataset) == shown_before and not self.runner.busy:
-            self.open_dataset(path)
-        else:
-            self.statusBar().showMessage(f"Demo data ready in {path} (File → Open dataset)", 10_000)
-
-    def _demo_progress(self, done: int, total: int) -> None:
-        self.progress.setRange(0, max(total, 1))
-        self.progress.setValue(done)
-        self.progress.setFormat(f"demo data {done}/{total}")
-        self.progress.show()
-        if done >= total:
-            self.progress.hide()
-
-    def run_task(self, job, name: str) -> BackgroundTask:
-        """A background job owned by the window (joined when the window closes)."""
-        task = BackgroundTask(job, name, self)
-        self._tasks = [t for t in self._tasks if not t.finished()] + [task]
-        return task
-
-    def open_report(self, path: str | Path | None = None) -> bool:
-        if self._refuse_while_training("open a report"):
-            return False
-        if not self.reports.open(path):
-            return False
-        self._report_shown("report")
-        return True
-
-    def follow_report(self, path: str | Path | None = None) -> bool:
-        if self._refuse_while_training("follow a live report"):
-            return False
-        if not self.reports.follow(path):
-            return False
-        self._report_shown("live" if self.reports.following else "report")
-        return True
-
-    def _report_shown(self, mode: str) -> None:
-        self.banner.hide()
-        try:
-            config = RunConfig.from_toml(self.session.config_toml, "report config")
-        except ConfigError:
-            config = None
-        if config is not None:
-            self.training.set_config(config)
-        self._set_mode(mode)
-
-    def export_report(self) -> Path | None:
-        selected = self.session.selection
-        return self.reports.export_dialog(selected, self.browser.filtered_indices())
-
-    def _refuse_while_training(self, what: str) -> bool:
-        if self.runner.busy:
-            self.prompter.warning(self, "Training is running", f"Stop the run before you {what}.")
-            return True
-        return False
-
-    # -- training ---------------------------------------------------------------------------------
+    # -- training (the pane's settings go to the controller) ----------------------------------------
     def start_training(self) -> bool:
         """Start a run with the Training pane's settings; False (with a message) when it cannot start."""
-        if self.runner.busy or self.mode == "live":
-            return False
-        try:
-            config = self.training.config()
-        except ValueError as exc:
-            self.prompter.error(self, "Cannot start training", str(exc))
-            return False
-        runs_dir = self.training.runs_dir() or str(self.settings.runs_dir)
-        try:
-            run_dir = new_run_dir(runs_dir, config.strategy.name)
-            run_dir.mkdir(parents=True)
-        except OSError as exc:
-            self.prompter.error(self, "Cannot start training", f"{runs_dir}: cannot create a run folder ({exc})")
-            return False
-        self.settings.runs_dir = runs_dir
-        self._launch(config, run_dir, None)
-        return True
+        started = self.controller.start_training(self.training.config, self.training.runs_dir())
+        if started:
+            self.banner.hide()
+        return started
 
     def resume_training(self, checkpoint: str | Path | None = None, epochs: int | None = None) -> bool:
         """Continue a run from a checkpoint, to ``epochs`` epochs in all (default: the Training pane's
-        epochs, or one more epoch when the checkpoint is already there)."""
-        if self.runner.busy or self.mode == "live":
-            return False
-        if checkpoint is None:
-            start = self.session.last_checkpoint or (self.session.run_dir / "checkpoints" if self.session.run_dir else "")
-            checkpoint = self.prompter.open_file(self, "Resume from checkpoint", str(start or self.settings.last_folder),
-                                                 "Checkpoints (*.pt);;All files (*)")
-            if not checkpoint:
-                return False
-        checkpoint = Path(checkpoint)
-        trusted = False
-        try:
-            try:
-                state = load_checkpoint(checkpoint)
-            except UntrustedCheckpointError:
-                trusted = self.prompter.question(
-                    self,
-                    "Trust this checkpoint?",
-                    f"{checkpoint} is in the older ModaLens 0.1 format. Reading it can run any code the file "
-                    "holds. Read it only if you made it yourself or trust whoever did.",
-                )
-                if not trusted:
-                    return False
-                state = load_checkpoint(checkpoint, trusted=True)
-            config = RunConfig.from_toml(state["config_toml"], f"{checkpoint} (config)")
-        except (CheckpointError, ConfigError, KeyError) as exc:
-            self.prompter.error(self, "Cannot resume", str(exc))
-            return False
-        next_epoch = int(state.get("next_epoch", 0))
-        config.optim.epochs = epochs if epochs is not None else max(self.training.epochs.value(), next_epoch + 1)
-        if config.optim.epochs <= next_epoch:
-            self.prompter.error(self, "Cannot resume", f"{checkpoint} has already trained {next_epoch} epoch(s); "
-                                f"ask for more than {next_epoch}")
-            return False
-        config.runtime.device = self.training.device.currentText()
-        run_dir = checkpoint.resolve().parent.parent
-        report = run_dir / "report.h5"
-        shown = self.session.run_dir is not None and self.session.run_dir.resolve() == run_dir
-        if not shown and report.is_file():
-            self.reports.open(report)
-        self.training.set_config(config)
-        self._launch(config, run_dir, checkpoint, trusted)
-        return True
-
-    def _launch(self, config: RunConfig, run_dir: Path, resume_from: Path | None, trusted: bool = False) -> None:
-        self.reports.stop_following()
-        self.banner.hide()
-        self.runner.start(config, run_dir, resume_from, trust_checkpoints=trusted)
-        self.session.log_message.emit("info", f"{'resuming' if resume_from else 'starting'} run in {run_dir}")
-        self.training.set_state("starting")
-        self._set_mode("run")
-        self._show_state("starting")
-
-    def toggle_pause(self) -> None:
-        if not self.runner.busy:
-            return
-        if self.runner.engine.paused:
-            self.runner.resume()
-        else:
-            self.runner.pause()
-            self.statusBar().showMessage("Pausing at the next step…", 3000)
-
-    def stop_training(self) -> None:
-        """Ask the run to stop at the next step; it saves a checkpoint and its report, then ends."""
-        if self.runner.busy:
-            self._stop_requested = True
-            self.runner.stop(wait=False)
-            self._show_stopping()
-
-    def _show_stopping(self) -> None:
-        self.training.set_state("stopping")
-        self.act_pause.setEnabled(False)
-        self._show_state("stopping")
-
-    def _run_ended(self, outcome) -> None:
-        self._stop_requested = False
-        state = self.session.run_state
-        level = "error" if outcome.failed else "info"
-        self.session.log_message.emit(level, f"run {state} after {outcome.epochs_done} epoch(s): {outcome.run_dir}")
-        self.training.set_state(state)
-        self._update_actions()
-        self._show_state(state)
-        self.progress.hide()
-        if outcome.failed and not self._closing:
-            self.prompter.error(self, "Training failed", self.session.last_error or "the run failed; see the Log pane")
+        epochs, or one more epoch when the checkpoint is already there), on the pane's device."""
+        return self.controller.resume_training(checkpoint, epochs, self.training.epochs.value(),
+                                               self.training.device.currentText())
 
     # -- look & help ------------------------------------------------------------------------------
     def set_palette(self, name: str) -> None:
@@ -647,7 +454,8 @@ class MainWindow(QMainWindow):
         for action in self.palette_actions.actions():
             action.setChecked(action.data() == name)
         self.log.set_colors({level: self.theme.log_color(level) for level in ("debug", "info", "warning", "error")})
-        self._show_state(self.session.run_state)
+        if hasattr(self, "act_start"):
+            self._controller_changed()
 
     def show_about(self) -> None:
         dialog = AboutDialog(self)
@@ -662,13 +470,12 @@ class MainWindow(QMainWindow):
 
     # -- closing ----------------------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
-        if self.runner.busy:
+        if self.controller.training:
             if self.prompter.close_while_training(self) != "stop":
                 event.ignore()
                 return
             self.statusBar().showMessage("Stopping the run and saving it…")
             QApplication.processEvents()
-        self._closing = True
         self.shutdown()
         event.accept()
         super().closeEvent(event)
@@ -676,11 +483,7 @@ class MainWindow(QMainWindow):
     def shutdown(self) -> None:
         """Stop the run (saving it), the live follow, media and background threads; save the layout."""
         self.save_layout()
-        self.reports.stop_following()
-        self.runner.shutdown()
+        self.controller.shutdown()
         self.player.shutdown()
         self.curves.timer.stop()
-        for task in self._tasks:
-            task.wait()
         self.settings.sync()
-

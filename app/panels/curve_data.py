@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.session import MetricSeries, Session, report_metrics
+from app.report_loading import report_metrics
+from app.session import MetricSeries, Session
 
 CHARTS = ("Loss", "Accuracy", "MI terms", "Re-sampling", "Other")
 X_AXES = ("step", "epoch", "wall time")
@@ -174,3 +175,9 @@ def write_curves_csv(path: str | Path, rows: list[tuple[str, str, np.ndarray, np
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def comparison_name(path: str | Path) -> str:
+    """What a compared report is called: its run folder's name (the file's stem for a loose file)."""
+    path = Path(path)
+    return path.parent.name or path.stem

@@ -9,6 +9,7 @@ only while the pane is visible.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ from app.panels.curve_data import (
     X_AXES,
     CurveRun,
     chart_of,
+    comparison_name,
     ema,
     series_label,
     strip_split,
@@ -44,9 +46,7 @@ from app.panels.curve_data import (
 )
 from app.prompts import Prompter
 from app.session import Session
-from app.style import apply_plot_palette, modality_color
-from core.report.errors import ReportError
-from core.report.reader import open_report
+from app.style import apply_plot_palette, modality_color, plain_axes
 
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"
 REFRESH_MS = 50
@@ -91,6 +91,7 @@ class CurvesPane(QWidget):
     """Training curves of the session's run plus any reports added for comparison."""
 
     redrawn = Signal()
+    comparison_requested = Signal(str)  # a report file to read (in the background) and overlay
 
     def __init__(self, session: Session, prompter: Prompter | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -135,6 +136,7 @@ class CurvesPane(QWidget):
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setMinimumHeight(120)
+        plain_axes(self.plot)
         apply_plot_palette(self.plot, self.palette())
         self._hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine))
         self._hover_text = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(128, 128, 128, 40))
@@ -147,6 +149,7 @@ class CurvesPane(QWidget):
         self.series_list.setObjectName("seriesList")
         self.series_list.setToolTip("Tick the curves to draw; '(step)' curves are per optimisation step")
         self.series_list.itemChanged.connect(self._series_toggled)
+        self.series_list.setMinimumWidth(self.fontMetrics().horizontalAdvance("train/loss/audio (step)") + 48)
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -204,19 +207,17 @@ class CurvesPane(QWidget):
 
     def add_comparison(self, report, name: str | None = None) -> str:
         """Overlay an open report's curves; returns the name shown for it."""
-        base = name or Path(report.path).parent.name or Path(report.path).stem
-        name, n = base, 1
+        return self.add_run(CurveRun.from_report(report, name or comparison_name(report.path)))
+
+    def add_run(self, run: CurveRun) -> str:
+        """Overlay a run's curves (named after it, numbered when the name is taken); returns the name shown."""
+        name, n = run.name, 1
         while name in self.comparisons or name == "current run":
             n += 1
-            name = f"{base} ({n})"
-        self.comparisons[name] = CurveRun.from_report(report, name)
+            name = f"{run.name} ({n})"
+        self.comparisons[name] = dataclasses.replace(run, name=name)
         self.mark_dirty()
         return name
-
-    def add_comparison_file(self, path: str | Path) -> str:
-        """Read a report file for comparison; raises ReportError for a bad file."""
-        with open_report(path) as report:
-            return self.add_comparison(report)
 
     def remove_comparison(self, name: str) -> None:
         self.comparisons.pop(name)
@@ -382,6 +383,7 @@ class CurvesPane(QWidget):
         self.series_list.clear()
         for series_id in sorted(self._known[chart], key=lambda s: (strip_split(s.partition(":")[2]), s)):
             item = QListWidgetItem(series_label(series_id))
+            item.setToolTip(series_label(series_id))  # the whole name, when the list is narrow
             item.setData(Qt.ItemDataRole.UserRole, series_id)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
             item.setCheckState(Qt.CheckState.Checked if series_id in self._checked[chart] else Qt.CheckState.Unchecked)
@@ -415,13 +417,8 @@ class CurvesPane(QWidget):
 
     def _add_comparison_dialog(self) -> None:
         path = self.prompter.open_file(self, "Add a report to compare", "", REPORT_FILTER)
-        if not path:
-            return
-        try:
-            self.add_comparison_file(path)
-        except (ReportError, OSError, RuntimeError) as exc:
-            self.prompter.error(self, "Cannot open report", str(exc) if isinstance(exc, ReportError)
-                                else f"{path}: not a readable ModaLens report ({exc})")
+        if path:
+            self.comparison_requested.emit(path)
 
     def _export_dialog(self) -> None:
         start = f"{self.chart.currentText().lower().replace(' ', '-')}.csv"

@@ -10,6 +10,7 @@ with their state and can be cancelled; the engine records them in the run's plan
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -33,9 +34,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.prompts import Prompter
-from app.runner import RequestRow, TrainingRunner
+from app.runner import RequestRow
 from app.session import Session
 from app.style import modality_color
+
+if TYPE_CHECKING:
+    from app.controller import AppController
 
 TARGETS = ("selection", "filter")
 _COLUMNS = ("#", "modality", "copies", "samples", "epochs", "state")
@@ -74,16 +78,14 @@ class ResamplingPane(QWidget):
     def __init__(
         self,
         session: Session,
-        runner: TrainingRunner,
-        filtered: Callable[[], np.ndarray],
+        controller: AppController,
         prompter: Prompter | None = None,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.session = session
         self.prompter = prompter or Prompter()
-        self.runner = runner
-        self._filtered = filtered
+        self.controller = controller
 
         self.on_selection = QRadioButton()
         self.on_filter = QRadioButton()
@@ -159,13 +161,13 @@ class ResamplingPane(QWidget):
         session.selection_changed.connect(self._update_targets)
         session.resampling_changed.connect(self.refresh_requests)
         session.run_state_changed.connect(self.refresh_requests)
-        runner.requests_changed.connect(self.refresh_requests)
+        controller.requests_changed.connect(self.refresh_requests)
         self._dataset_changed()
 
     # -- requests --------------------------------------------------------------------------------
     def target_indices(self) -> np.ndarray:
         """The training samples the next request applies to (selection or current filter)."""
-        chosen = self.session.selection if self.on_selection.isChecked() else self._filtered()
+        chosen = self.session.selection if self.on_selection.isChecked() else self.session.filtered
         return training_only(self.session, chosen)
 
     def set_target(self, target: str) -> None:
@@ -179,7 +181,7 @@ class ResamplingPane(QWidget):
     def request(self, modality: str) -> int:
         """Re-sample ``modality`` of the target samples; returns the request id."""
         samples = self._require_targets()
-        return self.runner.add_request(samples, modality, self.copies.value(), self._epochs())
+        return self.controller.add_request(samples, modality, self.copies.value(), self._epochs())
 
     def request_low_contribution(self) -> list[int]:
         """One request per modality: each target sample re-sampled in its own lowest-φ modality."""
@@ -191,7 +193,7 @@ class ResamplingPane(QWidget):
             raise ValueError("none of the target samples has a Shapley value in the latest valuation")
         modalities = self.session.dataset.modalities
         return [
-            self.runner.add_request(group, modalities[m], self.copies.value(), self._epochs())
+            self.controller.add_request(group, modalities[m], self.copies.value(), self._epochs())
             for m, group in sorted(groups.items())
             if len(group)
         ]
@@ -200,10 +202,10 @@ class ResamplingPane(QWidget):
         """Re-sample the target samples in the modality with the lowest mean φ over the dataset."""
         samples = self._require_targets()
         modality = self.session.dataset.modalities[weakest_on_average(self.session)]
-        return self.runner.add_request(samples, modality, self.copies.value(), self._epochs())
+        return self.controller.add_request(samples, modality, self.copies.value(), self._epochs())
 
     def cancel(self, request_id: int) -> None:
-        self.runner.cancel_request(request_id)
+        self.controller.cancel_request(request_id)
 
     def _require_targets(self) -> np.ndarray:
         if self.session.dataset is None:
@@ -237,7 +239,7 @@ class ResamplingPane(QWidget):
         self.on_filter.setText("Samples shown by the browser's filter")
 
     def refresh_requests(self, *_args) -> None:
-        rows = self.runner.request_rows()
+        rows = self.controller.request_rows()
         self.table.setRowCount(len(rows))
         modalities = self.session.dataset.modalities if self.session.dataset is not None else []
         for r, row in enumerate(rows):

@@ -129,11 +129,12 @@ class SampleBrowser(QWidget):
     def set_epoch(self, epoch: int | None) -> None:
         """Show the φ of ``epoch`` (None: the latest valuation)."""
         self.epoch_chooser.set_epoch(epoch)
+        self._lazy.flush()
 
     # -- session → table ---------------------------------------------------------------------
     def _dataset_changed(self) -> None:
         self._dataset_stale = True
-        self._lazy.request()
+        self._lazy.request_later()
 
     def _valuation_added(self, _split: str, epoch: int) -> None:
         if self.epoch_chooser.epoch() in (None, epoch):
@@ -141,7 +142,7 @@ class SampleBrowser(QWidget):
 
     def _values_changed(self) -> None:
         self._values_stale = True
-        self._lazy.request()
+        self._lazy.request_later()
 
     def _refresh(self) -> None:
         if self._dataset_stale:
@@ -167,6 +168,7 @@ class SampleBrowser(QWidget):
         if self._dataset_stale:
             return
         self.model.set_mask(self.filters.state().mask(self.model.table))
+        self.session.set_filtered(self.model.order)
         epoch = self._shown_epoch
         where = f" · φ of {epoch_label(epoch)}" if epoch is not None else " · not valued yet"
         self.count_label.setText(f"{len(self.model.order):,} of {len(self.model.table):,} samples{where}")

@@ -14,8 +14,10 @@ from app.session import Session
 from app.style import (
     NEUTRAL_COLOR,
     apply_plot_palette,
+    color_key,
     correctness_color,
     modality_colors,
+    plain_axes,
     text_color,
 )
 from app.views.epoch_chooser import epoch_label
@@ -25,6 +27,8 @@ from core.valuation.result import coalition_labels
 
 # Value functions whose v(S) > 0 means the coalition S predicts the right class.
 RIGHT_WHEN_POSITIVE = ("benefit", "accuracy")
+LABEL_PX = 30.0  # a value label (about 22 px) plus the 5 px the axis ticks reach into the plot, and a margin
+MAX_LABEL_SHARE = 0.3  # of a bar chart's height, on each side, when the chart is very small
 
 
 class ContributionView(QWidget):
@@ -42,20 +46,19 @@ class ContributionView(QWidget):
         self.coalition_plot = self.plots.addPlot(row=0, col=1)
         self.history_plot = self.plots.addPlot(row=1, col=0)
         self.mean_plot = self.plots.addPlot(row=1, col=1)
-        self._titles = {
-            self.phi_plot: "φ per modality",
+        self._titles = {  # short: each plot is about a quarter of a side pane wide
+            self.phi_plot: "φ",
             self.coalition_plot: "v(S) per coalition",
-            self.history_plot: "this sample's φ per epoch",
-            self.mean_plot: "dataset mean φ per epoch",
+            self.history_plot: "φ per epoch",
+            self.mean_plot: "dataset mean φ",
         }
         for plot in self._titles:
             plot.hideButtons()
             plot.setMenuEnabled(False)
             plot.showGrid(y=True, alpha=0.25)
+            plain_axes(plot)
         for plot in (self.history_plot, self.mean_plot):
             plot.setLabel("bottom", "epoch")
-            plot.addLegend(offset=(-5, 5), labelTextSize="8pt")
-        self.phi_plot.setLabel("left", "φ")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
@@ -65,8 +68,9 @@ class ContributionView(QWidget):
         self._coalitions = np.zeros(0, np.float32)
         self._item_modalities: list[str] | None = None
         self._lazy = RefreshWhenVisible(self, self._refresh)
-        for signal in (session.current_changed, session.valuation_added, session.dataset_changed):
-            signal.connect(lambda *_: self._lazy.request())
+        session.current_changed.connect(lambda _: self._lazy.request())
+        for signal in (session.valuation_added, session.dataset_changed):
+            signal.connect(lambda *_: self._lazy.request_later())
         self._apply_palette()
         self._lazy.request()
 
@@ -93,6 +97,8 @@ class ContributionView(QWidget):
         self._ensure_items(modalities)
         self._draw_mean(modalities)
         found = sample_valuation(self.session, index) if dataset is not None and 0 <= index < len(dataset) else None
+        for plot in (self.phi_plot, self.coalition_plot, self.history_plot):
+            set_empty(plot, found is None)
         if found is None:
             self._bars.hide()
             self._coalition_bars.hide()
@@ -103,9 +109,11 @@ class ContributionView(QWidget):
             else:
                 sample = html.escape(str(dataset.ids[index]))
                 self.title.setText(f"<b>{sample}</b>: not valued yet (values appear after the first epoch that values it)")
+            if self.session.valuations and modalities:  # the mean plot still shows: say which colour is which
+                self.title.setText(f"{self.title.text()}<br>{color_key(modalities, modality_colors(modalities))}")
             return
         result = found.result
-        self.title.setText(self._describe(dataset, index, found))
+        self.title.setText(f"{self._describe(dataset, index, found)}<br>{self._key(modalities, found)}")
         self._phi = np.asarray(found.phi, np.float32).copy()
         self._bars.show(self._phi, modality_colors(modalities), modalities, found.phi_stderr)
         if result.coalition_values.shape[1]:
@@ -116,8 +124,16 @@ class ContributionView(QWidget):
             self._set_title(self.coalition_plot, "v(S) not stored (Monte-Carlo)")
         epochs, phis = sample_history(self.session, index)
         self._history.show(epochs + 1, phis)
+        self.history_plot.enableAutoRange()  # this sample's range, not the one shown before
         self._epoch_marker.setValue(result.epoch + 1)
         self._epoch_marker.setVisible(True)
+
+    def _key(self, modalities: list[str], found) -> str:
+        """Which colour is which, once for all four plots (a legend in a plot would cover its data)."""
+        parts = [color_key(modalities, modality_colors(modalities))]
+        if found.result.value_fn in RIGHT_WHEN_POSITIVE and found.result.coalition_values.shape[1]:
+            parts.append("v(S): " + color_key(["right", "wrong"], [correctness_color(True), correctness_color(False)]))
+        return " · ".join(parts)
 
     def _ensure_items(self, modalities: list[str]) -> None:
         if modalities == self._item_modalities:
@@ -155,7 +171,6 @@ class ContributionView(QWidget):
         values = self._coalitions
         if value_fn in RIGHT_WHEN_POSITIVE:
             colors = [pg.mkColor(NEUTRAL_COLOR)] + [correctness_color(v > 0) for v in values[1:]]
-            self._set_title(self.coalition_plot, "v(S) · green: right")
         else:
             colors = [pg.mkColor(NEUTRAL_COLOR)] * len(values)
             self._set_title(self.coalition_plot, f"v(S) ({value_fn})")
@@ -163,12 +178,14 @@ class ContributionView(QWidget):
 
     def _draw_mean(self, modalities: list[str]) -> None:
         split = "train" if "train" in self.session.valuations else next(iter(self.session.valuations), None)
+        set_empty(self.mean_plot, split is None or not modalities)
         if split is None or not modalities:
             self._mean.hide()
             return
         epochs, means = self.session.mean_phi_history(split)
-        self._set_title(self.mean_plot, f"dataset mean φ ({split})")
+        self._set_title(self.mean_plot, f"mean φ ({split})")
         self._mean.show(epochs + 1, means)
+        self.mean_plot.enableAutoRange()
 
     def _set_title(self, plot: pg.PlotItem, text: str) -> None:
         plot.setTitle(text, color=text_color(self.palette()).name(), size="9pt")
@@ -183,6 +200,13 @@ class ContributionView(QWidget):
             self._item_modalities = None  # labels and markers take the new text colour
             self._lazy.request()
         super().changeEvent(event)
+
+
+def set_empty(plot: pg.PlotItem, empty: bool) -> None:
+    """Hide the axes (and grid) of a plot with nothing to show, rather than show placeholder ticks."""
+    for name in ("left", "bottom"):
+        plot.showAxis(name, not empty)
+    plot.showGrid(y=not empty, alpha=0.25)
 
 
 def short_coalition_labels(modalities: list[str]) -> list[str]:
@@ -203,8 +227,10 @@ class _BarChart:
         self.bars = pg.BarGraphItem(x=[], height=[], width=0.6)
         self.errors = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.2)
         self.labels: list[pg.TextItem] = []
+        self._heights = np.zeros(0)
         plot.addItem(self.bars)
         plot.addItem(self.errors)
+        plot.getViewBox().sigResized.connect(self._fit)
         self.hide()
 
     def show(self, heights: np.ndarray, colors: list, ticks: list[str], stderr: np.ndarray | None = None) -> None:
@@ -227,24 +253,41 @@ class _BarChart:
                 label.setPos(x[i], heights[i])
         self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), ticks, strict=True))])
         self.plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
-        low, high = min(0.0, float(heights.min(initial=0.0))), max(0.0, float(heights.max(initial=0.0)))
-        span = (high - low) or 1.0
-        self.plot.setYRange(low - 0.15 * span, high + 0.3 * span, padding=0)
+        self._heights = heights
+        self._fit()
+
+    def _fit(self, *_args) -> None:
+        """Room for the value labels at the chart's current height (again after each resize)."""
+        if self.bars.isVisible():
+            self.plot.setYRange(*label_room(self._heights, self.plot.getViewBox().height()), padding=0)
 
     def hide(self) -> None:
         for item in (self.bars, self.errors, *self.labels):
             item.setVisible(False)
 
 
+def label_room(heights: np.ndarray, view_px: float, label_px: float = LABEL_PX) -> tuple[float, float]:
+    """The y range of a bar chart whose value labels (``label_px`` tall, above a positive bar's end and
+    below a negative one's) stay inside a view ``view_px`` tall: the labels never reach the axis and
+    its category names. A side without a label gets a sliver of 5 % of the bars' span."""
+    low, high = min(0.0, float(heights.min(initial=0.0))), max(0.0, float(heights.max(initial=0.0)))
+    span = (high - low) or 1.0
+    share = min(MAX_LABEL_SHARE, label_px / view_px) if view_px > 0 else MAX_LABEL_SHARE
+    sliver = 0.05 * span
+    labelled = int(low < 0) + int(high > 0)
+    room = share * (span + sliver * (2 - labelled)) / (1 - labelled * share)  # share of the whole range
+    return (low - room if low < 0 else low - sliver, high + room if high > 0 else high + sliver)
+
+
 class _ModalityCurves:
-    """One line per modality over epochs, with a legend entry each; updated with new data in place."""
+    """One line per modality over epochs; updated with new data in place."""
 
     def __init__(self, plot: pg.PlotItem, modalities: list[str], colors: list, symbol_size: int) -> None:
         self.curves = [
             plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=symbol_size,
                       symbolBrush=color, symbolPen=None, name=modality)
             for modality, color in zip(modalities, colors, strict=True)
-        ]
+        ]  # named for tooltips and exports; the key is the view's label, not a legend over the data
 
     def show(self, x: np.ndarray, values: np.ndarray) -> None:
         """``values`` is [len(x), modality]."""

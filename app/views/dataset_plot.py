@@ -19,13 +19,17 @@ from PySide6.QtWidgets import (
 from app.session import Session
 from app.style import (
     apply_plot_palette,
+    color_key,
     correctness_color,
     modality_color,
+    modality_colors,
+    plain_axes,
     text_color,
     with_alpha,
 )
 from app.views.epoch_chooser import EpochChooser, epoch_label
 from app.views.lazy import RefreshWhenVisible
+from app.views.point_cloud import PointCloud
 from app.views.queries import epoch_values
 
 HISTOGRAM_BINS = 40
@@ -74,24 +78,23 @@ class DatasetPlot(QWidget):
             decimals=3, minimum=0.0, maximum=0.2, singleStep=0.005, value=0.06,
             toolTip="Jitter as a fraction of each axis' range",
         )
-        self.note = QLabel()
+        self.note = QLabel(wordWrap=True)  # on a line of its own: it must not widen the pane
 
         self.histogram = pg.PlotWidget()
         self.histogram.setLabel("bottom", "φ")
         self.histogram.setLabel("left", "samples")
         self.histogram.setMouseEnabled(y=False)
-        self._legend = self.histogram.addLegend(offset=(-10, 10))
         self.brush_box = BrushViewBox()
         self.scatter_plot = pg.PlotWidget(viewBox=self.brush_box)
         self.scatter_plot.setToolTip("Drag a rectangle to select samples (Shift: add); right-drag zooms")
-        self.right_points = pg.ScatterPlotItem(size=6, pen=None, name="right")
-        self.wrong_points = pg.ScatterPlotItem(size=6, pen=None, name="wrong")
+        self.right_points = PointCloud(with_alpha(correctness_color(True), 170))
+        self.wrong_points = PointCloud(with_alpha(correctness_color(False), 170))
         self.selected_points = pg.ScatterPlotItem(size=10, brush=None)
         for item in (self.right_points, self.wrong_points, self.selected_points):
             self.scatter_plot.addItem(item)
-        scatter_legend = self.scatter_plot.addLegend(offset=(-10, 10))
-        scatter_legend.addItem(self.right_points, "right")
-        scatter_legend.addItem(self.wrong_points, "wrong")
+        for plot in (self.histogram, self.scatter_plot):
+            plain_axes(plot)
+            plot.getPlotItem().hideButtons()
 
         controls = QHBoxLayout()
         controls.setContentsMargins(0, 0, 0, 0)
@@ -99,13 +102,13 @@ class DatasetPlot(QWidget):
                        self.jitter_box, self.jitter_amount):
             controls.addWidget(widget)
         controls.addStretch(1)
-        controls.addWidget(self.note)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.histogram)
         splitter.addWidget(self.scatter_plot)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(controls)
+        layout.addWidget(self.note)
         layout.addWidget(splitter, 1)
 
         self._phi = np.zeros((0, 0), np.float32)
@@ -165,11 +168,11 @@ class DatasetPlot(QWidget):
     # -- session → plot ----------------------------------------------------------------------
     def _dataset_changed(self) -> None:
         self._dataset_stale = True
-        self._lazy.request()
+        self._lazy.request_later()
 
     def _valuation_added(self, _split: str, epoch: int) -> None:
         if self.epoch_chooser.epoch() in (None, epoch):
-            self._lazy.request()
+            self._lazy.request_later()
 
     def _modalities(self) -> list[str]:
         return list(self.session.dataset.modalities) if self.session.dataset is not None else []
@@ -195,11 +198,14 @@ class DatasetPlot(QWidget):
 
     def _draw_histogram(self) -> None:
         self.histogram.clear()
-        self._legend.clear()
         modalities = self._modalities()
         finite = self._phi[np.isfinite(self._phi)]
+        self._set_title(self.histogram, "φ per modality: " + color_key(modalities, modality_colors(modalities))
+                        if len(finite) else "φ per modality (no valuation yet)")
         if len(finite) == 0:
             self._hist = (np.zeros(0), np.zeros((len(modalities), 0), np.int64))
+            self.histogram.setXRange(-1, 1, padding=0)
+            self.histogram.setYRange(0, 1, padding=0)
             return
         low, high = float(finite.min()), float(finite.max())
         edges = np.linspace(low, high, HISTOGRAM_BINS + 1) if high > low else np.array([low - 0.5, low + 0.5])
@@ -215,6 +221,7 @@ class DatasetPlot(QWidget):
             )
             self.histogram.addItem(curve)
         self._hist = (edges, np.asarray(counts, np.int64))
+        self.histogram.getPlotItem().enableAutoRange()
 
     def _draw_scatter(self) -> None:
         if self._lazy.stale:
@@ -235,11 +242,17 @@ class DatasetPlot(QWidget):
             self._shown = (x, y, index)
         x, y, index = self._shown
         right = self._correct[index] == 1 if len(index) else np.zeros(0, bool)
-        for item, keep, ok in ((self.right_points, right, True), (self.wrong_points, ~right, False)):
-            item.setData(x[keep], y[keep], data=index[keep], brush=with_alpha(correctness_color(ok), 170))
+        for item, keep in ((self.right_points, right), (self.wrong_points, ~right)):
+            item.setData(x[keep], y[keep], index[keep])
+        key = color_key(["right", "wrong"], [correctness_color(True), correctness_color(False)])
+        self._set_title(self.scatter_plot, f"prediction: {key}" if len(index) else "φ against φ (no valuation yet)")
+        if len(index):
+            self.scatter_plot.getPlotItem().enableAutoRange()
+        else:
+            self.scatter_plot.setRange(xRange=(-1, 1), yRange=(-1, 1), padding=0)
         if a >= 0 and b >= 0:
-            self.scatter_plot.setLabel("bottom", f"φ {modalities[a]}", color=modality_color(modalities[a], modalities))
-            self.scatter_plot.setLabel("left", f"φ {modalities[b]}", color=modality_color(modalities[b], modalities))
+            self.scatter_plot.setLabel("bottom", f"φ {modalities[a]}", color=modality_color(modalities[a], modalities).name())
+            self.scatter_plot.setLabel("left", f"φ {modalities[b]}", color=modality_color(modalities[b], modalities).name())
         self._draw_selection()
 
     def _draw_selection(self) -> None:
@@ -254,11 +267,13 @@ class DatasetPlot(QWidget):
         add = bool(modifiers & Qt.KeyboardModifier.ShiftModifier)
         self.select_rect(rect.left(), rect.right(), rect.top(), rect.bottom(), add=add)
 
-    def _clicked(self, _item, points, _event) -> None:
-        if len(points):
-            self.session.select([int(points[0].data())])
+    def _clicked(self, _item, index: int) -> None:
+        self.session.select([index])
 
     # -- appearance --------------------------------------------------------------------------
+    def _set_title(self, plot: pg.PlotWidget, text: str) -> None:
+        plot.setTitle(text, color=text_color(self.palette()).name(), size="9pt")
+
     def _apply_palette(self) -> None:
         for plot in (self.histogram, self.scatter_plot):
             apply_plot_palette(plot, self.palette())

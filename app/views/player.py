@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.session import Session
-from app.style import apply_plot_palette, modality_color, text_color
+from app.style import apply_plot_palette, modality_color, plain_axes, text_color
 from app.views.audio_output import NO_DEVICE, AudioOutput, output_available
 from app.views.frame_worker import MediaThread
 from app.views.lazy import RefreshWhenVisible
@@ -129,11 +129,12 @@ class SamplePlayer(QWidget):
         self.audio_view = pg.GraphicsLayoutWidget()
         self.wave_plot = self.audio_view.addPlot(row=0, col=0)
         self.spec_plot = self.audio_view.addPlot(row=1, col=0)
-        self.wave_plot.getAxis("left").enableAutoSIPrefix(False)
+        for plot in (self.wave_plot, self.spec_plot):
+            plain_axes(plot)  # "time (s)" in seconds, never "(x0.001)"
         self.wave_plot.getAxis("bottom").setStyle(showValues=False)
         self.spec_plot.setLabel("left", "Hz")
-        self.audio_view.setMinimumHeight(170)
-        self.video_view.setMinimumHeight(100)
+        self.audio_view.setMinimumHeight(150)
+        self.video_view.setMinimumHeight(80)
         self.spec_plot.setLabel("bottom", "time (s)")
         self.spec_plot.setXLink(self.wave_plot)
         for plot in (self.wave_plot, self.spec_plot):
@@ -343,6 +344,7 @@ class SamplePlayer(QWidget):
             return
         plot = self.vector_view.addPlot(row=len(self.vector_view.ci.items), col=0, title=modality)
         plot.hideButtons()
+        plain_axes(plot)
         color = modality_color(modality, modalities)
         if len(vector) <= BAR_LIMIT:
             plot.addItem(pg.BarGraphItem(x=np.arange(len(vector)), height=vector, width=0.8, brush=color, pen=None))

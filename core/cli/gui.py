@@ -13,10 +13,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--smoke", action="store_true", help="start offscreen, load data, show a sample, exit"
     )
     parser.add_argument("--screenshot", metavar="FILE", help="train one epoch on the data, save a PNG, exit")
+    parser.add_argument("--size", metavar="WxH", help="window size of --screenshot in pixels (default 1440x900)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from app.main import run_app  # the only place core hands over to the Qt layer
 
-    return run_app(data=args.data, report=args.report, smoke=args.smoke, screenshot=args.screenshot)
+    return run_app(data=args.data, report=args.report, smoke=args.smoke, screenshot=args.screenshot, size=args.size)

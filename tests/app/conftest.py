@@ -2,11 +2,36 @@
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+
+@pytest.fixture(autouse=True)
+def _qt_deletes_widgets_before_python(qapp):
+    """No garbage collection while a test runs; afterwards its windows are deleted by Qt, then collected.
+
+    pyqtgraph's items form reference cycles; left to the collector, a plot's Python half can be torn
+    down while Qt still paints the plot (pytest-qt processes events right after each test), which
+    crashes the process. The app itself avoids this by deleting its window explicitly (app.main.dispose).
+    """
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    before = set(map(id, qapp.topLevelWidgets()))
+    gc.disable()
+    try:
+        yield
+    finally:
+        for widget in qapp.topLevelWidgets():
+            if id(widget) not in before:
+                widget.close()
+                widget.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        gc.enable()
+        gc.collect()
 
 
 @pytest.fixture(scope="session")
@@ -99,7 +124,29 @@ def make_window(qtbot, settings):
     yield build
     for window in windows:
         window.close()
-        assert not window.runner.busy
-        assert window.runner.thread.wait(10_000), "the engine thread did not end"
+        assert not window.controller.runner.busy
+        assert window.controller.runner.thread.wait(10_000), "the engine thread did not end"
         assert not window.curves.timer.isActive()
-        assert not window.reports.timer.isActive()
+        assert not window.controller.timer.isActive()
+        assert not window.controller.tasks.active(), "a background task was left running"
+
+
+@pytest.fixture
+def make_controller(qtbot, settings):
+    """Builds controllers without a window (auto-answering prompter); shuts them down after the test."""
+    from app.controller import AppController
+    from app.prompts import AutoPrompter
+    from app.session import Session
+
+    controllers = []
+
+    def build(prompter: AutoPrompter | None = None) -> AppController:
+        controller = AppController(Session(), settings, prompter or AutoPrompter())
+        controllers.append(controller)
+        return controller
+
+    yield build
+    for controller in controllers:
+        controller.shutdown()
+        assert controller.runner.thread.wait(10_000)
+        assert not controller.timer.isActive()

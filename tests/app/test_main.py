@@ -55,3 +55,27 @@ def test_the_window_without_a_display_says_so_instead_of_hanging(tmp_path):
     assert result.returncode == 1
     assert "no display" in result.stderr and "Traceback" not in result.stderr
     assert not (tmp_path / "demo-balanced").exists()
+
+
+def test_screenshot_size_is_width_x_height():
+    from app.main import parse_size
+
+    assert parse_size("1280x720") == (1280, 720) and parse_size("1440×900") == (1440, 900)
+    for bad in ("1280", "1280x", "x720", "wide x tall", "100x100"):
+        with pytest.raises(ValueError, match="WIDTHxHEIGHT|200 to 10000"):
+            parse_size(bad)
+
+
+def test_a_bad_screenshot_size_is_one_clear_error(tmp_path):
+    result = modalens("gui", "--screenshot", str(tmp_path / "x.png"), "--size", "big", data_home=tmp_path)
+    assert result.returncode == 2
+    assert "window size must be WIDTHxHEIGHT" in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "x.png").exists()
+
+
+@pytest.mark.slow
+def test_screenshot_at_a_given_size(av_demo, tmp_path):
+    out = tmp_path / "small.png"
+    result = modalens("gui", "--screenshot", str(out), "--size", "1280x720", "--data", str(av_demo), data_home=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert png_size(out) == (1280, 720)

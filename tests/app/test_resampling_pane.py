@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from app.controller import AppController
 from app.panels.resampling import ResamplingPane, lowest_phi_modality, training_only, weakest_on_average
 from app.prompts import AutoPrompter
-from app.runner import TrainingRunner
 from tests.app.views.helpers import make_dataset, make_result, session_with
 
 
@@ -23,16 +23,14 @@ def valued():
 
 
 @pytest.fixture
-def pane(qtbot, valued):
+def pane(qtbot, valued, settings):
     session, _, _ = valued
-    runner = TrainingRunner(session)
-    filtered = {"rows": np.arange(12)}
-    pane = ResamplingPane(session, runner, lambda: filtered["rows"], AutoPrompter())
-    pane.filtered = filtered
+    controller = AppController(session, settings, AutoPrompter())
+    pane = ResamplingPane(session, controller, AutoPrompter())
     qtbot.addWidget(pane)
     pane.show()
     yield pane
-    assert runner.shutdown(5)
+    controller.shutdown()
 
 
 def test_only_training_samples_are_targeted(valued):
@@ -56,14 +54,14 @@ def test_request_on_selection_and_filter(pane, valued):
     pane.copies.setValue(3)
     pane.epochs.setValue(0)
     request_id = pane.request("video")
-    rows = pane.runner.request_rows()
+    rows = pane.controller.request_rows()
     assert [(r.id, r.modality, r.copies, r.samples, r.epochs) for r in rows] == [(request_id, "video", 3, 2, None)]
     assert pane.table.item(0, 4).text() == "next run, until cancelled"
     pane.set_target("filter")
-    pane.filtered["rows"] = np.array([2, 3, 8, 9])
+    pane.session.set_filtered([2, 3, 8, 9])  # as the browser does
     assert pane.request("audio") != request_id
-    assert pane.runner.request_rows()[-1].samples == 2
-    pane.filtered["rows"] = np.array([2, 3])
+    assert pane.controller.request_rows()[-1].samples == 2
+    pane.session.set_filtered([2, 3])
     with pytest.raises(ValueError, match="no training sample"):
         pane.request("audio")
 
@@ -72,14 +70,14 @@ def test_presets(pane, valued):
     session, train, phi = valued
     session.select(train)
     ids = pane.request_low_contribution()
-    rows = {r.id: r for r in pane.runner.request_rows()}
+    rows = {r.id: r for r in pane.controller.request_rows()}
     weakest = np.argmin(phi, axis=1)
     assert [(rows[i].modality, rows[i].samples) for i in ids] == [
         (session.dataset.modalities[m], int((weakest == m).sum())) for m in (0, 1)
     ]
     request_id = pane.request_weakest_on_average()
-    assert rows.keys() | {request_id} == {r.id for r in pane.runner.request_rows()}
-    assert pane.runner.request_rows()[-1].modality == session.dataset.modalities[int(np.argmin(phi.mean(0)))]
+    assert rows.keys() | {request_id} == {r.id for r in pane.controller.request_rows()}
+    assert pane.controller.request_rows()[-1].modality == session.dataset.modalities[int(np.argmin(phi.mean(0)))]
 
 
 def test_cancel_from_the_list_and_errors_as_messages(pane, valued):
@@ -89,21 +87,21 @@ def test_cancel_from_the_list_and_errors_as_messages(pane, valued):
     pane.table.selectRow(0)
     assert pane.cancel_button.isEnabled()
     pane.cancel_button.click()
-    assert pane.runner.request_rows() == [] and pane.table.rowCount() == 0
+    assert pane.controller.request_rows() == [] and pane.table.rowCount() == 0
     session.select([])
     pane._run(lambda: pane.request("audio"))
     assert pane.prompter.messages[-1][:2] == ("warning", "Re-sampling")
     assert "no training sample among the selected samples" in pane.prompter.messages[-1][2]
 
 
-def test_presets_need_a_valuation(qtbot):
+def test_presets_need_a_valuation(qtbot, settings):
     session = session_with(make_dataset(8))
-    runner = TrainingRunner(session)
-    pane = ResamplingPane(session, runner, lambda: np.arange(8))
+    controller = AppController(session, settings, AutoPrompter())
+    pane = ResamplingPane(session, controller)
     qtbot.addWidget(pane)
     session.select([0, 1])
     with pytest.raises(ValueError, match="no valuation yet"):
         pane.request_low_contribution()
     with pytest.raises(ValueError, match="no valuation yet"):
         pane.request_weakest_on_average()
-    assert runner.shutdown(5)
+    controller.shutdown()

@@ -10,8 +10,11 @@ from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication, QTabBar
 
 from app.about import AboutDialog
+from app.controller import Mode
 from app.prompts import AutoPrompter
 from core.report.reader import open_report
+from tests.app.helpers import open_dataset, wait_run_ended
+from tests.app.helpers import open_report as report_opened
 
 
 def action_by_text(window, menu_title: str, text: str):
@@ -80,9 +83,9 @@ def test_palette_switch_is_applied_and_remembered(make_window, settings):
     assert QApplication.instance().palette().color(window.palette().ColorRole.Window).lightness() > 200
 
 
-def test_recent_files_menu(make_window, vector_demo, tmp_path):
+def test_recent_files_menu(qtbot, make_window, vector_demo, tmp_path):
     window = make_window()
-    assert window.open_dataset(vector_demo)
+    assert open_dataset(qtbot, window.controller, vector_demo)
     window._fill_recent_menu()
     entries = [a.text() for a in window.recent_menu.actions()]
     assert entries[0] == f"dataset: {vector_demo}"
@@ -94,14 +97,15 @@ def test_recent_files_menu(make_window, vector_demo, tmp_path):
 
 def test_status_bar_shows_device_state_and_time_left(qtbot, make_window, vector_demo):
     window = make_window()
-    assert window.open_dataset(vector_demo)
+    assert open_dataset(qtbot, window.controller, vector_demo)
     window.training.epochs.setValue(2)
     window.training.batch_size.setValue(4)
     seen = []
     window.session.progress_changed.connect(lambda p: seen.append((window.progress.text(), window.remaining_label.text())))
     assert window.start_training()
     assert not window.banner.isVisible()
-    qtbot.waitUntil(lambda: window.session.run_state == "finished", timeout=60_000)
+    wait_run_ended(qtbot, window.controller)
+    assert window.session.run_state == "finished"
     assert "cpu" in window.device_label.text()
     assert window.state_label.text() == "Finished"
     assert any(text.startswith("epoch 2/2") for text, _ in seen)
@@ -112,17 +116,17 @@ def test_status_bar_shows_device_state_and_time_left(qtbot, make_window, vector_
 def test_closing_during_training_asks_then_stops_and_saves(qtbot, make_window, vector_demo):
     prompter = AutoPrompter(close_answer="cancel")
     window = make_window(prompter)
-    assert window.open_dataset(vector_demo)
+    assert open_dataset(qtbot, window.controller, vector_demo)
     window.training.epochs.setValue(200)
     window.training.batch_size.setValue(2)
     assert window.start_training()
     qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=30_000)
     assert not window.close()
-    assert window.isVisible() and window.runner.busy
+    assert window.isVisible() and window.controller.runner.busy
     assert prompter.messages[-1][1] == "Training is running"
     prompter.close_answer = "stop"
     assert window.close()
-    assert not window.runner.busy and window.runner.thread.isFinished()
+    assert not window.controller.runner.busy and window.controller.runner.thread.isFinished()
     run_dir = window.session.run_dir
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     with open_report(run_dir / "report.h5") as report:
@@ -132,14 +136,15 @@ def test_closing_during_training_asks_then_stops_and_saves(qtbot, make_window, v
 def test_first_launch_creates_the_demo_in_the_background(qtbot, make_window, tmp_path, monkeypatch):
     monkeypatch.setenv("MODALENS_DATA_DIR", str(tmp_path / "data"))
     window = make_window()
-    task = window.open_demo(preset="vectors", samples=30)
+    task = window.controller.open_demo(preset="vectors", samples=30)
     assert window.banner.isVisible() and "Creating the demo data" in window.banner.text.text()
+    assert window.progress.isVisible(), "a progress bar from the start"
     qtbot.waitUntil(lambda: window.session.dataset is not None, timeout=30_000)
     qtbot.waitUntil(task.finished, timeout=5_000)
     assert len(window.session.dataset) == 30
     assert window.banner.button.isVisible() and "30 samples" in window.banner.text.text()
     assert (tmp_path / "data" / "demo-vectors" / "manifest.csv").is_file()
-    again = window.open_demo(preset="vectors", samples=30)
+    again = window.controller.open_demo(preset="vectors", samples=30)
     qtbot.waitUntil(again.finished, timeout=5_000)
 
 
@@ -154,12 +159,14 @@ def test_following_a_live_report_turns_training_off(qtbot, make_window, vector_r
             break
     try:
         window = make_window()
-        assert window.follow_report(tmp_path / "live.h5")
-        assert window.mode == "live" and window.reports.following
+        assert report_opened(qtbot, window.controller, tmp_path / "live.h5", follow=True)
+        assert window.mode == Mode.FOLLOWING and window.controller.following
         assert not window.training.start_button.isEnabled() and not window.act_start.isEnabled()
+        assert not window.training.pause_button.isEnabled() and not window.training.stop_button.isEnabled()
+        assert not window.act_pause.isEnabled() and not window.act_stop.isEnabled()
         assert window.state_label.text() == "Following live report"
-        assert window.open_report(vector_run.report)
-        assert window.mode == "report" and not window.reports.following
+        assert report_opened(qtbot, window.controller, vector_run.report)
+        assert window.mode == Mode.REPORT and not window.controller.following
         assert window.training.start_button.isEnabled()
         assert window.training.data_folder.text() == str(vector_demo), "the report's config is shown"
     finally:
@@ -170,28 +177,28 @@ def test_following_a_live_report_turns_training_off(qtbot, make_window, vector_r
 def test_opening_is_refused_while_training(qtbot, make_window, vector_demo, busy_action):
     prompter = AutoPrompter()
     window = make_window(prompter)
-    assert window.open_dataset(vector_demo)
+    assert open_dataset(qtbot, window.controller, vector_demo)
     window.training.epochs.setValue(200)
     window.training.batch_size.setValue(2)
     assert window.start_training()
-    assert not getattr(window, busy_action)(vector_demo)
+    assert not getattr(window.controller, busy_action)(vector_demo)
     assert prompter.messages[-1][:2] == ("warning", "Training is running")
-    window.stop_training()
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=30_000)
+    window.controller.stop_training()
+    wait_run_ended(qtbot, window.controller, 30_000)
 
 
 def test_export_while_the_run_is_writing_its_report(qtbot, make_window, vector_demo, tmp_path):
     window = make_window()
-    assert window.open_dataset(vector_demo)
+    assert open_dataset(qtbot, window.controller, vector_demo)
     window.training.epochs.setValue(200)
     window.training.batch_size.setValue(2)
     assert window.start_training()
     qtbot.waitUntil(lambda: window.session.epochs() == [0] or len(window.session.epochs()) > 1, timeout=60_000)
-    exported = window.reports.export(tmp_path / "live-copy.h5")
+    exported = window.controller.export(tmp_path / "live-copy.h5")
     with open_report(exported) as report:
         assert report.state == "running" and 0 in report.epochs().tolist()
         assert len(report.dataset) == len(window.session.dataset)
-    window.stop_training()
+    window.controller.stop_training()
     qtbot.waitUntil(lambda: window.session.run_state == "stopped", timeout=30_000)
 
 
@@ -210,8 +217,8 @@ def test_the_demo_does_not_replace_what_was_opened_while_it_was_made(qtbot, make
                                                                       monkeypatch):
     monkeypatch.setenv("MODALENS_DATA_DIR", str(tmp_path / "data"))
     window = make_window()
-    task = window.open_demo(preset="vectors", samples=30)
-    assert window.open_dataset(vector_demo)
+    task = window.controller.open_demo(preset="vectors", samples=30)
+    assert open_dataset(qtbot, window.controller, vector_demo)
     qtbot.waitUntil(task.finished, timeout=30_000)
     qtbot.wait(50)
     assert window.session.dataset.root == vector_demo and len(window.session.dataset) == 48
@@ -220,21 +227,76 @@ def test_the_demo_does_not_replace_what_was_opened_while_it_was_made(qtbot, make
 
 def test_stopping_a_paused_run_shows_stopping_until_it_ends(qtbot, make_window, vector_demo):
     window = make_window()
-    assert window.open_dataset(vector_demo)
+    assert open_dataset(qtbot, window.controller, vector_demo)
     window.training.epochs.setValue(200)
     window.training.batch_size.setValue(2)
     assert window.start_training()
     qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=30_000)
-    window.toggle_pause()
+    window.controller.toggle_pause()
     qtbot.waitUntil(lambda: window.session.run_state == "paused", timeout=30_000)
     shown = []
     window.session.run_state_changed.connect(
         lambda _: shown.append((window.state_label.text(), window.training.pause_button.isEnabled()))
     )
-    window.stop_training()
+    window.controller.stop_training()
     assert window.state_label.text() == "Stopping…" and not window.training.pause_button.isEnabled()
     time.sleep(1.0)  # the engine ends before the window sees its last events (as on a busy machine)
     qtbot.waitUntil(lambda: window.session.run_state == "stopped", timeout=30_000)
     assert window.session.run_state == "stopped" and window.state_label.text() == "Stopped"
     assert shown and all(text in ("Stopping…", "Stopped") for text, _ in shown), shown  # never "Training"
     assert not any(enabled for _, enabled in shown[:-1])
+
+
+def test_start_shows_a_busy_bar_at_once(qtbot, make_window, vector_demo):
+    window = make_window()
+    assert open_dataset(qtbot, window.controller, vector_demo)
+    window.training.epochs.setValue(1)
+    assert window.start_training()
+    # before the engine has started (its imports take seconds the first time), the window says so
+    assert not window.controller.runner.busy
+    assert window.state_label.text() == "Preparing data…"
+    assert window.progress.isVisible() and window.progress.maximum() == 0, "a busy bar"
+    assert window.activity_label.text() == "Preparing data…"
+    assert window.training.stop_button.isEnabled() and not window.training.start_button.isEnabled()
+    wait_run_ended(qtbot, window.controller)
+    assert window.activity_label.text() == "" and not window.progress.isVisible()
+
+
+def test_a_report_opened_while_its_run_writes_it_is_followed_and_training_stays_off(qtbot, make_window, vector_run,
+                                                                                     tmp_path):
+    from core import events as ev
+    from core.report.writer import ReportWriter
+
+    writer = ReportWriter(tmp_path / "live.h5")
+    position = next(i for i, e in enumerate(vector_run.events) if isinstance(e, ev.ValuationReady))
+    for event in vector_run.events[: position + 1]:
+        writer(event)
+    try:
+        window = make_window()
+        assert report_opened(qtbot, window.controller, tmp_path / "live.h5")  # File → Open, not Follow
+        assert window.mode == Mode.FOLLOWING and window.state_label.text() == "Following live report"
+        assert "still writing it; following it" in window.log.text.toPlainText()
+        for control in (window.training.pause_button, window.training.stop_button, window.act_pause, window.act_stop):
+            assert not control.isEnabled()
+        for event in vector_run.events[position + 1:]:
+            writer(event)
+        qtbot.waitUntil(lambda: window.mode == Mode.REPORT, timeout=10_000)  # the 1 s refresh saw the end
+        assert sorted(window.session.valuations["train"]) == [0, 1]
+        assert window.state_label.text() == "Report (finished)" and window.act_start.isEnabled()
+        assert not window.act_pause.isEnabled() and not window.training.pause_button.isEnabled()
+    finally:
+        writer.close()
+
+
+def test_a_report_to_compare_is_read_in_the_background(qtbot, make_window, vector_run, tmp_path):
+    prompter = AutoPrompter()
+    window = make_window(prompter)
+    with qtbot.waitSignal(window.controller.comparison_read, timeout=30_000):
+        window.curves.comparison_requested.emit(str(vector_run.report))  # as Runs → Add a report to compare…
+    assert list(window.curves.comparisons) == ["vector-run"]
+    bad = tmp_path / "bad.h5"
+    bad.write_text("no report")
+    window.curves.comparison_requested.emit(str(bad))
+    qtbot.waitUntil(lambda: bool(prompter.messages), timeout=30_000)
+    assert prompter.messages[-1][:2] == ("error", "Cannot open report") and str(bad) in prompter.messages[-1][2]
+    assert list(window.curves.comparisons) == ["vector-run"]

@@ -5,15 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 
+from app.controller import Mode
 from app.prompts import AutoPrompter
 from core.report.reader import open_report
+from tests.app.helpers import open_dataset, wait_run_ended
+from tests.app.helpers import open_report as report_opened
 
 TRAIN_TIMEOUT_MS = 90_000
-
-
-def wait_run_ended(qtbot, window) -> None:
-    qtbot.waitUntil(lambda: not window.runner.busy, timeout=TRAIN_TIMEOUT_MS)
-    qtbot.waitUntil(lambda: window.session.run_state in ("finished", "stopped", "failed"), timeout=5_000)
 
 
 def shown_bar_heights(view) -> np.ndarray:
@@ -26,7 +24,7 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
     window = make_window(prompter)
 
     # 1. the samples are listed before any training, and training is one click away
-    assert window.open_dataset(av_demo)
+    assert open_dataset(qtbot, window.controller, av_demo)
     session = window.session
     assert len(window.browser.filtered_indices()) == 40
     assert window.banner.isVisible() and window.banner.button.isVisible()
@@ -39,7 +37,7 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
     with qtbot.waitSignal(session.valuation_added, timeout=TRAIN_TIMEOUT_MS) as valued:
         window.banner.button.click()
     assert valued.args == ["train", 0]
-    wait_run_ended(qtbot, window)
+    wait_run_ended(qtbot, window.controller)
     assert session.run_state == "finished", prompter.messages
     run_dir = session.run_dir
     report_path = run_dir / "report.h5"
@@ -75,7 +73,7 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
     window.resampling.epochs.setValue(1)
     request_id = window.resampling.request("audio")
     assert request_id < 0
-    rows = window.runner.request_rows()
+    rows = window.controller.request_rows()
     filtered_train = np.intersect1d(filtered, train_index)  # only training samples are ever copied
     assert [(r.status, r.modality, r.samples) for r in rows] == [("pending", "audio", len(filtered_train))]
     assert window.resampling.table.rowCount() == 1
@@ -83,7 +81,7 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
     # 6. a second epoch trains on it: the plan, the table and the report record it as user-requested
     with qtbot.waitSignal(session.resampling_changed, timeout=TRAIN_TIMEOUT_MS):
         assert window.resume_training(session.last_checkpoint, epochs=2)
-    wait_run_ended(qtbot, window)
+    wait_run_ended(qtbot, window.controller)
     assert session.run_state == "finished", prompter.messages
     assert sorted(session.valuations["train"]) == [0, 1]
     np.testing.assert_array_equal(np.flatnonzero(session.user_copies), filtered_train)
@@ -95,17 +93,17 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
         assert set(table.copies[mine].tolist()) == {2}
         assert {table.modalities[m] for m in table.modality[mine]} == {"audio"}
         assert not ((table.epoch == 0) & table.user_requested).any()
-    assert [r.status for r in window.runner.request_rows()] == ["done"]
+    assert [r.status for r in window.controller.request_rows()] == ["done"]
 
     # 7. export the whole run and the selection, then reopen the export and browse it
-    whole = window.reports.export(tmp_path / "whole.h5")
+    whole = window.controller.export(tmp_path / "whole.h5")
     window.session.select([sample, int(train_index[0])])
-    part = window.reports.export(tmp_path / "part.h5", samples=window.session.selection)
+    part = window.controller.export(tmp_path / "part.h5", samples=window.session.selection)
     assert not list(tmp_path.glob("*.tmp"))
     with open_report(part) as report:
         assert len(report.dataset) == 2
-    assert window.open_report(whole)
-    assert window.mode == "report"
+    assert report_opened(qtbot, window.controller, whole)
+    assert window.mode == Mode.REPORT
     assert window.session.report_path == whole
     assert sorted(window.session.valuations["train"]) == [0, 1]
     window.select_sample(sample)
@@ -115,13 +113,13 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
     assert not [m for m in prompter.messages if m[0] == "error"]
 
 
-def test_bad_files_give_a_clear_message(make_window, tmp_path):
+def test_bad_files_give_a_clear_message(qtbot, make_window, tmp_path):
     prompter = AutoPrompter()
     window = make_window(prompter)
     text = tmp_path / "notes.h5"
     text.write_text("not a report")
-    assert not window.open_report(text)
-    assert not window.open_dataset(tmp_path)
+    assert not report_opened(qtbot, window.controller, text)
+    assert not open_dataset(qtbot, window.controller, tmp_path)
     kinds = [(kind, title) for kind, title, _ in prompter.messages]
     assert kinds == [("error", "Cannot open report"), ("error", "Cannot open dataset")]
     report_message, dataset_message = (m[2] for m in prompter.messages)
