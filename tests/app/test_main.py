@@ -7,6 +7,8 @@ import struct
 import subprocess
 import sys
 
+import pytest
+
 TIMEOUT_S = 180
 
 
