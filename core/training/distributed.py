@@ -105,19 +105,13 @@ def gather_valuation(part: ValuationResult, ctx: DistContext) -> ValuationResult
     sample_index = np.concatenate([p.sample_index for p in parts])
     unique, first = np.unique(sample_index, return_index=True)
 
-    def join(name: str) -> np.ndarray | None:
-        arrays = [getattr(p, name) for p in parts]
-        return None if arrays[0] is None else np.concatenate(arrays)[first]
+    def join(name: str) -> np.ndarray:
+        return np.concatenate([getattr(p, name) for p in parts])[first]
 
-    return replace(
-        part,
-        sample_index=unique,
-        phi=join("phi"),
-        coalition_values=join("coalition_values"),
-        prediction=join("prediction"),
-        correct=join("correct"),
-        phi_stderr=join("phi_stderr"),
-    )
+    per_sample = [  # every per-sample array of the result (sample_index aside), so none is ever missed
+        f.name for f in fields(part) if f.name != "sample_index" and isinstance(getattr(part, f.name), np.ndarray)
+    ]
+    return replace(part, sample_index=unique, **{name: join(name) for name in per_sample})
 
 
 def average_gradients(parameters: list[torch.nn.Parameter], ctx: DistContext) -> None:
