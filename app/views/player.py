@@ -36,6 +36,7 @@ from app.views.audio_output import NO_DEVICE, AudioOutput, output_available
 from app.views.frame_worker import MediaThread
 from app.views.lazy import RefreshWhenVisible
 from app.views.playback_clock import PlaybackClock
+from core.data.kinds import get_kind
 from core.data.media import MediaError, load_vector
 
 SPECTROGRAM_COLUMNS = 600  # at most this many time columns in the spectrogram
@@ -299,10 +300,10 @@ class SamplePlayer(QWidget):
         sample_id, split = html.escape(str(dataset.ids[self._index])), html.escape(str(dataset.splits[self._index]))
         self.title.setText(f"<b>{sample_id}</b> · label {html.escape(name)} · split {split}")
 
-        kinds = dataset.modality_kinds
-        videos = [m for m in dataset.modalities if kinds.get(m) == "video"]
-        audios = [m for m in dataset.modalities if kinds.get(m) == "audio"]
-        vectors = [m for m in dataset.modalities if kinds.get(m) == "vector"]
+        shown_as = {m: get_kind(kind).player for m, kind in dataset.modality_kinds.items()}  # the kind decides
+        videos = [m for m in dataset.modalities if shown_as.get(m) == "video"]
+        audios = [m for m in dataset.modalities if shown_as.get(m) == "audio"]
+        vectors = [m for m in dataset.modalities if shown_as.get(m) == "vector"]
         video = self._choose(self.video_choice, videos)
         audio = self._choose(self.audio_choice, audios)
         self.video_view.setVisible(video is not None)
