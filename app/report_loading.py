@@ -129,6 +129,7 @@ def result_from_report(valuation, row: int, modalities: list[str]) -> ValuationR
     order = np.argsort(valuation.sample_index[valued], kind="stable")
     pick = np.flatnonzero(valued)[order]
     stderr = valuation.phi_stderr
+    correct, log_p = valuation.coalition_correct, valuation.coalition_log_p
     return ValuationResult(
         epoch=int(valuation.epochs[row]),
         split=valuation.split,
@@ -141,4 +142,6 @@ def result_from_report(valuation, row: int, modalities: list[str]) -> ValuationR
         correct=valuation.correct[row][pick].astype(bool),
         method=valuation.method,
         phi_stderr=None if stderr is None else stderr[row][pick].astype(np.float32),
+        coalition_correct=None if correct is None else correct[row][pick],
+        coalition_log_p=None if log_p is None else log_p[row][pick].astype(np.float32),
     )
