@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QInputDialog,
     QMessageBox,
     QRadioButton,
     QVBoxLayout,
@@ -91,6 +92,11 @@ class Prompter:
         dialog = ExportDialog(parent, selected, filtered, splits)
         return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
+    def choose(self, parent: QWidget | None, title: str, label: str, items: list[str]) -> str:
+        """One of ``items`` ("" when cancelled)."""
+        item, ok = QInputDialog.getItem(parent, title, label, items, 0, False)
+        return item if ok else ""
+
     def choose_folder(self, parent: QWidget | None, caption: str, start: str) -> str:
         return QFileDialog.getExistingDirectory(parent, caption, start)
 
@@ -104,8 +110,8 @@ class Prompter:
 @dataclass
 class AutoPrompter(Prompter):
     """Answers without a dialog: questions get ``answer``, closing during training gets ``close_answer``,
-    the export dialog gets ``export``, file and folder choices get the next entry of ``paths`` (or "" for cancelled). Messages are kept in
-    ``messages`` as (kind, title, text)."""
+    the export dialog gets ``export``, a choice among items the first item, file and folder choices get
+    the next entry of ``paths`` (or "" for cancelled). Messages are kept in ``messages`` as (kind, title, text)."""
 
     answer: bool = False
     close_answer: str = "stop"
@@ -133,6 +139,9 @@ class AutoPrompter(Prompter):
 
     def export_choice(self, parent: QWidget | None, selected: int, filtered: int, splits: list[str]) -> ExportChoice | None:
         return self.export
+
+    def choose(self, parent: QWidget | None, title: str, label: str, items: list[str]) -> str:
+        return items[0] if items else ""
 
     def choose_folder(self, parent: QWidget | None, caption: str, start: str) -> str:
         return self._next_path()

@@ -275,6 +275,8 @@ class MainWindow(QMainWindow):
         self.act_pause = self._action(run, "&Pause / resume", control.toggle_pause, "F6")
         self.act_stop = self._action(run, "S&top", control.stop_training, "Shift+F5")
         self.act_resume = self._action(run, "&Resume from checkpoint…", lambda: self.resume_training(), "Ctrl+F5")
+        self.act_value = self._action(run, "&Value split now…", lambda: control.value_split_now(),
+                                      tip="Value a split this finished run did not value, into its report")
 
         view = bar.addMenu("&View")
         for dock in self.docks.values():
@@ -377,6 +379,7 @@ class MainWindow(QMainWindow):
         self.act_pause.setEnabled(control.can("pause"))
         self.act_stop.setEnabled(control.can("stop"))
         self.act_export.setEnabled(control.can("export"))
+        self.act_value.setEnabled(control.can("value"))
         for action in (self.act_open_dataset, self.act_open_report, self.act_follow):
             action.setEnabled(control.can("open"))
         text, key = control.status()
