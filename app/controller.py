@@ -4,7 +4,7 @@
 tasks and the followed live report, and decides which actions are possible; views talk to it and to
 the session, and the window only lays them out and builds the menus from it. Slow work (scanning a
 manifest, reading a report or a checkpoint, refreshing a live report, exporting, making the demo data,
-valuing a split afterwards)
+importing a dataset, valuing a split afterwards)
 runs in background tasks (:mod:`app.tasks`); a new task of a kind cancels the one before it, so the
 GUI thread never waits on the disk or on ``torch.load``. Every error reaches the user the same way:
 :meth:`AppController.fail` logs it and shows it in a dialog.
@@ -28,6 +28,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from app.import_dialog import ImportChoice
 from app.panels.curve_data import CurveRun, comparison_name
 from app.prompts import Prompter
 from app.report_loading import RunSnapshot, read_snapshot
@@ -434,6 +435,43 @@ class AppController(QObject):
     def _exported(self, path: Path) -> None:
         self.settings.last_folder = Path(path).parent
         self.session.log_message.emit("info", f"report exported to {path}")
+
+    # -- importing -------------------------------------------------------------------------------
+    def import_dataset_dialog(self) -> BackgroundTask | None:
+        """Ask for a dataset source, its folders and options, then import it in the background and open
+        the folder written; None when refused or cancelled."""
+        if self._refuse_while_training("import a dataset"):
+            return None
+        try:
+            choice = self.prompter.import_choice(self.dialog_parent, str(self.settings.last_folder))
+        except ValueError as exc:  # an option's text of the wrong type
+            self.fail("Cannot import dataset", str(exc))
+            return None
+        return self.import_dataset(choice) if choice is not None else None
+
+    def import_dataset(self, choice: ImportChoice) -> BackgroundTask | None:
+        """Import ``choice`` (see :func:`core.data.sources.writer.import_dataset`) in the background, then
+        open the dataset folder it wrote."""
+        if not choice.root or not choice.out:
+            self.fail("Cannot import dataset", "choose the dataset folder and the output folder to write")
+            return None
+        from core.data.sources import SOURCES
+        from core.data.sources.writer import import_dataset
+
+        source = SOURCES.get(choice.source)
+        self._set_activity("import", Activity(f"Importing {choice.source} from {Path(choice.root).name}…"))
+
+        def job(state: TaskState) -> Path:
+            def echo(text: str) -> None:
+                state.progress(0, 0, text.strip().splitlines()[0] if text.strip() else "")
+
+            return Path(import_dataset(source, choice.root, choice.out, choice.given, choice.force, echo).out)
+
+        def done(out: Path) -> None:
+            self.session.log_message.emit("info", f"imported {choice.source} into {out} (see its import.txt)")
+            self.open_dataset(out)
+
+        return self.tasks.start("import", job, done=done, failed=self._failed("Cannot import dataset"))
 
     # -- valuing afterwards ----------------------------------------------------------------------
     def unvalued_splits(self) -> list[str]:

@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.import_dialog import ImportChoice, ImportDialog
+
 CLOSE_ANSWERS = ("stop", "cancel")
 
 
@@ -92,6 +94,10 @@ class Prompter:
         dialog = ExportDialog(parent, selected, filtered, splits)
         return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
+    def import_choice(self, parent: QWidget | None, start: str) -> ImportChoice | None:
+        dialog = ImportDialog(parent, start)
+        return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
     def choose(self, parent: QWidget | None, title: str, label: str, items: list[str]) -> str:
         """One of ``items`` ("" when cancelled)."""
         item, ok = QInputDialog.getItem(parent, title, label, items, 0, False)
@@ -110,12 +116,13 @@ class Prompter:
 @dataclass
 class AutoPrompter(Prompter):
     """Answers without a dialog: questions get ``answer``, closing during training gets ``close_answer``,
-    the export dialog gets ``export``, a choice among items the first item, file and folder choices get
+    the export dialog gets ``export``, the import dialog ``import_`` (None: cancelled), a choice among items the first item, file and folder choices get
     the next entry of ``paths`` (or "" for cancelled). Messages are kept in ``messages`` as (kind, title, text)."""
 
     answer: bool = False
     close_answer: str = "stop"
     export: ExportChoice = field(default_factory=ExportChoice)
+    import_: ImportChoice | None = None
     paths: list[str] = field(default_factory=list)
     messages: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -139,6 +146,9 @@ class AutoPrompter(Prompter):
 
     def export_choice(self, parent: QWidget | None, selected: int, filtered: int, splits: list[str]) -> ExportChoice | None:
         return self.export
+
+    def import_choice(self, parent: QWidget | None, start: str) -> ImportChoice | None:
+        return self.import_
 
     def choose(self, parent: QWidget | None, title: str, label: str, items: list[str]) -> str:
         return items[0] if items else ""

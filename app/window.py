@@ -263,6 +263,8 @@ class MainWindow(QMainWindow):
                                             "Browse a run's report (no training); a run still writing it is followed")
         self.act_follow = self._action(file, "&Follow live report…", lambda: control.follow_report(), "Ctrl+L",
                                        "Watch a report that a run elsewhere is still writing")
+        self.act_import = self._action(file, "&Import dataset…", lambda: control.import_dataset_dialog(),
+                                       tip="Write a dataset folder (manifest.csv) for a dataset as distributed")
         self.act_export = self._action(file, "&Export report…", control.export_dialog, "Ctrl+E",
                                        "Save the report, or the selected / filtered samples of it")
         self.recent_menu = file.addMenu("Recent &files")
@@ -380,7 +382,7 @@ class MainWindow(QMainWindow):
         self.act_stop.setEnabled(control.can("stop"))
         self.act_export.setEnabled(control.can("export"))
         self.act_value.setEnabled(control.can("value"))
-        for action in (self.act_open_dataset, self.act_open_report, self.act_follow):
+        for action in (self.act_open_dataset, self.act_open_report, self.act_follow, self.act_import):
             action.setEnabled(control.can("open"))
         text, key = control.status()
         self.state_label.setText(text)
