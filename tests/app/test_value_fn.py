@@ -7,10 +7,12 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from app.session import Session
 from app.views.browser import SampleBrowser
 from app.views.contribution import ContributionView
 from app.views.queries import tie_share
 from core.report.reader import open_report as read_report
+from core.valuation.result import ValuationResult
 from tests.app.helpers import open_report
 
 
@@ -65,3 +67,30 @@ def test_a_report_without_statistics_offers_only_its_value_function(qtbot, make_
     assert session.value_functions() == [session.value_fn]
     with pytest.raises(ValueError, match="cannot be shown"):
         session.set_value_fn("probability" if session.value_fn != "probability" else "benefit")
+
+
+def _live_result(epoch: int) -> ValuationResult:
+    """One sample, modalities a and b: p(∅) 0.5, p(a) 0.7, p(b) 0.6, p(ab) 0.9; a and ab predict right."""
+    return ValuationResult(
+        epoch=epoch, split="train", value_fn="benefit", modalities=["a", "b"],
+        sample_index=np.array([0]), phi=np.array([[1.5, 0.5]], np.float32),
+        coalition_values=np.array([[0, 1, 0, 2]], np.float32), prediction=np.array([1]), correct=np.array([True]),
+        coalition_correct=np.array([[0, 1, 0, 1]], np.uint8),
+        coalition_log_p=np.log(np.array([[0.5, 0.7, 0.6, 0.9]], np.float32)),
+    )
+
+
+def test_live_valuations_follow_the_chosen_value_function(qtbot):
+    session = Session()
+    session.add_valuation(_live_result(0))
+    with qtbot.waitSignal(session.value_fn_changed) as changed:
+        session.set_value_fn("probability")
+    assert changed.args == ["probability"]
+    # v = (0, 0.2, 0.1, 0.4): φ_a = (0.2 + 0.3) / 2, φ_b = (0.1 + 0.2) / 2
+    np.testing.assert_allclose(session.valuations["train"][0].phi, [[0.25, 0.15]], atol=1e-6)
+    np.testing.assert_allclose(session.valuations["train"][0].coalition_values, [[0, 0.2, 0.1, 0.4]], atol=1e-6)
+    session.add_valuation(_live_result(1))  # a later epoch arrives already under the chosen one
+    assert session.valuations["train"][1].value_fn == "probability"
+    np.testing.assert_allclose(session.valuations["train"][1].phi, [[0.25, 0.15]], atol=1e-6)
+    session.set_value_fn("benefit")
+    np.testing.assert_allclose(session.valuations["train"][1].phi, [[1.5, 0.5]])
