@@ -354,7 +354,7 @@ class Session(QObject):
         self.value_fn_changed.emit(name)
 
     def _as_shown(self, result: ValuationResult) -> ValuationResult:
-        name = self.shown_value_fn
+        name = self.shown_value_fn if self.chosen_value_fn else ""
         if not name or name == result.value_fn or result.coalition_log_p is None:
             return result
         from core.valuation.revalue import revalue
