@@ -471,7 +471,12 @@ class AppController(QObject):
             self.session.log_message.emit("info", f"imported {choice.source} into {out} (see its import.txt)")
             self.open_dataset(out)
 
-        return self.tasks.start("import", job, done=done, failed=self._failed("Cannot import dataset"))
+        def progress(_done: int, _total: int, text: str) -> None:
+            self._set_activity("import", Activity(f"Importing {choice.source}: {text}" if text else
+                                                  f"Importing {choice.source}…"))
+
+        return self.tasks.start("import", job, done=done, failed=self._failed("Cannot import dataset"),
+                                progress=progress)
 
     # -- valuing afterwards ----------------------------------------------------------------------
     def unvalued_splits(self) -> list[str]:

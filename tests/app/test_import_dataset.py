@@ -47,8 +47,11 @@ def test_importing_the_folder_source_opens_the_dataset(qtbot, make_controller, t
     out = tmp_path / "imported"
     choice = ImportChoice("folder", str(root), str(out), {"val_ratio": 0.25, "test_ratio": 0.25})
     controller = make_controller(AutoPrompter(import_=choice))
+    activities = []
+    controller.activity_changed.connect(activities.append)
     task = controller.import_dataset_dialog()
     assert task is not None
+    assert activities[0].text.startswith("Importing folder") and activities[0].total == 0  # a busy bar
     qtbot.waitUntil(lambda: controller.session.dataset is not None and not controller.loading, timeout=LOAD_TIMEOUT_MS)
     dataset = controller.session.dataset
     assert dataset.root == out and (out / "manifest.csv").is_file()
