@@ -47,7 +47,6 @@ class RunSnapshot:
     start_wall: float | None
     resampling: list[ResamplingStep]
     valuations: dict[str, dict[int, ValuationResult]] = field(default_factory=dict)
-    value_fn: str = ""
 
 
 def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapshot:
@@ -56,14 +55,12 @@ def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapsh
     dataset = DatasetView.from_report(report.dataset, report.modalities) if known is None else None
     step, epoch, last_step, start_wall = report_metrics(report)
     valuations: dict[str, dict[int, ValuationResult]] = {}
-    value_fn = ""
     for split, valuation in report.valuation.items():
         shown = (known or {}).get(split, set())
         rows = [row for row, e in enumerate(valuation.epochs.tolist()) if int(e) not in shown]
         if rows:
             valuations[split] = {int(valuation.epochs[r]): result_from_report(valuation, r, report.modalities)
                                  for r in rows}
-            value_fn = valuation.value_fn
     return RunSnapshot(
         path=Path(report.path),
         state=report.state,
@@ -77,7 +74,6 @@ def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapsh
         start_wall=start_wall,
         resampling=resampling_steps(report),
         valuations=valuations,
-        value_fn=value_fn,
     )
 
 
