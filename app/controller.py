@@ -3,7 +3,8 @@
 :class:`AppController` is a QObject with no widgets. It owns the training runner, the background
 tasks and the followed live report, and decides which actions are possible; views talk to it and to
 the session, and the window only lays them out and builds the menus from it. Slow work (scanning a
-manifest, reading a report or a checkpoint, refreshing a live report, exporting, making the demo data)
+manifest, reading a report or a checkpoint, refreshing a live report, exporting, making the demo data,
+importing a dataset, valuing a split afterwards)
 runs in background tasks (:mod:`app.tasks`); a new task of a kind cancels the one before it, so the
 GUI thread never waits on the disk or on ``torch.load``. Every error reaches the user the same way:
 :meth:`AppController.fail` logs it and shows it in a dialog.
@@ -17,6 +18,7 @@ the only thing the training controls act on; a report's state never enables them
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -26,13 +28,16 @@ import numpy as np
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from app.import_dialog import ImportChoice
 from app.panels.curve_data import CurveRun, comparison_name
 from app.prompts import Prompter
 from app.report_loading import RunSnapshot, read_snapshot
-from app.runner import RequestRow, TrainingRunner, new_run_dir
+from app.runner import LAZY_RUN_IMPORTS, RequestRow, TrainingRunner, new_run_dir
 from app.session import DatasetView, Session
 from app.settings import AppSettings
 from app.tasks import BackgroundTask, TaskSlots, TaskState
+from app.valuing import IMPORTS as VALUING_IMPORTS
+from app.valuing import value_split
 from core.config import ConfigError, RunConfig
 from core.data.manifest import ManifestError, load_manifest
 from core.data.prepare import format_exclusions
@@ -162,6 +167,9 @@ class AppController(QObject):
             return self.training and self.phase != "stopping"
         if action == "export":
             return self.session.report_path is not None
+        if action == "value":
+            return bool(self.unvalued_splits()) and not self.training and not self.following and \
+                not self.tasks.active("value")
         raise ValueError(f"unknown action {action!r}")
 
     def status(self) -> tuple[str, str]:
@@ -427,6 +435,95 @@ class AppController(QObject):
     def _exported(self, path: Path) -> None:
         self.settings.last_folder = Path(path).parent
         self.session.log_message.emit("info", f"report exported to {path}")
+
+    # -- importing -------------------------------------------------------------------------------
+    def import_dataset_dialog(self) -> BackgroundTask | None:
+        """Ask for a dataset source, its folders and options, then import it in the background and open
+        the folder written; None when refused or cancelled."""
+        if self._refuse_while_training("import a dataset"):
+            return None
+        try:
+            choice = self.prompter.import_choice(self.dialog_parent, str(self.settings.last_folder))
+        except ValueError as exc:  # an option's text of the wrong type
+            self.fail("Cannot import dataset", str(exc))
+            return None
+        return self.import_dataset(choice) if choice is not None else None
+
+    def import_dataset(self, choice: ImportChoice) -> BackgroundTask | None:
+        """Import ``choice`` (see :func:`core.data.sources.writer.import_dataset`) in the background, then
+        open the dataset folder it wrote."""
+        if not choice.root or not choice.out:
+            self.fail("Cannot import dataset", "choose the dataset folder and the output folder to write")
+            return None
+        from core.data.sources import SOURCES
+        from core.data.sources.writer import import_dataset
+
+        source = SOURCES.get(choice.source)
+        self._set_activity("import", Activity(f"Importing {choice.source} from {Path(choice.root).name}…"))
+
+        def job(state: TaskState) -> Path:
+            def echo(text: str) -> None:
+                state.progress(0, 0, text.strip().splitlines()[0] if text.strip() else "")
+
+            return Path(import_dataset(source, choice.root, choice.out, choice.given, choice.force, echo).out)
+
+        def done(out: Path) -> None:
+            self.session.log_message.emit("info", f"imported {choice.source} into {out} (see its import.txt)")
+            self.open_dataset(out)
+
+        def progress(_done: int, _total: int, text: str) -> None:
+            self._set_activity("import", Activity(f"Importing {choice.source}: {text}" if text else
+                                                  f"Importing {choice.source}…"))
+
+        return self.tasks.start("import", job, done=done, failed=self._failed("Cannot import dataset"),
+                                progress=progress)
+
+    # -- valuing afterwards ----------------------------------------------------------------------
+    def unvalued_splits(self) -> list[str]:
+        """The splits of the shown finished (or stopped) run that it did not value and that have samples."""
+        session = self.session
+        if session.dataset is None or session.run_dir is None or session.run_state not in ("finished", "stopped"):
+            return []
+        present = set(np.asarray(session.dataset.splits).astype(str).tolist())
+        return [s for s in ("train", "val", "test") if s in present and s not in session.valuations]
+
+    def value_split_now(self, split: str | None = None) -> BackgroundTask | None:
+        """Value a split the shown run did not value with its last checkpoint, add it to the run's report
+        (as ``modalens value --into-report`` does) and show it; None when refused or cancelled."""
+        choices = self.unvalued_splits()
+        if self.training or self.following or not choices:
+            self.prompter.warning(self.dialog_parent, "Value split now",
+                                  "Only a finished or stopped run with a split it did not value can be valued now.")
+            return None
+        split = split or self.prompter.choose(self.dialog_parent, "Value split now", "Split to value:", choices)
+        if not split:
+            return None
+        if split not in choices:
+            self.fail("Cannot value split", f"split {split!r} cannot be valued now; choices: {', '.join(choices)}")
+            return None
+        for module in (*LAZY_RUN_IMPORTS, *VALUING_IMPORTS):
+            importlib.import_module(module)
+        session = self.session
+        run_dir, known = Path(session.run_dir), session.known_epochs()
+        data_path = session.dataset.root if session.dataset.media_found() else None
+        self._set_activity("value", Activity(f"Valuing the {split} split…"))
+
+        def job(state: TaskState) -> RunSnapshot:
+            value_split(run_dir, split, state, data_path)
+            return read_snapshot(_read_report(run_dir / "report.h5"), known)
+
+        def progress(done: int, total: int, text: str) -> None:
+            self._set_activity("value", Activity(f"Valuing the {split} split: {text}…", done, total))
+
+        return self.tasks.start("value", job, done=lambda snapshot: self._split_valued(split, run_dir, snapshot),
+                                failed=self._failed("Cannot value split"), progress=progress)
+
+    def _split_valued(self, split: str, run_dir: Path, snapshot: RunSnapshot) -> None:
+        if self.session.run_dir is None or Path(self.session.run_dir) != run_dir:  # something else opened since
+            self.session.log_message.emit("info", f"split {split!r} added to {run_dir / 'report.h5'}")
+            return
+        self.session.apply_snapshot(snapshot)
+        self.session.log_message.emit("info", f"valued split {split!r}; added to {run_dir / 'report.h5'}")
 
     # -- training --------------------------------------------------------------------------------
     def start_training(self, config: RunConfig | Callable[[], RunConfig], runs_dir: str = "") -> bool:

@@ -14,11 +14,14 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QFormLayout,
+    QInputDialog,
     QMessageBox,
     QRadioButton,
     QVBoxLayout,
     QWidget,
 )
+
+from app.import_dialog import ImportChoice, ImportDialog
 
 CLOSE_ANSWERS = ("stop", "cancel")
 
@@ -91,6 +94,15 @@ class Prompter:
         dialog = ExportDialog(parent, selected, filtered, splits)
         return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
+    def import_choice(self, parent: QWidget | None, start: str) -> ImportChoice | None:
+        dialog = ImportDialog(parent, start)
+        return dialog.choice() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+    def choose(self, parent: QWidget | None, title: str, label: str, items: list[str]) -> str:
+        """One of ``items`` ("" when cancelled)."""
+        item, ok = QInputDialog.getItem(parent, title, label, items, 0, False)
+        return item if ok else ""
+
     def choose_folder(self, parent: QWidget | None, caption: str, start: str) -> str:
         return QFileDialog.getExistingDirectory(parent, caption, start)
 
@@ -104,12 +116,13 @@ class Prompter:
 @dataclass
 class AutoPrompter(Prompter):
     """Answers without a dialog: questions get ``answer``, closing during training gets ``close_answer``,
-    the export dialog gets ``export``, file and folder choices get the next entry of ``paths`` (or "" for cancelled). Messages are kept in
-    ``messages`` as (kind, title, text)."""
+    the export dialog gets ``export``, the import dialog ``import_`` (None: cancelled), a choice among items the first item, file and folder choices get
+    the next entry of ``paths`` (or "" for cancelled). Messages are kept in ``messages`` as (kind, title, text)."""
 
     answer: bool = False
     close_answer: str = "stop"
     export: ExportChoice = field(default_factory=ExportChoice)
+    import_: ImportChoice | None = None
     paths: list[str] = field(default_factory=list)
     messages: list[tuple[str, str, str]] = field(default_factory=list)
 
@@ -133,6 +146,12 @@ class AutoPrompter(Prompter):
 
     def export_choice(self, parent: QWidget | None, selected: int, filtered: int, splits: list[str]) -> ExportChoice | None:
         return self.export
+
+    def import_choice(self, parent: QWidget | None, start: str) -> ImportChoice | None:
+        return self.import_
+
+    def choose(self, parent: QWidget | None, title: str, label: str, items: list[str]) -> str:
+        return items[0] if items else ""
 
     def choose_folder(self, parent: QWidget | None, caption: str, start: str) -> str:
         return self._next_path()

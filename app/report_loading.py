@@ -47,7 +47,6 @@ class RunSnapshot:
     start_wall: float | None
     resampling: list[ResamplingStep]
     valuations: dict[str, dict[int, ValuationResult]] = field(default_factory=dict)
-    value_fn: str = ""
 
 
 def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapshot:
@@ -56,14 +55,12 @@ def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapsh
     dataset = DatasetView.from_report(report.dataset, report.modalities) if known is None else None
     step, epoch, last_step, start_wall = report_metrics(report)
     valuations: dict[str, dict[int, ValuationResult]] = {}
-    value_fn = ""
     for split, valuation in report.valuation.items():
         shown = (known or {}).get(split, set())
         rows = [row for row, e in enumerate(valuation.epochs.tolist()) if int(e) not in shown]
         if rows:
             valuations[split] = {int(valuation.epochs[r]): result_from_report(valuation, r, report.modalities)
                                  for r in rows}
-            value_fn = valuation.value_fn
     return RunSnapshot(
         path=Path(report.path),
         state=report.state,
@@ -77,7 +74,6 @@ def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapsh
         start_wall=start_wall,
         resampling=resampling_steps(report),
         valuations=valuations,
-        value_fn=value_fn,
     )
 
 
@@ -129,6 +125,7 @@ def result_from_report(valuation, row: int, modalities: list[str]) -> ValuationR
     order = np.argsort(valuation.sample_index[valued], kind="stable")
     pick = np.flatnonzero(valued)[order]
     stderr = valuation.phi_stderr
+    correct, log_p = valuation.coalition_correct, valuation.coalition_log_p
     return ValuationResult(
         epoch=int(valuation.epochs[row]),
         split=valuation.split,
@@ -141,4 +138,6 @@ def result_from_report(valuation, row: int, modalities: list[str]) -> ValuationR
         correct=valuation.correct[row][pick].astype(bool),
         method=valuation.method,
         phi_stderr=None if stderr is None else stderr[row][pick].astype(np.float32),
+        coalition_correct=None if correct is None else correct[row][pick],
+        coalition_log_p=None if log_p is None else log_p[row][pick].astype(np.float32),
     )

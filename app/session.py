@@ -138,6 +138,7 @@ class Session(QObject):
     log_message = Signal(str, str)  # level, text
     media_root_changed = Signal()
     checkpoint_saved = Signal(str)  # path
+    value_fn_changed = Signal(str)  # the value function the valuations are shown under
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -146,7 +147,9 @@ class Session(QObject):
         self.device = ""
         self.run_state = "idle"
         self.value_fn = ""
-        self.valuations: dict[str, dict[int, ValuationResult]] = {}
+        self.chosen_value_fn = ""  # the value function the user chose to show ("": the one written)
+        self.valuations: dict[str, dict[int, ValuationResult]] = {}  # as shown (under shown_value_fn)
+        self.written: dict[str, dict[int, ValuationResult]] = {}  # as the run computed them
         self.step_metrics: dict[str, MetricSeries] = {}
         self.epoch_metrics: dict[str, MetricSeries] = {}
         self.copies = np.zeros(0, np.int64)
@@ -169,6 +172,7 @@ class Session(QObject):
     def set_dataset(self, dataset: DatasetView) -> None:
         self.dataset = dataset
         self.valuations = {}
+        self.written = {}
         self.step_metrics, self.epoch_metrics = {}, {}
         self.copies = np.zeros(len(dataset), np.int64)
         self.user_copies = np.zeros(len(dataset), np.int64)
@@ -240,8 +244,8 @@ class Session(QObject):
         if not snapshot.resampling:
             self.resampling_changed.emit()
         for split, results in snapshot.valuations.items():
-            self.valuations.setdefault(split, {}).update(results)
-            self.value_fn = snapshot.value_fn
+            for result in results.values():
+                self._store(result)
             self.valuation_added.emit(split, max(results))
         self._set_state(snapshot.state)
 
@@ -311,9 +315,52 @@ class Session(QObject):
             self._set_state("failed")
 
     def add_valuation(self, result: ValuationResult) -> None:
-        self.value_fn = result.value_fn
-        self.valuations.setdefault(result.split, {})[result.epoch] = result
+        self._store(result)
         self.valuation_added.emit(result.split, result.epoch)
+
+    def _store(self, result: ValuationResult) -> None:
+        self.value_fn = result.value_fn
+        self.written.setdefault(result.split, {})[result.epoch] = result
+        self.valuations.setdefault(result.split, {})[result.epoch] = self._as_shown(result)
+
+    # -- value function ----------------------------------------------------------------------
+    @property
+    def shown_value_fn(self) -> str:
+        """The value function the valuations on show are under."""
+        return self.chosen_value_fn if self.chosen_value_fn in self.value_functions() else self.value_fn
+
+    def value_functions(self) -> list[str]:
+        """The value functions the valuations can be shown under: every registered one when all of them
+        carry coalition statistics (see :func:`core.valuation.revalue.revalue`), else only the one written."""
+        results = [r for by_epoch in self.written.values() for r in by_epoch.values()]
+        if results and all(r.coalition_log_p is not None for r in results):
+            from core.valuation.value_functions import VALUE_FUNCTIONS  # imports torch: only once valued
+
+            return VALUE_FUNCTIONS.names()
+        return [self.value_fn] if self.value_fn else []
+
+    def set_value_fn(self, name: str) -> None:
+        """Show every valuation under value function ``name`` (recomputed from the coalition statistics)."""
+        available = self.value_functions()
+        if name not in available:
+            raise ValueError(f"value function {name!r} cannot be shown here; available: {', '.join(available)}")
+        if name == self.shown_value_fn:
+            self.chosen_value_fn = name
+            return
+        self.chosen_value_fn = name
+        self.valuations = {
+            split: {epoch: self._as_shown(r) for epoch, r in by_epoch.items()} for split, by_epoch in self.written.items()
+        }
+        self.value_fn_changed.emit(name)
+
+    def _as_shown(self, result: ValuationResult) -> ValuationResult:
+        name = self.shown_value_fn if self.chosen_value_fn else ""
+        if not name or name == result.value_fn or result.coalition_log_p is None:
+            return result
+        from core.valuation.revalue import revalue
+
+        phi, values = revalue(result.coalition_correct, result.coalition_log_p, name)
+        return dataclasses.replace(result, value_fn=name, phi=phi, coalition_values=values)
 
     def add_resampling(self, epoch: int, samples: np.ndarray, copies: np.ndarray, user: np.ndarray) -> None:
         self.copies = np.zeros(len(self.dataset), np.int64) if self.dataset else np.zeros(0, np.int64)

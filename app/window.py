@@ -263,6 +263,8 @@ class MainWindow(QMainWindow):
                                             "Browse a run's report (no training); a run still writing it is followed")
         self.act_follow = self._action(file, "&Follow live report…", lambda: control.follow_report(), "Ctrl+L",
                                        "Watch a report that a run elsewhere is still writing")
+        self.act_import = self._action(file, "&Import dataset…", lambda: control.import_dataset_dialog(),
+                                       tip="Write a dataset folder (manifest.csv) for a dataset as distributed")
         self.act_export = self._action(file, "&Export report…", control.export_dialog, "Ctrl+E",
                                        "Save the report, or the selected / filtered samples of it")
         self.recent_menu = file.addMenu("Recent &files")
@@ -275,6 +277,8 @@ class MainWindow(QMainWindow):
         self.act_pause = self._action(run, "&Pause / resume", control.toggle_pause, "F6")
         self.act_stop = self._action(run, "S&top", control.stop_training, "Shift+F5")
         self.act_resume = self._action(run, "&Resume from checkpoint…", lambda: self.resume_training(), "Ctrl+F5")
+        self.act_value = self._action(run, "&Value split now…", lambda: control.value_split_now(),
+                                      tip="Value a split this finished run did not value, into its report")
 
         view = bar.addMenu("&View")
         for dock in self.docks.values():
@@ -377,7 +381,8 @@ class MainWindow(QMainWindow):
         self.act_pause.setEnabled(control.can("pause"))
         self.act_stop.setEnabled(control.can("stop"))
         self.act_export.setEnabled(control.can("export"))
-        for action in (self.act_open_dataset, self.act_open_report, self.act_follow):
+        self.act_value.setEnabled(control.can("value"))
+        for action in (self.act_open_dataset, self.act_open_report, self.act_follow, self.act_import):
             action.setEnabled(control.can("open"))
         text, key = control.status()
         self.state_label.setText(text)

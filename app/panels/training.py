@@ -8,6 +8,7 @@ from pathlib import Path
 import torch
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFileDialog,
     QFormLayout,
@@ -128,6 +129,8 @@ class TrainingPanel(QWidget):
                 item.setToolTip(f"{name} is not available on this machine")
         self.seed = QSpinBox()
         self.seed.setRange(0, 2**31 - 1)
+        self.tensorboard = QCheckBox("TensorBoard event files")
+        self.tensorboard.setToolTip("Also write the run's metrics as TensorBoard event files (RUN/tensorboard)")
 
         for widget, tip in (
             (self.epochs, "Total number of epochs of the run"),
@@ -171,6 +174,7 @@ class TrainingPanel(QWidget):
         run_form.addRow("Device", self.device)
         run_form.addRow("Seed", self.seed)
         run_form.addRow("Encoders from", self.init_encoders)
+        run_form.addRow("", self.tensorboard)
 
         buttons = QVBoxLayout()
         buttons.addWidget(self.start_button)
@@ -220,6 +224,7 @@ class TrainingPanel(QWidget):
         index = self.device.findText(config.runtime.device)
         self.device.setCurrentIndex(index if index >= 0 and device_available(config.runtime.device) else 0)
         self.seed.setValue(config.runtime.seed)
+        self.tensorboard.setChecked(bool(config.runtime.tensorboard))
         self.init_encoders.setText(config.model.init_encoders_from)
 
     def config(self) -> RunConfig:
@@ -242,6 +247,7 @@ class TrainingPanel(QWidget):
         config.optim.lr = self.lr.value()
         config.runtime.device = self.device.currentText()
         config.runtime.seed = self.seed.value()
+        config.runtime.tensorboard = self.tensorboard.isChecked()
         config.model.init_encoders_from = self.init_encoders.text()
         return config.validate()  # the same domain checks as every command (ConfigError is a ValueError)
 

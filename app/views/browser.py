@@ -18,8 +18,9 @@ from app.session import Session
 from app.views.epoch_chooser import EpochChooser, epoch_label
 from app.views.filters import FilterBar
 from app.views.lazy import RefreshWhenVisible
-from app.views.queries import epoch_values
+from app.views.queries import epoch_values, tie_share
 from app.views.table_model import SampleTable, SampleTableModel
+from app.views.value_fn_chooser import ValueFnChooser
 
 _Flag = QItemSelectionModel.SelectionFlag
 
@@ -48,6 +49,7 @@ class SampleBrowser(QWidget):
         self.model = SampleTableModel(self)
         self.filters = FilterBar()
         self.epoch_chooser = EpochChooser(session)
+        self.value_fn_chooser = ValueFnChooser(session)
         self.count_label = QLabel()
 
         self.view = QTableView()
@@ -70,6 +72,8 @@ class SampleBrowser(QWidget):
         bar.setContentsMargins(0, 0, 0, 0)
         bar.addWidget(QLabel("φ of"))
         bar.addWidget(self.epoch_chooser)
+        bar.addWidget(QLabel("under"))
+        bar.addWidget(self.value_fn_chooser)
         bar.addStretch(1)
         bar.addWidget(self.count_label)
         layout = QVBoxLayout(self)
@@ -83,6 +87,7 @@ class SampleBrowser(QWidget):
         self._dataset_stale = True
         self._values_stale = True
         self._shown_epoch: int | None = None
+        self._ties: float | None = None
         self._lazy = RefreshWhenVisible(self, self._refresh)
 
         self.model.modelReset.connect(self._restore_selection)
@@ -93,6 +98,7 @@ class SampleBrowser(QWidget):
         session.dataset_changed.connect(self._dataset_changed)
         session.valuation_added.connect(self._valuation_added)
         session.resampling_changed.connect(self._values_changed)
+        session.value_fn_changed.connect(self._values_changed)
         session.selection_changed.connect(self._selection_changed)
         session.current_changed.connect(self._current_changed)
         self._lazy.request()
@@ -125,6 +131,11 @@ class SampleBrowser(QWidget):
         """"any", "correct", "incorrect" or "not valued"."""
         self._lazy.flush()
         self.filters.set_correct(correct)
+
+    def tie_share(self) -> float | None:
+        """Fraction of the shown epoch's valued samples whose two largest φ are equal (None: none valued)."""
+        self._lazy.flush()
+        return self._ties
 
     def set_epoch(self, epoch: int | None) -> None:
         """Show the φ of ``epoch`` (None: the latest valuation)."""
@@ -159,6 +170,7 @@ class SampleBrowser(QWidget):
             table = self.model.table
             values = epoch_values(self.session, self.epoch_chooser.epoch())
             self._shown_epoch = values.epoch
+            self._ties = tie_share(values.phi)
             table.set_values(values)
             table.set_copies(self.session.copies, self.session.user_copies)
             self.model.values_changed()
@@ -171,6 +183,8 @@ class SampleBrowser(QWidget):
         self.session.set_filtered(self.model.order)
         epoch = self._shown_epoch
         where = f" · φ of {epoch_label(epoch)}" if epoch is not None else " · not valued yet"
+        if epoch is not None and self._ties is not None:
+            where += f" · ties {100 * self._ties:.0f} %"
         self.count_label.setText(f"{len(self.model.order):,} of {len(self.model.table):,} samples{where}")
 
     def _selection_changed(self) -> None:

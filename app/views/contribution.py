@@ -8,7 +8,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.session import Session
 from app.style import (
@@ -23,12 +23,20 @@ from app.style import (
 from app.views.epoch_chooser import epoch_label
 from app.views.lazy import RefreshWhenVisible
 from app.views.queries import sample_history, sample_valuation
+from app.views.value_fn_chooser import ValueFnChooser
 from core.valuation.result import coalition_labels
 
 # Value functions whose v(S) > 0 means the coalition S predicts the right class.
 RIGHT_WHEN_POSITIVE = ("benefit", "accuracy")
 LABEL_PX = 30.0  # a value label (about 22 px) plus the 5 px the axis ticks reach into the plot, and a margin
 MAX_LABEL_SHARE = 0.3  # of a bar chart's height, on each side, when the chart is very small
+
+
+def not_valued_note(run_state: str) -> str:
+    """Why a sample shows no values: more epochs may value it while a run goes on, not after it ended."""
+    if run_state in ("finished", "stopped", "failed"):
+        return "not valued in this run (Run → Value split now…)"
+    return "not valued yet (values appear after the first epoch that values it)"
 
 
 class ContributionView(QWidget):
@@ -61,7 +69,12 @@ class ContributionView(QWidget):
             plot.setLabel("bottom", "epoch")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        self.value_fn_chooser = ValueFnChooser(session)
+        top = QHBoxLayout()
+        top.addWidget(self.title, 1)
+        top.addWidget(QLabel("value function"), 0, Qt.AlignmentFlag.AlignTop)
+        top.addWidget(self.value_fn_chooser, 0, Qt.AlignmentFlag.AlignTop)
+        layout.addLayout(top)
         layout.addWidget(self.plots, 1)
 
         self._phi = np.zeros(0, np.float32)
@@ -69,7 +82,8 @@ class ContributionView(QWidget):
         self._item_modalities: list[str] | None = None
         self._lazy = RefreshWhenVisible(self, self._refresh)
         session.current_changed.connect(lambda _: self._lazy.request())
-        for signal in (session.valuation_added, session.dataset_changed):
+        for signal in (session.valuation_added, session.dataset_changed, session.value_fn_changed,
+                       session.run_state_changed):
             signal.connect(lambda *_: self._lazy.request_later())
         self._apply_palette()
         self._lazy.request()
@@ -108,7 +122,7 @@ class ContributionView(QWidget):
                 self.title.setText("Select a sample to see how its modalities contribute.")
             else:
                 sample = html.escape(str(dataset.ids[index]))
-                self.title.setText(f"<b>{sample}</b>: not valued yet (values appear after the first epoch that values it)")
+                self.title.setText(f"<b>{sample}</b>: {not_valued_note(self.session.run_state)}")
             if self.session.valuations and modalities:  # the mean plot still shows: say which colour is which
                 self.title.setText(f"{self.title.text()}<br>{color_key(modalities, modality_colors(modalities))}")
             return

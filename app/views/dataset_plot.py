@@ -129,6 +129,7 @@ class DatasetPlot(QWidget):
         self.wrong_points.sigClicked.connect(self._clicked)
         session.dataset_changed.connect(self._dataset_changed)
         session.valuation_added.connect(self._valuation_added)
+        session.value_fn_changed.connect(lambda _: self._lazy.request_later())
         session.selection_changed.connect(self._draw_selection)
         self._lazy.request()
 

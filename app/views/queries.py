@@ -47,6 +47,18 @@ class SampleValuation:
         return None if self.result.phi_stderr is None else self.result.phi_stderr[self.row]
 
 
+def tie_share(phi: np.ndarray) -> float | None:
+    """Fraction of valued rows of ``phi`` [N, M] whose two largest φ are exactly equal (None: no valued row)."""
+    phi = np.asarray(phi)
+    rows = phi[~np.isnan(phi).any(axis=1)] if phi.ndim == 2 else phi.reshape(0, 1)
+    if len(rows) == 0:
+        return None
+    if rows.shape[1] < 2:
+        return 0.0
+    top = -np.sort(-rows, axis=1)
+    return float(np.mean(top[:, 0] == top[:, 1]))
+
+
 def valued_epochs(session: Session) -> list[int]:
     """Every epoch with a valuation of any split, ascending."""
     return sorted({epoch for by_epoch in session.valuations.values() for epoch in by_epoch})

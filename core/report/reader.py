@@ -223,6 +223,16 @@ class SplitValuation:
         return self._whole("correct").astype(bool)
 
     @cached_property
+    def coalition_correct(self) -> np.ndarray | None:
+        """Per coalition, whether it predicted the label ``[epoch, sample, 2^M]`` (None in format 1)."""
+        return self._whole("coalition_correct").astype(bool) if self.has_statistics else None
+
+    @cached_property
+    def coalition_log_p(self) -> np.ndarray | None:
+        """Per coalition, log-probability of the label ``[epoch, sample, 2^M]`` (None in format 1)."""
+        return self._whole("coalition_log_p") if self.has_statistics else None
+
+    @cached_property
     def phi_stderr(self) -> np.ndarray | None:
         return self._whole("phi_stderr") if self.has_stderr else None
 

@@ -100,19 +100,24 @@ def test_panel_builds_the_run_config(qtbot, vector_demo):
     panel.epochs.setValue(3)
     panel.batch_size.setValue(16)
     panel.seed.setValue(7)
+    assert not panel.config().runtime.tensorboard
+    panel.tensorboard.setChecked(True)
     panel.device.setCurrentText("cpu")
     config = panel.config()
     assert config.data.path == str(vector_demo)
     assert (config.strategy.name, config.strategy.params["alpha"]) == ("ogm-ge", 0.5)
     assert (config.optim.epochs, config.optim.batch_size, config.runtime.seed, config.runtime.device) == (3, 16, 7, "cpu")
     assert RunConfig.from_toml(config.to_toml()).strategy.params == config.strategy.params
+    assert config.runtime.tensorboard
 
     other = RunConfig()
     other.data.path = "/somewhere"
     other.valuation.mc_permutations = 17
+    other.runtime.tensorboard = False
     other.strategy.name, other.strategy.params = "mcr", {"game": "independent"}
     panel.set_config(other)
     assert panel.strategy.currentText() == "mcr" and panel.params.values()["game"] == "independent"
+    assert not panel.tensorboard.isChecked()
     panel.data_folder.setText(str(vector_demo))
     assert panel.config().valuation.mc_permutations == 17, "fields the pane does not show are kept"
 

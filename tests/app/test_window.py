@@ -41,6 +41,8 @@ def test_menus_have_the_expected_actions_and_shortcuts(make_window):
     toggles = {a.text() for a in view.actions()}
     assert {"Training", "Re-sampling", "Sample", "Contributions", "Curves", "φ over the dataset", "Log"} <= toggles
     assert not action_by_text(window, "File", "Export report…").isEnabled(), "nothing to export yet"
+    assert action_by_text(window, "File", "Import dataset…").isEnabled()
+    assert not action_by_text(window, "Run", "Value split now…").isEnabled(), "no finished run shown"
 
 
 def test_default_layout_has_one_tab_bar_per_group(make_window):
