@@ -76,6 +76,8 @@ class DataConfig:
     """Random frame crops and flips (and audio time crops) in training; evaluation is always deterministic."""
     window_columns: list[str] = field(default_factory=list)
     """Two metadata columns (start, end in seconds) whose window of each clip is used, when present."""
+    workers: int = 0
+    """Processes decoding media into the store (0: one per available core)."""
     video: VideoConfig = field(default_factory=VideoConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
 

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from core import events as ev
 from core.atomic import WriteError, describe_os_error, is_disk_full, remove_stale_temporaries
 from core.config import RunConfig
+from core.data.batches import iterate_batches
 from core.data.prepare import format_exclusions, prepare_dataset
 from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy, mi_terms
@@ -30,7 +31,6 @@ from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
 from core.strategies.base import EpochContext, EpochStart, StepContext
-from core.training.batches import iterate_batches
 from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
 from core.training.distributed import (

@@ -7,10 +7,10 @@ import sys
 import h5py
 import numpy as np
 import pytest
+from core.data.cache import FileKey, MediaCache, cache_folder
 
 from core.atomic import WriteError
 from core.config import AudioConfig, DataConfig, VideoConfig
-from core.data.cache import FileKey, MediaCache, cache_folder
 from core.data.prepare import prepare_dataset
 from tests.data.helpers import make_sample, write_manifest
 
