@@ -123,16 +123,17 @@ def prepare_dataset(
 
     index = np.array(keep, dtype=np.int64)
     ids = manifest.ids[index]
+    kept_windows = [windows[i] for i in keep] if config.window_columns else None
     arrays = {}
     for modality in manifest.modalities:
         kind = manifest.modality_kinds[modality]
-        jobs = [cells[modality][i] for i in keep]
+        files = manifest.media[modality][index]
         arrays[modality] = StoredRows(
             folders[kind],
             [entries[modality][i] for i in keep],
-            [str(i) for i in ids],
-            [job.relative for job in jobs],
-            repair=_Redecode(kind, root, config, folders[kind], jobs),
+            ids,
+            files,
+            repair=_Redecode(kind, root, config, folders[kind], files, kept_windows),
             log=say,
         )
     return PreparedData(
@@ -162,19 +163,23 @@ def available_cores() -> int:
 
 @dataclass(frozen=True)
 class _Redecode:
-    """Decodes a sample's file again when its stored entry is damaged, and appends the fresh array."""
+    """Decodes a row's file again when its stored entry is damaged, and appends the fresh array."""
 
     kind: str
     root: Path
     config: DataConfig
     folder: Path
-    jobs: list[_Job]
+    files: np.ndarray
+    windows: list[Window | str | None] | None
 
     def __call__(self, row: int) -> np.ndarray:
-        job = self.jobs[row]
-        _, array, failure = _decode(job, self.config, self.root)
+        relative = str(self.files[row])
+        job = _job(self.root, self.kind, relative, None if self.windows is None else self.windows[row])
+        failure = job if isinstance(job, str) else None
+        if isinstance(job, _Job):
+            job, array, failure = _decode(job, self.config, self.root)
         if failure is not None:
-            raise MediaError(self.root / job.relative, failure)
+            raise MediaError(self.root / relative, failure)
         with TensorStore(self.folder) as store:
             store.append(job.key, array)
         return array

@@ -24,7 +24,7 @@ import socket
 import struct
 import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,6 +119,10 @@ class TensorStore:
 
     def __len__(self) -> int:
         return len(self._index)
+
+    def file_keys(self) -> list[FileKey]:
+        """Every file version the store has a record of."""
+        return list(self._index)
 
     def lookup(self, key: FileKey) -> Entry | None:
         """The newest record of this exact file version, or None."""
@@ -279,8 +283,8 @@ class StoredRows:
         self,
         folder: Path,
         entries: list[Entry],
-        names: list[str],
-        files: list[str],
+        names: Sequence[str],
+        files: Sequence[str],
         repair: Callable[[int], np.ndarray] | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:
@@ -295,7 +299,7 @@ class StoredRows:
         self._offset = np.array([e.offset for e in entries], np.int64)
         self._nbytes = np.array([e.nbytes for e in entries], np.int64)
         self._crc = np.array([e.crc for e in entries], np.uint32)
-        self._names, self._files = list(names), list(files)
+        self._names, self._files = names, files  # e.g. the manifest's arrays, not copied
         self._repair, self._log = repair, log
         self._repaired: dict[int, np.ndarray] = {}
         self._fds: dict[int, int] = {}
@@ -353,7 +357,7 @@ class StoredRows:
         return np.frombuffer(data, self.dtype).reshape(self.shape[1:])
 
     def _damaged(self, row: int, problem: str) -> np.ndarray:
-        where = f"sample {self._names[row]!r}, file {self._files[row]!r}: its stored entry in {self.folder}"
+        where = f"sample {str(self._names[row])!r}, file {str(self._files[row])!r}: its stored entry in {self.folder}"
         if self._repair is None:
             raise DamagedEntryError(f"{where} {problem}")
         message = f"{where} {problem}; discarded and decoded again"
