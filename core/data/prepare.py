@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import tempfile
 import time
 from collections import Counter
@@ -41,10 +42,27 @@ class _Job:
     window: Window | None
 
 
+class BuildStopped(RuntimeError):
+    """The build was asked to stop; what it stored is kept and the next build decodes only the rest."""
+
+
+def build_store(
+    config: DataConfig,
+    share: tuple[int, int],
+    log: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> None:
+    """Decode into the store this process's ``share = (rank, ranks)`` of the files it lacks: every
+    ``ranks``-th one from ``rank`` on. Torchrun ranks each build their share, then after a barrier
+    ``prepare_dataset`` reads the whole store."""
+    _prepare(config, None, log, stop, share)
+
+
 def prepare_dataset(
     config: DataConfig,
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> PreparedData:
     """Load, check and preprocess the dataset at ``config.path``.
 
@@ -53,11 +71,24 @@ def prepare_dataset(
     ``config.workers`` processes (0: one per available core) and appended to it; an interrupted build
     keeps what it stored and the next call decodes only the rest. ``progress(done, total)`` is called
     after each decoded file, ``log`` receives one-line messages (with files/s and the time left while
-    decoding). Samples with a manifest problem, a file that fails to decode (or decodes to NaN/inf) or
+    decoding); ``stop()`` returning True ends the build with :class:`BuildStopped`. Samples with a manifest problem, a file that fails to decode (or decodes to NaN/inf) or
     an array whose shape differs from the rest of its modality are left out and listed in ``excluded``
     (manifest problems first). Raises ``ManifestError`` when the manifest is unusable or no sample is left,
     ``WriteError`` when the store cannot be written (e.g. the disk is full).
     """
+    data = _prepare(config, progress, log, stop, None)
+    assert data is not None
+    return data
+
+
+def _prepare(
+    config: DataConfig,
+    progress: Callable[[int, int], None] | None,
+    log: Callable[[str], None] | None,
+    stop: Callable[[], bool] | None,
+    share: tuple[int, int] | None,
+) -> PreparedData | None:
+    """Build the store (only ``share`` of it when given, then return None), then describe the data."""
     say = log or (lambda message: None)
     if not config.path:
         raise ValueError("data.path is empty: set it to a dataset folder holding manifest.csv")
@@ -91,7 +122,10 @@ def prepare_dataset(
                     todo.setdefault((kind, cell.key), cell)
                 elif isinstance(cell, _Job):
                     counts["cached"] += 1
-        _build(list(todo.values()), stores, config, root, counts, say, progress)
+        rank, ranks = share or (0, 1)
+        _build(list(todo.values())[rank::ranks], stores, config, root, counts, say, progress, stop, ranks)
+        if share is not None:
+            return None
         entries: dict[str, list[Entry | None]] = {}
         for modality in manifest.modalities:
             store = stores[manifest.modality_kinds[modality]]
@@ -193,11 +227,15 @@ def _build(
     counts: Counter[str],
     say: Callable[[str], None],
     progress: Callable[[int, int], None] | None,
+    stop: Callable[[], bool] | None,
+    ranks: int,
 ) -> None:
-    """Decode ``jobs`` (in a pool when there are enough of them) and append each result as it comes."""
+    """Decode ``jobs`` (in a pool when there are enough of them) and append each result as it comes;
+    the cores are split between ``ranks`` processes building at once."""
     if not jobs:
         return
-    workers = min(config.workers or available_cores(), max(1, len(jobs) // MIN_FILES_PER_WORKER))
+    workers = config.workers or max(1, available_cores() // ranks)
+    workers = min(workers, max(1, len(jobs) // MIN_FILES_PER_WORKER))
     say(f"decoding {len(jobs)} file(s) with {workers} process(es)")
     started = last_report = time.monotonic()
     results = _pooled(jobs, config, root, workers) if workers > 1 else _in_process(jobs, config, root)
@@ -213,6 +251,11 @@ def _build(
             counts["failed"] += 1
         if progress:
             progress(done, len(jobs))
+        if stop is not None and stop() and done < len(jobs):
+            raise BuildStopped(
+                f"stopped while decoding media: {done} of {len(jobs)} file(s) stored, the next run decodes "
+                "only the rest"
+            )
         now = time.monotonic()
         if now - last_report >= PROGRESS_INTERVAL_S or done == len(jobs):
             last_report = now
@@ -235,10 +278,15 @@ def _pooled(
     """Results in the order they finish; leaving early (an error, Ctrl-C) terminates the pool."""
     context = multiprocessing.get_context("spawn")  # safe beside Qt and CUDA threads
     chunk = max(1, min(8, len(jobs) // (workers * 8)))
-    with context.Pool(workers) as pool:
+    with context.Pool(workers, initializer=_ignore_interrupts) as pool:
         yield from pool.imap_unordered(
             partial(_decode_numbered, config=config, root=root), enumerate(jobs), chunksize=chunk
         )
+
+
+def _ignore_interrupts() -> None:
+    """Ctrl-C reaches the whole process group: the parent alone decides to stop (and ends the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _decode_numbered(

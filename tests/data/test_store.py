@@ -12,7 +12,7 @@ import pytest
 from core.atomic import WriteError
 from core.config import AudioConfig, DataConfig, VideoConfig
 from core.data.manifest import ManifestError
-from core.data.prepare import NONFINITE, prepare_dataset
+from core.data.prepare import NONFINITE, BuildStopped, build_store, prepare_dataset
 from core.data.store import SEGMENT_SUFFIX, DamagedEntryError, FileKey, StoredRows, TensorStore, cache_folder
 from tests.data.helpers import make_sample, write_manifest, write_vector
 from tests.data.store_procs import entry_array, entry_key
@@ -173,3 +173,19 @@ def test_cache_folder_locations(tmp_path):
     one, two = cache_folder(tmp_path / "d1", str(shared)), cache_folder(tmp_path / "d2", str(shared))
     assert one.parent == shared == two.parent and one != two and one.name.startswith("d1-")
     assert cache_folder(tmp_path, "rel").parent == tmp_path / "rel"
+
+
+def test_a_stop_request_ends_the_build_and_ranks_build_their_shares(tmp_path):
+    _vector_dataset(tmp_path, 6)
+    calls: list[int] = []
+    with pytest.raises(BuildStopped, match="2 of 6 file"):
+        prepare_dataset(DataConfig(path=str(tmp_path)), progress=lambda d, t: calls.append(d), stop=lambda: 2 in calls)
+    folder = next(cache_folder(tmp_path).iterdir())
+    assert len(TensorStore(folder)) == 2
+
+    messages: list[str] = []
+    build_store(DataConfig(path=str(tmp_path)), (1, 2), messages.append)  # files 3 and 5 of the missing 2..5
+    assert any("decoding 2 file(s)" in m for m in messages) and len(TensorStore(folder)) == 4
+    messages.clear()
+    prepare_dataset(DataConfig(path=str(tmp_path)), log=messages.append)  # what rank 0 had left: 2 and 4
+    assert any("decoding 2 file(s)" in m for m in messages) and len(TensorStore(folder)) == 6
