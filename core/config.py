@@ -17,6 +17,10 @@ class ConfigError(ValueError):
     """A configuration value or file is invalid; the message names the key."""
 
 
+FRAME_NORMS = ("unit", "imagenet")
+"""The values of ``VideoConfig.normalize`` (and of the visual encoders' ``frame_norm``)."""
+
+
 @dataclass
 class VideoConfig:
     """How video clips are decoded: ``frames`` evenly spaced frames, resized to height × width, RGB.

@@ -39,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"preprocessing recipe (default: {DEFAULT_RECIPE}, or the preset's; see docs/recipes.md)",
     )
     parser.add_argument("--seed", type=int, help="random seed")
+    parser.add_argument("--workers", type=int, help="processes decoding media into the store (default: one per core)")
     parser.add_argument("--out", help="run folder (default: runs/<time>-<strategy>)")
     parser.add_argument("--resume", metavar="CHECKPOINT", help="continue the run saved in this checkpoint")
     parser.add_argument(
@@ -77,6 +78,7 @@ def build_config(args: argparse.Namespace) -> RunConfig:
         (args.epochs, config.optim, "epochs"),
         (args.device, config.runtime, "device"),
         (args.seed, config.runtime, "seed"),
+        (args.workers, config.data, "workers"),
     ):
         if value is not None:
             setattr(section, key, value)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
+from core.config import FRAME_NORMS
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-FRAME_NORMS = ("unit", "imagenet")
 
 
 def scale_frames(frames: torch.Tensor, frame_norm: str) -> torch.Tensor:
