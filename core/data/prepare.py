@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from core.config import DataConfig
 from core.data.augment import InputTransform
@@ -278,15 +279,17 @@ def _pooled(
     """Results in the order they finish; leaving early (an error, Ctrl-C) terminates the pool."""
     context = multiprocessing.get_context("spawn")  # safe beside Qt and CUDA threads
     chunk = max(1, min(8, len(jobs) // (workers * 8)))
-    with context.Pool(workers, initializer=_ignore_interrupts) as pool:
+    with context.Pool(workers, initializer=_start_worker) as pool:
         yield from pool.imap_unordered(
             partial(_decode_numbered, config=config, root=root), enumerate(jobs), chunksize=chunk
         )
 
 
-def _ignore_interrupts() -> None:
-    """Ctrl-C reaches the whole process group: the parent alone decides to stop (and ends the pool)."""
+def _start_worker() -> None:
+    """One thread per worker (the pool is the parallelism), and Ctrl-C left to the parent: it reaches
+    the whole process group, and the parent alone decides to stop (and ends the pool)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
 
 
 def _decode_numbered(
