@@ -25,7 +25,7 @@ from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
 from core.data.prepared import Exclusion, PreparedData
 from core.data.preprocess import Window, preprocess_sample, preprocessing_params
-from core.data.store import Entry, FileKey, StoredRows, TensorStore, cache_folder, store_folder
+from core.data.store import Entry, FileKey, StoredRows, TensorStore, append_one, cache_folder, store_folder
 
 MIN_FILES_PER_WORKER = 16
 """A pool gets at most one process per this many files to decode (starting a process costs ~1 s)."""
@@ -215,8 +215,7 @@ class _Redecode:
             job, array, failure = _decode(job, self.config, self.root)
         if failure is not None:
             raise MediaError(self.root / relative, failure)
-        with TensorStore(self.folder) as store:
-            store.append(job.key, array)
+        append_one(self.folder, job.key, array)
         return array
 
 

@@ -100,6 +100,16 @@ def store_folder(cache: Path, kind: str, params: dict[str, Any]) -> Path:
     return Path(cache) / f"{kind}-{hashlib.sha1(identity.encode('utf-8')).hexdigest()[:16]}"
 
 
+def append_one(folder: Path, key: FileKey, array: np.ndarray) -> Entry:
+    """Append one entry in a segment of its own, without reading the store (e.g. a repaired entry)."""
+    writer = _SegmentWriter(Path(folder))
+    try:
+        array = np.ascontiguousarray(array)
+        return writer.write(key, array.dtype.str, array.shape, memoryview(array).cast("B"), None)
+    finally:
+        writer.close()
+
+
 class TensorStore:
     """The records of one store folder: :meth:`lookup` what is stored, :meth:`append` what is new.
 

@@ -8,11 +8,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from core.atomic import WriteError
 from core.config import AudioConfig, DataConfig, VideoConfig
+from core.data.batches import iterate_batches
 from core.data.manifest import ManifestError
 from core.data.prepare import NONFINITE, BuildStopped, build_store, prepare_dataset
+from core.data.preprocess import preprocess_audio
 from core.data.store import SEGMENT_SUFFIX, DamagedEntryError, FileKey, StoredRows, TensorStore, cache_folder
 from tests.data.helpers import make_sample, write_manifest, write_vector
 from tests.data.store_procs import entry_array, entry_key
@@ -189,3 +192,25 @@ def test_a_stop_request_ends_the_build_and_ranks_build_their_shares(tmp_path):
     messages.clear()
     prepare_dataset(DataConfig(path=str(tmp_path)), log=messages.append)  # what rank 0 had left: 2 and 4
     assert any("decoding 2 file(s)" in m for m in messages) and len(TensorStore(folder)) == 6
+
+
+def test_dataloader_workers_read_batches_from_the_store_in_their_stored_dtype(tmp_path):
+    for i in range(4):
+        make_sample(tmp_path, f"s{i}", i % 2)
+    rows = [[f"s{i}", "ab"[i % 2], "train", f"video/s{i}.mp4", f"audio/s{i}.wav"] for i in range(4)]
+    write_manifest(tmp_path, ["id", "label", "split", "video", "audio"], rows)
+    config = DataConfig(path=str(tmp_path), video=VideoConfig(frames=2, height=8, width=8),
+                        audio=AudioConfig(duration_s=0.25))
+    data = prepare_dataset(config)
+    assert isinstance(data.arrays["video"], StoredRows)
+    index = np.array([3, 0, 2, 1])
+    cpu = torch.device("cpu")
+    local = list(iterate_batches(data, index, 3, cpu))
+    workers = list(iterate_batches(data, index, 3, cpu, num_workers=1))  # spawn: the rows are pickled
+    assert [b.index.tolist() for b in workers] == [[3, 0, 2], [1]]
+    for a, b in zip(local, workers):
+        assert a.inputs["video"].dtype == torch.uint8 and torch.equal(a.inputs["video"], b.inputs["video"])
+        assert torch.equal(a.inputs["audio"], b.inputs["audio"])
+    sample = data.sample(2)
+    np.testing.assert_array_equal(local[0].inputs["video"][2].numpy(), sample["video"])
+    np.testing.assert_array_equal(sample["audio"], preprocess_audio(tmp_path / "audio/s2.wav", config.audio))
