@@ -72,9 +72,9 @@ def prepare_dataset(
     ``config.workers`` processes (0: one per available core) and appended to it; an interrupted build
     keeps what it stored and the next call decodes only the rest. ``progress(done, total)`` is called
     after each decoded file, ``log`` receives one-line messages (with files/s and the time left while
-    decoding); ``stop()`` returning True ends the build with :class:`BuildStopped`. Samples with a manifest problem, a file that fails to decode (or decodes to NaN/inf) or
-    an array whose shape differs from the rest of its modality are left out and listed in ``excluded``
-    (manifest problems first). Raises ``ManifestError`` when the manifest is unusable or no sample is left,
+    decoding); ``stop()`` returning True ends the build with :class:`BuildStopped`. Samples with a
+    manifest problem, a file that fails to decode (or decodes to NaN/inf) or an array whose shape differs
+    from the rest of its modality are left out and listed in ``excluded`` (manifest problems first). Raises ``ManifestError`` when the manifest is unusable or no sample is left,
     ``WriteError`` when the store cannot be written (e.g. the disk is full).
     """
     data = _prepare(config, progress, log, stop, None)

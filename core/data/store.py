@@ -122,7 +122,10 @@ class TensorStore:
         self._log = log
         self._index: dict[FileKey, Entry] = {}
         self._writer: _SegmentWriter | None = None
-        self.folder.mkdir(parents=True, exist_ok=True)
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WriteError(describe_os_error(exc, self.folder), exc.errno) from exc
         for segment in sorted(self.folder.glob(f"*{SEGMENT_SUFFIX}")):
             for key, entry in _scan(segment, self._warn):
                 self._index[key] = entry
