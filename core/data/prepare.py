@@ -53,9 +53,9 @@ def build_store(
     log: Callable[[str], None] | None = None,
     stop: Callable[[], bool] | None = None,
 ) -> None:
-    """Decode into the store this process's ``share = (rank, ranks)`` of the files it lacks: every
-    ``ranks``-th one from ``rank`` on. Torchrun ranks each build their share, then after a barrier
-    ``prepare_dataset`` reads the whole store."""
+    """Decode into the store the files it lacks among this process's ``share = (rank, ranks)`` of the
+    dataset's files: every ``ranks``-th one from ``rank`` on. Torchrun ranks each build their share, then
+    after a barrier ``prepare_dataset`` reads the whole store."""
     _prepare(config, None, log, stop, share)
 
 
@@ -112,19 +112,23 @@ def _prepare(
     counts: Counter[str] = Counter()
     stores = {kind: TensorStore(folder, say) for kind, folder in folders.items()}
     try:
-        todo: dict[tuple[str, FileKey], _Job] = {}
+        every: dict[tuple[str, FileKey], _Job] = {}  # each file once, in manifest order
         for modality in manifest.modalities:
             kind = manifest.modality_kinds[modality]
             cells[modality] = [
                 _job(root, kind, str(manifest.media[modality][i]), windows[i]) for i in range(len(manifest))
             ]
             for cell in cells[modality]:
-                if isinstance(cell, _Job) and stores[kind].lookup(cell.key) is None:
-                    todo.setdefault((kind, cell.key), cell)
-                elif isinstance(cell, _Job):
-                    counts["cached"] += 1
+                if isinstance(cell, _Job):
+                    every.setdefault((kind, cell.key), cell)
+                    counts["cached"] += stores[kind].lookup(cell.key) is not None
+        # A share is cut from the manifest's files, not from what is missing (which other ranks change).
         rank, ranks = share or (0, 1)
-        _build(list(todo.values())[rank::ranks], stores, config, root, counts, say, progress, stop, ranks)
+        todo = [
+            job for number, job in enumerate(every.values())
+            if number % ranks == rank and stores[job.kind].lookup(job.key) is None
+        ]
+        _build(todo, stores, config, root, counts, say, progress, stop, ranks)
         if share is not None:
             return None
         entries: dict[str, list[Entry | None]] = {}

@@ -187,11 +187,14 @@ def test_a_stop_request_ends_the_build_and_ranks_build_their_shares(tmp_path):
     assert len(TensorStore(folder)) == 2
 
     messages: list[str] = []
-    build_store(DataConfig(path=str(tmp_path)), (1, 2), messages.append)  # files 3 and 5 of the missing 2..5
+    build_store(DataConfig(path=str(tmp_path)), (1, 2), messages.append)  # files 1, 3, 5: 1 is stored
     assert any("decoding 2 file(s)" in m for m in messages) and len(TensorStore(folder)) == 4
     messages.clear()
-    prepare_dataset(DataConfig(path=str(tmp_path)), log=messages.append)  # what rank 0 had left: 2 and 4
+    build_store(DataConfig(path=str(tmp_path)), (0, 2), messages.append)  # files 0, 2, 4: 0 is stored
     assert any("decoding 2 file(s)" in m for m in messages) and len(TensorStore(folder)) == 6
+    messages.clear()
+    prepare_dataset(DataConfig(path=str(tmp_path)), log=messages.append)
+    assert not any("decoding" in m for m in messages)
 
 
 def test_dataloader_workers_read_batches_from_the_store_in_their_stored_dtype(tmp_path):
