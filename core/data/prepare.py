@@ -5,6 +5,7 @@ cannot be used. The samples stay on disk: ``PreparedData.arrays`` reads them by 
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import signal
@@ -238,11 +239,16 @@ def _build(
     the cores are split between ``ranks`` processes building at once."""
     if not jobs:
         return
+    jobs = [j for j in jobs if j.kind == "vector"] + [j for j in jobs if j.kind != "vector"]
+    light = sum(j.kind == "vector" for j in jobs)  # loading a .npy costs less than sending it back
     workers = config.workers or max(1, available_cores() // ranks)
-    workers = min(workers, max(1, len(jobs) // MIN_FILES_PER_WORKER))
+    workers = min(workers, max(1, (len(jobs) - light) // MIN_FILES_PER_WORKER))
     say(f"decoding {len(jobs)} file(s) with {workers} process(es)")
     started = last_report = time.monotonic()
-    results = _pooled(jobs, config, root, workers) if workers > 1 else _in_process(jobs, config, root)
+    results: Iterable[tuple[int, np.ndarray | None, str | None]] = _in_process(jobs, config, root)
+    if workers > 1:
+        pooled = ((light + n, array, failure) for n, array, failure in _pooled(jobs[light:], config, root, workers))
+        results = itertools.chain(itertools.islice(results, light), pooled)
     if progress:
         progress(0, len(jobs))
     for done, (number, array, failure) in enumerate(results, start=1):
