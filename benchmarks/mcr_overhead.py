@@ -18,9 +18,10 @@ import time
 
 import torch
 
+from core.data.batches import Batch
 from core.models.multimodal import MultimodalModel, build_model
 from core.strategies import Strategy, create_strategy
-from core.strategies.base import Batch, StepContext
+from core.strategies.base import StepContext
 
 BATCH = 32
 NUM_CLASSES = 8

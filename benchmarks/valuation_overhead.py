@@ -17,9 +17,9 @@ import numpy as np
 import torch
 
 from core.config import ModelConfig
+from core.data.batches import iterate_batches
 from core.data.prepared import PreparedData
 from core.models.multimodal import build_model_for_data
-from core.training.batches import iterate_batches
 from core.valuation.valuate import ValuationSettings, brute_force_values, value_samples
 
 SHAPES = {"audio": (128, 65), "video": (4, 3, 48, 48)}

@@ -26,6 +26,8 @@ MAX_SEED = 2**32 - 1
 PATH_KEYS = (("data", "path"), ("data", "cache_dir"), ("model", "init_encoders_from"))
 """Keys holding a file or folder; in a config file, a relative one is relative to the file's folder
 (elsewhere a relative ``data.cache_dir`` is relative to the dataset folder, see ``cache_folder``)."""
+FRAME_NORMS = ("unit", "imagenet")
+"""The values of ``VideoConfig.normalize`` (and of the visual encoders' ``frame_norm``)."""
 
 
 @dataclass
@@ -96,6 +98,8 @@ class DataConfig:
     """Random frame crops and flips (and audio time crops) in training; evaluation is always deterministic."""
     window_columns: list[str] = field(default_factory=list)
     """Two metadata columns (start, end in seconds) whose window of each clip is used, when present."""
+    workers: int = 0
+    """Processes decoding media into the store (0: one per available core)."""
     video: VideoConfig = field(default_factory=VideoConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     flow: FlowConfig = field(default_factory=FlowConfig)

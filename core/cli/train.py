@@ -51,6 +51,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help=f"preprocessing recipe (default: {DEFAULT_RECIPE}, or the preset's; see docs/recipes.md)",
     )
     parser.add_argument("--seed", type=int, help=f"random seed (default: {defaults.runtime.seed})")
+    parser.add_argument(
+        "--workers", type=int, help="processes decoding media into the store (default: one per core)"
+    )
     parser.add_argument("--out", help="run folder (default: runs/<time>-<strategy>, or the resumed run's)")
     parser.add_argument(
         "--resume",
@@ -102,6 +105,7 @@ def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = N
         (args.device, config.runtime, "device"),
         (args.seed, config.runtime, "seed"),
         (args.tensorboard or None, config.runtime, "tensorboard"),
+        (args.workers, config.data, "workers"),
     ):
         if value is not None:
             setattr(section, key, value)

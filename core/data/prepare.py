@@ -1,40 +1,101 @@
-"""From a dataset folder to ``PreparedData``: check the manifest, decode and preprocess every sample
-through the cache, and leave out (with a reason) every sample whose media cannot be used."""
+"""From a dataset folder to ``PreparedData``: check the manifest, decode and preprocess every media file
+into the on-disk store (in a pool of processes), and leave out (with a reason) every sample whose media
+cannot be used. The samples stay on disk: ``PreparedData.arrays`` reads them by row (see
+``core.data.store``)."""
 
 from __future__ import annotations
 
-import dataclasses
+import itertools
+import multiprocessing
+import os
+import signal
+import tempfile
+import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from core.config import DataConfig
 from core.data.augment import InputTransform
-from core.data.cache import CachedResult, FileKey, MediaCache, cache_folder
 from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
 from core.data.prepared import Exclusion, PreparedData
 from core.data.preprocess import Window, preprocess_sample, preprocessing_params
+from core.data.store import Entry, FileKey, StoredRows, TensorStore, append_one, cache_folder, store_folder
+
+MIN_FILES_PER_WORKER = 16
+"""A pool gets at most one process per this many files to decode (starting a process costs ~1 s)."""
+PROGRESS_INTERVAL_S = 5.0
+NONFINITE = "the decoded tensor holds NaN or infinite values"
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One media file to decode: its store ``key`` (path, with the window when there is one)."""
+
+    kind: str
+    key: FileKey
+    relative: str
+    window: Window | None
+
+
+class BuildStopped(RuntimeError):
+    """The build was asked to stop; what it stored is kept and the next build decodes only the rest."""
+
+
+def build_store(
+    config: DataConfig,
+    share: tuple[int, int],
+    log: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> None:
+    """Decode into the store the files it lacks among this process's ``share = (rank, ranks)`` of the
+    dataset's files: every ``ranks``-th one from ``rank`` on. Torchrun ranks each build their share, then
+    after a barrier ``prepare_dataset`` reads the whole store."""
+    _prepare(config, None, log, stop, share)
 
 
 def prepare_dataset(
     config: DataConfig,
     progress: Callable[[int, int], None] | None = None,
     log: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> PreparedData:
     """Load, check and preprocess the dataset at ``config.path``.
 
     Keeps the modalities named in ``config.modalities`` (all when empty; an unknown name raises
-    ``ValueError`` listing the available ones). ``progress(done, total)`` is called after each sample,
-    ``log`` receives one-line messages. Samples with a manifest problem, a file that fails to decode or
-    an array whose shape differs from the rest of its modality are left out and listed in ``excluded``
-    (manifest problems first). Raises ``ManifestError`` when the manifest is unusable or no sample is left.
+    ``ValueError`` listing the available ones). Files not in the store yet are decoded by
+    ``config.workers`` processes (0: one per available core) and appended to it; an interrupted build
+    keeps what it stored and the next call decodes only the rest. ``progress(done, total)`` is called
+    after each decoded file, ``log`` receives one-line messages (with files/s and the time left while
+    decoding); ``stop()`` returning True ends the build with :class:`BuildStopped`. Samples with a
+    manifest problem, a file that fails to decode (or decodes to NaN/inf) or an array whose shape differs
+    from the rest of its modality are left out and listed in ``excluded`` (manifest problems first). Raises ``ManifestError`` when the manifest is unusable or no sample is left,
+    ``WriteError`` when the store cannot be written (e.g. the disk is full).
     """
+    data = _prepare(config, progress, log, stop, None)
+    assert data is not None
+    return data
+
+
+def _prepare(
+    config: DataConfig,
+    progress: Callable[[int, int], None] | None,
+    log: Callable[[str], None] | None,
+    stop: Callable[[], bool] | None,
+    share: tuple[int, int] | None,
+) -> PreparedData | None:
+    """Build the store (only ``share`` of it when given, then return None), then describe the data."""
     say = log or (lambda message: None)
     if not config.path:
         raise ValueError("data.path is empty: set it to a dataset folder holding manifest.csv")
+    if config.workers < 0:
+        raise ValueError(f"data.workers must be 0 (one per core) or a number of processes, got {config.workers}")
     manifest = load_manifest(config.path, config.modalities)
     root = manifest.root
     say(
@@ -44,40 +105,54 @@ def prepare_dataset(
 
     transform = InputTransform.from_config(config, manifest.modality_kinds)
     windows = _windows(manifest, config.window_columns, say)
-    folder = _ready_cache_folder(root, config.cache_dir, say)
+    cache = _ready_cache_folder(root, config.cache_dir, say)
     kinds = sorted(set(manifest.modality_kinds.values()))
-    caches = {kind: MediaCache(folder, kind, preprocessing_params(kind, config), say) for kind in kinds}
-    outputs: dict[str, list[np.ndarray | None]] = {m: [None] * len(manifest) for m in manifest.modalities}
+    folders = {kind: store_folder(cache, kind, preprocessing_params(kind, config)) for kind in kinds}
+    cells: dict[str, list[_Job | str]] = {}
     problems: dict[int, list[Exclusion]] = {}
     counts: Counter[str] = Counter()
+    stores = {kind: TensorStore(folder, say) for kind, folder in folders.items()}
     try:
-        if progress:
-            progress(0, len(manifest))
-        for index in range(len(manifest)):
-            for modality in manifest.modalities:
-                kind = manifest.modality_kinds[modality]
-                relative = str(manifest.media[modality][index])
-                result = _load(caches[kind], root, relative, kind, config, counts, windows[index])
-                if result.array is not None:
-                    outputs[modality][index] = result.array
-                else:
-                    problems.setdefault(index, []).append(
-                        _exclusion(manifest, index, modality, result.failure)
-                    )
-            for cache in caches.values():
-                cache.flush_if_due()
-            if progress:
-                progress(index + 1, len(manifest))
+        every: dict[tuple[str, FileKey], _Job] = {}  # each file once, in manifest order
+        for modality in manifest.modalities:
+            kind = manifest.modality_kinds[modality]
+            cells[modality] = [
+                _job(root, kind, str(manifest.media[modality][i]), windows[i]) for i in range(len(manifest))
+            ]
+            for cell in cells[modality]:
+                if isinstance(cell, _Job):
+                    every.setdefault((kind, cell.key), cell)
+                    counts["cached"] += stores[kind].lookup(cell.key) is not None
+        # A share is cut from the manifest's files, not from what is missing (which other ranks change).
+        rank, ranks = share or (0, 1)
+        todo = [
+            job for number, job in enumerate(every.values())
+            if number % ranks == rank and stores[job.kind].lookup(job.key) is None
+        ]
+        _build(todo, stores, config, root, counts, say, progress, stop, ranks)
+        if share is not None:
+            return None
+        entries: dict[str, list[Entry | None]] = {}
+        for modality in manifest.modalities:
+            store = stores[manifest.modality_kinds[modality]]
+            entries[modality] = []
+            for index, cell in enumerate(cells[modality]):
+                entry = None if isinstance(cell, str) else store.lookup(cell.key)
+                failure = cell if isinstance(cell, str) else entry.failure
+                if failure is not None:
+                    entry = None
+                    problems.setdefault(index, []).append(_exclusion(manifest, index, modality, failure))
+                entries[modality].append(entry)
     finally:
-        for cache in caches.values():
-            cache.close()
+        for store in stores.values():
+            store.close()
     say(
         f"media: {counts['decoded']} file(s) decoded, {counts['cached']} from the cache, "
         f"{counts['failed']} failed"
     )
 
     for modality in manifest.modalities:
-        _exclude_odd_shapes(manifest, modality, outputs[modality], problems)
+        _exclude_odd_shapes(manifest, modality, entries[modality], problems)
     keep = [i for i in range(len(manifest)) if i not in problems]
     decode_problems = [p for i in sorted(problems) for p in problems[i]]
     excluded = manifest.excluded + decode_problems
@@ -87,9 +162,23 @@ def prepare_dataset(
         say(f"{len(manifest) - len(keep)} more sample(s) left out after decoding")
 
     index = np.array(keep, dtype=np.int64)
+    ids = manifest.ids[index]
+    kept_windows = [windows[i] for i in keep] if config.window_columns else None
+    arrays = {}
+    for modality in manifest.modalities:
+        kind = manifest.modality_kinds[modality]
+        files = manifest.media[modality][index]
+        arrays[modality] = StoredRows(
+            folders[kind],
+            [entries[modality][i] for i in keep],
+            ids,
+            files,
+            repair=_Redecode(kind, root, config, folders[kind], files, kept_windows),
+            log=say,
+        )
     return PreparedData(
         root=root,
-        ids=manifest.ids[index],
+        ids=ids,
         rows=manifest.rows[index],
         labels=manifest.labels[index],
         class_names=list(manifest.class_names),
@@ -98,10 +187,162 @@ def prepare_dataset(
         modality_kinds=dict(manifest.modality_kinds),
         media={m: paths[index] for m, paths in manifest.media.items()},
         metadata={c: values[index] for c, values in manifest.metadata.items()},
-        arrays={m: np.stack([outputs[m][i] for i in keep]) for m in manifest.modalities},
+        arrays=arrays,
         excluded=excluded,
         transform=transform,
     )
+
+
+def available_cores() -> int:
+    """The CPU cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@dataclass(frozen=True)
+class _Redecode:
+    """Decodes a row's file again when its stored entry is damaged, and appends the fresh array."""
+
+    kind: str
+    root: Path
+    config: DataConfig
+    folder: Path
+    files: np.ndarray
+    windows: list[Window | str | None] | None
+
+    def __call__(self, row: int) -> np.ndarray:
+        relative = str(self.files[row])
+        job = _job(self.root, self.kind, relative, None if self.windows is None else self.windows[row])
+        failure = job if isinstance(job, str) else None
+        if isinstance(job, _Job):
+            job, array, failure = _decode(job, self.config, self.root)
+        if failure is not None:
+            raise MediaError(self.root / relative, failure)
+        append_one(self.folder, job.key, array)
+        return array
+
+
+def _build(
+    jobs: list[_Job],
+    stores: dict[str, TensorStore],
+    config: DataConfig,
+    root: Path,
+    counts: Counter[str],
+    say: Callable[[str], None],
+    progress: Callable[[int, int], None] | None,
+    stop: Callable[[], bool] | None,
+    ranks: int,
+) -> None:
+    """Decode ``jobs`` (in a pool when there are enough of them) and append each result as it comes;
+    the cores are split between ``ranks`` processes building at once."""
+    if not jobs:
+        return
+    jobs = [j for j in jobs if j.kind == "vector"] + [j for j in jobs if j.kind != "vector"]
+    light = sum(j.kind == "vector" for j in jobs)  # loading a .npy costs less than sending it back
+    workers = config.workers or max(1, available_cores() // ranks)
+    workers = min(workers, max(1, (len(jobs) - light) // MIN_FILES_PER_WORKER))
+    say(f"decoding {len(jobs)} file(s) with {workers} process(es)")
+    started = last_report = time.monotonic()
+    results: Iterable[tuple[int, np.ndarray | None, str | None]] = _in_process(jobs, config, root)
+    if workers > 1:
+        pooled = ((light + n, array, failure) for n, array, failure in _pooled(jobs[light:], config, root, workers))
+        results = itertools.chain(itertools.islice(results, light), pooled)
+    if progress:
+        progress(0, len(jobs))
+    for done, (number, array, failure) in enumerate(results, start=1):
+        job = jobs[number]
+        if failure is None:
+            stores[job.kind].append(job.key, array)
+            counts["decoded"] += 1
+        else:
+            stores[job.kind].append_failure(job.key, failure)
+            counts["failed"] += 1
+        if progress:
+            progress(done, len(jobs))
+        if stop is not None and stop() and done < len(jobs):
+            raise BuildStopped(
+                f"stopped while decoding media: {done} of {len(jobs)} file(s) stored, the next run decodes "
+                "only the rest"
+            )
+        now = time.monotonic()
+        if now - last_report >= PROGRESS_INTERVAL_S or done == len(jobs):
+            last_report = now
+            rate = done / max(now - started, 1e-9)
+            say(f"decoded {done}/{len(jobs)} file(s), {rate:.1f} files/s, "
+                f"about {_duration((len(jobs) - done) / rate)} left")
+
+
+def _in_process(
+    jobs: list[_Job], config: DataConfig, root: Path
+) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
+    for number, job in enumerate(jobs):
+        _, array, failure = _decode(job, config, root)
+        yield number, array, failure
+
+
+def _pooled(
+    jobs: list[_Job], config: DataConfig, root: Path, workers: int
+) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
+    """Results in the order they finish; leaving early (an error, Ctrl-C) terminates the pool."""
+    context = multiprocessing.get_context("spawn")  # safe beside Qt and CUDA threads
+    chunk = max(1, min(8, len(jobs) // (workers * 8)))
+    with context.Pool(workers, initializer=_start_worker) as pool:
+        yield from pool.imap_unordered(
+            partial(_decode_numbered, config=config, root=root), enumerate(jobs), chunksize=chunk
+        )
+
+
+def _start_worker() -> None:
+    """One thread per worker (the pool is the parallelism), and Ctrl-C left to the parent: it reaches
+    the whole process group, and the parent alone decides to stop (and ends the pool)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    torch.set_num_threads(1)
+
+
+def _decode_numbered(
+    item: tuple[int, _Job], config: DataConfig, root: Path
+) -> tuple[int, np.ndarray | None, str | None]:
+    number, job = item
+    _, array, failure = _decode(job, config, root)
+    return number, array, failure
+
+
+def _decode(job: _Job, config: DataConfig, root: Path) -> tuple[_Job, np.ndarray | None, str | None]:
+    """The preprocessed array of one file, or the reason it cannot be used."""
+    try:
+        if job.window is None or job.kind == "vector":
+            array = preprocess_sample(job.kind, root / job.relative, config)
+        else:
+            array = preprocess_sample(job.kind, root / job.relative, config, job.window)
+    except MediaError as exc:
+        return job, None, exc.reason
+    array = np.ascontiguousarray(array)
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        return job, None, NONFINITE
+    return job, array, None
+
+
+def _job(root: Path, kind: str, relative: str, window: Window | str | None) -> _Job | str:
+    """What to look up (or decode) for one cell, or the reason it cannot be used."""
+    if isinstance(window, str):
+        return window
+    try:
+        key = FileKey.of(root, relative)
+    except OSError as exc:
+        return f"file {relative!r} is unreadable ({exc.strerror or exc})"
+    if window is None or kind == "vector":
+        return _Job(kind, key, relative, None)
+    return _Job(kind, FileKey(f"{relative}@{window[0]:g}-{window[1]:g}", key.size, key.mtime_ns), relative, window)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def format_exclusions(excluded: Iterable[Exclusion]) -> str:
@@ -119,13 +360,16 @@ def _rows(excluded: Iterable[Exclusion]) -> int:
     return len({e.row for e in excluded})
 
 
-def _ready_cache_folder(root: Path, cache_dir: str, say: Callable[[str], None]) -> Path | None:
+def _ready_cache_folder(root: Path, cache_dir: str, say: Callable[[str], None]) -> Path:
+    """The dataset's cache folder; a temporary folder (used by this run only) when it cannot be created."""
     folder = cache_folder(root, cache_dir)
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        say(f"warning: cannot create the cache folder {folder} ({exc}); preprocessing without a cache")
-        return None
+        temporary = Path(tempfile.mkdtemp(prefix="modalens-store-"))
+        say(f"warning: cannot create the cache folder {folder} ({exc}); the samples are stored in {temporary} "
+            "for this run only")
+        return temporary
     return folder
 
 
@@ -158,43 +402,8 @@ def _windows(manifest: Manifest, columns: list[str], say: Callable[[str], None])
     return windows
 
 
-def _load(
-    cache: MediaCache,
-    root: Path,
-    relative: str,
-    kind: str,
-    config: DataConfig,
-    counts: Counter[str],
-    window: Window | str | None = None,
-) -> CachedResult:
-    if isinstance(window, str):
-        return CachedResult(failure=window)
-    try:
-        key = FileKey.of(root, relative)
-    except OSError as exc:
-        return CachedResult(failure=f"file {relative!r} is unreadable ({exc.strerror or exc})")
-    if window is not None and kind != "vector":
-        key = dataclasses.replace(key, path=f"{relative}@{window[0]:g}-{window[1]:g}")
-    cached = cache.lookup(key)
-    if cached is not None:
-        counts["cached"] += 1
-        return cached
-    try:
-        if window is None or kind == "vector":
-            array = preprocess_sample(kind, root / relative, config)
-        else:
-            array = preprocess_sample(kind, root / relative, config, window)
-    except MediaError as exc:
-        counts["failed"] += 1
-        cache.store_failure(key, exc.reason)
-        return CachedResult(failure=exc.reason)
-    counts["decoded"] += 1
-    cache.store(key, array)
-    return CachedResult(array=array)
-
-
 def _exclude_odd_shapes(
-    manifest: Manifest, modality: str, arrays: list[np.ndarray | None], problems: dict[int, list[Exclusion]]
+    manifest: Manifest, modality: str, arrays: list[Entry | None], problems: dict[int, list[Exclusion]]
 ) -> None:
     shapes = Counter(a.shape for a in arrays if a is not None)
     if len(shapes) <= 1:

@@ -1,15 +1,27 @@
-"""Decoded, preprocessed samples held as one numpy array per modality."""
+"""Decoded, preprocessed samples: one array-like of rows per modality, in memory or in the on-disk store."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 if TYPE_CHECKING:
     from core.data.augment import InputTransform
+
+
+class SampleRows(Protocol):
+    """Rows of one modality: a numpy array ``[N, ...]`` (in memory) or ``core.data.store.StoredRows``
+    (read from disk). ``rows[i]`` is one sample, ``rows[index]`` the stacked rows of an index array."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, index: Any) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -33,7 +45,9 @@ class PreparedData:
     """Every usable sample of a dataset, in manifest order, with its preprocessed tensors.
 
     ``arrays[m]`` has one row per sample: video ``uint8 [N, T, 3, H, W]``, audio spectrogram
-    ``float32 [N, F, S]``, vector ``float32 [N, D]``. ``media[m]`` holds paths relative to ``root``.
+    ``float32 [N, F, S]``, vector ``float32 [N, D]``; ``prepare_dataset`` gives rows read from the
+    on-disk store (a batch, or a :meth:`sample`, at a time), tests may pass numpy arrays. ``media[m]``
+    holds paths relative to ``root``.
     ``transform`` turns batches of these arrays into model inputs (None: used as they are).
     """
 
@@ -47,7 +61,7 @@ class PreparedData:
     modality_kinds: dict[str, str]
     media: dict[str, np.ndarray]
     metadata: dict[str, np.ndarray]
-    arrays: dict[str, np.ndarray]
+    arrays: dict[str, SampleRows]
     excluded: list[Exclusion] = field(default_factory=list)
     transform: InputTransform | None = None
 
@@ -56,6 +70,10 @@ class PreparedData:
 
     def split_indices(self, split: str) -> np.ndarray:
         return np.flatnonzero(self.splits == split)
+
+    def sample(self, index: int) -> dict[str, np.ndarray]:
+        """The preprocessed arrays of sample ``index``, per modality (read from the store when stored)."""
+        return {m: np.asarray(self.arrays[m][int(index)]) for m in self.modalities}
 
     def input_shape(self, modality: str) -> tuple[int, ...]:
         """One sample's model input shape for ``modality`` (after ``transform``)."""

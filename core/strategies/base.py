@@ -16,19 +16,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.data.batches import Batch
 from core.models.multimodal import ModelOutput, MultimodalModel
 from core.registry import Registry
 from core.valuation.result import ValuationResult
-
-
-@dataclass(frozen=True)
-class Batch:
-    """One training batch: inputs per modality, labels [B], kept-modality mask [B, M], dataset indices [B]."""
-
-    inputs: dict[str, torch.Tensor]
-    labels: torch.Tensor
-    keep: torch.Tensor
-    index: torch.Tensor
 
 
 @dataclass

@@ -9,8 +9,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from core.data.batches import Batch
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import Batch, EpochStart, StepContext, Strategy, check_param, register
+from core.strategies.base import EpochStart, StepContext, Strategy, check_param, register
 from core.strategies.unimodal_heads import unimodal_cross_entropies
 
 OVERFIT_FLOOR = 1e-12  # keeps w = |ΔG| / ΔO² finite when the overfitting did not change

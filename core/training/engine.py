@@ -23,14 +23,14 @@ import torch.nn.functional as F
 from core import events as ev
 from core.atomic import WriteError, describe_os_error, is_disk_full, remove_stale_temporaries
 from core.config import RunConfig
-from core.data.prepare import format_exclusions, prepare_dataset
+from core.data.batches import iterate_batches
+from core.data.prepare import BuildStopped, build_store, format_exclusions, prepare_dataset
 from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy, mi_terms
 from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
 from core.strategies.base import EpochContext, EpochStart, StepContext
-from core.training.batches import iterate_batches
 from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
 from core.training.distributed import (
@@ -145,7 +145,7 @@ class Engine:
         if isinstance(exc, OSError) and is_disk_full(exc):
             where = exc.filename or "the run's disk"
             return f"{describe_os_error(exc, where)}; {self._kept()}"
-        if isinstance(exc, (ValueError, NonFiniteLossError, RunLockedError)):  # already written for the user
+        if isinstance(exc, (ValueError, NonFiniteLossError, RunLockedError, BuildStopped)):  # written for the user
             return str(exc)
         return f"{type(exc).__name__}: {exc}"
 
@@ -488,13 +488,13 @@ class Engine:
         )
 
     def _prepare_data(self) -> PreparedData:
-        """Decode through the cache; under DDP rank 0 fills the cache first, the others then read it."""
-        if self.dist.enabled and not self.dist.is_main:
-            torch.distributed.barrier()
-        data = prepare_dataset(self.config.data, log=self._log)
-        if self.dist.enabled and self.dist.is_main:
-            torch.distributed.barrier()
-        return data
+        """Decode into the store; under DDP every rank decodes its share of the missing files, then all
+        read the whole store after a barrier. A stop request ends the build (what was stored is kept)."""
+        if not self.dist.enabled:
+            return prepare_dataset(self.config.data, log=self._log, stop=self._stop.is_set)
+        build_store(self.config.data, (self.dist.rank, self.dist.world_size), self._log, self._stop.is_set)
+        torch.distributed.barrier()
+        return prepare_dataset(self.config.data, log=self._log)
 
     def _parallel(self, model: MultimodalModel, device: torch.device) -> torch.nn.Module:
         if not self.dist.enabled:

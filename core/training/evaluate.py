@@ -7,9 +7,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from core.data.batches import iterate_batches
 from core.data.prepared import PreparedData
 from core.models.multimodal import MultimodalModel
-from core.training.batches import iterate_batches
 from core.training.device import autocast
 from core.training.metrics import add_counts, f1_metrics, head_counts
 

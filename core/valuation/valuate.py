@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from core.data.batches import iterate_batches
 from core.data.prepared import PreparedData
 from core.models.multimodal import MultimodalModel
-from core.training.batches import iterate_batches
 from core.valuation.result import ValuationResult, coalition_members
 from core.valuation.shapley import exact_shapley, monte_carlo_shapley
 from core.valuation.value_functions import VALUE_FUNCTIONS, CoalitionStats

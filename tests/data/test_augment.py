@@ -17,9 +17,9 @@ from core.data.augment import (
     crop_time,
     random_resized_crops,
 )
+from core.data.batches import iterate_batches
 from core.data.prepared import PreparedData
 from core.data.recipes import apply_recipe
-from core.training.batches import iterate_batches
 from core.training.engine import Engine
 
 CPU = torch.device("cpu")

@@ -72,7 +72,7 @@ def test_problem_dataset_gives_one_report_and_the_valid_rows(tmp_path, decode_co
     assert list(data.metadata["audio_info"]) == ["220 Hz", "440 Hz", "220 Hz"]
     assert list(data.media["video"]) == ["video/s0.mp4", "video/s1.mp4", "video/s2.mp4"]
     assert list(data.split_indices("val")) == [1]
-    assert progress[0] == (0, 4) and progress[-1] == (4, 4)  # 4 rows pass the manifest checks
+    assert progress[0] == (0, 7) and progress[-1] == (7, 7)  # 7 distinct files of the 4 rows that pass
     assert "cut.mp4" in decode_counter
 
     report = format_exclusions(data.excluded)
@@ -95,7 +95,7 @@ def test_second_run_decodes_nothing_and_gives_the_same_arrays(tmp_path, decode_c
     _clean_dataset(tmp_path)
     first = prepare_dataset(_config(tmp_path))
     assert len(decode_counter) == 8
-    assert list((tmp_path / ".modalens-cache").glob("*.h5"))
+    assert list((tmp_path / ".modalens-cache").glob("*/*.seg"))
 
     decode_counter.clear()
     messages: list[str] = []
@@ -129,7 +129,7 @@ def test_changed_settings_use_another_cache_file(tmp_path, decode_counter):
     bigger = prepare_dataset(_config(tmp_path, video=VideoConfig(frames=3, height=6, width=6)))
     assert sorted(decode_counter) == ["s0.mp4", "s1.mp4"]  # audio still cached
     assert bigger.arrays["video"].shape == (2, 3, 3, 6, 6)
-    assert len(list((tmp_path / ".modalens-cache").glob("video-*.h5"))) == 2
+    assert len(list((tmp_path / ".modalens-cache").glob("video-*/"))) == 2
 
 
 def test_decode_failures_are_cached(tmp_path, decode_counter):

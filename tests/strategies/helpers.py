@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import torch
 
+from core.data.batches import Batch
 from core.models.multimodal import MultimodalModel, build_model
-from core.strategies.base import Batch, StepContext, Strategy
+from core.strategies.base import StepContext, Strategy
 
 NUM_CLASSES = 3
 

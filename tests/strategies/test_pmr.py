@@ -7,11 +7,11 @@ import torch.nn.functional as F
 
 from core import events as ev
 from core.config import ModelConfig
+from core.data.batches import iterate_batches
 from core.models.multimodal import build_model_for_data
 from core.strategies import create_strategy
 from core.strategies.base import EpochStart
 from core.strategies.pmr import prototype_coefficients
-from core.training.batches import iterate_batches
 from tests.strategies.helpers import step_context, tiny_batch, tiny_model
 from tests.synthetic import vector_data
 from tests.training.test_engine import of_type, run_engine, small_config

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import torch
 
+from core.config import FRAME_NORMS
+
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
-FRAME_NORMS = ("unit", "imagenet")
 FLOW_SCALE = 20.0
 """Pixels per frame that map to 1: the usual flow bound, so flow clipped at it lies in [-1, 1]."""
 

@@ -1,6 +1,8 @@
-"""Turn rows of prepared arrays into batches of tensors on the training device.
+"""Turn rows of prepared samples into batches of tensors on the training device.
 
-Batches are gathered in the training process by default; with ``num_workers > 0`` they are gathered
+Only the rows of one batch are read (from the on-disk store, or from arrays in memory), kept in their
+stored dtype (uint8 frames stay uint8) until the input transform converts them. Batches are gathered in
+the training process by default; with ``num_workers > 0`` they are gathered
 by DataLoader worker processes (spawn context: safe beside Qt and CUDA threads) and copied to the
 device from pinned memory without blocking. On the device, the data's input transform turns the cached
 arrays into model inputs (see ``core.data.augment``): random only where a generator is passed (training).
@@ -10,13 +12,23 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
 from core.data.prepared import PreparedData
-from core.strategies.base import Batch
+
+
+@dataclass(frozen=True)
+class Batch:
+    """One training batch: inputs per modality, labels [B], kept-modality mask [B, M], dataset indices [B]."""
+
+    inputs: dict[str, torch.Tensor]
+    labels: torch.Tensor
+    keep: torch.Tensor
+    index: torch.Tensor
 
 
 def gather_rows(data: PreparedData, index: np.ndarray, keep: np.ndarray | None) -> Batch:

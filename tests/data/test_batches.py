@@ -1,7 +1,7 @@
 import numpy as np
 import torch
 
-from core.training.batches import iterate_batches
+from core.data.batches import iterate_batches
 from tests.synthetic import vector_data
 
 
