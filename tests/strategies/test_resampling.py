@@ -1,4 +1,4 @@
-"""sample- and modality-resampling plan exactly the copies valuation.md §4/§5 prescribes."""
+"""sample- and modality-resampling plan exactly the copies docs/methods.md prescribes (sample-resampling, modality-resampling)."""
 
 import numpy as np
 import pytest
@@ -45,7 +45,7 @@ def test_linear_rule_equals_the_step_rule_on_the_benefit_support():
 def test_sample_resampling_adds_the_step_rule_copies_after_warm_up():
     model = tiny_model()
     strategy = create_strategy("sample-resampling", {}, model)
-    # the table of valuation.md §1: (φ_a, φ_v) for each outcome
+    # the benefit payoff for M = 2 (docs/methods.md, "Value functions"): (φ_a, φ_v) for each outcome
     phi = [[1.0, 1.0], [1.5, 0.5], [0.5, 1.5], [0.0, 0.0], [0.5, -0.5], [-0.5, 0.5]]
     result = valuation([10, 11, 12, 13, 14, 15], phi)
     train = np.arange(10, 16)
