@@ -65,10 +65,10 @@ class Settings:
 
 
 FULL = Settings(
-    media_samples=2000,
-    media_epochs=12,
-    vector_samples=1500,
-    vector_epochs=24,
+    media_samples=500,
+    media_epochs=8,
+    vector_samples=1000,
+    vector_epochs=16,
     seeds=3,
     ratios=(0.25, 1.0, 4.0),
 )

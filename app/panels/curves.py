@@ -3,13 +3,15 @@
 One chart at a time (Loss, Accuracy, MI terms, Re-sampling, Other), its series ticked in a list beside
 the plot. The x axis is the optimisation step, the epoch or the wall time. An EMA smoothing slider draws
 the smoothed series over the faint raw one. Hovering reads out every curve at the cursor. The plot is
-redrawn from a GUI timer (at most 20 times a second) only when the data or a setting changed, and
-only while the pane is visible.
+redrawn from a GUI timer only when the data or a setting changed, and only while the pane is visible:
+within a frame of a change of setting, at most four times a second for new data of a running run, in a
+frame of its own (see :class:`app.views.lazy.FrameQueue`).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from app.panels.curve_data import (
     CHARTS,
@@ -47,9 +50,11 @@ from app.panels.curve_data import (
 from app.prompts import Prompter
 from app.session import Session
 from app.style import apply_plot_palette, modality_color, plain_axes
+from app.views.lazy import frame_queue
 
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"
 REFRESH_MS = 50
+LIVE_REFRESH_MS = 250
 RAW_ALPHA = 60
 COMPARISON_STYLES = (Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine, Qt.PenStyle.DashDotDotLine, Qt.PenStyle.DashLine)
 SPLIT_SYMBOLS = {"train": "o", "val": "t", "test": "s"}
@@ -102,6 +107,8 @@ class CurvesPane(QWidget):
         self._known: dict[str, set[str]] = {chart: set() for chart in CHARTS}
         self._curves: dict[tuple[str, str], _Curve] = {}
         self._dirty = True
+        self._setting_changed = True
+        self._last_refresh = -1.0
         self._colors: dict[str, QColor] = {}
 
         self.chart = QComboBox()
@@ -178,7 +185,7 @@ class CurvesPane(QWidget):
         self.smoothing.valueChanged.connect(self._settings_changed)
         self.log_y.toggled.connect(self._log_toggled)
         for signal in (session.metrics_changed, session.resampling_changed):
-            signal.connect(self.mark_dirty)
+            signal.connect(self._data_changed)
         session.dataset_changed.connect(self._dataset_changed)
         self._settings_changed()
 
@@ -224,11 +231,17 @@ class CurvesPane(QWidget):
         self.mark_dirty()
 
     def mark_dirty(self) -> None:
+        """Redraw within a frame (a setting or the curves chosen changed)."""
+        self._dirty = True
+        self._setting_changed = True
+
+    def _data_changed(self) -> None:
         self._dirty = True
 
     def refresh(self) -> None:
         """Redraw now (the timer calls this only when something changed and the pane is visible)."""
-        self._dirty = False
+        self._dirty = self._setting_changed = False
+        self._last_refresh = time.monotonic()
         runs = self._runs()
         self._update_known(runs)
         chart = self.chart.currentText()
@@ -288,10 +301,16 @@ class CurvesPane(QWidget):
 
     def hideEvent(self, event) -> None:  # noqa: N802 - Qt override
         self.timer.stop()
+        frame_queue().cancel(self)
         super().hideEvent(event)
 
     def _tick(self) -> None:
-        if self._dirty and self.isVisible():
+        live_due = (time.monotonic() - self._last_refresh) * 1000.0 >= LIVE_REFRESH_MS
+        if self._dirty and (self._setting_changed or live_due):
+            frame_queue().schedule(self, self._refresh_if_due)
+
+    def _refresh_if_due(self) -> None:
+        if isValid(self) and self._dirty and self.isVisible():
             self.refresh()
 
     def _runs(self) -> list[CurveRun]:

@@ -80,6 +80,7 @@ class ContributionView(QWidget):
         self._phi = np.zeros(0, np.float32)
         self._coalitions = np.zeros(0, np.float32)
         self._item_modalities: list[str] | None = None
+        self._shown_titles: dict[int, str] = {}
         self._lazy = RefreshWhenVisible(self, self._refresh)
         session.current_changed.connect(lambda _: self._lazy.request())
         for signal in (session.valuation_added, session.dataset_changed, session.value_fn_changed,
@@ -202,7 +203,9 @@ class ContributionView(QWidget):
         self.mean_plot.enableAutoRange()
 
     def _set_title(self, plot: pg.PlotItem, text: str) -> None:
-        plot.setTitle(text, color=text_color(self.palette()).name(), size="9pt")
+        if self._shown_titles.get(id(plot)) != text:  # laying out a title's rich text is slow: only on change
+            self._shown_titles[id(plot)] = text
+            plot.setTitle(text, color=text_color(self.palette()).name(), size="9pt")
 
     # -- appearance --------------------------------------------------------------------------
     def _apply_palette(self) -> None:
@@ -212,6 +215,7 @@ class ContributionView(QWidget):
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
             self._item_modalities = None  # labels and markers take the new text colour
+            self._shown_titles.clear()
             self._lazy.request()
         super().changeEvent(event)
 

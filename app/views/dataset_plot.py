@@ -116,6 +116,8 @@ class DatasetPlot(QWidget):
         self._jitter_unit = np.zeros((0, 2))
         self._shown = (np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
         self._hist = (np.zeros(0), np.zeros((0, 0), np.int64))
+        self._hist_curves: dict[str, pg.PlotDataItem] = {}
+        self._titles: dict[int, str] = {}
         self._lazy = RefreshWhenVisible(self, self._refresh)
         self._dataset_stale = True
         self._apply_palette()
@@ -197,14 +199,30 @@ class DatasetPlot(QWidget):
         self._draw_histogram()
         self._draw_scatter()
 
+    def _histogram_curves(self, modalities: list[str]) -> dict[str, pg.PlotDataItem]:
+        """One step curve per modality, made when the modalities change and then only given new data."""
+        if list(self._hist_curves) != modalities:
+            for curve in self._hist_curves.values():
+                self.histogram.removeItem(curve)
+            self._hist_curves = {}
+            for modality in modalities:
+                color = modality_color(modality, modalities)
+                curve = pg.PlotDataItem(stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=2),
+                                        brush=with_alpha(color, 60), name=modality)
+                self.histogram.addItem(curve)
+                self._hist_curves[modality] = curve
+        return self._hist_curves
+
     def _draw_histogram(self) -> None:
-        self.histogram.clear()
         modalities = self._modalities()
+        curves = self._histogram_curves(modalities)
         finite = self._phi[np.isfinite(self._phi)]
         self._set_title(self.histogram, "φ per modality: " + color_key(modalities, modality_colors(modalities))
                         if len(finite) else "φ per modality (no valuation yet)")
         if len(finite) == 0:
             self._hist = (np.zeros(0), np.zeros((len(modalities), 0), np.int64))
+            for curve in curves.values():
+                curve.hide()
             self.histogram.setXRange(-1, 1, padding=0)
             self.histogram.setYRange(0, 1, padding=0)
             return
@@ -215,12 +233,8 @@ class DatasetPlot(QWidget):
             column = self._phi[:, position]
             count, _ = np.histogram(column[np.isfinite(column)], bins=edges)
             counts.append(count)
-            color = modality_color(modality, modalities)
-            curve = pg.PlotDataItem(
-                edges, count, stepMode="center", fillLevel=0, pen=pg.mkPen(color, width=2),
-                brush=with_alpha(color, 60), name=modality,
-            )
-            self.histogram.addItem(curve)
+            curves[modality].setData(edges, count)
+            curves[modality].show()
         self._hist = (edges, np.asarray(counts, np.int64))
         self.histogram.getPlotItem().enableAutoRange()
 
@@ -273,7 +287,9 @@ class DatasetPlot(QWidget):
 
     # -- appearance --------------------------------------------------------------------------
     def _set_title(self, plot: pg.PlotWidget, text: str) -> None:
-        plot.setTitle(text, color=text_color(self.palette()).name(), size="9pt")
+        if self._titles.get(id(plot)) != text:  # laying out a title's rich text is slow: only when it changes
+            self._titles[id(plot)] = text
+            plot.setTitle(text, color=text_color(self.palette()).name(), size="9pt")
 
     def _apply_palette(self) -> None:
         for plot in (self.histogram, self.scatter_plot):
@@ -282,5 +298,6 @@ class DatasetPlot(QWidget):
     def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt override)
         if event.type() == QEvent.Type.PaletteChange:
             self._apply_palette()
-            self._draw_selection()
+            self._titles.clear()  # their colour follows the palette
+            self._lazy.request()
         super().changeEvent(event)

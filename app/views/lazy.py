@@ -1,21 +1,85 @@
-"""Deferring a view's refresh while it is hidden (a closed dock, a background tab), and coalescing the
-requests of one event-loop turn into one refresh."""
+"""Deferring a view's refresh while it is hidden (a closed dock, a background tab), coalescing the
+requests of one event-loop turn into one refresh, and spreading the deferred refreshes of several views
+over successive frames so that the GUI thread never redraws them all in one turn."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
 from PySide6.QtWidgets import QWidget
+from shiboken6 import isValid
+
+FRAME_MS = 16
+"""The least time between two deferred refreshes: one redraw (and its paint) per frame."""
+
+
+class FrameQueue(QObject):
+    """Runs queued callbacks one per frame, in the order first queued; queuing one twice runs it once.
+
+    An epoch's end asks several views at once to redraw (the browser, the contribution bars, the
+    dataset plot, the curves); done in one event-loop turn they add up to a stall. Here each runs in
+    its own turn, at least ``FRAME_MS`` after the previous one, so its paint comes in between.
+    """
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pending: dict[object, Callable[[], None]] = {}
+        self._last_run = -1.0
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._run_next)
+
+    def schedule(self, key: object, callback: Callable[[], None]) -> None:
+        self._pending.setdefault(key, callback)
+        self._arm()
+
+    def cancel(self, key: object) -> None:
+        self._pending.pop(key, None)
+
+    def _arm(self) -> None:
+        if self._pending and not self._timer.isActive():
+            since_ms = (time.monotonic() - self._last_run) * 1000.0
+            self._timer.start(max(0, round(FRAME_MS - since_ms)))
+
+    def _run_next(self) -> None:
+        if not self._pending:
+            return
+        key = next(iter(self._pending))
+        callback = self._pending.pop(key)
+        self._last_run = time.monotonic()
+        try:
+            callback()
+        finally:
+            self._arm()
+
+
+_queue: FrameQueue | None = None
+
+
+def frame_queue() -> FrameQueue:
+    """The application's one :class:`FrameQueue` (made on first use, owned by the application)."""
+    global _queue
+    if _queue is None:
+        _queue = FrameQueue(QCoreApplication.instance())
+        _queue.destroyed.connect(_forget_queue)
+    return _queue
+
+
+def _forget_queue() -> None:
+    global _queue
+    _queue = None
 
 
 class RefreshWhenVisible(QObject):
     """Runs ``refresh`` now if ``widget`` is visible, else once it is next shown.
 
-    ``request()`` marks the view stale; ``request_later()`` refreshes a visible view on the next turn of
-    the event loop instead, so the requests made meanwhile (a report brings a dataset, metrics, plans
-    and valuations in one go) cost one refresh; ``flush()`` refreshes a stale view at once (for queries
-    that must see current data even while hidden).
+    ``request()`` marks the view stale; ``request_later()`` refreshes a visible view from the
+    application's :class:`FrameQueue` instead, so the requests made meanwhile (a report brings a
+    dataset, metrics, plans and valuations in one go) cost one refresh, in a frame of its own;
+    ``flush()`` refreshes a stale view at once (for queries that must see current data even while
+    hidden).
     """
 
     def __init__(self, widget: QWidget, refresh: Callable[[], None]) -> None:
@@ -23,10 +87,6 @@ class RefreshWhenVisible(QObject):
         self._widget = widget
         self._refresh = refresh
         self.stale = False
-        self._timer = QTimer(self)
-        self._timer.setSingleShot(True)
-        self._timer.setInterval(0)
-        self._timer.timeout.connect(self._due)
         widget.installEventFilter(self)
 
     def request(self) -> None:
@@ -37,10 +97,11 @@ class RefreshWhenVisible(QObject):
     def request_later(self) -> None:
         self.stale = True
         if self._widget.isVisible():
-            self._timer.start()
+            frame_queue().schedule(self, self._due)
 
     def _due(self) -> None:
-        if self._widget.isVisible():
+        # (the queue can still hold a view whose widget Qt has deleted since)
+        if isValid(self._widget) and self._widget.isVisible():
             self.flush()
 
     def flush(self) -> None:
