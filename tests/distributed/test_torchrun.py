@@ -146,3 +146,26 @@ def test_gradient_reshaping_strategies_keep_the_ranks_identical(tmp_path, strate
     for epoch in (0, 1):
         ranks = {(digests / f"rank{r}-epoch{epoch}.txt").read_text() for r in (0, 1)}
         assert len(ranks) == 1, f"{strategy}: ranks hold different parameters after epoch {epoch}"
+
+
+def test_two_ranks_share_the_decoding_of_a_store_neither_had_built(tmp_path):
+    from core.data.store import SEGMENT_SUFFIX, _scan
+
+    data = generate_demo(tmp_path / "clips", preset="balanced", samples=24, seed=0)
+    files = 2 * 24  # one video and one audio file per sample
+    assert not (Path(data) / ".modalens-cache").exists()
+    ddp = run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", "-m", "core.cli",
+         "train", "--data", str(data), "--epochs", "1", "--device", "cpu", "--out", str(tmp_path / "run"),
+         "--set", "model.feature_dim=8"]
+    )
+    assert ddp.returncode == 0, ddp.stderr[-3000:]
+    output = ddp.stdout + ddp.stderr
+    assert f"decoding {files // 2} file(s)" in output, "rank 0 decodes its half only"
+    assert f"media: 0 file(s) decoded, {files} from the cache" in output, "after the barrier all is stored"
+    records = []
+    for segment in sorted((Path(data) / ".modalens-cache").glob(f"*/*{SEGMENT_SUFFIX}")):
+        records += [(segment.parent.name, key) for key, _ in _scan(segment, print)]
+    assert len(records) == files and len(set(records)) == files, "rank 1 decoded the other half; none twice"
+    with open_report(tmp_path / "run" / "report.h5") as report:
+        assert len(report.valuation["train"].epochs) == 1
