@@ -2,14 +2,17 @@
 
 Prints JSON: for M = 2 (audio + video) and M = 4 (two of each), ``ratio_vs_inference`` (our valuation
 ÷ one no-grad inference pass over the same samples) and ``ratio_naive_vs_fast`` (re-running the whole
-model once per coalition ÷ ours). Demo-sized inputs and encoders, CPU.
+model once per coalition ÷ ours). Demo-sized inputs and encoders, CPU. By default both passes stream
+the samples from an on-disk sample store, as training does (``--source memory``: from arrays in RAM).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import statistics
+import tempfile
 import time
 from pathlib import Path
 
@@ -19,10 +22,25 @@ import torch
 from core.config import ModelConfig
 from core.data.batches import iterate_batches
 from core.data.prepared import PreparedData
+from core.data.store import FileKey, StoredRows, TensorStore
 from core.models.multimodal import build_model_for_data
 from core.valuation.valuate import ValuationSettings, brute_force_values, value_samples
 
 SHAPES = {"audio": (128, 65), "video": (4, 3, 48, 48)}
+
+
+def stored(arrays: dict[str, np.ndarray], folder: Path) -> dict[str, StoredRows]:
+    """The same arrays written to one sample store per modality under ``folder``, read back on demand."""
+    rows = {}
+    for name, array in arrays.items():
+        files = [f"{name}/{i}" for i in range(len(array))]
+        keys = [FileKey(file, array[i].nbytes, 0) for i, file in enumerate(files)]
+        with TensorStore(folder / name) as store:
+            for key, sample in zip(keys, array):
+                store.append(key, sample)
+        store = TensorStore(folder / name)
+        rows[name] = StoredRows(folder / name, [store.lookup(key) for key in keys], files, files)
+    return rows
 
 
 def random_data(num_modalities: int, samples: int, seed: int = 0) -> PreparedData:
@@ -68,9 +86,11 @@ def interleaved_medians(fns: list, repeats: int) -> list[float]:
     return [statistics.median(bucket) for bucket in times]
 
 
-def measure(num_modalities: int, samples: int, repeats: int) -> dict:
+def measure(num_modalities: int, samples: int, repeats: int, store: Path | None) -> dict:
     torch.manual_seed(0)
     data = random_data(num_modalities, samples)
+    if store is not None:
+        data = dataclasses.replace(data, arrays=stored(data.arrays, store / f"M{num_modalities}"))
     model = build_model_for_data(data, ModelConfig())
     device = torch.device("cpu")
     index = np.arange(samples)
@@ -100,10 +120,14 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=1024)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--source", choices=("store", "memory"), default="store",
+                        help="where the samples are read from: an on-disk sample store, or arrays in RAM")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    results = {f"M={m}": measure(m, args.samples, args.repeats) for m in (2, 4)}
-    print(json.dumps({"device": "cpu", "threads": args.threads, **results}, indent=2))
+    with tempfile.TemporaryDirectory(prefix="modalens-valuation-") as folder:
+        store = Path(folder) if args.source == "store" else None
+        results = {f"M={m}": measure(m, args.samples, args.repeats, store) for m in (2, 4)}
+    print(json.dumps({"device": "cpu", "threads": args.threads, "source": args.source, **results}, indent=2))
 
 
 if __name__ == "__main__":
