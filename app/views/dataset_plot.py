@@ -30,7 +30,7 @@ from app.style import (
 from app.views.epoch_chooser import EpochChooser, epoch_label
 from app.views.lazy import RefreshWhenVisible
 from app.views.point_cloud import PointCloud
-from app.views.queries import epoch_values
+from app.views.queries import epoch_values, tie_share
 
 HISTOGRAM_BINS = 40
 JITTER_SEED = 20240611  # fixed so that each sample keeps its jitter offset across refreshes
@@ -195,7 +195,11 @@ class DatasetPlot(QWidget):
         values = epoch_values(self.session, self.epoch_chooser.epoch())
         self._phi, self._correct = values.phi, values.correct
         valued = int(values.valued.sum())
-        self.note.setText(f"{valued:,} valued samples · {epoch_label(values.epoch)}" if valued else "not valued yet")
+        ties = tie_share(values.phi)
+        self.note.setText(
+            f"{valued:,} valued samples · {epoch_label(values.epoch)} · exact ties between modalities "
+            f"{100 * (ties or 0.0):.0f} %" if valued else "not valued yet"
+        )
         self._draw_histogram()
         self._draw_scatter()
 

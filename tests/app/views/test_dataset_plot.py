@@ -109,4 +109,8 @@ def test_updates_on_a_new_epoch_and_shows_nothing_before_any(qtbot):
     assert len(view.scatter_points()[2]) == 0 and "not valued" in view.note.text()
     session.add_valuation(make_result(0, "train", np.arange(4), np.ones((4, 2)), dataset.labels))
     assert sorted(view.scatter_points()[2].tolist()) == [0, 1, 2, 3]
-    assert "epoch 1" in view.note.text()
+    assert "epoch 1" in view.note.text() and "ties between modalities 100 %" in view.note.text()
+    session.add_valuation(make_result(1, "train", np.arange(4), np.array([[1, 0], [0, 1], [1, 1], [2, 0.5]]),
+                                      dataset.labels))
+    view.scatter_points()  # (flushes the refresh)
+    assert "epoch 2" in view.note.text() and "ties between modalities 25 %" in view.note.text()
