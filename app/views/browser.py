@@ -17,7 +17,7 @@ from PySide6.QtWidgets import (
 from app.session import Session
 from app.views.epoch_chooser import EpochChooser, epoch_label
 from app.views.filters import FilterBar
-from app.views.lazy import RefreshWhenVisible
+from app.views.lazy import BURST_MS, RefreshWhenVisible
 from app.views.queries import epoch_values, tie_share
 from app.views.table_model import SampleTable, SampleTableModel
 from app.views.value_fn_chooser import ValueFnChooser
@@ -149,7 +149,8 @@ class SampleBrowser(QWidget):
 
     def _valuation_added(self, _split: str, epoch: int) -> None:
         if self.epoch_chooser.epoch() in (None, epoch):
-            self._values_changed()
+            self._values_stale = True  # a live run's split valuations of one epoch: one repaint
+            self._lazy.request_later(BURST_MS if self.session.run_state == "running" else 0)
 
     def _values_changed(self) -> None:
         self._values_stale = True

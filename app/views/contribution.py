@@ -21,7 +21,7 @@ from app.style import (
     text_color,
 )
 from app.views.epoch_chooser import epoch_label
-from app.views.lazy import RefreshWhenVisible
+from app.views.lazy import BURST_MS, RefreshWhenVisible
 from app.views.queries import sample_history, sample_valuation
 from app.views.value_fn_chooser import ValueFnChooser
 from core.valuation.result import coalition_labels
@@ -83,8 +83,10 @@ class ContributionView(QWidget):
         self._shown_titles: dict[int, str] = {}
         self._lazy = RefreshWhenVisible(self, self._refresh)
         session.current_changed.connect(lambda _: self._lazy.request())
-        for signal in (session.valuation_added, session.dataset_changed, session.value_fn_changed,
-                       session.run_state_changed):
+        session.valuation_added.connect(  # a live run's split valuations of one epoch: one redraw
+            lambda *_: self._lazy.request_later(BURST_MS if session.run_state == "running" else 0)
+        )
+        for signal in (session.dataset_changed, session.value_fn_changed, session.run_state_changed):
             signal.connect(lambda *_: self._lazy.request_later())
         self._apply_palette()
         self._lazy.request()

@@ -28,7 +28,7 @@ from app.style import (
     with_alpha,
 )
 from app.views.epoch_chooser import EpochChooser, epoch_label
-from app.views.lazy import RefreshWhenVisible
+from app.views.lazy import BURST_MS, RefreshWhenVisible
 from app.views.point_cloud import PointCloud
 from app.views.queries import epoch_values, tie_share
 
@@ -174,8 +174,8 @@ class DatasetPlot(QWidget):
         self._lazy.request_later()
 
     def _valuation_added(self, _split: str, epoch: int) -> None:
-        if self.epoch_chooser.epoch() in (None, epoch):
-            self._lazy.request_later()
+        if self.epoch_chooser.epoch() in (None, epoch):  # a live run's split valuations of one epoch: one redraw
+            self._lazy.request_later(BURST_MS if self.session.run_state == "running" else 0)
 
     def _modalities(self) -> list[str]:
         return list(self.session.dataset.modalities) if self.session.dataset is not None else []

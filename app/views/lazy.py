@@ -13,6 +13,9 @@ from shiboken6 import isValid
 
 FRAME_MS = 16
 """The least time between two deferred refreshes: one redraw (and its paint) per frame."""
+BURST_MS = 300
+"""How long a live run's burst of data (an epoch's valuations of train, val and test) is gathered
+into one refresh."""
 
 
 class FrameQueue(QObject):
@@ -78,8 +81,9 @@ class RefreshWhenVisible(QObject):
     ``request()`` marks the view stale; ``request_later()`` refreshes a visible view from the
     application's :class:`FrameQueue` instead, so the requests made meanwhile (a report brings a
     dataset, metrics, plans and valuations in one go) cost one refresh, in a frame of its own;
-    ``flush()`` refreshes a stale view at once (for queries that must see current data even while
-    hidden).
+    ``request_later(within_ms)`` first waits up to ``within_ms`` for more requests (data arriving in
+    bursts); ``flush()`` refreshes a stale view at once (for queries that must see current data even
+    while hidden).
     """
 
     def __init__(self, widget: QWidget, refresh: Callable[[], None]) -> None:
@@ -87,6 +91,9 @@ class RefreshWhenVisible(QObject):
         self._widget = widget
         self._refresh = refresh
         self.stale = False
+        self._gather = QTimer(self)
+        self._gather.setSingleShot(True)
+        self._gather.timeout.connect(self._queue)
         widget.installEventFilter(self)
 
     def request(self) -> None:
@@ -94,10 +101,17 @@ class RefreshWhenVisible(QObject):
         if self._widget.isVisible():
             self.flush()
 
-    def request_later(self) -> None:
+    def request_later(self, within_ms: int = 0) -> None:
         self.stale = True
-        if self._widget.isVisible():
-            frame_queue().schedule(self, self._due)
+        if not self._widget.isVisible():
+            return
+        if within_ms <= 0:
+            self._queue()
+        elif not self._gather.isActive():
+            self._gather.start(within_ms)
+
+    def _queue(self) -> None:
+        frame_queue().schedule(self, self._due)
 
     def _due(self) -> None:
         # (the queue can still hold a view whose widget Qt has deleted since)
@@ -107,6 +121,7 @@ class RefreshWhenVisible(QObject):
     def flush(self) -> None:
         if self.stale:
             self.stale = False
+            self._gather.stop()
             self._refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)

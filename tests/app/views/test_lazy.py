@@ -1,10 +1,11 @@
 """Deferred view refreshes: one per frame, in order, each once, never on a deleted widget."""
 
+import numpy as np
 import shiboken6
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QWidget
 
-from app.views.lazy import FrameQueue, RefreshWhenVisible
+from app.views.lazy import FRAME_MS, FrameQueue, RefreshWhenVisible
 
 
 def test_queued_callbacks_run_one_per_turn_in_order_and_once(qtbot):
@@ -61,3 +62,45 @@ def test_a_hidden_view_refreshes_when_shown(qtbot):
     assert refreshed == [] and lazy.stale
     widget.show()
     assert refreshed == [1] and not lazy.stale
+
+
+def test_requests_within_a_burst_cost_one_refresh(qtbot):
+    refreshed: list[int] = []
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    widget.show()
+    lazy = RefreshWhenVisible(widget, lambda: refreshed.append(1))
+    for _ in range(3):
+        lazy.request_later(within_ms=300)
+        qtbot.wait(3 * FRAME_MS)  # each alone would have been refreshed by now
+    qtbot.waitUntil(lambda: refreshed == [1], timeout=2_000)
+    qtbot.wait(400)
+    assert refreshed == [1]
+    lazy.request_later(within_ms=300)
+    lazy.flush()  # a query needs the data now: refreshed at once, and the pending one is dropped
+    qtbot.wait(400)
+    assert refreshed == [1, 1]
+
+
+def test_a_live_runs_epoch_of_split_valuations_repaints_the_browser_once(qtbot):
+    from app.views.browser import SampleBrowser
+    from core import events as ev
+    from tests.app.views.helpers import make_dataset, make_result, session_with
+
+    dataset = make_dataset(12)
+    session = session_with(dataset)
+    session.apply(ev.RunPaused(False))  # the run is going
+    browser = SampleBrowser(session)
+    qtbot.addWidget(browser)
+    browser.show()
+    resets: list[int] = []
+    browser.model.modelReset.connect(lambda: resets.append(1))
+    for split in ("train", "val", "test"):
+        rows = np.flatnonzero(dataset.splits == split)
+        session.add_valuation(make_result(0, split, rows, np.ones((len(rows), 2)), dataset.labels))
+        qtbot.wait(3 * FRAME_MS)
+    qtbot.waitUntil(lambda: bool(resets), timeout=2_000)
+    qtbot.wait(400)
+    once = len(resets)
+    assert once <= 2, "one refresh (its values and its filter) for the three valuations"
+    assert not np.isnan(browser.model.table.phi).any()
