@@ -323,6 +323,16 @@ class SampleTableModel(QAbstractTableModel):
             return None
         return sample  # UserRole: the dataset index
 
+    def multiData(self, index: _Index, roleDataSpan) -> None:  # noqa: N802, N803 (Qt override)
+        """Every role a delegate asks for, in one call per cell: painting calls this instead of
+        :meth:`data` once per role, which costs a crossing into Python each."""
+        for role_data in roleDataSpan:  # (delegates reuse the span from cell to cell: clear what is unset)
+            value = self.data(index, int(role_data.role()))
+            if value is None:
+                role_data.clearData()
+            else:
+                role_data.setData(value)
+
     def _modality_at(self, column: Column, sample: int) -> int:
         return int((self._dominant if column.kind == "dominant" else self._weakest)[sample])
 

@@ -91,3 +91,42 @@ def test_a_new_table_is_sorted_by_its_own_values(valued_session):
     assert model.rowCount() == 20
     shown = [cell(model, row, "id") for row in range(20)]
     assert shown == sorted(bigger.ids.tolist(), reverse=True)
+
+
+def test_painting_asks_each_cell_once_and_draws_what_data_says(qtbot, valued_session):
+    from PySide6.QtCore import QAbstractItemModel
+    from PySide6.QtWidgets import QTableView
+
+    class RoleByRole(SampleTableModel):
+        """Qt's own multiData: one data() call per role."""
+
+        calls = 0
+
+        def multiData(self, index, span):  # noqa: N802
+            QAbstractItemModel.multiData(self, index, span)
+
+        def data(self, index, role=Qt.ItemDataRole.DisplayRole):
+            RoleByRole.calls += 1
+            return super().data(index, role)
+
+    class Counted(SampleTableModel):
+        calls = 0
+
+        def multiData(self, index, span):  # noqa: N802
+            Counted.calls += 1
+            super().multiData(index, span)
+
+    images = []
+    for cls in (RoleByRole, Counted):
+        model = cls()
+        table = SampleTable.from_dataset(valued_session.dataset)
+        table.set_values(epoch_values(valued_session))
+        model.set_table(table)
+        view = QTableView()
+        qtbot.addWidget(view)
+        view.setModel(model)
+        view.resize(900, 400)
+        view.show()
+        images.append(view.grab().toImage())
+    assert 0 < 4 * Counted.calls <= RoleByRole.calls, "one call per painted cell, not one per role"
+    assert images[0] == images[1], "the cells look the same as when every role is asked on its own"
