@@ -34,7 +34,7 @@ PROGRESS_INTERVAL_S = 5.0
 NONFINITE = "the decoded tensor holds NaN or infinite values"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class _Job:
     """One media file to decode: its store ``key`` (path, with the window when there is one)."""
 

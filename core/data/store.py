@@ -44,7 +44,7 @@ _HOST = socket.gethostname().replace(".", "_").replace("-", "_")
 _logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileKey:
     """Identifies one version of a media file: path relative to the dataset folder, size, mtime."""
 
@@ -59,7 +59,7 @@ class FileKey:
         return cls(relative, info.st_size, info.st_mtime_ns)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """Where a stored array lies (``segment``, payload ``offset``, ``nbytes``, ``crc``), or its ``failure``."""
 
@@ -254,6 +254,8 @@ def _scan(segment: Path, warn: Callable[[str], None]) -> Iterator[tuple[FileKey,
     except OSError as exc:
         warn(f"cannot read the store segment {segment} ({exc.strerror or exc}); its entries are decoded again")
         return
+    name = segment.name
+    shared: dict = {}  # one object per distinct dtype and shape: the index holds an entry per file
     with handle:
         size = os.fstat(handle.fileno()).st_size
         position = 0
@@ -271,10 +273,10 @@ def _scan(segment: Path, warn: Callable[[str], None]) -> Iterator[tuple[FileKey,
             try:
                 fields = json.loads(header)
                 key = FileKey(str(fields["path"]), int(fields["size"]), int(fields["mtime_ns"]))
+                dtype, shape = str(fields["dtype"]), tuple(int(n) for n in fields["shape"])
                 entry = Entry(
-                    segment.name, position + _PREFIX.size + header_len, payload_len, crc, str(fields["dtype"]),
-                    tuple(int(n) for n in fields["shape"]),
-                    None if fields["failure"] is None else str(fields["failure"]),
+                    name, position + _PREFIX.size + header_len, payload_len, crc, shared.setdefault(dtype, dtype),
+                    shared.setdefault(shape, shape), None if fields["failure"] is None else str(fields["failure"]),
                 )
             except (ValueError, KeyError, TypeError):
                 break
