@@ -174,13 +174,16 @@ class SampleBrowser(QWidget):
             self._ties = tie_share(values.phi)
             table.set_values(values)
             table.set_copies(self.session.copies, self.session.user_copies)
-            self.model.values_changed()
-            self._apply_filter()
+            self.model.values_changed(self.filters.state().mask(table))  # one reset for values and filter
+            self._filtered()
 
     def _apply_filter(self) -> None:
         if self._dataset_stale:
             return
         self.model.set_mask(self.filters.state().mask(self.model.table))
+        self._filtered()
+
+    def _filtered(self) -> None:
         self.session.set_filtered(self.model.order)
         epoch = self._shown_epoch
         where = f" · φ of {epoch_label(epoch)}" if epoch is not None else " · not valued yet"

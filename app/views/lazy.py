@@ -4,7 +4,6 @@ over successive frames so that the GUI thread never redraws them all in one turn
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
@@ -23,15 +22,16 @@ class FrameQueue(QObject):
 
     An epoch's end asks several views at once to redraw (the browser, the contribution bars, the
     dataset plot, the curves); done in one event-loop turn they add up to a stall. Here each runs in
-    its own turn, at least ``FRAME_MS`` after the previous one, so its paint comes in between.
+    its own turn, ``FRAME_MS`` after the previous one (or after being asked), so its paint comes in
+    between.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pending: dict[object, Callable[[], None]] = {}
-        self._last_run = -1.0
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
+        self._timer.setInterval(FRAME_MS)
         self._timer.timeout.connect(self._run_next)
 
     def schedule(self, key: object, callback: Callable[[], None]) -> None:
@@ -42,16 +42,16 @@ class FrameQueue(QObject):
         self._pending.pop(key, None)
 
     def _arm(self) -> None:
+        # A frame after it is asked for, not at once: the work that asked (say, a report just shown) may
+        # itself have taken a while, and the timers and paints it held up go first.
         if self._pending and not self._timer.isActive():
-            since_ms = (time.monotonic() - self._last_run) * 1000.0
-            self._timer.start(max(0, round(FRAME_MS - since_ms)))
+            self._timer.start()
 
     def _run_next(self) -> None:
         if not self._pending:
             return
         key = next(iter(self._pending))
         callback = self._pending.pop(key)
-        self._last_run = time.monotonic()
         try:
             callback()
         finally:

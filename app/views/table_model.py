@@ -191,20 +191,26 @@ class SampleTableModel(QAbstractTableModel):
         self._keys = {}  # sort keys belong to the old table
         self.values_changed()
 
-    def values_changed(self) -> None:
-        """The table's valuation or copies columns changed: recompute derived columns and re-sort."""
+    def values_changed(self, mask: np.ndarray | None = None) -> None:
+        """The table's valuation or copies columns changed: recompute derived columns and re-sort (with
+        the filter's new ``mask`` when given, in the same reset)."""
         self._keys = {i: k for i, k in self._keys.items() if self.columns[i].kind in ("id", "label", "split", "meta")}
         self._dominant = self.table.dominant()
         self._weakest = self.table.weakest()
+        if mask is not None:
+            self._check_mask(mask)
         self._rebuild()
 
     def set_mask(self, mask: np.ndarray) -> None:
         """Show only the rows where ``mask`` is true (kept in the current sort order)."""
+        self._check_mask(mask)
+        self._rebuild()
+
+    def _check_mask(self, mask: np.ndarray) -> None:
         mask = np.asarray(mask, bool)
         if mask.shape != (len(self.table),):
             raise ValueError(f"filter mask has shape {mask.shape}, expected ({len(self.table)},)")
         self._mask = mask
-        self._rebuild()
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         """Order the rows by ``column`` (-1: dataset order); samples without a value go last."""
