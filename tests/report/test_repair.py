@@ -123,6 +123,7 @@ def test_a_writer_still_running_without_a_lock_is_found(tmp_path, capsys):
     proc = start_writer(path, epochs=50, pause=0.2)
     try:
         wait_for_line(proc, "epoch 1")  # past the epochs that add datasets (the writer then holds one file)
+        os.kill(proc.pid, signal.SIGSTOP)  # still open for writing, but its bytes hold still while compared
         line = refused(path, capsys)
         assert f"process {proc.pid} has it open for writing" in line
     finally:
