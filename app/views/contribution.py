@@ -82,7 +82,9 @@ class ContributionView(QWidget):
         self._item_modalities: list[str] | None = None
         self._shown_titles: dict[int, str] = {}
         self._lazy = RefreshWhenVisible(self, self._refresh)
-        session.current_changed.connect(lambda _: self._lazy.request())
+        # a frame after the selection: the player's first frame of the new sample, decoded meanwhile,
+        # is drawn before these four plots are
+        session.current_changed.connect(lambda _: self._lazy.request_later())
         session.valuation_added.connect(  # a live run's split valuations of one epoch: one redraw
             lambda *_: self._lazy.request_later(BURST_MS if session.run_state == "running" else 0)
         )
@@ -225,7 +227,8 @@ class ContributionView(QWidget):
 def set_empty(plot: pg.PlotItem, empty: bool) -> None:
     """Hide the axes (and grid) of a plot with nothing to show, rather than show placeholder ticks."""
     for name in ("left", "bottom"):
-        plot.showAxis(name, not empty)
+        if plot.getAxis(name).isVisible() == empty:  # (showing a shown axis still redraws it)
+            plot.showAxis(name, not empty)
     plot.showGrid(y=not empty, alpha=0.25)
 
 
@@ -248,6 +251,7 @@ class _BarChart:
         self.errors = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), height=np.zeros(0), beam=0.2)
         self.labels: list[pg.TextItem] = []
         self._heights = np.zeros(0)
+        self._ticks: list[str] = []
         plot.addItem(self.bars)
         plot.addItem(self.errors)
         plot.getViewBox().sigResized.connect(self._fit)
@@ -271,7 +275,9 @@ class _BarChart:
                 label.setText(f"{heights[i]:.3g}")
                 label.setAnchor((0.5, 1.0) if heights[i] >= 0 else (0.5, 0.0))
                 label.setPos(x[i], heights[i])
-        self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), ticks, strict=True))])
+        if ticks != self._ticks:  # new ticks redraw the axis: only when they change
+            self._ticks = list(ticks)
+            self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), ticks, strict=True))])
         self.plot.setXRange(-0.6, len(heights) - 0.4, padding=0)
         self._heights = heights
         self._fit()

@@ -170,6 +170,7 @@ class VideoClip:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self._reader = _FrameReader(self.path)
+        self._opened_frame: np.ndarray | None = None  # decoded while opening: the first read(0) gets it
         try:
             self.fps = self._reader.fps
             if self._reader.frame_count and self._reader.frame(self._reader.frame_count - 1) is None:
@@ -182,6 +183,7 @@ class VideoClip:
             self.close()
             raise
         self.height, self.width = first.shape[:2]
+        self._opened_frame = first
 
     @property
     def duration_s(self) -> float:
@@ -195,6 +197,9 @@ class VideoClip:
         """Frame ``index`` (0-based) as RGB ``uint8 [H, W, 3]``."""
         if not 0 <= index < self.frame_count:
             raise IndexError(f"{self.path}: frame {index} out of range (the clip has {self.frame_count})")
+        opened, self._opened_frame = self._opened_frame, None
+        if index == 0 and opened is not None:
+            return opened
         frame = self._reader.frame(index)
         if frame is None:
             raise MediaError(self.path, f"frame {index} could not be decoded")

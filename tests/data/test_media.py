@@ -182,3 +182,15 @@ def test_clip_without_timestamps_is_read_by_counting_frames(tmp_path, monkeypatc
         assert clip.frame_count == 12
         assert [frame_number(clip.read(i)) for i in (7, 2, 11)] == [7, 2, 11]
     assert [frame_number(f) for f in read_frames(path, 4, 8, 8)] == [1, 4, 7, 10]
+
+
+def test_the_frame_decoded_while_opening_is_not_decoded_again(tmp_path, monkeypatch):
+    path = write_numbered_video(tmp_path / "clip.mp4", count=12)
+    with open_video(path) as clip:
+        decoded = []
+        original = clip._reader.frame
+        monkeypatch.setattr(clip._reader, "frame", lambda i: decoded.append(i) or original(i))
+        first = clip.read(0)
+        assert frame_number(first) == 0 and decoded == []  # the player's first frame comes at once
+        again = clip.read(0)
+        assert decoded == [0] and np.array_equal(again, first) and again is not first  # later reads decode

@@ -91,3 +91,38 @@ def test_coalition_ticks_are_short_enough_to_show():
     labels = short_coalition_labels(["video", "audio", "flow"])
     assert labels[0] == "∅" and labels[-1] == "all" and labels[3] == "vid+aud"
     assert max(map(len, labels)) <= 7
+
+
+def test_a_new_sample_redraws_the_value_axes_only(view, valued_session):
+    valued_session.set_current(4)
+    view.displayed_phi()
+    view.plots.grab()  # paint once: every axis has its picture
+    category_axes = [plot.getAxis("bottom") for plot in (view.phi_plot, view.coalition_plot)]
+    assert all(axis.picture is not None for axis in category_axes)
+    valued_session.set_current(5)
+    view.displayed_phi()
+    assert all(axis.picture is not None for axis in category_axes)  # same ticks, same layout: kept
+    assert view.phi_plot.getAxis("left").picture is None  # a new range: redrawn
+
+
+def test_tick_label_room_grows_but_does_not_shrink(qtbot):
+    import pyqtgraph as pg
+    from PySide6.QtWidgets import QApplication
+
+    from app.style import plain_axes
+
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    plain_axes(widget)
+    widget.resize(300, 200)
+    widget.show()
+
+    def label_room(low: float, high: float) -> float:
+        widget.setYRange(low, high, padding=0)
+        for _ in range(2):  # a paint measures the labels, the layout then resizes the axis
+            widget.grab()
+            QApplication.processEvents()
+        return widget.getAxis("left").width()
+
+    wide = label_room(-123456.0, 123456.0)
+    assert label_room(0.0, 1.0) == wide
