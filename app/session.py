@@ -25,7 +25,9 @@ EPOCH_INDEX = ("epoch", "wall_time")
 
 @dataclass
 class DatasetView:
-    """What the window shows of a dataset: one numpy column per field, one row per sample."""
+    """What the window shows of a dataset: one numpy column per field, one row per sample. Ids, splits
+    and metadata are ``str`` columns, converted once when the view is made (for a report, in the task
+    that reads it), not by each view that shows them."""
 
     root: Path
     ids: np.ndarray
@@ -60,14 +62,14 @@ class DatasetView:
         with the same fields."""
         return cls(
             root=Path(samples.root),
-            ids=samples.ids,
+            ids=_text(samples.ids),
             labels=samples.labels,
             class_names=list(samples.class_names),
-            splits=samples.splits,
+            splits=_text(samples.splits),
             modalities=list(samples.modalities),
             modality_kinds=dict(samples.modality_kinds),
             media=dict(samples.media),
-            metadata=dict(samples.metadata),
+            metadata={name: _text(column) for name, column in samples.metadata.items()},
             excluded=[str(e) for e in samples.excluded],
         )
 
@@ -77,16 +79,20 @@ class DatasetView:
         media = dataset.media
         return cls(
             root=Path(dataset.root) if dataset.root else Path("."),
-            ids=dataset.ids.astype(object),
+            ids=_text(dataset.ids),
             labels=np.asarray(dataset.labels, np.int64),
             class_names=list(dataset.class_names),
-            splits=dataset.splits.astype(object),
+            splits=_text(dataset.splits),
             modalities=list(modalities),
             modality_kinds=dict(dataset.modality_kinds),
             media={m: media[m].astype(object) for m in modalities if m in media},
-            metadata=dict(dataset.metadata),
+            metadata={name: _text(column) for name, column in dataset.metadata.items()},
             excluded=[str(e) for e in dataset.excluded],
         )
+
+
+def _text(column) -> np.ndarray:
+    return np.asarray(column, dtype=str)
 
 
 @dataclass

@@ -29,6 +29,24 @@ def test_dataset_view_from_manifest_lists_every_sample(vector_demo):
     assert not view.with_root(vector_demo.parent).media_found()
 
 
+def test_dataset_views_hold_text_columns_the_sample_table_uses_as_they_are(tmp_path):
+    from app.views.table_model import SampleTable
+    from tests.report import run_events
+
+    path = tmp_path / "report.h5"
+    writer = ReportWriter(path)
+    for event in run_events.run(run_events.prepared(12), epochs=1):  # metadata: one text, one number column
+        writer(event)
+    writer.close()
+    with open_report(path) as report:
+        view = DatasetView.from_report(report.dataset, report.modalities)
+    assert {name: column.dtype.kind for name, column in view.metadata.items()} == {"speaker": "U", "snr": "U"}
+    assert view.ids.dtype.kind == "U" and view.splits.dtype.kind == "U"
+    table = SampleTable.from_dataset(view)  # on the GUI thread: no conversion, the same arrays
+    assert table.ids is view.ids and table.splits is view.splits
+    assert all(table.metadata[name] is column for name, column in view.metadata.items())
+
+
 def test_show_dataset_forgets_the_previous_run(vector_run, vector_demo):
     session = live_session(vector_run.events)
     assert session.run_dir is not None and session.valuations
