@@ -246,6 +246,8 @@ def _smoke(data: str | None) -> int:
 
 
 def _screenshot(data: str | None, out: Path, size: tuple[int, int]) -> int:
+    from app.views.lazy import frame_queue
+
     app = create_application()
     with tempfile.TemporaryDirectory(prefix="modalens-shot-") as tmp:
         window = _headless_window(Path(tmp))
@@ -264,6 +266,7 @@ def _screenshot(data: str | None, out: Path, size: tuple[int, int]) -> int:
                 raise AppFailure(f"training did not finish: {window.session.last_error or window.session.run_state}")
             _show_sample(app, window, showcase_sample(window.session))
             window.curves.refresh()
+            _wait(app, lambda: not frame_queue().pending, FRAME_WAIT_MS, "the views' deferred refreshes")
             app.processEvents()
             out.parent.mkdir(parents=True, exist_ok=True)
             tmp_png = out.with_name(out.name + ".tmp.png")

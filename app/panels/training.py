@@ -189,7 +189,6 @@ class TrainingPanel(QWidget):
         layout.addWidget(data_box)
         layout.addWidget(strategy_box)
         layout.addWidget(run_box)
-        layout.addLayout(buttons)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -197,7 +196,9 @@ class TrainingPanel(QWidget):
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        outer.addWidget(scroll)
+        outer.addWidget(scroll, 1)
+        buttons.setContentsMargins(9, 0, 9, 6)  # below the settings, never scrolled out of sight
+        outer.addLayout(buttons)
 
         self.strategy.currentTextChanged.connect(self._strategy_changed)
         self.params.changed.connect(self._check_params)

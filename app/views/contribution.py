@@ -29,7 +29,7 @@ from core.valuation.result import coalition_labels
 # Value functions whose v(S) > 0 means the coalition S predicts the right class.
 RIGHT_WHEN_POSITIVE = ("benefit", "accuracy")
 LABEL_PX = 30.0  # a value label (about 22 px) plus the 5 px the axis ticks reach into the plot, and a margin
-MAX_LABEL_SHARE = 0.3  # of a bar chart's height, on each side, when the chart is very small
+MAX_LABEL_SHARE = 0.5  # of a bar chart's height, for its value labels: a smaller chart shows none
 
 
 def not_valued_note(run_state: str) -> str:
@@ -70,11 +70,12 @@ class ContributionView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         self.value_fn_chooser = ValueFnChooser(session)
-        top = QHBoxLayout()
-        top.addWidget(self.title, 1)
-        top.addWidget(QLabel("value function"), 0, Qt.AlignmentFlag.AlignTop)
-        top.addWidget(self.value_fn_chooser, 0, Qt.AlignmentFlag.AlignTop)
-        layout.addLayout(top)
+        choice = QHBoxLayout()  # a row of its own: beside the title it would squeeze it into many lines
+        choice.addWidget(QLabel("value function"))
+        choice.addWidget(self.value_fn_chooser)
+        choice.addStretch(1)
+        layout.addLayout(choice)
+        layout.addWidget(self.title)
         layout.addWidget(self.plots, 1)
 
         self._phi = np.zeros(0, np.float32)
@@ -269,12 +270,10 @@ class _BarChart:
             label = pg.TextItem(color=self.label_color)
             self.plot.addItem(label)
             self.labels.append(label)
-        for i, label in enumerate(self.labels):
-            label.setVisible(i < len(heights))
-            if i < len(heights):
-                label.setText(f"{heights[i]:.3g}")
-                label.setAnchor((0.5, 1.0) if heights[i] >= 0 else (0.5, 0.0))
-                label.setPos(x[i], heights[i])
+        for i, label in enumerate(self.labels[: len(heights)]):
+            label.setText(f"{heights[i]:.3g}")
+            label.setAnchor((0.5, 1.0) if heights[i] >= 0 else (0.5, 0.0))
+            label.setPos(x[i], heights[i])
         if ticks != self._ticks:  # new ticks redraw the axis: only when they change
             self._ticks = list(ticks)
             self.plot.getAxis("bottom").setTicks([list(zip(x.tolist(), ticks, strict=True))])
@@ -283,26 +282,41 @@ class _BarChart:
         self._fit()
 
     def _fit(self, *_args) -> None:
-        """Room for the value labels at the chart's current height (again after each resize)."""
-        if self.bars.isVisible():
-            self.plot.setYRange(*label_room(self._heights, self.plot.getViewBox().height()), padding=0)
+        """Room for the value labels at the chart's current height (again after each resize), or no
+        labels when they do not fit: never a label cut by the plot's edge."""
+        if not self.bars.isVisible():
+            return
+        view_px = self.plot.getViewBox().height()
+        fit = labels_fit(self._heights, view_px)
+        for i, label in enumerate(self.labels):
+            label.setVisible(fit and i < len(self._heights))
+        self.plot.setYRange(*label_room(self._heights, view_px, LABEL_PX if fit else 0.0), padding=0)
 
     def hide(self) -> None:
         for item in (self.bars, self.errors, *self.labels):
             item.setVisible(False)
 
 
+def labels_fit(heights: np.ndarray, view_px: float, label_px: float = LABEL_PX) -> bool:
+    """Whether a bar chart ``view_px`` tall has room for its value labels (above the positive bars and
+    below the negative ones) in at most ``MAX_LABEL_SHARE`` of its height."""
+    sides = int(heights.min(initial=0.0) < 0) + int(heights.max(initial=0.0) > 0)
+    return view_px > 0 and sides * label_px <= MAX_LABEL_SHARE * view_px
+
+
 def label_room(heights: np.ndarray, view_px: float, label_px: float = LABEL_PX) -> tuple[float, float]:
     """The y range of a bar chart whose value labels (``label_px`` tall, above a positive bar's end and
     below a negative one's) stay inside a view ``view_px`` tall: the labels never reach the axis and
-    its category names. A side without a label gets a sliver of 5 % of the bars' span."""
+    its category names. A side without a label (or every side, when ``label_px`` is 0) gets a sliver of
+    5 % of the bars' span."""
     low, high = min(0.0, float(heights.min(initial=0.0))), max(0.0, float(heights.max(initial=0.0)))
     span = (high - low) or 1.0
-    share = min(MAX_LABEL_SHARE, label_px / view_px) if view_px > 0 else MAX_LABEL_SHARE
+    share = label_px / view_px if view_px > 0 and label_px > 0 else 0.0
     sliver = 0.05 * span
-    labelled = int(low < 0) + int(high > 0)
+    below, above = low < 0 and share > 0, high > 0 and share > 0
+    labelled = int(below) + int(above)
     room = share * (span + sliver * (2 - labelled)) / (1 - labelled * share)  # share of the whole range
-    return (low - room if low < 0 else low - sliver, high + room if high > 0 else high + sliver)
+    return (low - room if below else low - sliver, high + room if above else high + sliver)
 
 
 class _ModalityCurves:

@@ -41,6 +41,11 @@ class FrameQueue(QObject):
     def cancel(self, key: object) -> None:
         self._pending.pop(key, None)
 
+    @property
+    def pending(self) -> int:
+        """How many callbacks are still to run."""
+        return len(self._pending)
+
     def _arm(self) -> None:
         # A frame after it is asked for, not at once: the work that asked (say, a report just shown) may
         # itself have taken a while, and the timers and paints it held up go first.

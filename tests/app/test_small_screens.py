@@ -1,11 +1,12 @@
 """Every pane stays readable down to 1280 × 720: no plot title or axis label wider than its plot, no
-one-line label cut off, every pane at least its minimum size."""
+value label cut by its plot's edge, no one-line label cut off, the primary button in full view, every
+pane at least its minimum size."""
 
 from __future__ import annotations
 
 import pyqtgraph as pg
 import pytest
-from PySide6.QtWidgets import QApplication, QLabel
+from PySide6.QtWidgets import QApplication, QLabel, QPushButton
 
 from tests.app.helpers import open_report
 
@@ -27,6 +28,10 @@ def clipped(window, size) -> list[str]:
                     title = item.titleLabel
                     if title.isVisible() and title.item.boundingRect().width() > item.boundingRect().width() + 1:
                         problems.append(f"{dock.windowTitle()}: title {title.text!r} wider than its plot")
+                if isinstance(item, pg.TextItem) and item.isVisible() and isinstance(box := item.getViewBox(), pg.ViewBox):
+                    inside = box.mapRectToScene(box.boundingRect()).adjusted(-1, -1, 1, 1)
+                    if not inside.contains(item.mapRectToScene(item.boundingRect())):
+                        problems.append(f"{dock.windowTitle()}: value label {item.toPlainText()!r} cut by its plot")
                 if isinstance(item, pg.AxisItem) and item.isVisible() and item.label.isVisible():
                     length = item.boundingRect().width() if item.orientation in ("top", "bottom") else item.boundingRect().height()
                     if item.label.boundingRect().width() > length + 1:
@@ -35,6 +40,9 @@ def clipped(window, size) -> list[str]:
         for label in widget.findChildren(QLabel):
             if label.isVisible() and not label.wordWrap() and label.text() and label.width() < label.sizeHint().width() - 1:
                 problems.append(f"{dock.windowTitle()}: label {label.text()[:40]!r} cut ({label.width()} < {label.sizeHint().width()})")
+        for button in widget.findChildren(QPushButton, "primaryButton"):
+            if button.isVisible() and button.visibleRegion().boundingRect() != button.rect():
+                problems.append(f"{dock.windowTitle()}: {button.text().strip()!r} button not in full view")
     return problems
 
 

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.views.contribution import ContributionView, label_room
+from app.views.contribution import ContributionView, label_room, labels_fit
 from app.views.dataset_plot import DatasetPlot
 from tests.app.views.helpers import make_dataset, make_result, session_with, write_tone
 
@@ -82,6 +82,16 @@ def test_label_room_leaves_a_label_height_on_each_side():
     assert np.isclose(high - 0.5, (high - low) * 0.1) and np.isclose(-0.5 - low, (high - low) * 0.1)
     low, high = label_room(np.array([0.2, 0.4]), view_px=100.0, label_px=20.0)
     assert np.isclose(low, -0.02) and np.isclose(high - 0.4, (high - low) * 0.2)  # no negative bar: a sliver
+
+
+def test_value_labels_are_left_out_of_a_chart_too_small_for_them():
+    positive, both = np.array([0.5, 1.5]), np.array([-0.5, 1.5])
+    assert labels_fit(positive, view_px=60.0, label_px=30.0)  # one label row: half the height
+    assert not labels_fit(both, view_px=60.0, label_px=30.0)  # a row above and one below
+    assert labels_fit(both, view_px=120.0, label_px=30.0)
+    assert not labels_fit(positive, view_px=0.0)  # not laid out yet
+    low, high = label_room(both, view_px=60.0, label_px=0.0)  # no labels: a sliver on each side
+    assert np.isclose(-0.5 - low, 0.1) and np.isclose(high - 1.5, 0.1)
 
 
 def test_no_legend_covers_the_data(qtbot, half_session):
