@@ -73,8 +73,8 @@ class MediaWorker(QObject):
         if path != self._clip_path or (new_load and self._clip is None):  # a new load retries a failed open
             self.close_clip()
             self._clip_path = path
-            try:
-                self._clip = open_video(path)
+            try:  # the first frame at once; a clip shorter than it claims is found when a read fails
+                self._clip = open_video(path, check_length=False)
             except MediaError as exc:
                 self._clip_error = exc.reason
         if self._clip is not None and new_load:  # every load learns fps and length, even of the same clip
@@ -83,9 +83,20 @@ class MediaWorker(QObject):
         if self._clip is None:
             self.failed.emit(request_id, "video", path, self._clip_error)
             return
-        index = min(max(index, 0), self._clip.frame_count - 1)
+        clip = self._clip
+        index = min(max(index, 0), clip.frame_count - 1)
         try:
-            image = self._clip.read(index)
+            try:
+                image = clip.read(index)
+            except MediaError:
+                if clip.length_checked:
+                    raise
+                claimed = clip.frame_count
+                if clip.check_length() == claimed:  # the clip is as long as it says: this frame is broken
+                    raise
+                self.clip_opened.emit(request_id, path, clip.fps, clip.frame_count)  # shorter: say so
+                index = min(index, clip.frame_count - 1)
+                image = clip.read(index)
         except MediaError as exc:
             self.failed.emit(request_id, "video", path, exc.reason)
             return

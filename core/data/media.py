@@ -164,26 +164,42 @@ class VideoClip:
 
     ``fps`` falls back to ``DEFAULT_FPS`` when the container reports none. ``frame_count`` is the number
     of decodable frames: the number of frames the container holds when its last frame decodes, else
-    counted by decoding. ``size`` is ``(width, height)``. Use as a context manager, or call ``close``.
+    counted by decoding. Checking that costs a decode of the clip's last group of pictures (the whole
+    clip when it has one keyframe); ``check_length=False`` leaves it to ``check_length()``, and until then
+    ``frame_count`` is what the container claims. ``size`` is ``(width, height)``. Use as a context
+    manager, or call ``close``.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, check_length: bool = True) -> None:
         self.path = Path(path)
         self._reader = _FrameReader(self.path)
         self._opened_frame: np.ndarray | None = None  # decoded while opening: the first read(0) gets it
+        self.length_checked = False
         try:
             self.fps = self._reader.fps
-            if self._reader.frame_count and self._reader.frame(self._reader.frame_count - 1) is None:
-                self._reader.count_decodable()
             self.frame_count = self._reader.frame_count
-            if self.frame_count == 0:
-                raise MediaError(self.path, "the video has no decodable frame")
-            first = self.read(0)
+            first = None if check_length else self._reader.frame(0)
+            if first is None:  # checking now, or a first frame that fails: which frames decode?
+                if self.check_length() == 0:
+                    raise MediaError(self.path, "the video has no decodable frame")
+                first = self._reader.frame(0)
+            if first is None:
+                raise MediaError(self.path, "frame 0 could not be decoded")
+            self._opened_frame = first.to_ndarray(format="rgb24")
         except BaseException:
             self.close()
             raise
-        self.height, self.width = first.shape[:2]
-        self._opened_frame = first
+        self.height, self.width = self._opened_frame.shape[:2]
+
+    def check_length(self) -> int:
+        """Make ``frame_count`` the number of decodable frames (see the class) and return it."""
+        if not self.length_checked:
+            reader = self._reader
+            if reader.frame_count and reader.frame(reader.frame_count - 1) is None:
+                reader.count_decodable()
+            self.frame_count = reader.frame_count
+            self.length_checked = True
+        return self.frame_count
 
     @property
     def duration_s(self) -> float:
@@ -217,9 +233,9 @@ class VideoClip:
         self.close()
 
 
-def open_video(path: str | Path) -> VideoClip:
+def open_video(path: str | Path, check_length: bool = True) -> VideoClip:
     """Open a video for frame access (see ``VideoClip``); raises ``MediaError`` if it cannot be decoded."""
-    return VideoClip(path)
+    return VideoClip(path, check_length)
 
 
 def frame_positions(frame_count: int, count: int) -> np.ndarray:

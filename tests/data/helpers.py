@@ -62,6 +62,17 @@ def truncate(path: Path, fraction: float = 0.5) -> Path:
     return path
 
 
+def spoil_last_frames(path: Path, count: int) -> Path:
+    """Make the last ``count`` frames of a Motion-JPEG clip undecodable while its container still lists
+    them: the start of each of their JPEG images is zeroed in place."""
+    data = bytearray(path.read_bytes())
+    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
+    for start in starts[-count:]:
+        data[start : start + 200] = bytes(200)
+    path.write_bytes(bytes(data))
+    return path
+
+
 def write_manifest(root: Path, header: list[str], rows: list[list[str]], bom: bool = False) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     path = root / "manifest.csv"

@@ -16,6 +16,7 @@ from core.data.media import (
 from tests.data.helpers import (
     frame_number,
     numbered_frames,
+    spoil_last_frames,
     tone,
     truncate,
     write_numbered_video,
@@ -194,3 +195,28 @@ def test_the_frame_decoded_while_opening_is_not_decoded_again(tmp_path, monkeypa
         assert frame_number(first) == 0 and decoded == []  # the player's first frame comes at once
         again = clip.read(0)
         assert decoded == [0] and np.array_equal(again, first) and again is not first  # later reads decode
+
+
+def test_a_clip_opened_without_its_length_check_decodes_only_its_first_frame(tmp_path, monkeypatch):
+    path = write_numbered_video(tmp_path / "clip.mp4", count=12)
+    decoded = []
+    original = media._FrameReader.frame
+    monkeypatch.setattr(media._FrameReader, "frame", lambda self, i: decoded.append(i) or original(self, i))
+    with open_video(path, check_length=False) as clip:
+        assert decoded == [0] and not clip.length_checked and clip.frame_count == 12
+        assert clip.check_length() == 12 and decoded == [0, 11] and clip.length_checked
+    decoded.clear()
+    with open_video(path):
+        assert decoded == [11, 0]  # checked first, by default
+
+
+def test_an_unchecked_clip_claims_its_container_length_until_checked(tmp_path):
+    path = spoil_last_frames(write_video(tmp_path / "spoilt.mkv", numbered_frames(12)), 4)
+    with open_video(path, check_length=False) as clip:
+        assert clip.frame_count == 12 and frame_number(clip.read(0)) == 0
+        with pytest.raises(MediaError, match="frame 11 could not be decoded"):
+            clip.read(11)
+        assert clip.check_length() == 8 and clip.frame_count == 8
+        assert frame_number(clip.read(7)) == 7
+    with open_video(path) as clip:
+        assert clip.frame_count == 8

@@ -182,3 +182,21 @@ def test_reselecting_the_same_sample_keeps_its_video_playable(qtbot, make_player
     qtbot.waitUntil(lambda: player.duration_s == pytest.approx(1.0), timeout=5000)  # video length known again
     player.seek(0.95)
     qtbot.waitUntil(lambda: player.shown_frame_index == 9, timeout=5000)
+
+
+def test_a_clip_shorter_than_it_claims_gets_its_real_length_when_played_into(qtbot, make_player, tmp_path):
+    from tests.data import helpers as clips
+
+    dataset = make_dataset(4, root=tmp_path, modalities=["video"])
+    dataset.media["video"][0] = "video/0.mkv"
+    path = clips.write_video(tmp_path / "video/0.mkv", clips.numbered_frames(12))  # Motion-JPEG, 10 fps
+    clips.spoil_last_frames(path, 4)  # the container lists 12 frames, 8 decode
+    player = make_player(session_with(dataset))
+    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+        player.session.set_current(0)
+    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=5000)
+    assert player.duration_s == pytest.approx(1.2)  # what the container says: not decoded to the end yet
+    player.seek(1.15)  # frame 11: does not decode
+    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(0.8), timeout=5000)
+    qtbot.waitUntil(lambda: player.shown_frame_index == 7, timeout=5000)
+    assert clips.frame_number(player.displayed_frame()) == 7 and player.message_text() == ""
