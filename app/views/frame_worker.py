@@ -83,24 +83,25 @@ class MediaWorker(QObject):
         if self._clip is None:
             self.failed.emit(request_id, "video", path, self._clip_error)
             return
-        clip = self._clip
-        index = min(max(index, 0), clip.frame_count - 1)
         try:
-            try:
-                image = clip.read(index)
-            except MediaError:
-                if clip.length_checked:
-                    raise
-                claimed = clip.frame_count
-                if clip.check_length() == claimed:  # the clip is as long as it says: this frame is broken
-                    raise
-                self.clip_opened.emit(request_id, path, clip.fps, clip.frame_count)  # shorter: say so
-                index = min(index, clip.frame_count - 1)
-                image = clip.read(index)
+            index, image = self._read(request_id, path, self._clip, min(max(index, 0), self._clip.frame_count - 1))
         except MediaError as exc:
             self.failed.emit(request_id, "video", path, exc.reason)
             return
         self.frame_ready.emit(request_id, path, index, image)
+
+    def _read(self, request_id: int, path: str, clip: VideoClip, index: int) -> tuple[int, np.ndarray]:
+        """Frame ``index``. When it does not decode, the clip's length is checked: a clip shorter than
+        it claims is announced again with its real length, and its last frame is read instead."""
+        try:
+            return index, clip.read(index)
+        except MediaError:
+            claimed = clip.frame_count
+            if clip.length_checked or clip.check_length() == claimed:  # as long as it says: a broken frame
+                raise
+        self.clip_opened.emit(request_id, path, clip.fps, clip.frame_count)
+        index = min(index, clip.frame_count - 1)
+        return index, clip.read(index)
 
     def _read_audio(self, request_id: int, path: str) -> None:
         try:
