@@ -484,7 +484,7 @@ class AppController(QObject):
         session = self.session
         if session.dataset is None or session.run_dir is None or session.run_state not in ("finished", "stopped"):
             return []
-        present = set(np.asarray(session.dataset.splits).astype(str).tolist())
+        present = set(session.dataset.splits.tolist())
         return [s for s in ("train", "val", "test") if s in present and s not in session.valuations]
 
     def value_split_now(self, split: str | None = None) -> BackgroundTask | None:

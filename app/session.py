@@ -40,6 +40,10 @@ class DatasetView:
     metadata: dict[str, np.ndarray]
     excluded: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        self.ids, self.splits = _text(self.ids), _text(self.splits)
+        self.metadata = {name: _text(column) for name, column in self.metadata.items()}
+
     def __len__(self) -> int:
         return len(self.ids)
 
@@ -62,14 +66,14 @@ class DatasetView:
         with the same fields."""
         return cls(
             root=Path(samples.root),
-            ids=_text(samples.ids),
+            ids=samples.ids,
             labels=samples.labels,
             class_names=list(samples.class_names),
-            splits=_text(samples.splits),
+            splits=samples.splits,
             modalities=list(samples.modalities),
             modality_kinds=dict(samples.modality_kinds),
             media=dict(samples.media),
-            metadata={name: _text(column) for name, column in samples.metadata.items()},
+            metadata=dict(samples.metadata),
             excluded=[str(e) for e in samples.excluded],
         )
 
@@ -79,19 +83,20 @@ class DatasetView:
         media = dataset.media
         return cls(
             root=Path(dataset.root) if dataset.root else Path("."),
-            ids=_text(dataset.ids),
+            ids=dataset.ids,
             labels=np.asarray(dataset.labels, np.int64),
             class_names=list(dataset.class_names),
-            splits=_text(dataset.splits),
+            splits=dataset.splits,
             modalities=list(modalities),
             modality_kinds=dict(dataset.modality_kinds),
             media={m: media[m].astype(object) for m in modalities if m in media},
-            metadata={name: _text(column) for name, column in dataset.metadata.items()},
+            metadata=dict(dataset.metadata),
             excluded=[str(e) for e in dataset.excluded],
         )
 
 
-def _text(column) -> np.ndarray:
+def _text(column: np.ndarray) -> np.ndarray:
+    """``column`` as a numpy ``str`` array (itself when it already is one)."""
     return np.asarray(column, dtype=str)
 
 

@@ -87,13 +87,16 @@ def apply_plot_palette(widget: pg.GraphicsView, palette: QPalette) -> None:
 
 def plain_axes(plot: pg.PlotItem | pg.PlotWidget) -> None:
     """Axes that show values in the plot's own units: no automatic SI prefix or "(x0.001)" multiplier
-    added to the label (pyqtgraph's default when values are small or large). Their room for tick labels
-    grows but never shrinks: new data with shorter labels does not re-lay out the plot (and redraw
-    every axis beside it)."""
+    added to the label (pyqtgraph's default when values are small or large)."""
     for name in ("left", "bottom", "right", "top"):
-        axis = plot.getAxis(name)
-        axis.enableAutoSIPrefix(False)
-        axis.setStyle(autoReduceTextSpace=False)
+        plot.getAxis(name).enableAutoSIPrefix(False)
+
+
+def steady_label_room(plot: pg.PlotItem | pg.PlotWidget) -> None:
+    """Axes whose room for tick labels grows but never shrinks: in a plot redrawn for each selection,
+    a sample with shorter labels does not re-lay out the plot and redraw every axis beside it."""
+    for name in ("left", "bottom", "right", "top"):
+        plot.getAxis(name).setStyle(autoReduceTextSpace=False)
 
 
 def color_key(names: Sequence[str], colors: Sequence[QColor]) -> str:

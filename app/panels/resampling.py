@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QRadioButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -151,11 +152,19 @@ class ResamplingPane(QWidget):
         row.addStretch(1)
         row.addWidget(self.cancel_button)
         list_layout.addLayout(row)
-        layout = QVBoxLayout(self)
+        content = QWidget()
+        layout = QVBoxLayout(content)
         layout.addWidget(target_box)
         layout.addWidget(what_box)
         layout.addWidget(list_box, 1)
         layout.addWidget(self.note)
+        scroll = QScrollArea()  # on a small screen the pane scrolls instead of holding the window's height
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(content)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
 
         session.dataset_changed.connect(self._dataset_changed)
         session.selection_changed.connect(self._update_targets)

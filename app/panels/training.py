@@ -176,19 +176,18 @@ class TrainingPanel(QWidget):
         run_form.addRow("Encoders from", self.init_encoders)
         run_form.addRow("", self.tensorboard)
 
-        buttons = QVBoxLayout()
-        buttons.addWidget(self.start_button)
-        row = QHBoxLayout()
-        row.addWidget(self.pause_button)
-        row.addWidget(self.stop_button)
-        buttons.addLayout(row)
-        buttons.addWidget(self.resume_button)
+        actions = QHBoxLayout()  # one row below the settings, never scrolled out of sight
+        actions.setContentsMargins(9, 0, 9, 6)
+        actions.addWidget(self.start_button, 1)
+        actions.addWidget(self.pause_button)
+        actions.addWidget(self.stop_button)
 
         content = QWidget()
         layout = QVBoxLayout(content)
         layout.addWidget(data_box)
         layout.addWidget(strategy_box)
         layout.addWidget(run_box)
+        layout.addWidget(self.resume_button)
         layout.addStretch(1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -197,8 +196,7 @@ class TrainingPanel(QWidget):
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.addWidget(scroll, 1)
-        buttons.setContentsMargins(9, 0, 9, 6)  # below the settings, never scrolled out of sight
-        outer.addLayout(buttons)
+        outer.addLayout(actions)
 
         self.strategy.currentTextChanged.connect(self._strategy_changed)
         self.params.changed.connect(self._check_params)

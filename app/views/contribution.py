@@ -18,6 +18,7 @@ from app.style import (
     correctness_color,
     modality_colors,
     plain_axes,
+    steady_label_room,
     text_color,
 )
 from app.views.epoch_chooser import epoch_label
@@ -65,6 +66,7 @@ class ContributionView(QWidget):
             plot.setMenuEnabled(False)
             plot.showGrid(y=True, alpha=0.25)
             plain_axes(plot)
+            steady_label_room(plot)
         for plot in (self.history_plot, self.mean_plot):
             plot.setLabel("bottom", "epoch")
         layout = QVBoxLayout(self)
@@ -84,7 +86,7 @@ class ContributionView(QWidget):
         self._shown_titles: dict[int, str] = {}
         self._lazy = RefreshWhenVisible(self, self._refresh)
         # a frame after the selection: the player's first frame of the new sample, decoded meanwhile,
-        # is drawn before these four plots are
+        # gets the chance to be drawn before these four plots are
         session.current_changed.connect(lambda _: self._lazy.request_later())
         session.valuation_added.connect(  # a live run's split valuations of one epoch: one redraw
             lambda *_: self._lazy.request_later(BURST_MS if session.run_state == "running" else 0)
@@ -270,9 +272,10 @@ class _BarChart:
             label = pg.TextItem(color=self.label_color)
             self.plot.addItem(label)
             self.labels.append(label)
+        above = labels_above(heights)
         for i, label in enumerate(self.labels[: len(heights)]):
             label.setText(f"{heights[i]:.3g}")
-            label.setAnchor((0.5, 1.0) if heights[i] >= 0 else (0.5, 0.0))
+            label.setAnchor((0.5, 1.0) if above[i] else (0.5, 0.0))
             label.setPos(x[i], heights[i])
         if ticks != self._ticks:  # new ticks redraw the axis: only when they change
             self._ticks = list(ticks)
@@ -297,26 +300,36 @@ class _BarChart:
             item.setVisible(False)
 
 
+def labels_above(heights: np.ndarray) -> np.ndarray:
+    """Per bar, whether its value label goes above the bar's end (else below): above a positive bar,
+    below a negative one; a zero bar's label goes below only when no bar is positive and one is
+    negative, so that it sits on the side the chart keeps room on."""
+    downward = heights.max(initial=0.0) <= 0 and heights.min(initial=0.0) < 0
+    return (heights > 0) | ((heights == 0) & (not downward))
+
+
 def labels_fit(heights: np.ndarray, view_px: float, label_px: float = LABEL_PX) -> bool:
-    """Whether a bar chart ``view_px`` tall has room for its value labels (above the positive bars and
-    below the negative ones) in at most ``MAX_LABEL_SHARE`` of its height."""
-    sides = int(heights.min(initial=0.0) < 0) + int(heights.max(initial=0.0) > 0)
-    return view_px > 0 and sides * label_px <= MAX_LABEL_SHARE * view_px
+    """Whether a bar chart ``view_px`` tall has room for its value labels (a row above the bars, one
+    below, or both) in at most ``MAX_LABEL_SHARE`` of its height."""
+    above = labels_above(heights)
+    rows = int(above.any()) + int((~above).any())
+    return view_px > 0 and rows * label_px <= MAX_LABEL_SHARE * view_px
 
 
 def label_room(heights: np.ndarray, view_px: float, label_px: float = LABEL_PX) -> tuple[float, float]:
-    """The y range of a bar chart whose value labels (``label_px`` tall, above a positive bar's end and
-    below a negative one's) stay inside a view ``view_px`` tall: the labels never reach the axis and
-    its category names. A side without a label (or every side, when ``label_px`` is 0) gets a sliver of
-    5 % of the bars' span."""
+    """The y range of a bar chart whose value labels (``label_px`` tall, placed by ``labels_above``)
+    stay inside a view ``view_px`` tall: the labels never reach the axis and its category names. A side
+    without labels (every side, when ``label_px`` is 0) gets a sliver of 5 % of the bars' span. The
+    labels get at most ``MAX_LABEL_SHARE`` of the height (all they need when ``labels_fit``)."""
     low, high = min(0.0, float(heights.min(initial=0.0))), max(0.0, float(heights.max(initial=0.0)))
     span = (high - low) or 1.0
-    share = label_px / view_px if view_px > 0 and label_px > 0 else 0.0
     sliver = 0.05 * span
-    below, above = low < 0 and share > 0, high > 0 and share > 0
-    labelled = int(below) + int(above)
-    room = share * (span + sliver * (2 - labelled)) / (1 - labelled * share)  # share of the whole range
-    return (low - room if below else low - sliver, high + room if above else high + sliver)
+    above = labels_above(heights) if view_px > 0 and label_px > 0 else np.zeros(0, bool)
+    up, down = bool(above.any()), bool((~above).any())
+    rows = int(up) + int(down)
+    share = min(label_px / view_px, MAX_LABEL_SHARE / rows) if rows else 0.0
+    room = share * (span + sliver * (2 - rows)) / (1 - rows * share) if rows else 0.0  # of the whole range
+    return (low - room if down else low - sliver, high + room if up else high + sliver)
 
 
 class _ModalityCurves:

@@ -92,13 +92,16 @@ class MediaWorker(QObject):
 
     def _read(self, request_id: int, path: str, clip: VideoClip, index: int) -> tuple[int, np.ndarray]:
         """Frame ``index``. When it does not decode, the clip's length is checked: a clip shorter than
-        it claims is announced again with its real length, and its last frame is read instead."""
+        it claims is announced again with its real length, and the frame is read again (its last
+        frame, when ``index`` lies past the real end)."""
         try:
             return index, clip.read(index)
         except MediaError:
             claimed = clip.frame_count
             if clip.length_checked or clip.check_length() == claimed:  # as long as it says: a broken frame
                 raise
+        if clip.frame_count == 0:  # (the file changed since it was opened)
+            raise MediaError(path, "the video has no decodable frame")
         self.clip_opened.emit(request_id, path, clip.fps, clip.frame_count)
         index = min(index, clip.frame_count - 1)
         return index, clip.read(index)

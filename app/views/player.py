@@ -360,6 +360,7 @@ class SamplePlayer(QWidget):
             return
         self._fps, self._frame_count = fps, frame_count
         self._video_duration = frame_count / fps
+        self._position = min(self._position, self.duration_s)  # (a clip found shorter than it claimed)
         self._update_transport()
 
     def _frame_ready(self, request: int, path: str, index: int, image: np.ndarray) -> None:

@@ -166,14 +166,14 @@ class VideoClip:
     of decodable frames: the number of frames the container holds when its last frame decodes, else
     counted by decoding. Checking that costs a decode of the clip's last group of pictures (the whole
     clip when it has one keyframe); ``check_length=False`` leaves it to ``check_length()``, and until then
-    ``frame_count`` is what the container claims. ``size`` is ``(width, height)``. Use as a context
-    manager, or call ``close``.
+    ``frame_count`` is what the container claims (``length_checked`` says which). ``size`` is
+    ``(width, height)``. Use as a context manager, or call ``close``.
     """
 
     def __init__(self, path: str | Path, check_length: bool = True) -> None:
         self.path = Path(path)
         self._reader = _FrameReader(self.path)
-        self._opened_frame: np.ndarray | None = None  # decoded while opening: the first read(0) gets it
+        self._opened_frame: np.ndarray | None = None  # decoded while opening: a first read of frame 0 gets it
         self.length_checked = False
         try:
             self.fps = self._reader.fps

@@ -31,6 +31,7 @@ def test_dataset_view_from_manifest_lists_every_sample(vector_demo):
 
 def test_dataset_views_hold_text_columns_the_sample_table_uses_as_they_are(tmp_path):
     from app.views.table_model import SampleTable
+    from tests.app.views.helpers import make_dataset
     from tests.report import run_events
 
     path = tmp_path / "report.h5"
@@ -45,6 +46,8 @@ def test_dataset_views_hold_text_columns_the_sample_table_uses_as_they_are(tmp_p
     table = SampleTable.from_dataset(view)  # on the GUI thread: no conversion, the same arrays
     assert table.ids is view.ids and table.splits is view.splits
     assert all(table.metadata[name] is column for name, column in view.metadata.items())
+    built = make_dataset(3)  # from object columns: the view converts them itself
+    assert built.ids.dtype.kind == built.splits.dtype.kind == built.metadata["speaker"].dtype.kind == "U"
 
 
 def test_show_dataset_forgets_the_previous_run(vector_run, vector_demo):

@@ -63,12 +63,12 @@ def test_layout_is_remembered_between_launches(make_window, settings):
     first.removeDockWidget(first.docks["contribution"])
     first.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, first.docks["contribution"])
     first.docks["contribution"].show()
-    first.resize(1200, 750)
+    first.resize(1200, 700)
     first.close()
     second = make_window(size=None)
     assert not second.docks["log"].isVisible()
     assert second.dockWidgetArea(second.docks["contribution"]) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert second.height() == 750  # (the width is clamped to the offscreen screen's 800 pixels)
+    assert second.height() == 700  # (the width is clamped to the offscreen screen's 800 pixels)
     second.reset_layout()
     assert second.docks["log"].isVisibleTo(second)
     assert second.dockWidgetArea(second.docks["contribution"]) == Qt.DockWidgetArea.RightDockWidgetArea

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import soundfile
@@ -64,11 +65,14 @@ def truncate(path: Path, fraction: float = 0.5) -> Path:
 
 def spoil_last_frames(path: Path, count: int) -> Path:
     """Make the last ``count`` frames of a Motion-JPEG clip undecodable while its container still lists
-    them: the start of each of their JPEG images is zeroed in place."""
+    them: the JPEG image in each of their packets is zeroed in place."""
+    with av.open(str(path)) as container:
+        packets = [(p.pos, p.size) for p in container.demux(video=0) if p.size and p.pos is not None]
     data = bytearray(path.read_bytes())
-    starts = [i for i in range(len(data) - 1) if data[i] == 0xFF and data[i + 1] == 0xD8]
-    for start in starts[-count:]:
-        data[start : start + 200] = bytes(200)
+    for position, size in packets[-count:]:
+        start = data.find(b"\xff\xd8", position, position + size + 64)  # (pos may be the block's header)
+        assert start >= 0, f"{path}: no JPEG image in the packet at byte {position}"
+        data[start : start + size - 8] = bytes(size - 8)  # (stays inside the packet's payload)
     path.write_bytes(bytes(data))
     return path
 

@@ -109,11 +109,11 @@ def test_tick_label_room_grows_but_does_not_shrink(qtbot):
     import pyqtgraph as pg
     from PySide6.QtWidgets import QApplication
 
-    from app.style import plain_axes
+    from app.style import steady_label_room
 
     widget = pg.PlotWidget()
     qtbot.addWidget(widget)
-    plain_axes(widget)
+    steady_label_room(widget)
     widget.resize(300, 200)
     widget.show()
 

@@ -8,7 +8,7 @@ import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication
 
-from app.views.contribution import ContributionView, label_room, labels_fit
+from app.views.contribution import ContributionView, label_room, labels_above, labels_fit
 from app.views.dataset_plot import DatasetPlot
 from tests.app.views.helpers import make_dataset, make_result, session_with, write_tone
 
@@ -92,6 +92,21 @@ def test_value_labels_are_left_out_of_a_chart_too_small_for_them():
     assert not labels_fit(positive, view_px=0.0)  # not laid out yet
     low, high = label_room(both, view_px=60.0, label_px=0.0)  # no labels: a sliver on each side
     assert np.isclose(-0.5 - low, 0.1) and np.isclose(high - 1.5, 0.1)
+
+
+def test_a_zero_bars_label_sits_on_the_side_with_room():
+    assert labels_above(np.array([0.0, 0.0])).tolist() == [True, True]  # tied at zero: labels above
+    assert labels_above(np.array([0.0, -0.4, -1.0])).tolist() == [False, False, False]  # v(∅) = 0 among losses
+    assert labels_above(np.array([0.0, -0.4, 1.0])).tolist() == [True, False, True]
+    low, high = label_room(np.array([0.0, 0.0]), view_px=100.0, label_px=20.0)
+    assert np.isclose(low, -0.05) and high > 0.2  # a label's height of room above the zero bars
+    low, high = label_room(np.array([0.0, -0.4, -1.0]), view_px=100.0, label_px=20.0)
+    assert low < -1.2 and np.isclose(high, 0.05)  # room below, where the zero bar's label is
+
+
+def test_label_room_never_gives_the_labels_more_than_their_share():
+    low, high = label_room(np.array([-0.5, 1.5]), view_px=60.0, label_px=30.0)  # labels_fit says no
+    assert np.isfinite([low, high]).all() and low < -0.5 and high > 1.5
 
 
 def test_no_legend_covers_the_data(qtbot, half_session):
