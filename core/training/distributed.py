@@ -71,6 +71,15 @@ def broadcast(obj: Any, ctx: DistContext) -> Any:
     return box[0]
 
 
+def any_rank(flag: bool, ctx: DistContext, device: torch.device) -> bool:
+    """Whether ``flag`` is set on any rank; every rank must ask at the same point of the run."""
+    if not ctx.enabled:
+        return flag
+    value = torch.tensor([int(flag)], device=device)
+    dist.all_reduce(value, op=dist.ReduceOp.MAX)
+    return bool(value.item())
+
+
 def shard(index: np.ndarray, ctx: DistContext) -> np.ndarray:
     """This rank's share of ``index``, padded by wrapping so every rank runs the same number of steps."""
     if not ctx.enabled or len(index) == 0:

@@ -36,6 +36,7 @@ from core.training.device import autocast, resolve_device, resolve_precision
 from core.training.distributed import (
     DistContext,
     all_digests,
+    any_rank,
     average_gradients,
     broadcast,
     digest,
@@ -186,7 +187,7 @@ class Engine:
         self._epochs_done = run.start_epoch
         for epoch in range(run.start_epoch, cfg.optim.epochs):
             try:
-                if self._stop.is_set():  # asked during the last epoch's evaluation: last.pt is this point
+                if self._stopping(run.device):  # asked during the last epoch's evaluation: last.pt is this point
                     raise StopRequested
                 self._run_epoch(run, epoch)
             except StopRequested:
@@ -422,7 +423,7 @@ class Engine:
         hand_synced = (list(model.parameters()) if by_hand else []) + list(run.extras.parameters())
         for step, batch in enumerate(batches, start=first):
             partial.step = step
-            self._wait_if_paused()
+            self._wait_if_paused(run.device)
             with run.train_model.no_sync() if by_hand else contextlib.nullcontext():
                 with autocast(run.device, run.precision):
                     if input_absence:
@@ -529,15 +530,23 @@ class Engine:
                 requests.append(request)
         return requests
 
-    def _wait_if_paused(self) -> None:
-        if self._stop.is_set():
+    def _wait_if_paused(self, device: torch.device) -> None:
+        if self._stopping(device):
             raise StopRequested
         if not self._running.is_set():
             self.bus.emit(ev.RunPaused(True))
             self._running.wait()
             self.bus.emit(ev.RunPaused(False))
-            if self._stop.is_set():
+            if self._stop.is_set():  # (pausing is the window's, where the run is one process)
                 raise StopRequested
+
+    def _stopping(self, device: torch.device) -> bool:
+        """Whether to stop here: asked on this rank or, under torchrun, on any rank. Every rank asks at
+        the same points, so all stop at the same step and none is left waiting for a rank that left."""
+        if any_rank(self._stop.is_set(), self.dist, device):
+            self._stop.set()
+            return True
+        return False
 
     def _save(self, run: _Run, next_epoch: int, name: str) -> None:
         """Checkpoint the run; ``run.partial`` set means a stop mid-epoch, saved so a resume continues it."""

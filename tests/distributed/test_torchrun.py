@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -41,8 +42,17 @@ def train_command(data, out, extra=()):
 
 
 def run(args, timeout=300, **env_extra):
+    """Run ``args`` to the end; past ``timeout`` its whole process group (torchrun's ranks too) is killed."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **env_extra}
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, env=env)
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                          start_new_session=True) as process:
+        try:
+            stdout, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.communicate()
+            raise
+    return subprocess.CompletedProcess(args, process.returncode, stdout, stderr)
 
 
 def final_val_acc(report) -> float:
@@ -169,3 +179,22 @@ def test_two_ranks_share_the_decoding_of_a_store_neither_had_built(tmp_path):
     assert len(records) == files and len(set(records)) == files, "rank 1 decoded the other half; none twice"
     with open_report(tmp_path / "run" / "report.h5") as report:
         assert len(report.valuation["train"].epochs) == 1
+
+
+def test_a_stop_asked_of_one_rank_stops_every_rank_at_the_same_step(tmp_path):
+    from core.training.checkpoint import load_checkpoint
+
+    data = generate_demo(tmp_path / "vectors", preset="vectors", samples=200, seed=0)
+    script = Path(__file__).with_name("rank_one_stops.py")
+    result = run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
+         *train_command(data, tmp_path / "run", extra=["--set", "optim.batch_size=8"])],
+        timeout=180,  # a rank left waiting in a collective would hang here
+    )
+    output = result.stdout + result.stderr
+    assert "run stopped after 0 epoch(s)" in output, output[-3000:]  # (torchrun itself reports exit code 130)
+    with open_report(tmp_path / "run" / "report.h5") as report:
+        assert report.state == "stopped", output[-3000:]
+    saved = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert saved["partial_epoch"]["epoch"] == 0
+    assert saved["partial_epoch"]["step"] == 3  # rank 1 was asked after step 2; rank 0 stopped there too
