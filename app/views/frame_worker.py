@@ -1,8 +1,8 @@
 """Decoding a sample's media off the GUI thread, newest request first.
 
 One :class:`MediaWorker` lives in its own QThread (see :class:`MediaThread`). The GUI thread posts
-requests with ``request_frame`` / ``request_audio``; each kind keeps only its latest pending request,
-so while the user scrubs the worker skips every frame that was asked for and superseded in the
+requests with ``request_frame`` / ``request_audio`` / ``request_still``; each kind keeps only its latest
+pending request, so while the user scrubs the worker skips every frame that was asked for and superseded in the
 meantime ("latest request wins"). Results come back as queued signals carrying fresh arrays.
 """
 
@@ -16,6 +16,7 @@ import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from core.data.media import MediaError, VideoClip, open_video, read_audio
+from core.data.preview import still_picture
 
 
 class MediaWorker(QObject):
@@ -24,7 +25,8 @@ class MediaWorker(QObject):
     clip_opened = Signal(int, str, float, int)  # request id, path, fps, frame count
     frame_ready = Signal(int, str, int, object)  # request id, path, frame index, RGB uint8 [H, W, 3]
     audio_ready = Signal(int, str, object, int)  # request id, path, mono float32 waveform, sample rate
-    failed = Signal(int, str, str, str)  # request id, "video" or "audio", path, reason
+    still_ready = Signal(int, str, object)  # request id, path, RGB uint8 [H, W, 3]
+    failed = Signal(int, str, str, str)  # request id, "video", "audio" or "image", path, reason
     _wake = Signal()
 
     def __init__(self) -> None:
@@ -32,6 +34,7 @@ class MediaWorker(QObject):
         self._lock = threading.Lock()
         self._frame_request: tuple[int, str, int] | None = None
         self._audio_request: tuple[int, str] | None = None
+        self._still_request: tuple[int, str, str] | None = None
         self._clip: VideoClip | None = None
         self._clip_path = ""
         self._clip_error = ""
@@ -51,6 +54,12 @@ class MediaWorker(QObject):
             self._audio_request = (request_id, path)
         self._wake.emit()
 
+    def request_still(self, request_id: int, kind: str, path: str) -> None:
+        """Ask for the still picture of ``path`` (a kind shown as an image); replaces any not yet started."""
+        with self._lock:
+            self._still_request = (request_id, kind, path)
+        self._wake.emit()
+
     def close_clip(self) -> None:
         """Release the open video (call from the worker thread, or once the thread has finished)."""
         if self._clip is not None:
@@ -63,6 +72,9 @@ class MediaWorker(QObject):
         with self._lock:
             frame, self._frame_request = self._frame_request, None
             audio, self._audio_request = self._audio_request, None
+            still, self._still_request = self._still_request, None
+        if still is not None:
+            self._read_still(*still)
         if frame is not None:
             self._read_frame(*frame)
         if audio is not None:
@@ -115,6 +127,15 @@ class MediaWorker(QObject):
         self.audio_ready.emit(request_id, path, np.ascontiguousarray(waveform), rate)
 
 
+    def _read_still(self, request_id: int, kind: str, path: str) -> None:
+        try:
+            picture = still_picture(kind, path)
+        except MediaError as exc:
+            self.failed.emit(request_id, "image", path, exc.reason)
+            return
+        self.still_ready.emit(request_id, path, picture)
+
+
 class MediaThread:
     """A :class:`MediaWorker` in its own QThread, started on first use and stopped by ``stop``."""
 
@@ -135,6 +156,10 @@ class MediaThread:
     def request_audio(self, request_id: int, path: str | Path) -> None:
         self.ensure_started()
         self.worker.request_audio(request_id, str(path))
+
+    def request_still(self, request_id: int, kind: str, path: str | Path) -> None:
+        self.ensure_started()
+        self.worker.request_still(request_id, kind, str(path))
 
     @property
     def running(self) -> bool:

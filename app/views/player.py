@@ -1,4 +1,5 @@
-"""The sample player: the current sample's video frames, waveform, spectrogram and feature vectors.
+"""The sample player: the current sample's video frames or still picture (images, optical flow),
+waveform, spectrogram and feature vectors.
 
 Frames and audio are decoded in a worker thread (:mod:`app.views.frame_worker`). A monotonic clock
 drives playback; sound, when the machine has an output device, follows that clock, so a machine without
@@ -89,6 +90,7 @@ class SamplePlayer(QWidget):
         self._requested_frame = -1
         self._frame: np.ndarray | None = None
         self._shown_frame = -1
+        self._still_path = ""
         self._waveform: np.ndarray | None = None
         self._rate = 0
         self._video_duration = 0.0
@@ -101,6 +103,7 @@ class SamplePlayer(QWidget):
         worker.clip_opened.connect(self._clip_opened)
         worker.frame_ready.connect(self._frame_ready)
         worker.audio_ready.connect(self._audio_ready)
+        worker.still_ready.connect(self._still_ready)
         worker.failed.connect(self._failed)
         self._clock.ticked.connect(self._tick)
         self._audio.failed.connect(self._audio_failed)
@@ -166,12 +169,13 @@ class SamplePlayer(QWidget):
         self.loop_box = QCheckBox("loop", toolTip="Start again at the end")
         self.audio_note = QLabel()
         self.audio_note.hide()
-        self.video_choice = QComboBox(toolTip="Which video modality to show")
+        self.video_choice = QComboBox(toolTip="Which video, image or flow modality to show")
         self.audio_choice = QComboBox(toolTip="Which audio modality to play")
         self.video_choice.currentIndexChanged.connect(lambda _: self._lazy.request() if self._index >= 0 else None)
         self.audio_choice.currentIndexChanged.connect(lambda _: self._lazy.request() if self._index >= 0 else None)
 
-        transport = QHBoxLayout()
+        self.transport = QWidget()
+        transport = QHBoxLayout(self.transport)
         transport.setContentsMargins(0, 0, 0, 0)
         transport.addWidget(self.play_button)
         transport.addWidget(self.slider, 1)
@@ -189,7 +193,7 @@ class SamplePlayer(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.audio_note)
-        layout.addLayout(transport)
+        layout.addWidget(self.transport)
         self._apply_palette()
         self._set_playing_icon(False)
 
@@ -276,6 +280,7 @@ class SamplePlayer(QWidget):
         self._request += 1
         self._index = self.session.current
         self._video_path, self._fps, self._frame_count = "", 0.0, 0
+        self._still_path = ""
         self._requested_frame, self._shown_frame, self._frame = -1, -1, None
         self._waveform, self._rate = None, 0
         self._video_duration = self._audio_duration = self._position = 0.0
@@ -290,7 +295,7 @@ class SamplePlayer(QWidget):
         if dataset is None or not 0 <= self._index < len(dataset):
             self._index = -1
             self.title.setText("Select a sample to play it.")
-            for widget in (self.video_view, self.audio_view, self.vector_view, self.audio_note):
+            for widget in (self.video_view, self.audio_view, self.vector_view, self.audio_note, self.transport):
                 widget.hide()
             self._update_messages()
             self._update_transport()
@@ -301,17 +306,23 @@ class SamplePlayer(QWidget):
         self.title.setText(f"<b>{sample_id}</b> · label {html.escape(name)} · split {split}")
 
         shown_as = {m: get_kind(kind).player for m, kind in dataset.modality_kinds.items()}  # the kind decides
-        videos = [m for m in dataset.modalities if shown_as.get(m) == "video"]
+        pictures = [m for m in dataset.modalities if shown_as.get(m) in ("video", "image")]
         audios = [m for m in dataset.modalities if shown_as.get(m) == "audio"]
         vectors = [m for m in dataset.modalities if shown_as.get(m) == "vector"]
-        video = self._choose(self.video_choice, videos)
+        picture = self._choose(self.video_choice, pictures)
         audio = self._choose(self.audio_choice, audios)
-        self.video_view.setVisible(video is not None)
+        self.video_view.setVisible(picture is not None)
         self.audio_view.setVisible(audio is not None)
         self.vector_view.setVisible(bool(vectors))
-        if video is not None:
-            self._video_path = str(dataset.media_path(self._index, video))
-            self._request_frame(0)
+        self.transport.setVisible(audio is not None or (picture is not None and shown_as[picture] == "video"))
+        if picture is not None:
+            path = dataset.media_path(self._index, picture)
+            if shown_as[picture] == "video":
+                self._video_path = str(path)
+                self._request_frame(0)
+            else:
+                self._still_path = str(path)
+                self._media.request_still(self._request, dataset.modality_kinds[picture], path)
         if audio is not None:
             self.wave_curve.setPen(pg.mkPen(modality_color(audio, dataset.modalities), width=1))
             self._media.request_audio(self._request, dataset.media_path(self._index, audio))
@@ -372,6 +383,13 @@ class SamplePlayer(QWidget):
         if resized:
             self.video_box.autoRange(padding=0)
         self.frame_shown.emit(index)
+
+    def _still_ready(self, request: int, path: str, picture: np.ndarray) -> None:
+        if request != self._request or path != self._still_path:
+            return
+        self._frame = picture
+        self.image_item.setImage(picture, autoLevels=False, levels=(0, 255))
+        self.video_box.autoRange(padding=0)
 
     def _audio_ready(self, request: int, _path: str, waveform: np.ndarray, rate: int) -> None:
         if request != self._request:

@@ -19,7 +19,7 @@ def make_dataset(n: int = 12, root: Path = Path("."), modalities: list[str] | No
     """``n`` samples with ids s0.., labels cycling over 3 classes, splits train/val/test, a metadata column."""
     modalities = list(modalities or MODALITIES)
     kinds = kinds or {m: m if m in ("audio", "video") else "vector" for m in modalities}
-    extension = {"audio": "wav", "video": "mp4", "vector": "npy"}
+    extension = {"audio": "wav", "video": "mp4", "vector": "npy", "image": "png", "flow": "mp4"}
     return DatasetView(
         root=root,
         ids=np.array([f"s{i}" for i in range(n)], dtype=object),
