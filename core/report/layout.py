@@ -296,8 +296,14 @@ def stage_rows(
         if ds.shape[0] != total:
             ds.resize(total, axis=0)
         if stop > start:
-            name = ds.name.rsplit("/", 1)[1]
-            ds[start:stop] = columns.get(name, ds.fillvalue)
+            values = columns.get(ds.name.rsplit("/", 1)[1])
+            ds[start:stop] = _fill_rows(ds, stop - start) if values is None else values
+
+
+def _fill_rows(ds: h5py.Dataset, rows: int) -> np.ndarray:
+    """``rows`` rows of the dataset's fill value as one full-shaped array: written as a scalar, h5py would
+    broadcast it with one write per row (and readers need the chunks written, see bounds.py)."""
+    return np.full((rows,) + ds.shape[1:], ds.fillvalue, dtype=ds.dtype)
 
 
 def commit_rows(table: h5py.Group, start: int, index_values: np.ndarray, total: int | None = None) -> None:
