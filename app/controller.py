@@ -549,8 +549,8 @@ class AppController(QObject):
 
     def resume_training(self, checkpoint: str | Path | None = None, epochs: int | None = None,
                         default_epochs: int = 0, device: str = "") -> bool:
-        """Continue a run from a checkpoint, to ``epochs`` epochs in all (default: ``default_epochs``, or one
-        more epoch when the checkpoint is already there), on ``device`` (default: the checkpoint's).
+        """Continue a run from a checkpoint, to ``epochs`` epochs in all (default: the run's own target; for a
+        run that reached it, ``default_epochs`` or one more epoch), on ``device`` (default: the checkpoint's).
 
         The checkpoint is read in the background; one in the old format is read only after the user says
         they trust it. False when refused or cancelled."""
@@ -602,7 +602,10 @@ class AppController(QObject):
             return
         config, checkpoint = resume.config, resume.checkpoint
         next_epoch = int(resume.state.get("next_epoch", 0))
-        config.optim.epochs = epochs if epochs is not None else max(default_epochs, next_epoch + 1)
+        if epochs is not None:
+            config.optim.epochs = epochs
+        elif config.optim.epochs <= next_epoch:  # the run reached its target: train on past it
+            config.optim.epochs = max(default_epochs, next_epoch + 1)
         if config.optim.epochs <= next_epoch:
             self.fail("Cannot resume", f"{checkpoint} has already trained {next_epoch} epoch(s); "
                       f"ask for more than {next_epoch}")

@@ -437,8 +437,8 @@ class MainWindow(QMainWindow):
         return started
 
     def resume_training(self, checkpoint: str | Path | None = None, epochs: int | None = None) -> bool:
-        """Continue a run from a checkpoint, to ``epochs`` epochs in all (default: the Training pane's
-        epochs, or one more epoch when the checkpoint is already there), on the pane's device."""
+        """Continue a run from a checkpoint, to ``epochs`` epochs in all (default: the run's own target; for a
+        run that reached it, the Training pane's epochs or one more epoch), on the pane's device."""
         return self.controller.resume_training(checkpoint, epochs, self.training.epochs.value(),
                                                self.training.device.currentText())
 

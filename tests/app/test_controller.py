@@ -9,7 +9,7 @@ import torch
 
 from app.controller import Mode
 from app.prompts import AutoPrompter
-from core.training.checkpoint import LEGACY_FORMAT, load_checkpoint
+from core.training.checkpoint import LEGACY_FORMAT, load_checkpoint, save_checkpoint
 from tests.app.helpers import open_dataset, wait_loaded, wait_run_ended
 
 
@@ -109,3 +109,24 @@ def test_an_old_checkpoint_is_read_only_when_the_user_trusts_it(qtbot, make_cont
     wait_run_ended(qtbot, controller)
     assert controller.phase == "finished", prompter.messages
     assert sorted(controller.session.valuations["train"]) == [0, 1, 2], "the run's report, then its third epoch"
+
+
+def test_resume_keeps_the_runs_own_epoch_target(qtbot, make_controller, vector_run, tmp_path):
+    """A run meant for 3 epochs, stopped after 1, resumes to 3 — not to the Training pane's 10."""
+    state = load_checkpoint(vector_run.run_dir / "checkpoints" / "last.pt")
+    state["next_epoch"] = 1
+    state["config_toml"] = state["config_toml"].replace("epochs = 2", "epochs = 3")
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    checkpoint = run / "checkpoints" / "last.pt"
+    save_checkpoint(checkpoint, state)
+    prompter = AutoPrompter()
+    controller = make_controller(prompter)
+    shown = []
+    controller.config_shown.connect(shown.append)
+    assert controller.resume_training(checkpoint, default_epochs=10)
+    qtbot.waitUntil(lambda: bool(shown or prompter.messages), timeout=30_000)
+    assert not prompter.messages
+    controller.stop_training()
+    wait_run_ended(qtbot, controller)
+    assert shown[0].optim.epochs == 3
