@@ -6,8 +6,9 @@ A strategy is one small module: a parameter dataclass (defaults from its paper, 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -134,6 +135,19 @@ class Strategy:
         """Whether the fused prediction is trained this epoch (False during unimodal phases)."""
         return True
 
+    def update_scales(self, epoch: int) -> dict[str, float]:
+        """Multipliers of the next optimiser update per module of the model, keyed by module path (e.g.
+        ``{"encoders.audio": 0.7}``); ``{}`` (the default) leaves the step as it is. PyTorch's SGD, Adam
+        and AdamW make updates proportional to the learning rate, so a multiplier s is exactly a learning
+        rate s·lr for that module (see :func:`scaled_updates`)."""
+        return {}
+
+    def evaluation_logits(self, model: MultimodalModel, output: ModelOutput) -> torch.Tensor:
+        """The fused prediction reported on held-out splits (default: the model's fused logits). A method
+        that fuses differently at test time (e.g. per-sample weights) overrides it; Shapley values and MI
+        terms keep describing the model's additive head."""
+        return output.logits
+
     def plan_copies(self, ctx: EpochContext) -> PlannedCopies:
         """Extra per-modality copies for the epoch ``ctx.epoch`` (default: none)."""
         return PlannedCopies.none()
@@ -141,6 +155,22 @@ class Strategy:
     def valuation_subset(self, epoch: int, train_index: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Which training samples to value after ``epoch`` (default: all)."""
         return train_index
+
+
+@contextlib.contextmanager
+def scaled_updates(model: nn.Module, scales: dict[str, float]) -> Iterator[None]:
+    """Around an optimiser step: afterwards every parameter of a module named in ``scales`` has moved
+    ``scale`` times as far as the step moved it (θ ← θ_before + s·(θ_after − θ_before))."""
+    modules = dict(model.named_modules())
+    unknown = sorted(set(scales) - set(modules))
+    if unknown:
+        raise ValueError(f"update scales name unknown modules {unknown}")
+    chosen = [(p, s) for name, s in scales.items() if s != 1.0 for p in modules[name].parameters()]
+    before = [p.detach().clone() for p, _ in chosen]
+    yield
+    with torch.no_grad():
+        for (parameter, scale), old in zip(chosen, before, strict=True):
+            parameter.copy_(old + scale * (parameter - old))
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy")

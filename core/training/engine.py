@@ -30,7 +30,7 @@ from core.mi import MIAccumulator, label_entropy, mi_terms
 from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
-from core.strategies.base import EpochContext, EpochStart, StepContext
+from core.strategies.base import EpochContext, EpochStart, StepContext, scaled_updates
 from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
 from core.training.distributed import (
@@ -333,6 +333,7 @@ class Engine:
                         split,
                         run.label_entropy,
                         MIAccumulator,
+                        lambda output: run.strategy.evaluation_logits(run.model, output),
                     )
                 )
         metrics["epoch_time_s"] = time.monotonic() - epoch_start
@@ -449,11 +450,12 @@ class Engine:
                     minimised = {**minimised, "loss": run.scaler.scale(minimised["loss"])}
                 strategy.backward(ctx, minimised)
             average_gradients(hand_synced, self.dist)
-            if run.scaler is not None:
-                run.scaler.step(optimizer)
-                run.scaler.update()
-            else:
-                optimizer.step()
+            with scaled_updates(model, strategy.update_scales(epoch)):
+                if run.scaler is not None:
+                    run.scaler.step(optimizer)
+                    run.scaler.update()
+                else:
+                    optimizer.step()
             strategy.after_step(model, epoch)
 
             metrics = {k: float(v.detach()) for k, v in terms.items() if v.numel() == 1}

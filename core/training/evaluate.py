@@ -3,13 +3,15 @@ heads, MI terms."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from core.data.batches import iterate_batches
 from core.data.prepared import PreparedData
-from core.models.multimodal import MultimodalModel
+from core.models.multimodal import ModelOutput, MultimodalModel
 from core.training.device import autocast
 from core.training.metrics import add_counts, f1_metrics, head_counts
 
@@ -25,9 +27,11 @@ def evaluate_split(
     split: str,
     label_entropy: float,
     accumulator_type: type,
+    fused: Callable[[ModelOutput], torch.Tensor] | None = None,
 ) -> dict[str, float]:
     """Metrics prefixed by ``split/``: loss, acc, f1, loss/<m>, acc/<m>, f1/<m> and the MI terms ``mi/...``
-    (f1: macro-F1, see :mod:`core.training.metrics`)."""
+    (f1: macro-F1, see :mod:`core.training.metrics`). ``fused`` gives the fused prediction from a forward
+    pass (default: the model's fused logits), e.g. a strategy's test-time fusion."""
     was_training = model.training
     model.eval()
     accumulator = accumulator_type(model, label_entropy)
@@ -37,7 +41,8 @@ def evaluate_split(
     for batch in iterate_batches(data, index, batch_size, device):
         with autocast(device, precision):
             output = model(batch.inputs)
-        logits, unimodal = output.logits.float(), output.unimodal_logits.float()
+        logits = (output.logits if fused is None else fused(output)).float()
+        unimodal = output.unimodal_logits.float()
         total["loss"] += float(F.cross_entropy(logits, batch.labels, reduction="sum"))
         total["acc"] += float((logits.argmax(-1) == batch.labels).sum())
         for j, m in enumerate(model.modalities):
