@@ -6,10 +6,12 @@ The dialog only gathers an :class:`ImportChoice`; the controller runs the import
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -127,7 +129,7 @@ class ImportDialog(QDialog):
         self.setWindowTitle("Import dataset")
         self.source = QComboBox()
         self.source.addItems(SOURCES.names())
-        self.about = QLabel()
+        self.about = QLabel(textFormat=Qt.TextFormat.RichText)
         self.about.setWordWrap(True)
         self.root = QLineEdit(start)
         self.out = QLineEdit()
@@ -152,7 +154,7 @@ class ImportDialog(QDialog):
 
     def _source_changed(self, name: str) -> None:
         source = SOURCES.get(name)
-        self.about.setText(f"{source.summary}<br><i>layout:</i> {source.layout}")
+        self.about.setText(f"{html.escape(source.summary)}<br><i>layout:</i> {html.escape(source.layout)}")
         self.options.set_options(source.options)
 
     def choice(self) -> ImportChoice:

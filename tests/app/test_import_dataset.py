@@ -69,3 +69,24 @@ def test_a_failed_import_says_why(qtbot, make_controller, tmp_path):
     kind, title, text = prompter.messages[-1]
     assert kind == "error" and title == "Cannot import dataset" and "not found" in text
     assert controller.session.dataset is None
+
+
+def shown_text(label) -> str:
+    """What a QLabel shows, as plain text (rich text rendered, plain text as it is)."""
+    from PySide6.QtGui import Qt, QTextDocument  # QtGui's Qt carries mightBeRichText
+
+    text = label.text()
+    rich = label.textFormat() == Qt.TextFormat.RichText or (
+        label.textFormat() == Qt.TextFormat.AutoText and Qt.mightBeRichText(text))
+    document = QTextDocument()
+    document.setHtml(text) if rich else document.setPlainText(text)
+    return document.toPlainText()
+
+
+def test_import_dialog_shows_each_sources_description_as_text_not_markup(qtbot):
+    dialog = ImportDialog(None, "/data")
+    qtbot.addWidget(dialog)
+    for name in SOURCES.names():
+        dialog.source.setCurrentText(name)
+        source = SOURCES.get(name)
+        assert shown_text(dialog.about) == f"{source.summary}\nlayout: {source.layout}", name
