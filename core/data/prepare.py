@@ -26,7 +26,16 @@ from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
 from core.data.prepared import Exclusion, PreparedData
 from core.data.preprocess import Window, preprocess_sample, preprocessing_params
-from core.data.store import Entry, FileKey, StoredRows, TensorStore, append_one, cache_folder, store_folder
+from core.data.store import (
+    Entry,
+    FileKey,
+    StoredRows,
+    TensorStore,
+    append_one,
+    cache_folder,
+    is_symlink,
+    store_folder,
+)
 
 MIN_FILES_PER_WORKER = 16
 """A pool gets at most one process per this many files to decode (starting a process costs ~1 s)."""
@@ -105,9 +114,10 @@ def _prepare(
 
     transform = InputTransform.from_config(config, manifest.modality_kinds)
     windows = _windows(manifest, config.window_columns, say)
-    cache = _ready_cache_folder(root, config.cache_dir, say)
     kinds = sorted(set(manifest.modality_kinds.values()))
-    folders = {kind: store_folder(cache, kind, preprocessing_params(kind, config)) for kind in kinds}
+    params = {kind: preprocessing_params(kind, config) for kind in kinds}
+    cache = _ready_cache_folder(root, config.cache_dir, say, [store_folder(Path(), k, params[k]).name for k in kinds])
+    folders = {kind: store_folder(cache, kind, params[kind]) for kind in kinds}
     cells: dict[str, list[_Job | str]] = {}
     problems: dict[int, list[Exclusion]] = {}
     counts: Counter[str] = Counter()
@@ -334,7 +344,8 @@ def _job(root: Path, kind: str, relative: str, window: Window | str | None) -> _
         return f"file {relative!r} is unreadable ({exc.strerror or exc})"
     if window is None or kind == "vector":
         return _Job(kind, key, relative, None)
-    return _Job(kind, FileKey(f"{relative}@{window[0]:g}-{window[1]:g}", key.size, key.mtime_ns), relative, window)
+    windowed = FileKey(f"{relative}@{window[0]:g}-{window[1]:g}", key.size, key.mtime_ns, key.digest)
+    return _Job(kind, windowed, relative, window)
 
 
 def _duration(seconds: float) -> str:
@@ -360,14 +371,19 @@ def _rows(excluded: Iterable[Exclusion]) -> int:
     return len({e.row for e in excluded})
 
 
-def _ready_cache_folder(root: Path, cache_dir: str, say: Callable[[str], None]) -> Path:
-    """The dataset's cache folder; a temporary folder (used by this run only) when it cannot be created."""
+def _ready_cache_folder(root: Path, cache_dir: str, say: Callable[[str], None], stores: list[str]) -> Path:
+    """The dataset's cache folder; a temporary folder (used by this run only) when it cannot be created,
+    or when it or one of its ``stores`` folders is a symbolic link (never followed: it could send the
+    store's writes anywhere)."""
     folder = cache_folder(root, cache_dir)
+    linked = [f for f in (folder, *(folder / name for name in stores)) if is_symlink(f)]
     try:
+        if linked:
+            raise OSError(f"{linked[0]} is a symbolic link, which ModaLens never follows; delete it to cache again")
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         temporary = Path(tempfile.mkdtemp(prefix="modalens-store-"))
-        say(f"warning: cannot create the cache folder {folder} ({exc}); the samples are stored in {temporary} "
+        say(f"warning: cannot use the cache folder {folder} ({exc}); the samples are stored in {temporary} "
             "for this run only")
         return temporary
     return folder

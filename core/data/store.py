@@ -7,23 +7,36 @@ the number of files, several processes may read while another appends, and a wri
 point leaves every record it finished intact (a torn last record is ignored by readers).
 
 A record is a fixed prefix (magic, header length, payload length, CRC-32 of the header, CRC-32 of the
-payload), a JSON header (the file's path, size and mtime; dtype and shape, or the failure reason) and
-the raw array bytes: one contiguous, uncompressed chunk per sample, so reading one sample is one
-``pread``. A record's payload checksum is verified on every read (:class:`StoredRows`). The last
-record of a file version wins, so a damaged entry is superseded by appending its re-decoded array.
+payload, keyed checksum), a JSON header (the file's path, size, mtime and a hash of its head and tail;
+dtype and shape, or the failure reason) and the raw array bytes: one contiguous, uncompressed chunk per
+sample, so reading one sample is one ``pread``. A record's payload checksum is verified on every read
+(:class:`StoredRows`). The last record of a file version wins, so a damaged entry is superseded by
+appending its re-decoded array.
+
+A store lies in the dataset folder and so travels with a shared dataset: only records this user's
+installation wrote are used. The keyed checksum (BLAKE2b keyed with the per-user secret of
+``core.data.trust``) covers the prefix and the header, and so the payload's CRC; a record without a
+valid one (written by another user or machine, or tampered with) is ignored and counted in one warning
+per store. Only regular files are opened as segments (never a FIFO, device or symlink), and a store
+folder that is a symlink is refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
+import hmac
 import json
 import logging
 import os
+import secrets
 import socket
+import stat
 import struct
 import time
 import zlib
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,12 +45,16 @@ from typing import Any
 import numpy as np
 
 from core.atomic import WriteError, describe_os_error
+from core.data.trust import store_key
 
 CACHE_DIR_NAME = ".modalens-cache"
 FORMAT_VERSION = 2
 SEGMENT_SUFFIX = ".seg"
-_MAGIC = b"MLS2"
-_PREFIX = struct.Struct("<4sIQII")  # magic, header bytes, payload bytes, header CRC-32, payload CRC-32
+_MAGIC = b"MLS3"
+_FIELDS = struct.Struct("<4sIQII")  # magic, header bytes, payload bytes, header CRC-32, payload CRC-32
+_PREFIX = struct.Struct("<4sIQII16s")  # the fields, then the keyed checksum of the fields and the header
+_MAC_BYTES = 16
+_CONTENT_SPAN = 1 << 16  # bytes hashed at each end of a file for its content digest
 _MAX_HEADER = 1 << 20
 _HOST = socket.gethostname().replace(".", "_").replace("-", "_")
 
@@ -46,17 +63,34 @@ _logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class FileKey:
-    """Identifies one version of a media file: path relative to the dataset folder, size, mtime."""
+    """Identifies one version of a media file: path relative to the dataset folder, size, mtime and
+    ``digest``, a hash of the file's first and last 64 kB (so a file replaced by one of the same size,
+    with its mtime restored, is still told apart; empty for a folder)."""
 
     path: str
     size: int
     mtime_ns: int
+    digest: str = ""
 
     @classmethod
     def of(cls, root: Path, relative: str) -> FileKey:
         """The key of ``root / relative`` as it is now on disk (``OSError`` if it cannot be read)."""
-        info = (root / relative).stat()
-        return cls(relative, info.st_size, info.st_mtime_ns)
+        path = root / relative
+        info = path.stat()
+        digest = content_digest(path, info.st_size) if stat.S_ISREG(info.st_mode) else ""
+        return cls(relative, info.st_size, info.st_mtime_ns, digest)
+
+
+def content_digest(path: Path, size: int) -> str:
+    """A hash of the first and last ``_CONTENT_SPAN`` bytes of a regular file (two reads at most)."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        digest = hashlib.blake2b(os.pread(fd, _CONTENT_SPAN, 0), digest_size=12)
+        if size > _CONTENT_SPAN:
+            digest.update(os.pread(fd, _CONTENT_SPAN, max(_CONTENT_SPAN, size - _CONTENT_SPAN)))
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +134,37 @@ def store_folder(cache: Path, kind: str, params: dict[str, Any]) -> Path:
     return Path(cache) / f"{kind}-{hashlib.sha1(identity.encode('utf-8')).hexdigest()[:16]}"
 
 
+_ephemeral_key: list[bytes] = []
+
+
+def user_key(warn: Callable[[str], None] | None = None) -> bytes:
+    """This user's store secret; when the config folder cannot hold one, a key for this process only
+    (what it stores is then decoded again by the next run), with a warning."""
+    try:
+        return store_key()
+    except OSError as exc:
+        if not _ephemeral_key:
+            _ephemeral_key.append(secrets.token_bytes(32))
+            message = f"cannot keep a store key in the config folder ({exc}); the cache is used by this run only"
+            (warn or _logger.warning)(message)
+        return _ephemeral_key[0]
+
+
+def _mac(key: bytes, fields: bytes, header: bytes) -> bytes:
+    return hashlib.blake2b(fields + header, key=key, digest_size=_MAC_BYTES).digest()
+
+
+def is_symlink(path: Path) -> bool:
+    """Whether ``path`` itself is a symbolic link (False when it does not exist)."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
 def append_one(folder: Path, key: FileKey, array: np.ndarray) -> Entry:
     """Append one entry in a segment of its own, without reading the store (e.g. a repaired entry)."""
-    writer = _SegmentWriter(Path(folder))
+    writer = _SegmentWriter(Path(folder), user_key())
     try:
         array = np.ascontiguousarray(array)
         return writer.write(key, array.dtype.str, array.shape, memoryview(array).cast("B"), None)
@@ -122,13 +184,26 @@ class TensorStore:
         self._log = log
         self._index: dict[FileKey, Entry] = {}
         self._writer: _SegmentWriter | None = None
+        self._key = user_key(self._warn)
+        if is_symlink(self.folder):
+            raise WriteError(f"{self.folder}: the store folder is a symbolic link; ModaLens never follows one "
+                             "(delete the link)")
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise WriteError(describe_os_error(exc, self.folder), exc.errno) from exc
-        for segment in sorted(self.folder.glob(f"*{SEGMENT_SUFFIX}")):
-            for key, entry in _scan(segment, self._warn):
+        discarded: Counter[str] = Counter()
+        with os.scandir(self.folder) as found:
+            names = sorted(e.name for e in found if e.name.endswith(SEGMENT_SUFFIX))
+        for name in names:
+            for key, entry in _scan(self.folder / name, self._key, self._warn, discarded):
                 self._index[key] = entry
+        described = {"records": "record(s)", "segments": "segment(s) of an older format",
+                     "files": "entries that are not regular files"}
+        parts = [f"{discarded[what]} {text}" for what, text in described.items() if discarded[what]]
+        if parts:
+            self._warn(f"{self.folder}: ignored {', '.join(parts)} not written by this installation (a cache "
+                       "from another user or machine, or altered); their samples are decoded again")
 
     def __len__(self) -> int:
         return len(self._index)
@@ -168,7 +243,7 @@ class TensorStore:
 
     def _segment(self) -> _SegmentWriter:
         if self._writer is None:
-            self._writer = _SegmentWriter(self.folder)
+            self._writer = _SegmentWriter(self.folder, self._key)
         return self._writer
 
     def _warn(self, message: str) -> None:
@@ -183,10 +258,12 @@ class _SegmentWriter:
 
     SYNC_INTERVAL_S = 2.0
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, key: bytes) -> None:
         self.path = folder / f"{time.time_ns():020d}-{_HOST}-{os.getpid()}{SEGMENT_SUFFIX}"
+        self._key = key
         try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND | os.O_NOFOLLOW
+            self._fd = os.open(self.path, flags, 0o644)
         except OSError as exc:
             raise WriteError(describe_os_error(exc, self.path), exc.errno) from exc
         self._size = 0
@@ -198,11 +275,12 @@ class _SegmentWriter:
         if self._fd < 0:
             raise WriteError(f"{self.path}: an earlier write failed; this segment takes no more records")
         header = json.dumps(
-            {"path": key.path, "size": key.size, "mtime_ns": key.mtime_ns, "dtype": dtype,
-             "shape": list(shape), "failure": failure}
+            {"path": key.path, "size": key.size, "mtime_ns": key.mtime_ns, "digest": key.digest,
+             "dtype": dtype, "shape": list(shape), "failure": failure}
         ).encode("utf-8")
         crc = zlib.crc32(payload)
-        prefix = _PREFIX.pack(_MAGIC, len(header), len(payload), zlib.crc32(header), crc)
+        fields = _FIELDS.pack(_MAGIC, len(header), len(payload), zlib.crc32(header), crc)
+        prefix = fields + _mac(self._key, fields, header)
         start = self._size
         try:
             self._write_all(prefix + header)
@@ -247,41 +325,69 @@ class _SegmentWriter:
         self._fd = -1
 
 
-def _scan(segment: Path, warn: Callable[[str], None]) -> Iterator[tuple[FileKey, Entry]]:
-    """The complete records of a segment, in order; stops at a torn or unreadable record."""
+def _open_segment(segment: Path) -> int | None:
+    """A read descriptor of ``segment`` when it is a regular file (never a FIFO, device or symlink)."""
     try:
-        handle = open(segment, "rb")  # noqa: SIM115 - closed by the with below, after the open is checked
+        fd = os.open(segment, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.ENXIO, errno.EACCES, errno.EISDIR):  # a link, a socket, ...
+            return None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        return None
+    return fd
+
+
+def _scan(
+    segment: Path, key: bytes, warn: Callable[[str], None], discarded: Counter[str]
+) -> Iterator[tuple[FileKey, Entry]]:
+    """The complete records of a segment written with ``key``, in order; stops at a torn or unreadable
+    record. Records with another key, and segments that are not regular files, are counted in
+    ``discarded``."""
+    try:
+        fd = _open_segment(segment)
     except OSError as exc:
         warn(f"cannot read the store segment {segment} ({exc.strerror or exc}); its entries are decoded again")
         return
+    if fd is None:
+        discarded["files"] += 1
+        return
     name = segment.name
     shared: dict = {}  # one object per distinct dtype and shape: the index holds an entry per file
-    with handle:
+    with open(fd, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         position = 0
         while position + _PREFIX.size <= size:
             handle.seek(position)
-            magic, header_len, payload_len, header_crc, crc = _PREFIX.unpack(handle.read(_PREFIX.size))
+            prefix = handle.read(_PREFIX.size)
+            magic, header_len, payload_len, header_crc, crc, mac = _PREFIX.unpack(prefix)
             end = position + _PREFIX.size + header_len + payload_len
             if magic != _MAGIC or header_len > _MAX_HEADER or end > size:
+                discarded["segments"] += magic != _MAGIC and position == 0  # an older format
                 break
             header = handle.read(header_len)
             if zlib.crc32(header) != header_crc:
                 warn(f"{segment}: a record header at byte {position} is damaged; the entries after it are "
                      "decoded again")
                 break
+            position = end
+            if not hmac.compare_digest(mac, _mac(key, prefix[: _FIELDS.size], header)):
+                discarded["records"] += 1
+                continue
             try:
                 fields = json.loads(header)
-                key = FileKey(str(fields["path"]), int(fields["size"]), int(fields["mtime_ns"]))
+                key_of = FileKey(
+                    str(fields["path"]), int(fields["size"]), int(fields["mtime_ns"]), str(fields["digest"])
+                )
                 dtype, shape = str(fields["dtype"]), tuple(int(n) for n in fields["shape"])
                 entry = Entry(
-                    name, position + _PREFIX.size + header_len, payload_len, crc, shared.setdefault(dtype, dtype),
+                    name, end - payload_len, payload_len, crc, shared.setdefault(dtype, dtype),
                     shared.setdefault(shape, shape), None if fields["failure"] is None else str(fields["failure"]),
                 )
             except (ValueError, KeyError, TypeError):
                 break
-            yield key, entry
-            position = end
+            yield key_of, entry
 
 
 class StoredRows:
@@ -394,5 +500,6 @@ class StoredRows:
             self._fds, self._pid = {}, os.getpid()
         fd = self._fds.get(segment)
         if fd is None:
-            fd = self._fds[segment] = os.open(self.folder / self._segments[segment], os.O_RDONLY)
+            fd = os.open(self.folder / self._segments[segment], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+            self._fds[segment] = fd
         return fd
