@@ -25,6 +25,7 @@ from core.config import RunConfig
 from core.report.writer import ReportWriter
 from core.training.engine import Engine, RunOutcome
 from core.training.requests import ResamplingRequest, checked_request
+from core.training.run_folder import check_run_folder
 
 REPORT_NAME = "report.h5"
 # Modules torch (and the manifest reader) import lazily during a run's first steps and checkpoints. PySide6's
@@ -136,6 +137,7 @@ class TrainingRunner(QObject):
         for module in LAZY_RUN_IMPORTS:
             importlib.import_module(module)
         run_dir = Path(run_dir)
+        check_run_folder(run_dir, resuming_here=resume_from is not None)  # a new run never replaces another
         engine = Engine(config, run_dir, resume_from=resume_from, trust_checkpoints=trust_checkpoints)
         self._handover_done = threading.Event()
         engine.bus.subscribe(_RequestHandover(engine, self._take_pending, self._handover_done))

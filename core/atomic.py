@@ -61,13 +61,14 @@ def atomic_write(
     """Yield a file that replaces ``path`` only when the block ends without an error.
 
     Any error removes the temporary file; an ``OSError`` is re-raised as :class:`WriteError` naming
-    ``path``.
+    ``path``. Symbolic links are never written through: the temporary is created afresh (a link left in
+    its place is removed first) and the rename replaces a link at ``path`` itself, not its target.
     """
     path = Path(path)
     tmp = temporary_path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with open(tmp, mode, encoding=encoding, newline=newline) as handle:
+        with _create_new(tmp, mode, encoding, newline) as handle:
             yield handle
             handle.flush()
             os.fsync(handle.fileno())
@@ -79,6 +80,18 @@ def atomic_write(
             raise WriteError(describe_os_error(exc, path), exc.errno) from exc
         raise
     fsync_folder(path.parent)
+
+
+def _create_new(path: Path, mode: str, encoding: str | None, newline: str | None) -> IO:
+    """Open a file that did not exist before (anything at ``path``, a symlink included, is removed)."""
+    path.unlink(missing_ok=True)
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    fd = os.open(path, flags, 0o666)
+    try:
+        return open(fd, mode, encoding=encoding, newline=newline)
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 def commit_file(tmp: Path, path: Path) -> None:

@@ -195,7 +195,11 @@ class RunConfig:
         return tomli_w.dumps(_drop_none(self.to_dict()))
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.to_toml(), encoding="utf-8")
+        """Write the TOML atomically (a symlink at ``path`` is replaced, never written through)."""
+        from core.atomic import atomic_write
+
+        with atomic_write(path, "w", encoding="utf-8") as handle:
+            handle.write(self.to_toml())
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], source: str = "config") -> RunConfig:

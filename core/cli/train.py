@@ -61,6 +61,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="continue the run saved in this checkpoint, or in this run folder (its checkpoints/last.pt)",
     )
     parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace the run already in --out (its report, checkpoints and logs are removed first)",
+    )
+    parser.add_argument(
         "--trust-checkpoint",
         action="store_true",
         help="also read checkpoints of ModaLens 0.1 (--resume, model.init_encoders_from); such files are "
@@ -118,6 +123,12 @@ def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = N
     return config
 
 
+def resumed_run_folder(resume: str) -> Path:
+    """The run folder a ``--resume`` argument stands for: the folder itself, or a checkpoint's run."""
+    path = Path(resume).resolve()
+    return path if path.is_dir() else path.parent.parent
+
+
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
@@ -128,17 +139,25 @@ def run(args: argparse.Namespace) -> int:
     from core.report.writer import ReportWriter
     from core.training.checkpoint import load_checkpoint
     from core.training.engine import Engine
+    from core.training.run_folder import check_run_folder, clear_run, holds_run
+    from core.training.run_lock import RunLock, read_holder
 
     checkpoint = load_checkpoint(args.resume, trusted=args.trust_checkpoint) if args.resume else None
     config = build_config(args, checkpoint)
+    resumed_dir = resumed_run_folder(args.resume) if args.resume else None
     if args.out:
         run_dir = Path(args.out)
-    elif args.resume:
-        resume = Path(args.resume).resolve()
-        run_dir = resume if resume.is_dir() else resume.parent.parent
+    elif resumed_dir is not None:
+        run_dir = resumed_dir
     else:
         run_dir = Path(f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
     check_run(config, run_dir, checkpoint, args.resume)  # every user error before the run folder exists
+    resuming_here = resumed_dir is not None and run_dir.resolve() == resumed_dir
+    if read_holder(run_dir) is None:  # a live run's folder: the engine names its holder when refused
+        check_run_folder(run_dir, resuming_here=resuming_here, overwrite=args.overwrite)
+        if args.overwrite and not resuming_here and holds_run(run_dir):
+            with RunLock(run_dir):
+                clear_run(run_dir)
     engine = Engine(config, run_dir, resume_from=args.resume, trust_checkpoints=args.trust_checkpoint)
     if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
         engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)

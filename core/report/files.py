@@ -25,7 +25,10 @@ from core.report.format import LIBVER
 
 
 def create_file(path: str | Path) -> h5py.File:
-    """Create (truncate) a file in the report's format version bounds."""
+    """Create (truncate) a file in the report's format version bounds; a symlink at ``path`` is removed
+    first, never written through."""
+    if os.path.islink(path):
+        os.unlink(path)
     return h5py.File(path, "w", libver=LIBVER, locking=False)
 
 

@@ -9,13 +9,14 @@ The file says who holds it (``pid=… host=… since=…``) so a refused run can
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import os
 import socket
 import time
 from pathlib import Path
 
-LOCK_NAME = ".modalens.lock"
+from core.training.run_folder import LOCK_NAME, RunFolderError, check_no_links, link_message
 
 
 class RunLockedError(RuntimeError):
@@ -34,11 +35,18 @@ class RunLock:
         return self._fd is not None
 
     def acquire(self) -> None:
+        """Take the lock; raises :class:`RunLockedError` while another process holds it, and
+        :class:`RunFolderError` when the lock file or a run file in the folder is a symbolic link."""
         if self._fd is not None:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
         while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+            except OSError as exc:
+                if exc.errno == errno.ELOOP or self.path.is_symlink():
+                    raise RunFolderError(link_message(self.path)) from None
+                raise
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -54,6 +62,12 @@ class RunLock:
             if _same_file(fd, self.path):  # not unlinked by a releasing holder in the meantime
                 break
             os.close(fd)
+        try:
+            check_no_links(self.path.parent)
+        except RunFolderError:
+            self._fd = fd
+            self.release()
+            raise
         os.ftruncate(fd, 0)
         os.write(fd, f"pid={os.getpid()} host={socket.gethostname()} since={time.strftime('%Y-%m-%dT%H:%M:%S')}\n".encode())
         os.fsync(fd)
@@ -81,7 +95,7 @@ def read_holder(run_dir: str | Path) -> dict[str, str] | None:
     """``{"pid", "host", "since"}`` of the process holding the run folder's lock, or None when free."""
     path = Path(run_dir) / LOCK_NAME
     try:
-        fd = os.open(path, os.O_RDONLY)
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
         return None
     try:

@@ -1,0 +1,81 @@
+"""Whether a folder may take a run's files: never over another run unasked, never through a symlink.
+
+A run writes ``config.toml``, ``excluded.txt``, ``report.h5``, ``checkpoints/`` and ``tensorboard/`` into
+its folder and holds the lock file there. A folder that already holds a run's results (a report or a
+checkpoint) is refused unless the run continues it (``--resume``) or the user asks to replace it
+(``--overwrite``). A folder where any of those names is a symbolic link is refused outright: writing
+through it would overwrite whatever the link points at.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+LOCK_NAME = ".modalens.lock"
+RESULTS = ("report.h5", "checkpoints/last.pt", "checkpoints/best.pt")
+"""A run's results: a folder holding any of them holds a run."""
+WRITTEN = (
+    LOCK_NAME,
+    "config.toml",
+    "excluded.txt",
+    "report.h5",
+    "checkpoints",
+    "checkpoints/last.pt",
+    "checkpoints/best.pt",
+    "tensorboard",
+)
+"""Every name a run writes in its folder."""
+
+
+class RunFolderError(ValueError):
+    """The folder cannot take this run's files (one line for the user)."""
+
+
+def holds_run(folder: str | Path) -> bool:
+    """True when ``folder`` holds a report or a checkpoint of some run."""
+    return any((Path(folder) / name).exists() for name in RESULTS)
+
+
+def check_no_links(folder: str | Path) -> None:
+    """Raise :class:`RunFolderError` when a name the run writes is a symbolic link."""
+    for name in WRITTEN:
+        path = Path(folder) / name
+        if path.is_symlink():
+            raise RunFolderError(link_message(path))
+
+
+def link_message(path: Path) -> str:
+    return (
+        f"{path}: is a symbolic link; a run writes its files only as plain files in its own folder: "
+        "remove the link or choose another --out"
+    )
+
+
+def check_run_folder(folder: str | Path, resuming_here: bool = False, overwrite: bool = False) -> None:
+    """Raise :class:`RunFolderError` when writing a run into ``folder`` would write through a symlink, or
+    replace another run (unless the run continues it, ``resuming_here``, or ``overwrite`` is set)."""
+    folder = Path(folder)
+    check_no_links(folder)
+    if not (resuming_here or overwrite) and holds_run(folder):
+        raise RunFolderError(
+            f"{folder}: holds a run already; continue it with --resume {folder}, choose a new --out, "
+            "or pass --overwrite to replace it"
+        )
+
+
+def clear_run(folder: str | Path) -> list[Path]:
+    """Remove a run's files from ``folder`` (call while holding its lock); returns what was removed."""
+    folder = Path(folder)
+    check_no_links(folder)
+    removed = []
+    for name in ("report.h5", "excluded.txt", "config.toml", "checkpoints/last.pt", "checkpoints/best.pt"):
+        path = folder / name
+        if path.exists():
+            path.unlink()
+            removed.append(path)
+    board = folder / "tensorboard"
+    if board.is_dir():
+        shutil.rmtree(board)
+        removed.append(board)
+    return removed
