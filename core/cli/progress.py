@@ -23,10 +23,14 @@ class TerminalProgress:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self.total_epochs = 0
+        self.selected_on = "val"  # the split whose accuracy picks the best epoch
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ev.RunStarted):
             self.total_epochs = event.total_epochs
+            self.selected_on = "val" if event.num_val else "train"
+            if not event.num_val:
+                self._line("warning: the dataset has no val samples: the best epoch is chosen on train accuracy")
             self._line(
                 f"training on {event.device}: {event.num_train} train / {event.num_val} val samples, "
                 f"modalities {', '.join(event.modalities)}, {len(event.class_names)} classes -> {event.run_dir}"
@@ -55,7 +59,7 @@ class TerminalProgress:
         elif isinstance(event, ev.RunFinished):
             state = "stopped" if event.stopped else "finished"
             best = (
-                f", best val acc {event.best_val_accuracy:.4f} (epoch {event.best_epoch + 1})"
+                f", best {self.selected_on} acc {event.best_val_accuracy:.4f} (epoch {event.best_epoch + 1})"
                 if event.best_epoch is not None
                 else ""
             )

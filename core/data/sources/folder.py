@@ -65,6 +65,10 @@ class Folder(Source):
         for sample, split in zip(samples, splits):
             sample.split = split
         log.note(f"seeded stratified split (seed {options['seed']})")
+        for split in ("val", "test"):
+            ratio = options[f"{split}_ratio"]
+            if ratio > 0 and split not in splits:
+                log.note(f"warning: {len(samples)} clip(s) are too few for --{split}-ratio {ratio}: no {split} clip")
         return samples
 
 

@@ -33,18 +33,41 @@ def group_split(groups: Sequence[str], val_ratio: float, test_ratio: float, seed
 
 
 def stratified_split(labels: Sequence[str], val_ratio: float, test_ratio: float, seed: int) -> list[str]:
-    """A split per item with each class divided in the given ratios (``round`` per class, at least one
-    item of every class stays in train), items shuffled with ``seed``."""
+    """A split per item with each class divided in the given ratios, items shuffled with ``seed``.
+
+    Each class gives its whole share (``floor``) to test and val; the rest of the overall count,
+    ``round(ratio · items)``, comes from the classes with the largest remainders, so a dataset of small
+    classes still gets its val and test items. At least one item of every class stays in train."""
     check_ratios(val_ratio, test_ratio)
     rng = np.random.default_rng(seed)
+    names = sorted(set(labels))
+    members = {name: [i for i, value in enumerate(labels) if value == name] for name in names}
+    sizes = np.array([len(members[name]) for name in names])
+    room = sizes - 1  # one item of each class stays in train
+    n_test = _class_shares(sizes, test_ratio, room, rng)
+    n_val = _class_shares(sizes, val_ratio, room - n_test, rng)
     splits = ["train"] * len(labels)
-    for label in sorted(set(labels)):
-        members = [i for i, value in enumerate(labels) if value == label]
-        shuffled = [members[i] for i in rng.permutation(len(members))]
-        n_test, n_val = _counts(len(members), val_ratio, test_ratio)
-        for rank, index in enumerate(shuffled[: n_test + n_val]):
-            splits[index] = "test" if rank < n_test else "val"
+    for name, tests, vals in zip(names, n_test, n_val):
+        shuffled = [members[name][i] for i in rng.permutation(len(members[name]))]
+        for rank, index in enumerate(shuffled[: tests + vals]):
+            splits[index] = "test" if rank < tests else "val"
     return splits
+
+
+def _class_shares(sizes: np.ndarray, ratio: float, room: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per-class counts near ``ratio · size`` summing to ``round(ratio · total)`` (largest remainders
+    first, ties in seeded order), none above its ``room``."""
+    exact = ratio * sizes
+    counts = np.minimum(np.floor(exact).astype(int), room)
+    missing = round(ratio * int(sizes.sum())) - int(counts.sum())
+    order = np.lexsort((rng.permutation(len(sizes)), -(exact - counts)))
+    for index in order:
+        if missing <= 0:
+            break
+        if counts[index] < room[index]:
+            counts[index] += 1
+            missing -= 1
+    return counts
 
 
 def _counts(total: int, val_ratio: float, test_ratio: float) -> tuple[int, int]:

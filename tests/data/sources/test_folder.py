@@ -60,3 +60,22 @@ def test_folder_split_file_and_video_only(tmp_path, capsys):
     assert run_import(capsys, "folder", root, "--out", video_only, "--video-only")[0] == 0
     rows = manifest_rows(video_only)
     assert "dog/silent" in rows and "audio" not in rows["dog/silent"]
+
+
+def test_default_ratios_give_small_folders_val_and_test_clips(tmp_path, capsys):
+    """4 clips per class: 10 % of each class rounds to none, but 10 % of all 8 clips is one val, one test."""
+    root = tmp_path / "clips"
+    for label, names in (("dog", "abcd"), ("cat", "efgh")):
+        for name in names:
+            write_clip(root / label / f"{name}.mp4", frames=4, size=16, audio=tone(440.0, 16000, 0.5))
+    out = tmp_path / "data"
+    code, printed = run_import(capsys, "folder", root, "--out", out)
+    assert code == 0, printed
+    assert Counter(r["split"] for r in manifest_rows(out).values()) == {"train": 6, "val": 1, "test": 1}
+
+    tiny = tmp_path / "tiny"
+    (tiny / "dog").mkdir(parents=True)
+    write_clip(tiny / "dog" / "a.mp4", frames=4, size=16, audio=tone(440.0, 16000, 0.5))
+    code, printed = run_import(capsys, "folder", tiny, "--out", tmp_path / "tiny-data")
+    assert code == 0, printed
+    assert "too few for --val-ratio 0.1: no val clip" in printed

@@ -95,3 +95,12 @@ def test_stratified_split_divides_every_class():
     }
     with pytest.raises(ValueError, match="summing to below 1"):
         stratified_split(labels, 0.5, 0.5, seed=0)
+
+
+def test_stratified_split_reaches_the_overall_ratio_with_small_classes():
+    labels = [c for c in "abcdefghij" for _ in range(4)]  # 10 classes of 4: 10 % of a class rounds to 0
+    counts = Counter(stratified_split(labels, 0.1, 0.2, seed=3))
+    assert counts == {"train": 28, "val": 4, "test": 8}
+    per_class = Counter(label for label, split in zip(labels, stratified_split(labels, 0.1, 0.2, seed=3))
+                        if split == "train")
+    assert min(per_class.values()) >= 1

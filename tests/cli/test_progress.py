@@ -1,0 +1,28 @@
+"""The terminal progress lines: which split chose the best epoch."""
+
+import io
+
+from core import events as ev
+from core.cli.progress import TerminalProgress
+
+
+def started(num_val: int) -> ev.RunStarted:
+    return ev.RunStarted(run_dir="run", config_toml="", device="cpu (fp32)", modalities=["a", "b"],
+                         class_names=["x", "y"], num_train=8, num_val=num_val, start_epoch=0,
+                         total_epochs=2, steps_per_epoch=1, dataset=None)
+
+
+def printed(num_val: int) -> str:
+    stream = io.StringIO()
+    progress = TerminalProgress(stream)
+    progress(started(num_val))
+    progress(ev.RunFinished(epochs_done=2, stopped=False, best_epoch=1, best_val_accuracy=0.75))
+    return stream.getvalue()
+
+
+def test_the_best_epoch_is_named_after_the_split_that_chose_it():
+    assert "best val acc 0.7500 (epoch 2)" in printed(num_val=3)
+    assert "no val samples" not in printed(num_val=3)
+    without_val = printed(num_val=0)
+    assert "best train acc 0.7500 (epoch 2)" in without_val and "best val acc" not in without_val
+    assert "warning: the dataset has no val samples" in without_val
