@@ -23,6 +23,8 @@ COMMANDS: dict[str, str] = {
     "value": "value every sample of a split with a trained checkpoint",
     "strategies": "list training strategies and their parameters",
     "report": "inspect, export and check report files (.h5)",
+    "experiment": "run a grid of strategies × seeds under one protocol, and its table",
+    "compare": "compare two runs sample by sample: fixed, broken, φ per class and modality",
     "gui": "open the desktop app (default)",
 }
 """Command name -> one-line help; the module ``core.cli.<MODULES.get(name, name)>`` adds its parser."""
