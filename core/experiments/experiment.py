@@ -74,7 +74,12 @@ def run_experiment(
     progress = GridProgress({c.name: c.config.optim.epochs for c in cells}, stream)
     make_data(spec, exp, cells, lambda text: progress.put(("note", "", text)))
     if backend == "slurm":
-        from core.experiments.slurm import run_slurm
+        try:
+            from core.experiments.slurm import run_slurm
+        except ModuleNotFoundError as exc:
+            if exc.name != "submitit":
+                raise
+            raise ConfigError("--backend slurm needs the submitit package: pip install 'modalens[cluster]'") from None
 
         todo = [c for c in cells if not is_finished(c.run_dir)]
         for cell in cells:
