@@ -1,4 +1,4 @@
-"""``modalens report summary|export|validate|repair``: look into a run's report file from the command line."""
+"""``modalens report summary|export|figure|validate|repair``: look into a run's report file from the command line."""
 
 from __future__ import annotations
 
@@ -50,7 +50,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="--csv only: the value function the values are shown under (benefit, accuracy, probability, "
         "log-probability; default: the run's); needs a report of format 2",
     )
+    export.add_argument(
+        "--interaction",
+        action="store_true",
+        help="--csv only: add a column interaction/<a>+<b>/e<epoch> per modality pair and epoch: the pair's "
+        "Shapley interaction index (positive: synergy, negative: redundancy), from the coalition values",
+    )
     export.set_defaults(func=_guarded("export", _export))
+
+    figure = commands.add_parser(
+        "figure",
+        help="the standard figures of a report as PNG, SVG and PDF (no display needed)",
+        description="Write the standard figures of one valued split, sized for a paper column (3.5 in wide, "
+        "8 pt text): phi_epochs_<split> (mean φ per modality over epochs), phi_hist_<split>_e<k> (φ per "
+        "modality at epoch k) and interaction_hist_<split>_e<k> (Shapley interaction of each modality pair; "
+        "needs two modalities and an exact valuation). " + EPOCHS_NOTE,
+    )
+    figure.add_argument("file", help="report file (.h5)")
+    figure.add_argument("--out", required=True, metavar="DIR", help="folder to write the figures to (made if missing)")
+    figure.add_argument("--split", help="valued split (default: train, or the only one)")
+    figure.add_argument("--epoch", type=int, help="epoch of the histograms, counted from 1 (default: the last valued)")
+    figure.add_argument("--value-fn", help="value function to show the values under (default: the run's)")
+    figure.add_argument(
+        "--format", default="png,svg,pdf", help="comma-separated formats among png, svg, pdf (default: all three)"
+    )
+    figure.set_defaults(func=_guarded("figure", _figure))
 
     validate = commands.add_parser(
         "validate",
@@ -83,23 +107,52 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from core.report import ReportError, export_report, open_report
-    from core.report.summary import default_split, write_phi_csv
+    from core.report.summary import write_phi_csv
 
     if args.h5:
-        if args.epoch is not None:
-            raise ReportError("--epoch applies to --csv only; --h5 copies every complete epoch")
+        if args.epoch is not None or args.interaction:
+            option = "--epoch" if args.epoch is not None else "--interaction"
+            raise ReportError(f"{option} applies to --csv only; --h5 copies every complete epoch")
         export_report(args.file, args.h5, split=args.split)
         print(f"wrote {args.h5}")
         return 0
     with open_report(args.file) as report:
-        epoch = None
-        if args.epoch is not None:  # the user counts from 1, the file from 0
-            epochs = default_split(report, args.split).epochs.tolist()
-            if args.epoch - 1 not in epochs:
-                raise ReportError(f"{args.file}: no epoch {args.epoch} valued (epochs: {_numbered(epochs)})")
-            epoch = args.epoch - 1
-        rows = write_phi_csv(report, args.csv, split=args.split, epoch=epoch, value_fn=args.value_fn)
+        epoch = _file_epoch(report, args)
+        rows = write_phi_csv(
+            report, args.csv, split=args.split, epoch=epoch, value_fn=args.value_fn, interaction=args.interaction
+        )
     print(f"wrote {rows} samples to {args.csv}")
+    return 0
+
+
+def _file_epoch(report, args: argparse.Namespace) -> int | None:
+    """``--epoch`` (counted from 1) as the file's 0-based index, checked against the split's epochs."""
+    from core.report import ReportError
+    from core.report.summary import default_split
+
+    if args.epoch is None:
+        return None
+    epochs = default_split(report, args.split).epochs.tolist()
+    if args.epoch - 1 not in epochs:
+        raise ReportError(f"{args.file}: no epoch {args.epoch} valued (epochs: {_numbered(epochs)})")
+    return args.epoch - 1
+
+
+def _figure(args: argparse.Namespace) -> int:
+    from core.report import ReportError, open_report
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    unknown = [f for f in formats if f not in ("png", "svg", "pdf")]
+    if unknown or not formats:
+        raise ReportError(f"--format {args.format!r}: expected some of png, svg, pdf, comma-separated")
+    from core.figures import report_figures  # matplotlib: only for this command
+
+    with open_report(args.file) as report:
+        written = report_figures(
+            report, args.out, split=args.split, epoch=_file_epoch(report, args), value_fn=args.value_fn, formats=formats
+        )
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 

@@ -36,6 +36,7 @@ from core.report.format import (
     attr_text,
     decode_strings,
 )
+from core.valuation.interaction import pair_interactions, pair_labels
 
 REQUIRED_GROUPS = ("config", "environment", "dataset", "valuation", "training", "mi", "resampling")
 PER_SAMPLE_ARRAYS = ("ids", "rows", "labels", "splits")
@@ -272,6 +273,17 @@ class SplitValuation:
             self._revalued[value_fn] = revalue(self._whole("coalition_correct"), self._whole("coalition_log_p"), value_fn)
         return self._revalued[value_fn]
 
+    @property
+    def pairs(self) -> list[str]:
+        """Labels of the modality pairs of the interaction axis, ``"audio×video"``, … (none for one modality)."""
+        return pair_labels(self.modalities)
+
+    def interaction_as(self, value_fn: str | None = None) -> np.ndarray:
+        """Shapley interaction index of every modality pair ``[epoch, sample, pair]`` (pairs as ``pairs``) under
+        ``value_fn`` (default: the one written), computed from the coalition values when read (nothing of it
+        is stored); NaN where a sample was not valued or was valued by Monte-Carlo (no coalition values)."""
+        return pair_interactions(self.values_as(value_fn or self.value_fn)[1])
+
     def _whole(self, name: str) -> np.ndarray:
         with self._group(name) as g:
             return g[name][: len(self.epochs), : self.num_samples]
@@ -291,6 +303,21 @@ class SplitValuation:
 
         for index, correct, log_p in self._blocks(("coalition_correct", "coalition_log_p"), epoch, block_bytes):
             yield index, revalue(correct, log_p, value_fn)[0]
+
+    def value_blocks(
+        self, epoch: int | None = None, block_bytes: int | None = None, value_fn: str | None = None
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """``(sample_index, phi[epoch, sample, modality], v[epoch, sample, 2^M])`` block by block, as
+        :meth:`phi_blocks` with the coalition values alongside (to derive pair interactions from)."""
+        if value_fn is None or value_fn == self.value_fn:
+            yield from self._blocks(("phi", "coalition_values"), epoch, block_bytes)
+            return
+        if value_fn not in self.value_functions:
+            self.values_as(value_fn)  # raises the clear error
+        from core.valuation.revalue import revalue
+
+        for index, correct, log_p in self._blocks(("coalition_correct", "coalition_log_p"), epoch, block_bytes):
+            yield (index, *revalue(correct, log_p, value_fn))
 
     def _blocks(
         self, names: tuple[str, ...], epoch: int | None, block_bytes: int | None

@@ -11,6 +11,7 @@ import numpy as np
 from core.report.errors import ReportError
 from core.report.files import replace_durably, tmp_path
 from core.report.reader import Report, SplitValuation
+from core.valuation.interaction import pair_interactions, pair_labels
 
 ACCURACY_NAMES = ("acc", "accuracy")
 CSV_BLOCK_BYTES = 4 << 20  # φ values per block of rows: about ten times that as Python objects while written
@@ -131,9 +132,11 @@ def write_phi_csv(
     split: str | None = None,
     epoch: int | None = None,
     value_fn: str | None = None,
+    interaction: bool = False,
 ) -> int:
     """One row per valued sample: id, label (class name), label_index, split, then ``phi/<modality>/e<k>``
-    for each epoch (or only ``epoch``, a 0-based index; k counts from 1), under ``value_fn`` (default: the
+    for each epoch (or only ``epoch``, a 0-based index; k counts from 1), then with ``interaction`` the
+    Shapley interaction of each modality pair, ``interaction/<a>+<b>/e<k>``, under ``value_fn`` (default: the
     one the run valued with; another needs a format-2 report), read and written in blocks of
     samples; written to ``out.tmp``, synced and moved into place, so ``out`` is complete or untouched.
     Returns the number of rows."""
@@ -144,15 +147,18 @@ def write_phi_csv(
     names = data.class_names
     header = ["id", "label", "label_index", "split"]
     header += [f"phi/{m}/e{e + 1}" for e in epochs.tolist() for m in valuation.modalities]
+    if interaction:
+        header += [f"interaction/{pair}/e{e + 1}" for e in epochs.tolist() for pair in pair_labels(valuation.modalities, "+")]
     tmp = tmp_path(out)
     rows = 0
     try:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            for index, phi in valuation.phi_blocks(epoch, CSV_BLOCK_BYTES, value_fn):
+            for index, phi, *coalitions in _blocks(valuation, epoch, value_fn, interaction):
                 ids, labels, splits = (data.take(name, index) for name in ("ids", "labels", "splits"))
-                values = np.transpose(phi, (1, 0, 2)).reshape(len(index), -1)  # [sample, epoch * modality]
+                parts = [phi, *(pair_interactions(v) for v in coalitions)]
+                values = np.concatenate([np.transpose(a, (1, 0, 2)).reshape(len(index), -1) for a in parts], axis=1)
                 for i, row in enumerate(values.tolist()):
                     label = int(labels[i])
                     class_name = names[label] if 0 <= label < len(names) else ""
@@ -165,3 +171,10 @@ def write_phi_csv(
     finally:
         tmp.unlink(missing_ok=True)
     return rows
+
+
+def _blocks(valuation: SplitValuation, epoch: int | None, value_fn: str | None, interaction: bool):
+    """``(sample_index, phi)`` blocks, or with ``interaction`` ``(sample_index, phi, coalition values)``."""
+    if interaction:
+        return valuation.value_blocks(epoch, CSV_BLOCK_BYTES, value_fn)
+    return valuation.phi_blocks(epoch, CSV_BLOCK_BYTES, value_fn)

@@ -1,5 +1,6 @@
 """The pairwise Shapley interaction index equals shapiq's exact SII on random games, under every value function."""
 
+import dataclasses
 import itertools
 from math import factorial
 
@@ -88,3 +89,70 @@ def test_pair_order_and_labels():
     assert modality_pairs(3) == [(0, 1), (0, 2), (1, 2)]
     assert pair_labels(["audio", "video", "text"]) == ["audio×video", "audio×text", "video×text"]
     assert pair_labels(["a", "b"], "+") == ["a+b"]
+
+
+@pytest.fixture
+def stats_report(tmp_path):
+    """A finished 3-epoch report (tests/report/run_events) whose train valuations carry coalition statistics."""
+    from core.events import ValuationReady
+    from core.report import ReportWriter
+    from tests.report import run_events as ev
+
+    data = ev.prepared()
+    path = tmp_path / "run.h5"
+    writer = ReportWriter(path)
+    rng = np.random.default_rng(3)
+    for event in ev.run(data, epochs=3):
+        if isinstance(event, ValuationReady) and event.result.split == "train":
+            shape = event.result.coalition_values.shape
+            correct = rng.random(shape) < 0.5
+            log_p = np.log(rng.uniform(0.05, 1.0, shape)).astype(np.float32)
+            phi, values = revalue(correct, log_p, "benefit")
+            event = ValuationReady(dataclasses.replace(event.result, phi=phi, coalition_values=values,
+                                                       coalition_correct=correct, coalition_log_p=log_p))
+        writer(event)
+    return path
+
+
+def test_reports_give_interactions_when_read(stats_report):
+    from core.report import open_report
+
+    with open_report(stats_report) as report:
+        train = report.valuation["train"]
+        assert train.pairs == ["audio×video"]
+        v = train.coalition_values  # columns ∅, audio, video, audio+video
+        np.testing.assert_allclose(train.interaction_as()[..., 0], v[..., 3] - v[..., 1] - v[..., 2] + v[..., 0],
+                                   atol=1e-6)
+        for value_fn in VALUE_FUNCTIONS.names():
+            _, values = revalue(train.coalition_correct, train.coalition_log_p, value_fn)
+            np.testing.assert_allclose(train.interaction_as(value_fn), pair_interactions(values), atol=1e-6)
+
+
+def test_csv_export_has_interaction_columns(stats_report, tmp_path, capsys):
+    import csv
+
+    from core.report import open_report
+    from tests.report.test_export_and_cli import run_cli
+
+    out = tmp_path / "x.csv"
+    assert run_cli("report", "export", str(stats_report), "--csv", str(out), "--interaction") == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0])[4:] == [f"phi/{m}/e{e}" for e in (1, 2, 3) for m in ("audio", "video")] + [
+        f"interaction/audio+video/e{e}" for e in (1, 2, 3)
+    ]
+    with open_report(stats_report) as report:
+        expected = report.valuation["train"].interaction_as()[..., 0]  # [epoch, sample]
+        probability = report.valuation["train"].interaction_as("probability")[1, :, 0]
+    got = np.array([[float(r[f"interaction/audio+video/e{e}"]) for e in (1, 2, 3)] for r in rows])
+    np.testing.assert_allclose(got, expected.T, rtol=1e-6, atol=1e-7)
+
+    assert run_cli("report", "export", str(stats_report), "--csv", str(out), "--interaction", "--epoch", "2",
+                   "--value-fn", "probability") == 0
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert list(rows[0])[4:] == ["phi/audio/e2", "phi/video/e2", "interaction/audio+video/e2"]
+    np.testing.assert_allclose([float(r["interaction/audio+video/e2"]) for r in rows], probability, rtol=1e-6)
+
+    assert run_cli("report", "export", str(stats_report), "--csv", str(out)) == 0  # without: as before
+    assert not any(name.startswith("interaction/") for name in next(csv.reader(out.open(encoding="utf-8"))))
+    assert run_cli("report", "export", str(stats_report), "--h5", str(tmp_path / "c.h5"), "--interaction") == 2
+    assert "--interaction applies to --csv only" in capsys.readouterr().err
