@@ -140,10 +140,14 @@ def run(args: argparse.Namespace) -> int:
     from core.training.checkpoint import load_checkpoint
     from core.training.engine import Engine
     from core.training.run_folder import check_run_folder, clear_run, holds_run
+    from core.training.run_identity import check_same_strategy
     from core.training.run_lock import RunLock, read_holder
 
     checkpoint = load_checkpoint(args.resume, trusted=args.trust_checkpoint) if args.resume else None
     config = build_config(args, checkpoint)
+    if checkpoint is not None and args.strategy:  # the dataset is checked once prepared, by the engine
+        trained = RunConfig.from_toml(checkpoint["config_toml"], f"{args.resume} (config)").strategy.name
+        check_same_strategy(trained, args.strategy, args.resume)
     resumed_dir = resumed_run_folder(args.resume) if args.resume else None
     if args.out:
         run_dir = Path(args.out)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from core.config import ABSENCE, SPLITS, RunConfig
@@ -12,6 +13,7 @@ from core.config import ABSENCE, SPLITS, RunConfig
 if TYPE_CHECKING:
     import numpy as np
 
+    from core.data.prepared import PreparedData
     from core.valuation.result import ValuationResult
 
 
@@ -62,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     from core.data.recipes import apply_recipe
     from core.models.multimodal import build_model_for_data
     from core.strategies import create_strategy
-    from core.training.checkpoint import load_checkpoint
+    from core.training.checkpoint import load_checkpoint, load_model_state
     from core.training.device import resolve_device
     from core.valuation.valuate import ValuationSettings, value_samples
 
@@ -73,10 +75,12 @@ def run(args: argparse.Namespace) -> int:
         config.data = apply_recipe(config.data, args.recipe)
     check_dataset(config.data.path, config.data.modalities)
     data = prepare_dataset(config.data)
+    if args.into_report:
+        check_report_data(run_folder(args.checkpoint), data, args.data)
     device = resolve_device(args.device)
     model = build_model_for_data(data, config.model).to(device)
     create_strategy(config.strategy.name, config.strategy.params, model)  # it may set the head's form
-    model.load_state_dict(state["model"])
+    load_model_state(model, state["model"], args.checkpoint)
     settings = ValuationSettings(
         value_fn=args.value_fn or config.valuation.value_fn,
         absence=args.absence or config.valuation.absence,
@@ -103,15 +107,32 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_folder(checkpoint: str) -> Path:
+    """The run a checkpoint argument belongs to: the folder itself, or the checkpoint's run."""
+    path = Path(checkpoint).resolve()
+    return path if path.is_dir() else path.parent.parent
+
+
+def check_report_data(run_dir: Path, data: PreparedData, data_path: str) -> None:
+    """Values go into a run's report only for the dataset that report describes (one line otherwise)."""
+    from core.report.reader import open_report
+    from core.training.run_identity import check_same_data, dataset_identity, identity_of
+
+    report = run_dir / "report.h5"
+    if not report.is_file():
+        raise ValueError(f"{run_dir}: no report.h5 to add the values to")
+    with open_report(report) as opened:
+        stored = opened.dataset
+        identity = dataset_identity(stored.ids, stored.labels, stored.splits, stored.class_names, opened.modalities)
+    check_same_data(identity, identity_of(data), str(report), data_path)
+
+
 def add_to_report(checkpoint: str, result: ValuationResult) -> None:
     """Write ``result`` into the report of the run that ``checkpoint`` belongs to, holding the run's lock."""
-    from pathlib import Path
-
     from core.report.writer import ReportWriter
     from core.training.run_lock import RunLock
 
-    path = Path(checkpoint).resolve()
-    run_dir = path if path.is_dir() else path.parent.parent
+    run_dir = run_folder(checkpoint)
     report = run_dir / "report.h5"
     if not report.is_file():
         raise ValueError(f"{run_dir}: no report.h5 to add the values to")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,10 @@ log = logging.getLogger(__name__)
 
 CHECKPOINT_FORMAT = "modalens-checkpoint-2"
 LEGACY_FORMAT = "modalens-checkpoint-1"
+NOT_A_CHECKPOINT_HINT = "ModaLens checkpoints are the .pt files in a run's checkpoints/ folder"
+TORCH_ZIP_MAGIC = b"PK\x03\x04"
+PICKLE_MAGIC = b"\x80"
+"""A checkpoint is torch's zip container, or (release 0.1 and older torch) a bare pickle."""
 TRUST_HINT = "pass --trust-checkpoint only if you trust whoever made the file: reading it can run code"
 
 
@@ -61,6 +66,8 @@ def load_checkpoint(
         path = _checkpoint_in_run_folder(path)
     if not path.is_file():
         raise CheckpointError(f"{path}: checkpoint not found")
+    if not _looks_like_checkpoint(path):
+        raise CheckpointError(f"{path}: not a checkpoint ({NOT_A_CHECKPOINT_HINT})")
     try:
         state = torch.load(path, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -76,7 +83,7 @@ def load_checkpoint(
     except Exception as exc:  # noqa: BLE001 - a damaged file of any sort means the same to the user
         raise CheckpointError(f"{path}: not a readable checkpoint ({_first_line(exc)})") from None
     if not isinstance(state, dict) or state.get("format") not in (CHECKPOINT_FORMAT, LEGACY_FORMAT):
-        raise CheckpointError(f"{path}: not a ModaLens checkpoint")
+        raise CheckpointError(f"{path}: not a ModaLens checkpoint ({NOT_A_CHECKPOINT_HINT})")
     latest = state.get("latest_valuation")
     if isinstance(latest, dict):
         state["latest_valuation"] = valuation_from_plain(latest, path)
@@ -89,12 +96,55 @@ def load_encoders(model: torch.nn.Module, path: str | Path, trusted: bool = Fals
     """Initialise ``model``'s encoders from the checkpoint at ``path`` (e.g. a `uni-pretrain` or
     `ensemble` run); fusion and unimodal heads keep their fresh initialisation."""
     state = load_checkpoint(path, trusted=trusted)["model"]
+    _check_modalities(model, state, path)
     encoders = {k.removeprefix("encoders."): v for k, v in state.items() if k.startswith("encoders.")}
+    _load_strict(model.encoders, encoders, path, "encoders")
+
+
+def load_model_state(model: torch.nn.Module, state: dict[str, Any], source: str | Path) -> None:
+    """Load a checkpoint's model weights into ``model``; what does not fit (modalities, classes, sizes) is
+    one :class:`CheckpointError` line, never the state-dict listing."""
+    _check_modalities(model, state, source)
+    fusion, classes = state.get("fusion.weight"), getattr(model, "num_classes", None)
+    if isinstance(fusion, torch.Tensor) and classes is not None and fusion.shape[0] != classes:
+        raise CheckpointError(f"{source}: checkpoint has {fusion.shape[0]} classes, dataset has {classes}")
+    _load_strict(model, state, source, "weights")
+
+
+def _check_modalities(model: torch.nn.Module, state: dict[str, Any], source: str | Path) -> None:
+    ours = list(getattr(model, "modalities", []))
+    theirs = list(dict.fromkeys(k.split(".")[1] for k in state if k.startswith("encoders.") and k.count(".") >= 2))
+    if ours and theirs != ours:
+        raise CheckpointError(
+            f"{source}: checkpoint has modalities {', '.join(theirs) or 'none'}; dataset has {', '.join(ours)}"
+        )
+
+
+def _load_strict(module: torch.nn.Module, state: dict[str, Any], source: str | Path, what: str) -> None:
+    own = module.state_dict()
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    other = [k for k in own if k in state and tuple(own[k].shape) != tuple(getattr(state[k], "shape", ()))]
+    problems = []
+    if other:
+        k = other[0]
+        problems.append(
+            f"{len(other)} tensor(s) of another shape, e.g. {k}: {list(state[k].shape)} in the checkpoint, "
+            f"{list(own[k].shape)} here"
+        )
+    if missing:
+        problems.append(f"{len(missing)} missing (e.g. {missing[0]})")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected (e.g. {unexpected[0]})")
+    if problems:
+        raise CheckpointError(
+            f"{source}: the checkpoint's {what} do not fit this model ({'; '.join(problems)}); it needs the same "
+            "encoders, model.feature_dim and input sizes"
+        )
     try:
-        model.encoders.load_state_dict(encoders)
+        module.load_state_dict(state)
     except RuntimeError as exc:
-        detail = str(exc).splitlines()[0]
-        raise CheckpointError(f"{path}: its encoders do not fit this model's modalities and encoders ({detail})") from None
+        raise CheckpointError(f"{source}: the checkpoint's {what} do not fit this model ({_first_line(exc)})") from None
 
 
 def valuation_to_plain(result: ValuationResult) -> dict[str, Any]:
@@ -130,6 +180,24 @@ def _checkpoint_in_run_folder(folder: Path) -> Path:
     return folder / "checkpoints" / "last.pt"
 
 
+def _looks_like_checkpoint(path: Path) -> bool:
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(len(TORCH_ZIP_MAGIC))
+    except OSError as exc:
+        raise CheckpointError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    return head.startswith(TORCH_ZIP_MAGIC) or head.startswith(PICKLE_MAGIC)
+
+
+_UNSUPPORTED_GLOBAL = re.compile(r"Unsupported global: GLOBAL ([\w.]+)")
+
+
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    """The reason in one line; torch's advice to load with ``weights_only=False`` is never passed on."""
+    text = str(exc).strip()
+    if "weights_only" in text or "weights only" in text.lower():
+        named = _UNSUPPORTED_GLOBAL.search(text)
+        reason = f"it names the Python object {named.group(1)}" if named else "damaged, or not a checkpoint"
+        return f"{type(exc).__name__}: {reason}"
+    lines = text.splitlines()
+    return f"{type(exc).__name__}: {lines[0]}" if lines else type(exc).__name__

@@ -31,7 +31,7 @@ from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
 from core.strategies import Strategy, create_strategy
 from core.strategies.base import EpochContext, EpochStart, StepContext, scaled_updates
-from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
+from core.training.checkpoint import load_checkpoint, load_encoders, load_model_state, save_checkpoint
 from core.training.device import autocast, resolve_device, resolve_precision
 from core.training.distributed import (
     DistContext,
@@ -46,9 +46,11 @@ from core.training.distributed import (
     shutdown_distributed,
 )
 from core.training.evaluate import evaluate_split
+from core.training.limits import cap_workers, check_model_size
 from core.training.metrics import add_counts, f1_metrics, flops_per_sample, head_counts, parameter_count
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
+from core.training.run_identity import check_resume, identity_of
 from core.training.run_lock import RunLock, RunLockedError
 from core.valuation.imbalance import split_imbalance
 from core.valuation.result import ValuationResult
@@ -210,7 +212,16 @@ class Engine:
             self._run_lock.acquire()  # before anything is written: a second run on this folder stops here
             for folder in (self.run_dir, self.run_dir / "checkpoints"):
                 remove_stale_temporaries(folder)
+        for note in cap_workers(cfg):
+            if self.dist.is_main:
+                self._log(note, "warning")
         data = self.data or self._prepare_data()
+        state = None
+        if self.resume_from is not None:  # the run's own data and strategy, before anything is written
+            state = load_checkpoint(self.resume_from, device, trusted=self.trust_checkpoints)
+            unchecked = check_resume(state, data, cfg.strategy.name, self.resume_from)
+            if unchecked and self.dist.is_main:
+                self._log(unchecked, "warning")
         if data.excluded and self.dist.is_main:
             report = format_exclusions(data.excluded)
             self._log(report, "warning")
@@ -220,6 +231,7 @@ class Engine:
             raise ValueError(f"{cfg.data.path}: no usable training samples (split 'train')")
         self.requests.modalities = list(data.modalities)
 
+        check_model_size(data, cfg.model, device)
         model = build_model_for_data(data, cfg.model)
         if cfg.model.init_encoders_from and self.resume_from is None:
             load_encoders(model, cfg.model.init_encoders_from, trusted=self.trust_checkpoints)
@@ -267,16 +279,15 @@ class Engine:
             steps_per_epoch=-(-len(shard(train_index, self.dist)) // cfg.optim.batch_size),
             static_metrics=model_costs(model, extras, data, train_index, cfg.optim.batch_size, device),
         )
-        if self.resume_from is not None:
-            self._restore(run)
+        if state is not None:
+            self._restore(run, state)
         run.clock = _Clock(
             time.monotonic(), done=0, total=run.steps_per_epoch * (cfg.optim.epochs - run.start_epoch)
         )
         return run
 
-    def _restore(self, run: _Run) -> None:
-        state = load_checkpoint(self.resume_from, run.device, trusted=self.trust_checkpoints)
-        run.model.load_state_dict(state["model"])
+    def _restore(self, run: _Run, state: dict) -> None:
+        load_model_state(run.model, state["model"], self.resume_from)
         run.extras.load_state_dict(state["extras"])
         run.optimizer.load_state_dict(state["optimizer"])
         if run.scheduler is not None and state.get("scheduler"):
@@ -581,6 +592,7 @@ class Engine:
                 "latest_valuation": self._latest,
                 "requests": [r.to_dict() for r in self.requests.list()],
                 "partial_epoch": run.partial.to_plain() if run.partial is not None else None,
+                "dataset": identity_of(run.data),
             },
         )
         if name == "last":

@@ -134,7 +134,7 @@ def test_value_accepts_a_run_folder(run):
 
 def test_not_a_checkpoint_is_one_clear_error(tmp_path):
     (tmp_path / "junk.pt").write_bytes(b"\x00not a checkpoint at all")
-    with pytest.raises(CheckpointError, match="not a readable checkpoint"):
+    with pytest.raises(CheckpointError, match="not a checkpoint"):
         load_checkpoint(tmp_path / "junk.pt")
     torch.save({"some": "dict"}, tmp_path / "other.pt")
     with pytest.raises(CheckpointError, match="not a ModaLens checkpoint"):
