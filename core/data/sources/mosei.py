@@ -16,6 +16,11 @@ PICKLE_NAME = "mosei_senti_data_noalign.pkl"
 SPLITS = {"train": "train", "valid": "val", "val": "val", "test": "test"}
 MODALITIES = ("text", "audio", "vision")
 FEATURES_DIR = "features"
+MAX_GROWTH = 4
+"""An import writes at most this many times the pickle's size (float32 from float16 doubles it, a bare
+sequence is written once) plus :data:`GROWTH_SLACK`; more means arrays shared between samples."""
+GROWTH_SLACK = 8 * 2**20
+NPY_HEADER = 128
 
 # Everything a pickle of numpy arrays inside plain containers needs; nothing that can run code.
 _ALLOWED = {
@@ -89,6 +94,7 @@ class Mosei(Source):
         data = load_arrays_pickle(path)
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a dict of splits, got {type(data).__name__}")
+        check_output_size(path, data, options["pool"])
         samples: list[Sample] = []
         for key, split in SPLITS.items():
             if key not in data:
@@ -103,6 +109,33 @@ class Mosei(Source):
                 f"{path}: no train/valid/test split in the pickle (keys: {', '.join(map(str, data))})"
             )
         return samples
+
+
+def check_output_size(path: Path, data: dict, pool: str) -> None:
+    """Refuse (``ValueError``, one line) a pickle whose features, written out, would exceed what its size
+    can hold: a crafted file referencing one array from every sample would write it once per sample."""
+    limit = MAX_GROWTH * path.stat().st_size + GROWTH_SLACK
+    total = 0
+    for key in SPLITS:
+        part = data.get(key)
+        if not isinstance(part, dict) or "labels" not in part:
+            continue
+        for modality in MODALITIES:
+            sequences = part.get(modality, ())
+            for index in range(min(len(part["labels"]), len(sequences))):
+                shape = np.shape(sequences[index])
+                kept = shape[1:] if pool == "mean" and len(shape) >= 2 else shape
+                total += 4 * int(np.prod(kept, dtype=np.int64)) + NPY_HEADER
+                if total > limit:
+                    raise ValueError(
+                        f"{path}: the import would write more than {_megabytes(limit)} of features, over "
+                        f"{MAX_GROWTH} times what the pickle holds ({_megabytes(path.stat().st_size)}): its "
+                        "samples share arrays; refused"
+                    )
+
+
+def _megabytes(count: int) -> str:
+    return f"{count / 2**20:.1f} MB"
 
 
 def binary_label(value: float) -> str:
