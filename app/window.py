@@ -29,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from app.about import AboutDialog
 from app.controller import AppController, Mode
+from app.figure_export import FigureExporter
 from app.panels.curves import CurvesPane
 from app.panels.log import LogPane
 from app.panels.resampling import ResamplingPane
@@ -267,6 +268,9 @@ class MainWindow(QMainWindow):
                                        tip="Write a dataset folder (manifest.csv) for a dataset as distributed")
         self.act_export = self._action(file, "&Export report…", control.export_dialog, "Ctrl+E",
                                        "Save the report, or the selected / filtered samples of it")
+        self.figure_exporter = FigureExporter(self, self.prompter)  # also "Export figure…" in each plot's menu
+        self.act_export_figure = self._action(file, "Export &figure…", lambda: self.figure_exporter.open_dialog(),
+                                              tip="Save a plot as PNG, SVG or PDF at a chosen size")
         self.recent_menu = file.addMenu("Recent &files")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file.addSeparator()

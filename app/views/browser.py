@@ -21,6 +21,7 @@ from app.views.lazy import BURST_MS, RefreshWhenVisible
 from app.views.queries import epoch_values, tie_share
 from app.views.table_model import SampleTable, SampleTableModel
 from app.views.value_fn_chooser import ValueFnChooser
+from core.valuation.interaction import pair_interactions
 
 _Flag = QItemSelectionModel.SelectionFlag
 
@@ -35,8 +36,20 @@ def _runs(rows: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(rows[starts].tolist(), rows[ends].tolist(), strict=True))
 
 
+def epoch_interaction(session: Session, epoch: int | None, pairs: int) -> np.ndarray:
+    """Per dataset row the Shapley interaction of each modality pair at ``epoch`` (all splits), from the
+    coalition values as shown; NaN where not valued or valued by Monte-Carlo (no coalition values)."""
+    n = len(session.dataset) if session.dataset is not None else 0
+    out = np.full((n, pairs), np.nan, np.float32)
+    for by_epoch in session.valuations.values() if epoch is not None and pairs else ():
+        result = by_epoch.get(epoch)
+        if result is not None and len(result.sample_index) and result.coalition_values.shape[1]:
+            out[result.sample_index] = pair_interactions(result.coalition_values)
+    return out
+
+
 class SampleBrowser(QWidget):
-    """Table of every sample (id, label, split, prediction, φ per modality, ...) with filters.
+    """Table of every sample (id, label, split, prediction, φ per modality, pair interactions, ...) with filters.
 
     Selecting rows selects those samples in the session; the current row becomes the session's current
     sample. The φ columns show the epoch chosen in the epoch box (latest by default) and update when a
@@ -172,7 +185,7 @@ class SampleBrowser(QWidget):
             values = epoch_values(self.session, self.epoch_chooser.epoch())
             self._shown_epoch = values.epoch
             self._ties = tie_share(values.phi)
-            table.set_values(values)
+            table.set_values(values, epoch_interaction(self.session, values.epoch, len(table.pairs)))
             table.set_copies(self.session.copies, self.session.user_copies)
             self.model.values_changed(self.filters.state().mask(table))  # one reset for values and filter
             self._filtered()

@@ -25,6 +25,7 @@ from app.views.epoch_chooser import epoch_label
 from app.views.lazy import BURST_MS, RefreshWhenVisible
 from app.views.queries import sample_history, sample_valuation
 from app.views.value_fn_chooser import ValueFnChooser
+from core.valuation.interaction import pair_interactions, pair_labels
 from core.valuation.result import coalition_labels
 
 # Value functions whose v(S) > 0 means the coalition S predicts the right class.
@@ -41,8 +42,9 @@ def not_valued_note(run_state: str) -> str:
 
 
 class ContributionView(QWidget):
-    """The current sample's φ per modality (latest epoch that valued it), its coalition values and
-    φ history, and the dataset's mean φ per modality over epochs. Updates as valuations arrive."""
+    """The current sample's φ per modality (latest epoch that valued it), its coalition values, pair
+    interactions (a line of text) and φ history, and the dataset's mean φ per modality over epochs.
+    Updates as valuations arrive."""
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -82,6 +84,7 @@ class ContributionView(QWidget):
 
         self._phi = np.zeros(0, np.float32)
         self._coalitions = np.zeros(0, np.float32)
+        self._interaction = np.zeros(0)
         self._item_modalities: list[str] | None = None
         self._shown_titles: dict[int, str] = {}
         self._lazy = RefreshWhenVisible(self, self._refresh)
@@ -107,6 +110,11 @@ class ContributionView(QWidget):
         self._lazy.flush()
         return self._coalitions.copy()
 
+    def displayed_interaction(self) -> np.ndarray:
+        """The pair interactions on show, in ``pair_labels`` order (empty when none)."""
+        self._lazy.flush()
+        return self._interaction.copy()
+
     # -- drawing -----------------------------------------------------------------------------
     def _refresh(self) -> None:
         """Update the plots in place (items are made once per modality set, then only get new data)."""
@@ -114,6 +122,7 @@ class ContributionView(QWidget):
             self._set_title(plot, title)
         self._phi = np.zeros(0, np.float32)
         self._coalitions = np.zeros(0, np.float32)
+        self._interaction = np.zeros(0)
         dataset, index = self.session.dataset, self.session.current
         modalities = list(dataset.modalities) if dataset is not None else []
         self._ensure_items(modalities)
@@ -135,7 +144,12 @@ class ContributionView(QWidget):
                 self.title.setText(f"{self.title.text()}<br>{color_key(modalities, modality_colors(modalities))}")
             return
         result = found.result
-        self.title.setText(f"{self._describe(dataset, index, found)}<br>{self._key(modalities, found)}")
+        lines = [self._describe(dataset, index, found)]
+        interaction = pair_interactions(found.coalition_values) if result.coalition_values.shape[1] else np.zeros(0)
+        if len(interaction) and np.isfinite(interaction).all():  # none for one modality or Monte-Carlo values
+            self._interaction = interaction
+            lines.append(interaction_text(pair_labels(modalities), interaction))
+        self.title.setText("<br>".join([*lines, self._key(modalities, found)]))
         self._phi = np.asarray(found.phi, np.float32).copy()
         self._bars.show(self._phi, modality_colors(modalities), modalities, found.phi_stderr)
         if result.coalition_values.shape[1]:
@@ -225,6 +239,16 @@ class ContributionView(QWidget):
             self._shown_titles.clear()
             self._lazy.request()
         super().changeEvent(event)
+
+
+def interaction_text(pairs: list[str], values: np.ndarray) -> str:
+    """One line of pair interactions: "interaction audio×video +0.420 (synergy)", several pairs comma-separated."""
+    shown = np.round(np.asarray(values, np.float64), 3) + 0.0  # (+ 0.0: no "-0.000")
+    if len(pairs) == 1:
+        word = "synergy" if shown[0] > 0 else "redundancy" if shown[0] < 0 else "none"
+        return f"interaction {html.escape(pairs[0])} {shown[0]:+.3f} ({word})"
+    parts = ", ".join(f"{html.escape(pair)} {value:+.3f}" for pair, value in zip(pairs, shown, strict=True))
+    return f"interaction {parts} (+ synergy, − redundancy)"
 
 
 def set_empty(plot: pg.PlotItem, empty: bool) -> None:

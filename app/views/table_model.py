@@ -15,9 +15,10 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from app.session import DatasetView
 from app.style import correctness_color, modality_color
 from app.views.queries import EpochValues
+from core.valuation.interaction import modality_pairs, pair_labels
 
 _Index = QModelIndex | QPersistentModelIndex
-_NUMERIC = ("phi", "copies", "user_copies")  # column kinds aligned right
+_NUMERIC = ("phi", "interaction", "copies", "user_copies")  # column kinds aligned right
 # Roles as plain ints: the view asks for many roles per cell, most of which are answered with None at once.
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole.value)
 _ALIGN = int(Qt.ItemDataRole.TextAlignmentRole.value)
@@ -32,7 +33,8 @@ _LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
 class SampleTable:
     """Every sample of a dataset as numpy columns, plus the values of the epoch on show.
 
-    ``phi`` is NaN, ``prediction`` and ``correct`` are -1 for samples without a valuation.
+    ``phi`` and ``interaction`` (one column per modality pair, :func:`core.valuation.interaction.pair_labels`
+    order) are NaN, ``prediction`` and ``correct`` are -1 for samples without a valuation.
     """
 
     def __init__(
@@ -55,6 +57,8 @@ class SampleTable:
             if len(column) != n:
                 raise ValueError(f"sample table column {name!r} has {len(column)} rows, expected {n} (one per id)")
         self.phi = np.full((n, len(self.modalities)), np.nan, np.float32)
+        self.pairs = pair_labels(self.modalities)
+        self.interaction = np.full((n, len(self.pairs)), np.nan, np.float32)
         self.prediction = np.full(n, -1, np.int64)
         self.correct = np.full(n, -1, np.int8)
         self.copies = np.zeros(n, np.int64)
@@ -70,10 +74,16 @@ class SampleTable:
     def __len__(self) -> int:
         return len(self.ids)
 
-    def set_values(self, values: EpochValues) -> None:
+    def set_values(self, values: EpochValues, interaction: np.ndarray | None = None) -> None:
+        """Show one epoch's values; ``interaction`` [N, pairs] (None: not known, shown empty)."""
         if values.phi.shape != self.phi.shape:
             raise ValueError(f"valuation columns have shape {values.phi.shape}, the table {self.phi.shape}")
+        if interaction is None:
+            interaction = np.full(self.interaction.shape, np.nan, np.float32)
+        if interaction.shape != self.interaction.shape:
+            raise ValueError(f"interaction columns have shape {interaction.shape}, the table {self.interaction.shape}")
         self.phi, self.prediction, self.correct = values.phi, values.prediction, values.correct
+        self.interaction = interaction
 
     def set_copies(self, copies: np.ndarray, user_copies: np.ndarray) -> None:
         n = len(self)
@@ -148,6 +158,10 @@ def _columns(table: SampleTable) -> list[Column]:
     ]
     for position, modality in enumerate(table.modalities):
         columns.append(Column(f"phi:{modality}", f"φ {modality}", f"Shapley value of {modality}", "phi", position))
+    for position, (i, j) in enumerate(modality_pairs(len(table.modalities))):
+        a, b = table.modalities[i], table.modalities[j]
+        tip = f"Shapley interaction of {a} and {b}: positive = synergy (worth more together), negative = redundancy"
+        columns.append(Column(f"interaction:{a}×{b}", f"I {a}×{b}", tip, "interaction", position))
     columns += [
         Column("dominant", "dominant", "Modality with the largest φ (tie: several share it)", "dominant"),
         Column("low", "lowest", "Modality with the smallest φ: the low-contribution one (tie: several share it)", "low"),
@@ -263,6 +277,8 @@ class SampleTableModel(QAbstractTableModel):
                 return np.where(t.correct >= 0, t.correct, np.nan).astype(np.float64)
             case "phi":
                 return t.phi[:, column.arg].astype(np.float64)
+            case "interaction":
+                return t.interaction[:, column.arg].astype(np.float64)
             case "dominant":
                 return np.where(self._dominant >= 0, self._dominant, np.nan).astype(np.float64)
             case "low":
@@ -356,8 +372,8 @@ class SampleTableModel(QAbstractTableModel):
                 return self._class_name(int(t.prediction[sample])) if t.prediction[sample] >= 0 else ""
             case "correct":
                 return {1: "✓ right", 0: "✗ wrong"}.get(int(t.correct[sample]), "")
-            case "phi":
-                value = t.phi[sample, column.arg]
+            case "phi" | "interaction":
+                value = (t.phi if column.kind == "phi" else t.interaction)[sample, column.arg]
                 return "" if np.isnan(value) else f"{value:.3f}"
             case "dominant" | "low":
                 position = self._modality_at(column, sample)
