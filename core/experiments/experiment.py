@@ -79,7 +79,9 @@ def run_experiment(
         except ModuleNotFoundError as exc:
             if exc.name != "submitit":
                 raise
-            raise ConfigError("--backend slurm needs the submitit package: pip install 'modalens[cluster]'") from None
+            raise ConfigError(
+                "--backend slurm needs the submitit package: pip install 'modalens[cluster]'"
+            ) from None
 
         todo = [c for c in cells if not is_finished(c.run_dir)]
         for cell in cells:
