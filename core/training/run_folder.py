@@ -1,9 +1,8 @@
 """Whether a folder may take a run's files: never over another run unasked, never through a symlink.
 
 A run writes ``config.toml``, ``excluded.txt``, ``report.h5``, ``checkpoints/`` and ``tensorboard/`` into
-its folder and holds the lock file there. A folder that already holds a run's results (a report or a
-checkpoint) is refused unless the run continues it (``--resume``) or the user asks to replace it
-(``--overwrite``). A folder where any of those names is a symbolic link is refused outright: writing
+its folder and holds the lock file there. A folder that already holds a run (a checkpoint) is refused
+unless the run continues it (``--resume``) or the user asks to replace it (``--overwrite``). A folder where any of those names is a symbolic link is refused outright: writing
 through it would overwrite whatever the link points at.
 """
 
@@ -13,8 +12,9 @@ import shutil
 from pathlib import Path
 
 LOCK_NAME = ".modalens.lock"
-RESULTS = ("report.h5", "checkpoints/last.pt", "checkpoints/best.pt")
-"""A run's results: a folder holding any of them holds a run."""
+RESULTS = ("checkpoints/last.pt", "checkpoints/best.pt")
+"""A folder holding either holds a run: one that can be continued, or whose report has finished epochs (a
+report alone is what a run killed before its first checkpoint leaves; a new run may replace it)."""
 WRITTEN = (
     LOCK_NAME,
     "config.toml",
@@ -33,7 +33,7 @@ class RunFolderError(ValueError):
 
 
 def holds_run(folder: str | Path) -> bool:
-    """True when ``folder`` holds a report or a checkpoint of some run."""
+    """True when ``folder`` holds a checkpoint of some run."""
     return any((Path(folder) / name).exists() for name in RESULTS)
 
 

@@ -63,6 +63,15 @@ def test_overwrite_replaces_a_finished_run(finished, tmp_path, capsys):
     assert after["report.h5"] != before["report.h5"]
 
 
+def test_a_run_killed_before_its_first_checkpoint_may_be_started_again(finished, tmp_path, capsys):
+    run = tmp_path / "R"
+    shutil.copytree(finished / "R", run)
+    shutil.rmtree(run / "checkpoints")  # what a run killed during its first epoch leaves: a report alone
+    code, err = train(capsys, finished / "D", run)
+    assert code == 0, err
+    assert (run / "checkpoints" / "last.pt").is_file()
+
+
 def test_resume_into_another_finished_run_is_refused(finished, tmp_path, capsys):
     other = tmp_path / "other"
     shutil.copytree(finished / "R", other)
