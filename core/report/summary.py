@@ -86,7 +86,8 @@ def last_epoch_lines(report: Report) -> list[str]:
         )
         if key in last
     ]
-    lines = [f"last epoch {int(metrics['epoch'][-1])}" + (f": {', '.join(cost)}" if cost else "")]
+    last_epoch = int(metrics["epoch"][-1]) + 1  # users count epochs from 1, the file from 0
+    lines = [f"last epoch {last_epoch}" + (f": {', '.join(cost)}" if cost else "")]
     heads = ["", *(f"/{m}" for m in report.modalities)]
     for split in ("train", "val", "test"):
         figures = [

@@ -95,6 +95,8 @@ def test_cli_summary(finished_report, capsys):
     assert run_cli("report", "summary", str(finished_report)) == 0
     out = capsys.readouterr().out
     assert "state finished" in out and "samples: 10 (train 7, val 3); excluded: 2" in out
+    last = next(line for line in out.splitlines() if line.startswith("last epoch"))
+    assert last.split(":")[0] == "last epoch 3"  # a 3-epoch run: the file's 0-based epoch 2 is the user's 3
     lines = out.splitlines()
     header = next(i for i, line in enumerate(lines) if line.lstrip().startswith("epoch"))
     table = lines[header : header + 5]
