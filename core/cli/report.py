@@ -34,6 +34,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="per-sample Shapley values as CSV, or a closed copy of the report",
         description="--csv: write one CSV row per valued sample: id, label (class name), label_index, "
         "split, then a column phi/<modality>/e<epoch> per modality and epoch (e1 is the first epoch). "
+        "It holds one valued split: train by default (or the only one), another with --split NAME, the rows "
+        "of every valued split with --split all (a cell stays empty where a split did not value that epoch). "
         "--h5: write a closed copy of the report's complete epochs (optionally one split) that any HDF5 "
         "tool opens, even while the run still writes the source. The output appears complete or not at all.",
     )
@@ -41,7 +43,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     target = export.add_mutually_exclusive_group(required=True)
     target.add_argument("--csv", metavar="OUT", help="CSV file to write")
     target.add_argument("--h5", metavar="OUT", help="report copy to write")
-    export.add_argument("--split", help="valued split to export (default: train, or the only one, for --csv)")
+    export.add_argument(
+        "--split",
+        help="valued split to export (--csv default: train, or the only one; 'all': every valued split, one file)",
+    )
     export.add_argument(
         "--epoch", type=int, help="--csv only: export only this epoch, counted from 1 (default: every epoch)"
     )
@@ -107,7 +112,7 @@ def _summary(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     from core.report import ReportError, export_report, open_report
-    from core.report.summary import write_phi_csv
+    from core.report.summary import ALL_SPLITS, csv_valuations, write_phi_csv
 
     if args.h5:
         if args.epoch is not None or args.interaction:
@@ -121,18 +126,24 @@ def _export(args: argparse.Namespace) -> int:
         rows = write_phi_csv(
             report, args.csv, split=args.split, epoch=epoch, value_fn=args.value_fn, interaction=args.interaction
         )
-    print(f"wrote {rows} samples to {args.csv}")
+        splits = [v.split for v in csv_valuations(report, args.split)]
+        others = [name for name in report.valuation if name not in splits]
+    if args.split == ALL_SPLITS:
+        print(f"wrote {rows} samples of splits {', '.join(splits)} to {args.csv}")
+        return 0
+    hint = f"; also valued: {', '.join(others)} (--split NAME, or --split all for every split)" if others else ""
+    print(f"wrote {rows} samples of split {splits[0]} to {args.csv}{hint}")
     return 0
 
 
 def _file_epoch(report, args: argparse.Namespace) -> int | None:
     """``--epoch`` (counted from 1) as the file's 0-based index, checked against the split's epochs."""
     from core.report import ReportError
-    from core.report.summary import default_split
+    from core.report.summary import csv_valuations
 
     if args.epoch is None:
         return None
-    epochs = default_split(report, args.split).epochs.tolist()
+    epochs = sorted({e for v in csv_valuations(report, args.split) for e in v.epochs.tolist()})
     if args.epoch - 1 not in epochs:
         raise ReportError(f"{args.file}: no epoch {args.epoch} valued (epochs: {_numbered(epochs)})")
     return args.epoch - 1

@@ -14,6 +14,7 @@ from core.report.reader import Report, SplitValuation
 from core.valuation.interaction import pair_interactions, pair_labels
 
 ACCURACY_NAMES = ("acc", "accuracy")
+ALL_SPLITS = "all"  # write_phi_csv's split for the rows of every valued split
 CSV_BLOCK_BYTES = 4 << 20  # φ values per block of rows: about ten times that as Python objects while written
 
 
@@ -127,6 +128,15 @@ def default_split(report: Report, split: str | None) -> SplitValuation:
     return report.valuation[split]
 
 
+def csv_valuations(report: Report, split: str | None) -> list[SplitValuation]:
+    """The valuations a CSV export covers: every valued split for ``ALL_SPLITS``, else the one of ``split``."""
+    if split != ALL_SPLITS:
+        return [default_split(report, split)]
+    if not report.valuation:
+        raise ReportError(f"{report.path}: the report has no valuation yet")
+    return list(report.valuation.values())
+
+
 def write_phi_csv(
     report: Report,
     out: str | Path,
@@ -134,44 +144,69 @@ def write_phi_csv(
     epoch: int | None = None,
     value_fn: str | None = None,
     interaction: bool = False,
+    samples: np.ndarray | None = None,
 ) -> int:
     """One row per valued sample: id, label (class name), label_index, split, then ``phi/<modality>/e<k>``
     for each epoch (or only ``epoch``, a 0-based index; k counts from 1), then with ``interaction`` the
     Shapley interaction of each modality pair, ``interaction/<a>+<b>/e<k>``, under ``value_fn`` (default: the
     one the run valued with; another needs a format-2 report), read and written in blocks of
     samples; written to ``out.tmp``, synced and moved into place, so ``out`` is complete or untouched.
+    ``split`` ``"all"`` writes the rows of every valued split (columns of the epochs any split valued, empty
+    where a split did not value that epoch); ``samples`` (dataset indices) keeps only those samples.
     Returns the number of rows."""
     out = Path(out)
-    valuation = default_split(report, split)
-    epochs = valuation.epochs if epoch is None else valuation.epochs[valuation.epoch_rows(epoch)]
+    valuations = csv_valuations(report, split)
+    if epoch is not None and split == ALL_SPLITS:
+        valuations = [v for v in valuations if epoch in v.epochs] or valuations  # none: the first one's error
+    own = [v.epochs[v.epoch_rows(epoch)] for v in valuations]
+    epochs = np.unique(np.concatenate(own)).astype(np.int64)
+    modalities = valuations[0].modalities
     data = report.dataset
     names = data.class_names
     header = ["id", "label", "label_index", "split"]
-    header += [f"phi/{m}/e{e + 1}" for e in epochs.tolist() for m in valuation.modalities]
+    header += [f"phi/{m}/e{e + 1}" for e in epochs.tolist() for m in modalities]
     if interaction:
-        header += [f"interaction/{pair}/e{e + 1}" for e in epochs.tolist() for pair in pair_labels(valuation.modalities, "+")]
+        header += [f"interaction/{pair}/e{e + 1}" for e in epochs.tolist() for pair in pair_labels(modalities, "+")]
+    wanted = None if samples is None else np.asarray(samples, dtype=np.int64)
     tmp = tmp_path(out)
     rows = 0
     try:
         with tmp.open("w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(header)
-            for index, phi, *coalitions in _blocks(valuation, epoch, value_fn, interaction):
-                ids, labels, splits = (data.take(name, index) for name in ("ids", "labels", "splits"))
-                parts = [phi, *(pair_interactions(v) for v in coalitions)]
-                values = np.concatenate([np.transpose(a, (1, 0, 2)).reshape(len(index), -1) for a in parts], axis=1)
-                for i, row in enumerate(values.tolist()):
-                    label = int(labels[i])
-                    class_name = names[label] if 0 <= label < len(names) else ""
-                    cells = ["" if math.isnan(v) else f"{v:.7g}" for v in row]
-                    writer.writerow([ids[i], class_name, label, splits[i], *cells])
-                rows += len(index)
+            for valuation, valued in zip(valuations, own, strict=True):
+                columns = np.searchsorted(epochs, valued)
+                for index, phi, *coalitions in _blocks(valuation, epoch, value_fn, interaction):
+                    keep = slice(None) if wanted is None else np.isin(index, wanted)
+                    index = index[keep]
+                    if not len(index):
+                        continue
+                    parts = [phi[:, keep], *(pair_interactions(v[:, keep]) for v in coalitions)]
+                    values = np.concatenate([_by_sample(a, columns, len(epochs)) for a in parts], axis=1)
+                    rows += _write_rows(writer, data, names, index, values)
         replace_durably(tmp, out)
     except OSError as exc:
         raise ReportError(f"{out}: cannot write the CSV ({exc.strerror or exc})") from None
     finally:
         tmp.unlink(missing_ok=True)
     return rows
+
+
+def _by_sample(values: np.ndarray, columns: np.ndarray, num_epochs: int) -> np.ndarray:
+    """``[epoch, sample, k]`` values of some epochs as ``[sample, num_epochs * k]`` rows, NaN where not valued."""
+    full = np.full((num_epochs, *values.shape[1:]), np.nan, dtype=np.float64)
+    full[columns] = values
+    return np.transpose(full, (1, 0, 2)).reshape(values.shape[1], -1)
+
+
+def _write_rows(writer, data, names: list[str], index: np.ndarray, values: np.ndarray) -> int:
+    ids, labels, splits = (data.take(name, index) for name in ("ids", "labels", "splits"))
+    for i, row in enumerate(values.tolist()):
+        label = int(labels[i])
+        class_name = names[label] if 0 <= label < len(names) else ""
+        cells = ["" if math.isnan(v) else f"{v:.7g}" for v in row]
+        writer.writerow([ids[i], class_name, label, splits[i], *cells])
+    return len(index)
 
 
 def _blocks(valuation: SplitValuation, epoch: int | None, value_fn: str | None, interaction: bool):

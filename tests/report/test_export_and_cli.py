@@ -203,3 +203,47 @@ def test_cli_validate_notes_a_file_held_by_a_writer(tmp_path, capsys, data):
     writer.close()
     assert run_cli("report", "validate", str(path)) == 0
     assert "marked open" not in capsys.readouterr().out
+
+
+def test_cli_export_csv_names_the_split_and_exports_all(finished_report, tmp_path, capsys, data):
+    out = tmp_path / "phi.csv"
+    assert run_cli("report", "export", str(finished_report), "--csv", str(out)) == 0
+    assert "wrote 7 samples of split train" in capsys.readouterr().out.replace("also valued: val", "")
+    assert run_cli("report", "export", str(finished_report), "--csv", str(out), "--split", "all") == 0
+    assert "wrote 10 samples of splits train, val" in capsys.readouterr().out
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert [r[3] for r in rows[1:]] == ["train"] * 7 + ["val"] * 3
+    assert sorted(r[0] for r in rows[1:]) == sorted(data.ids.tolist())
+    with open_report(finished_report) as report:
+        val = report.valuation["val"].phi
+    assert np.allclose([float(v) for v in rows[8][4:]], val[:, 0].ravel(), rtol=1e-6)
+    assert run_cli("report", "export", str(finished_report), "--csv", str(out), "--split", "all", "--epoch", "2") == 0
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0][4:] == ["phi/audio/e2", "phi/video/e2"] and len(rows) == 11
+
+
+def test_phi_csv_of_some_samples(finished_report, tmp_path):
+    from core.report.summary import write_phi_csv
+
+    out = tmp_path / "some.csv"
+    with open_report(finished_report) as report:
+        assert write_phi_csv(report, out, split="all", samples=np.array([1, 8])) == 2
+    assert [r[0] for r in list(csv.reader(out.open(encoding="utf-8")))[1:]] == ["clip-01", "clip-08"]
+
+
+def test_phi_csv_of_all_splits_leaves_epochs_a_split_did_not_value_empty(tmp_path, data):
+    from core.events import ValuationReady
+    from core.report.summary import write_phi_csv
+
+    path = tmp_path / "run.h5"
+    writer = ReportWriter(path)
+    for event in ev.run(data, epochs=2):
+        if not (isinstance(event, ValuationReady) and event.result.split == "val" and event.result.epoch == 0):
+            writer(event)
+    out = tmp_path / "all.csv"
+    with open_report(path) as report:
+        assert write_phi_csv(report, out, split="all") == 10
+        val = report.valuation["val"].phi[0]
+    rows = list(csv.reader(out.open(encoding="utf-8")))
+    assert rows[0][4:] == ["phi/audio/e1", "phi/video/e1", "phi/audio/e2", "phi/video/e2"]
+    assert rows[8][4:6] == ["", ""] and np.allclose([float(v) for v in rows[8][6:]], val[0], rtol=1e-6)
