@@ -44,6 +44,7 @@ from core.data.prepare import format_exclusions
 from core.report.errors import ReportError
 from core.report.export import export_report
 from core.report.reader import Report, open_report
+from core.report.summary import ALL_SPLITS, write_phi_csv
 from core.training.checkpoint import CheckpointError, UntrustedCheckpointError, load_checkpoint
 
 
@@ -70,6 +71,7 @@ PHASE_TEXT = {
 FOLLOW_INTERVAL_MS = 1000
 LAUNCH_DELAY_MS = 30  # lets the window draw "Preparing data…" before the run's imports start
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"
+EXPORT_FILTER = "ModaLens reports (*.h5);;Per-sample values (*.csv);;All files (*)"
 LOADING_KINDS = ("open", "checkpoint")
 # h5py raises RuntimeError for some damaged files (a bad superblock) that the reader does not translate
 _READ_ERRORS = (ReportError, OSError, KeyError, ValueError, RuntimeError)
@@ -404,12 +406,19 @@ class AppController(QObject):
         return True
 
     # -- export ----------------------------------------------------------------------------------
-    def export(self, dst: str | Path, samples: np.ndarray | None = None, split: str | None = None) -> Path:
-        """Write the shown report (or some samples / one split of it) to ``dst``, atomically, in this thread."""
+    def export(self, dst: str | Path, samples: np.ndarray | None = None, split: str | None = None,
+               value_fn: str | None = None) -> Path:
+        """Write the shown report (or some samples / one split of it) to ``dst``, atomically, in this thread:
+        a ``.csv`` destination gets the per-sample values (all valued splits when ``split`` is None, under
+        ``value_fn``), anything else a report copy."""
         src = self.session.report_path
         if src is None or not Path(src).is_file():
             raise ReportError("there is no report to export yet: start a run or open a report first")
-        return export_report(src, dst, sample_index=samples, split=split)
+        if Path(dst).suffix.lower() != ".csv":
+            return export_report(src, dst, sample_index=samples, split=split)
+        with open_report(src) as report:
+            write_phi_csv(report, dst, split=split or ALL_SPLITS, value_fn=value_fn, samples=samples)
+        return Path(dst)
 
     def export_dialog(self) -> BackgroundTask | None:
         """Ask what to export (the run, the selection or the filtered samples) and where, then export in
@@ -424,12 +433,13 @@ class AppController(QObject):
         if choice is None:
             return None
         start = str(Path(self.settings.last_folder) / f"{Path(session.report_path).parent.name}-report.h5")
-        dst = self.prompter.save_file(parent, "Export report", start, REPORT_FILTER)
+        dst = self.prompter.save_file(parent, "Export report", start, EXPORT_FILTER)
         if not dst:
             return None
         samples = {"run": None, "selection": selected, "filter": filtered}[choice.scope]
+        value_fn = session.shown_value_fn or None
         self._set_activity("export", Activity(f"Exporting to {Path(dst).name}…"))
-        return self.tasks.start("export", lambda state: self.export(dst, samples, choice.split),
+        return self.tasks.start("export", lambda state: self.export(dst, samples, choice.split, value_fn),
                                 done=self._exported, failed=self._failed("Cannot export report"))
 
     def _exported(self, path: Path) -> None:

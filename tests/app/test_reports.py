@@ -129,6 +129,31 @@ def test_export_by_scope(qtbot, actions, vector_run, tmp_path):
     assert not list(tmp_path.glob("*.tmp"))
 
 
+def test_export_to_csv_writes_per_sample_values(qtbot, actions, vector_run, tmp_path):
+    """A .csv destination gets one row per valued sample (not an HDF5 file): every valued split by default,
+    only the chosen split and samples when asked."""
+    import csv
+
+    assert opened(qtbot, actions, vector_run.report)
+    prompter = actions.prompter
+    prompter.export = ExportChoice("run")
+    prompter.paths = [str(tmp_path / "all.csv")]
+    path = exported(qtbot, actions, [], np.arange(10))
+    rows = list(csv.reader(open(path, encoding="utf-8")))
+    assert rows[0][:4] == ["id", "label", "label_index", "split"] and rows[0][4].startswith("phi/")
+    with open_report(vector_run.report) as report:
+        valued = sum(v.num_samples for v in report.valuation.values())
+        splits = set(report.valuation)
+    assert len(rows) - 1 == valued and {r[3] for r in rows[1:]} == splits
+    selected = np.array([0, 2, 5])
+    prompter.export = ExportChoice("selection", "train")
+    prompter.paths = [str(tmp_path / "some.csv")]
+    rows = list(csv.reader(open(exported(qtbot, actions, selected, np.arange(10)), encoding="utf-8")))
+    session = actions.session
+    train = [i for i in selected if session.dataset.splits[i] == "train"]
+    assert [r[0] for r in rows[1:]] == session.dataset.ids[train].tolist() and train
+
+
 @pytest.mark.parametrize("content", [b"", b"plain text", b"\x89HDF\r\n\x1a\n" + b"\0" * 100])
 def test_bad_report_files_get_a_message_not_a_traceback(qtbot, actions, tmp_path, content):
     path = tmp_path / "bad.h5"
