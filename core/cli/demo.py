@@ -1,4 +1,4 @@
-"""``modalens demo``: write a built-in demo dataset (media clips or the synthetic vectors)."""
+"""``modalens demo``: write a built-in demo dataset (media clips or synthetic vectors)."""
 
 from __future__ import annotations
 
@@ -14,20 +14,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "demo", description="Write a demo dataset: mp4 clips + wav audio + manifest.csv, or feature vectors."
     )
     parser.add_argument("--preset", default="balanced", choices=list(PRESETS), help="which demo")
-    parser.add_argument("--samples", type=int, default=DEFAULT_SAMPLES, help="number of samples")
+    parser.add_argument(
+        "--samples",
+        type=int,
+        help=f"number of samples (default {DEFAULT_SAMPLES}; greedy and per-sample 2000, mcr-synthetic 14000)",
+    )
     parser.add_argument("--out", help="output folder (default: the demo folder in your data directory)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")
     parser.add_argument(
         "--unique-ratio",
         type=float,
         default=1.0,
-        help="vectors: samples carrying the label in one modality per sample carrying it in both",
+        help="vectors, mcr-synthetic: samples carrying the label in one modality per sample carrying it in both",
     )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from core.demo import default_demo_dir, generate_demo
+    from core.demo import default_demo_dir, default_samples, generate_demo
 
     out = args.out or default_demo_dir(args.preset)
     tty = sys.stderr.isatty()
@@ -37,9 +41,10 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rwriting samples: {done}/{total}")
             sys.stderr.flush()
 
+    samples = default_samples(args.preset) if args.samples is None else args.samples
     start = time.perf_counter()
-    path = generate_demo(out, args.preset, args.samples, args.seed, args.unique_ratio, progress=progress)
+    path = generate_demo(out, args.preset, samples, args.seed, args.unique_ratio, progress=progress)
     if tty:
         sys.stderr.write("\n")
-    print(f"wrote {args.samples} {args.preset} samples to {path} in {time.perf_counter() - start:.1f} s")
+    print(f"wrote {samples} {args.preset} samples to {path} in {time.perf_counter() - start:.1f} s")
     return 0

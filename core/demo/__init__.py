@@ -1,15 +1,16 @@
 """Built-in demo data: synthetic audio-visual clips with planted per-sample modality informativeness, and
-the MCR paper's two-modality vectors."""
+two-modality vectors where modality imbalance is real (greedy, per-sample, the MCR paper's synthetic)."""
 
 from core.demo.folder import DemoFolderError, default_demo_dir
-from core.demo.generate import DEFAULT_SAMPLES, ensure_demo, generate_demo
-from core.demo.presets import PRESETS
+from core.demo.generate import ensure_demo, generate_demo
+from core.demo.presets import DEFAULT_SAMPLES, PRESETS, default_samples
 
 __all__ = [
     "DEFAULT_SAMPLES",
     "PRESETS",
     "DemoFolderError",
     "default_demo_dir",
+    "default_samples",
     "ensure_demo",
     "generate_demo",
 ]

@@ -16,12 +16,18 @@ from core.demo import audio, video
 from core.demo.av_classes import AV_CLASSES
 from core.demo.folder import default_demo_dir, staged_folder
 from core.demo.plan import balanced_labels, quota_draw, stratified_splits
-from core.demo.presets import INFO_LEVELS, INFO_MIX, VECTOR_PRESET, check_preset
-from core.demo.vectors import NUM_CLASSES, check_unique_ratio, plan_carriers, vector_features
+from core.demo.presets import (
+    INFO_LEVELS,
+    INFO_MIX,
+    RATIO_PRESETS,
+    VECTOR_PRESETS,
+    check_preset,
+    default_samples,
+)
+from core.demo.vector_presets import vector_samples
+from core.demo.vectors import check_unique_ratio
 
 Progress = Callable[[int, int], None]
-
-DEFAULT_SAMPLES = 1000
 _POOL_MIN_SAMPLES = 100
 _POOL_CHUNK = 8
 
@@ -38,21 +44,23 @@ class _AVSample:
 def generate_demo(
     out: str | Path,
     preset: str = "balanced",
-    samples: int = DEFAULT_SAMPLES,
+    samples: int | None = None,
     seed: int = 0,
     unique_ratio: float = 1.0,
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> Path:
-    """Write a demo dataset of ``samples`` samples for ``preset`` into folder ``out``; return ``out``.
+    """Write a demo dataset of ``samples`` samples (default: the preset's own count) for ``preset`` into
+    folder ``out``; return ``out``.
 
     The same ``seed`` gives the same manifest and byte-identical WAV and NPY files. ``unique_ratio``
-    (vectors preset only) is the ratio of samples carrying the label in one modality to samples
-    carrying it in both. ``progress(done, total)`` is called as samples are written. ``workers``
+    (vectors and mcr-synthetic only) is the ratio of samples carrying the label in one modality to
+    samples carrying it in both. ``progress(done, total)`` is called as samples are written. ``workers``
     processes render audio-visual media (default: up to 2). ``out`` must be absent, empty or an
     earlier demo (raises ``DemoFolderError`` otherwise); it is replaced only once the new demo is complete.
     """
     check_preset(preset)
+    samples = default_samples(preset) if samples is None else samples
     if isinstance(samples, bool) or not isinstance(samples, Integral) or samples < 1:
         raise ValueError(f"samples must be a whole number >= 1, got {samples!r}")
     if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
@@ -60,12 +68,12 @@ def generate_demo(
     samples, seed = int(samples), int(seed)
     out = Path(out).expanduser().absolute()
     marker = {"generator": "modalens demo", "preset": preset, "samples": samples, "seed": seed}
-    if preset == VECTOR_PRESET:
+    if preset in RATIO_PRESETS:
         check_unique_ratio(unique_ratio)
         marker["unique_ratio"] = unique_ratio
     with staged_folder(out, marker) as staging:
-        if preset == VECTOR_PRESET:
-            header, rows = _write_vectors(staging, samples, seed, unique_ratio, progress)
+        if preset in VECTOR_PRESETS:
+            header, rows = _write_vectors(staging, preset, samples, seed, unique_ratio, progress)
         else:
             header, rows = _write_audio_visual(staging, preset, samples, seed, progress, workers)
         _write_manifest(staging / "manifest.csv", header, rows)
@@ -75,11 +83,11 @@ def generate_demo(
 def ensure_demo(
     path: str | Path | None = None,
     preset: str = "balanced",
-    samples: int = DEFAULT_SAMPLES,
+    samples: int | None = None,
     progress: Progress | None = None,
 ) -> Path:
     """Return the demo folder ``path`` (default: ``default_demo_dir(preset)``), generating it first
-    (seed 0) if it has no ``manifest.csv``."""
+    (seed 0, ``samples`` samples, default the preset's own count) if it has no ``manifest.csv``."""
     folder = Path(path).expanduser() if path is not None else default_demo_dir(preset)
     if (folder / "manifest.csv").is_file():
         return folder
@@ -150,24 +158,27 @@ def _write_av_sample(job: tuple[str, int, _AVSample]) -> int:
 
 
 def _write_vectors(
-    root: Path, n: int, seed: int, unique_ratio: float, progress: Progress | None
+    root: Path, preset: str, n: int, seed: int, unique_ratio: float, progress: Progress | None
 ) -> tuple[list[str], list[list[str]]]:
-    rng = np.random.default_rng([seed, 0])
-    labels = balanced_labels(n, NUM_CLASSES, rng)
-    splits = stratified_splits(labels, rng)
-    carriers = plan_carriers(n, unique_ratio, rng)
-    x1, x2 = vector_features(labels, carriers, seed)
+    drawn = vector_samples(preset, n, seed, unique_ratio)
     ids = _sample_ids(n)
-    (root / "x1").mkdir()
-    (root / "x2").mkdir()
+    modalities = list(drawn.features)
+    for m in modalities:
+        (root / m).mkdir()
     for i, sample_id in enumerate(ids):
-        np.save(root / "x1" / f"{sample_id}.npy", x1[i])
-        np.save(root / "x2" / f"{sample_id}.npy", x2[i])
+        for m in modalities:
+            np.save(root / m / f"{sample_id}.npy", drawn.features[m][i])
         if progress is not None:
             progress(i + 1, n)
-    header = ["id", "label", "split", "x1", "x2", "carrier"]
+    header = ["id", "label", "split", *modalities, *drawn.metadata]
     rows = [
-        [sample_id, f"class{labels[i]}", splits[i], f"x1/{sample_id}.npy", f"x2/{sample_id}.npy", carriers[i]]
+        [
+            sample_id,
+            f"class{drawn.labels[i]}",
+            str(drawn.splits[i]),
+            *(f"{m}/{sample_id}.npy" for m in modalities),
+            *(str(column[i]) for column in drawn.metadata.values()),
+        ]
         for i, sample_id in enumerate(ids)
     ]
     return header, rows

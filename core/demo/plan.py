@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 SPLIT_SHARES = {"train": 0.70, "val": 0.15, "test": 0.15}
+MCR_SPLIT_SHARES = {"train": 10 / 14, "val": 2 / 14, "test": 2 / 14}
+"""The MCR paper's synthetic splits: 10,000 / 2,000 / 2,000 of 14,000 samples."""
 
 
 def balanced_labels(n: int, num_classes: int, rng: np.random.Generator) -> np.ndarray:
@@ -20,8 +22,11 @@ def quota_draw(
     return rng.permutation(np.repeat(np.array(values), counts))
 
 
-def stratified_splits(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """'train' / 'val' / 'test' per sample: exact 70/15/15 counts overall, each class spread evenly.
+def stratified_splits(
+    labels: np.ndarray, rng: np.random.Generator, shares: dict[str, float] = SPLIT_SHARES
+) -> np.ndarray:
+    """'train' / 'val' / 'test' per sample: exact ``shares`` counts overall (70/15/15 by default), each
+    class spread evenly.
 
     Samples are ordered so that every class's members are evenly interleaved through the order (each
     class gets a random phase), then the order is cut at the split counts.
@@ -34,8 +39,8 @@ def stratified_splits(labels: np.ndarray, rng: np.random.Generator) -> np.ndarra
         key[members] = (ranks + rng.uniform()) / len(members)
     order = np.lexsort((labels, key))
     splits = np.empty(n, dtype=object)
-    counts = _quota_counts(n, tuple(SPLIT_SHARES.values()))
-    splits[order] = np.repeat(np.array(list(SPLIT_SHARES)), counts)
+    counts = _quota_counts(n, tuple(shares.values()))
+    splits[order] = np.repeat(np.array(list(shares)), counts)
     return splits.astype(str)
 
 

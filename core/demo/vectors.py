@@ -15,6 +15,8 @@ NUM_CLASSES = 5
 LATENT_DIM = 10
 DIM = 100
 CLASS_DISTANCE = 2.6
+PER_SAMPLE_DISTANCE = 4.0
+"""Class distance of the per-sample preset: the informative modality of a sample is nearly always right."""
 CARRIERS = ("both", "x1", "x2")
 
 
@@ -38,10 +40,13 @@ def plan_carriers(n: int, unique_ratio: float, rng: np.random.Generator) -> np.n
     return quota_draw(n, CARRIERS, (1.0, unique_ratio / 2, unique_ratio / 2), rng)
 
 
-def vector_features(labels: np.ndarray, carriers: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Features ``float32 [N, DIM]`` of modalities x1 and x2 for integer ``labels`` and ``carriers``."""
+def vector_features(
+    labels: np.ndarray, carriers: np.ndarray, seed: int, class_distance: float = CLASS_DISTANCE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Features ``float32 [N, DIM]`` of modalities x1 and x2 for integer ``labels`` and ``carriers``
+    ('both', 'x1' or 'x2': where the label is), class embeddings ``class_distance`` apart."""
     fixed = np.random.default_rng([seed, 1])
-    embeddings = _simplex_embeddings(fixed)
+    embeddings = simplex_embeddings(fixed, NUM_CLASSES, LATENT_DIM, class_distance)
     lifts = [fixed.normal(0.0, 1.0 / np.sqrt(LATENT_DIM), (LATENT_DIM, DIM)) for _ in range(2)]
     noise_rng = np.random.default_rng([seed, 2])
     features = []
@@ -53,8 +58,13 @@ def vector_features(labels: np.ndarray, carriers: np.ndarray, seed: int) -> tupl
     return features[0], features[1]
 
 
-def _simplex_embeddings(rng: np.random.Generator) -> np.ndarray:
-    """NUM_CLASSES points, pairwise CLASS_DISTANCE apart, centred, randomly rotated into LATENT_DIM."""
-    centred = np.eye(NUM_CLASSES) - 1.0 / NUM_CLASSES
-    rotation, _ = np.linalg.qr(rng.normal(size=(LATENT_DIM, NUM_CLASSES)))
-    return (CLASS_DISTANCE / np.sqrt(2.0)) * centred @ rotation.T
+def simplex_embeddings(rng: np.random.Generator, classes: int, dim: int, distance: float) -> np.ndarray:
+    """``classes`` points, pairwise ``distance`` apart, centred, randomly rotated into ``dim`` dimensions."""
+    centred = np.eye(classes) - 1.0 / classes
+    rotation, _ = np.linalg.qr(rng.normal(size=(dim, classes)))
+    return (distance / np.sqrt(2.0)) * centred @ rotation.T
+
+
+def plan_informative(n: int, rng: np.random.Generator) -> np.ndarray:
+    """Which single modality carries the label for each of ``n`` samples: 'x1' or 'x2', half each."""
+    return quota_draw(n, ("x1", "x2"), (1.0, 1.0), rng)

@@ -27,7 +27,7 @@ def balanced(tmp_path_factory) -> Path:
 
 
 def test_presets_are_named():
-    assert PRESETS == ("balanced", "audio-dominant", "vectors")
+    assert PRESETS == ("balanced", "audio-dominant", "vectors", "greedy", "per-sample", "mcr-synthetic")
 
 
 def test_audio_visual_manifest_columns_classes_and_splits(balanced):
@@ -180,7 +180,7 @@ def test_an_interrupted_generation_leaves_nothing_that_looks_complete(tmp_path):
 
 
 def test_bad_arguments_are_refused_before_writing(tmp_path):
-    with pytest.raises(ValueError, match="unknown demo preset 'nope'.*balanced, audio-dominant, vectors"):
+    with pytest.raises(ValueError, match="unknown demo preset 'nope'.*balanced, audio-dominant, vectors, greedy"):
         generate_demo(tmp_path / "x", "nope")
     with pytest.raises(ValueError, match="samples"):
         generate_demo(tmp_path / "x", samples=0)
