@@ -19,6 +19,7 @@ the only thing the training controls act on; a report's state never enables them
 from __future__ import annotations
 
 import importlib
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -73,6 +74,7 @@ LAUNCH_DELAY_MS = 30  # lets the window draw "Preparing data…" before the run'
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"
 EXPORT_FILTER = "ModaLens reports (*.h5);;Per-sample values (*.csv);;All files (*)"
 LOADING_KINDS = ("open", "checkpoint")
+LAST_RUN_SCAN = 50  # newest run folders whose config is read to find a run on the opened dataset
 # h5py raises RuntimeError for some damaged files (a bad superblock) that the reader does not translate
 _READ_ERRORS = (ReportError, OSError, KeyError, ValueError, RuntimeError)
 _KNOWN_ERRORS = (ManifestError, ReportError, CheckpointError, ConfigError, ValueError, OSError, KeyError)
@@ -253,6 +255,19 @@ class AppController(QObject):
         self.session.log_message.emit("info", f"opened dataset {folder}: {len(manifest)} samples")
         self._set_mode(Mode.DATASET)
         self.dataset_opened.emit(manifest)
+
+    def last_run(self, dataset: Path | None = None) -> Path | None:
+        """The report of the newest run in the runs folder, preferring runs on ``dataset``; None when none
+        (a first launch). Reads only folder entries and small config files."""
+        try:
+            folders = [p for p in Path(self.settings.runs_dir).iterdir() if (p / "report.h5").is_file()]
+        except OSError:
+            return None
+        folders.sort(key=_report_time, reverse=True)
+        for folder in folders[:LAST_RUN_SCAN] if dataset is not None else ():
+            if _run_data(folder) == dataset.resolve():
+                return folder / "report.h5"
+        return folders[0] / "report.h5" if folders else None
 
     def open_demo(self, preset: str = "balanced", samples: int | None = None) -> BackgroundTask:
         """Create the demo data if it is missing (in the background), then open it unless the user has
@@ -711,6 +726,23 @@ class AppController(QObject):
             self.phase = "stopping"
         self.runner.shutdown()
         self.tasks.wait_all()
+
+
+def _report_time(folder: Path) -> float:
+    try:
+        return (folder / "report.h5").stat().st_mtime
+    except OSError:
+        return 0.0
+
+
+def _run_data(folder: Path) -> Path | None:
+    """The dataset folder a run's ``config.toml`` names (resolved), None when unreadable."""
+    try:
+        with (folder / "config.toml").open("rb") as handle:
+            path = tomllib.load(handle).get("data", {}).get("path", "")
+        return Path(path).resolve() if path else None
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _read_report(path: Path) -> Report:

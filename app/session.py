@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +18,11 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core import events as ev
+from core.data.prepared import Exclusion
 from core.valuation.result import ValuationResult
 
+SUMMARY_KINDS = 8  # kinds of problem the dataset summary lists one by one
+SUMMARY_EXAMPLES = 3  # rows named per kind
 STEP_INDEX = ("global_step", "step", "epoch", "wall_time")
 EPOCH_INDEX = ("epoch", "wall_time")
 
@@ -38,7 +42,7 @@ class DatasetView:
     modality_kinds: dict[str, str]
     media: dict[str, np.ndarray]
     metadata: dict[str, np.ndarray]
-    excluded: list[str] = field(default_factory=list)
+    excluded: list[Exclusion] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.ids, self.splits = _text(self.ids), _text(self.splits)
@@ -55,6 +59,34 @@ class DatasetView:
         if len(self) == 0 or not self.modalities:
             return True
         return all(self.media_path(0, m).is_file() for m in self.modalities)
+
+    def summary_line(self) -> str:
+        """"48 samples (train 32, val 8, test 8); 3 rows left out" in one line."""
+        splits, counts = np.unique(self.splits, return_counts=True)
+        per_split = ", ".join(f"{name} {count}" for name, count in zip(splits.tolist(), counts.tolist(), strict=True))
+        left_out = len({e.row for e in self.excluded})
+        line = f"{len(self)} usable sample{'' if len(self) == 1 else 's'}" + (f" ({per_split})" if per_split else "")
+        return line + (f"; {left_out} row{'' if left_out == 1 else 's'} left out" if left_out else "; none left out")
+
+    def summary_text(self) -> str:
+        """The summary line, then the problems that left rows out, by kind: how many rows, the column, one
+        reason as written and the first rows it names."""
+        lines = [f"{self.root}: {self.summary_line()}"]
+        kinds: dict[tuple[str, str], list[Exclusion]] = {}
+        for item in self.excluded:
+            kinds.setdefault((item.column, _kind(item.reason)), []).append(item)
+        ranked = sorted(kinds.items(), key=lambda kind: len(kind[1]), reverse=True)
+        for (_, kind), items in ranked[:SUMMARY_KINDS]:
+            rows = sorted({e.row for e in items})
+            named = ", ".join(str(row) for row in rows[:SUMMARY_EXAMPLES]) + (", …" if len(rows) > SUMMARY_EXAMPLES else "")
+            count = f"{len(rows)} row{'' if len(rows) == 1 else 's'}"
+            where = "row" if len(rows) == 1 else "rows"
+            reason = items[0].reason if all(e.reason == items[0].reason for e in items) else kind
+            lines.append(f"  {count}, column {items[0].column!r}: {reason} ({where} {named})")
+        rest = sum(len(items) for _, items in ranked[SUMMARY_KINDS:])
+        if rest:
+            lines.append(f"  {rest} more problem(s) of {len(ranked) - SUMMARY_KINDS} other kind(s): see the Log pane")
+        return "\n".join(lines)
 
     def with_root(self, root: str | Path) -> DatasetView:
         return dataclasses.replace(self, root=Path(root))
@@ -74,7 +106,7 @@ class DatasetView:
             modality_kinds=dict(samples.modality_kinds),
             media=dict(samples.media),
             metadata=dict(samples.metadata),
-            excluded=[str(e) for e in samples.excluded],
+            excluded=list(samples.excluded),
         )
 
     @classmethod
@@ -91,8 +123,13 @@ class DatasetView:
             modality_kinds=dict(dataset.modality_kinds),
             media={m: media[m].astype(object) for m in modalities if m in media},
             metadata=dict(dataset.metadata),
-            excluded=[str(e) for e in dataset.excluded],
+            excluded=list(dataset.excluded),
         )
+
+
+def _kind(reason: str) -> str:
+    """A problem's kind: its reason with quoted names and numbers left out ("file … not found")."""
+    return re.sub(r"'[^']*'|\"[^\"]*\"|\d+(\.\d+)?", "…", reason)
 
 
 def _text(column: np.ndarray) -> np.ndarray:

@@ -15,11 +15,14 @@ from PySide6.QtCore import QByteArray, Qt
 from PySide6.QtGui import QAction, QActionGroup, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
+    QDialogButtonBox,
     QDockWidget,
     QFrame,
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QToolButton,
@@ -123,6 +126,10 @@ class TrainBanner(QFrame):
         self.button = QPushButton("▶  Train")
         self.button.setObjectName("primaryButton")
         self.button.setToolTip("Train a model on this data with the settings of the Training pane (F5)")
+        self.last_run: Path | None = None
+        self.open_button = QPushButton("Open last run")
+        self.open_button.setToolTip("Show the report of the newest run in the runs folder")
+        self.open_button.hide()
         self.close_button = QToolButton()
         self.close_button.setText("✕")
         self.close_button.setAutoRaise(True)
@@ -131,18 +138,40 @@ class TrainBanner(QFrame):
         layout = QHBoxLayout(self)
         layout.setContentsMargins(10, 6, 6, 6)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.open_button)
         layout.addWidget(self.button)
         layout.addWidget(self.close_button, 0, Qt.AlignmentFlag.AlignTop)
 
-    def offer(self, text: str) -> None:
+    def offer(self, text: str, last_run: Path | None = None) -> None:
+        """Offer to train, and to open ``last_run`` (a report) when given."""
         self.text.setText(text)
+        self.last_run = last_run
+        self.open_button.setVisible(last_run is not None)
         self.button.show()
         self.show()
 
     def note(self, text: str) -> None:
         self.text.setText(text)
         self.button.hide()
+        self.open_button.hide()
         self.show()
+
+
+class DatasetSummaryDialog(QDialog):
+    """View → Dataset summary: usable samples per split and the rows left out, by kind of problem."""
+
+    def __init__(self, text: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Dataset summary")
+        self.text = QPlainTextEdit(text)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.text)
+        layout.addWidget(buttons)
+        self.resize(640, 320)
 
 
 class MainWindow(QMainWindow):
@@ -175,6 +204,8 @@ class MainWindow(QMainWindow):
         self.banner = TrainBanner()
         self.banner.hide()
         self.banner.button.clicked.connect(self.start_training)
+        self.banner.open_button.clicked.connect(self.open_last_run)
+        self.summary_dialog: DatasetSummaryDialog | None = None
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -191,6 +222,7 @@ class MainWindow(QMainWindow):
         self.set_palette(self.settings.palette)
         self._restore_layout()
         self._controller_changed()
+        self._update_dataset_label()
 
     @property
     def mode(self) -> Mode:
@@ -297,6 +329,9 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, n=name: self.set_palette(n))
             self.palette_actions.addAction(action)
         self._action(view, "&Reset layout", self.reset_layout)
+        view.addSeparator()
+        self.act_dataset_summary = self._action(view, "&Dataset summary…", self.show_dataset_summary,
+                                                tip="Usable samples per split and the rows left out, with reasons")
 
         help_menu = bar.addMenu("&Help")
         self._action(help_menu, "&About ModaLens", self.show_about, QKeySequence.StandardKey.HelpContents)
@@ -340,7 +375,11 @@ class MainWindow(QMainWindow):
         self.progress.setSizePolicy(policy)  # relayout (and redraw) every pane
         self.progress.hide()
         self.remaining_label = QLabel()
+        self.dataset_label = QLabel()
+        self.dataset_label.setToolTip("The dataset on show; click for its summary (rows left out and why)")
+        self.dataset_label.linkActivated.connect(lambda _: self.show_dataset_summary())
         bar.addWidget(self.activity_label, 1)
+        bar.addPermanentWidget(self.dataset_label)
         bar.addPermanentWidget(self.device_label)
         bar.addPermanentWidget(self.progress)
         bar.addPermanentWidget(self.remaining_label)
@@ -404,6 +443,7 @@ class MainWindow(QMainWindow):
         session.run_state_changed.connect(lambda _: self._controller_changed())
         session.progress_changed.connect(self._show_progress)
         session.dataset_changed.connect(self._update_title)
+        session.dataset_changed.connect(self._update_dataset_label)
         control.changed.connect(self._controller_changed)
         control.activity_changed.connect(self._show_activity)
         control.dataset_opened.connect(self._dataset_opened)
@@ -424,13 +464,46 @@ class MainWindow(QMainWindow):
         dataset = self.session.dataset
         self.setWindowTitle(f"ModaLens — {dataset.root.name or dataset.root}" if dataset is not None else "ModaLens")
 
+    def _update_dataset_label(self) -> None:
+        dataset = self.session.dataset
+        self.dataset_label.setText(f'<a href="summary">{dataset.summary_line()}</a>' if dataset is not None else "")
+        self.act_dataset_summary.setEnabled(dataset is not None)
+
+    def show_dataset_summary(self) -> None:
+        """A dialog with the dataset's summary: usable samples per split, rows left out by kind of problem."""
+        dataset = self.session.dataset
+        if dataset is None:
+            return
+        if self.summary_dialog is not None:
+            self.summary_dialog.close()
+        self.summary_dialog = DatasetSummaryDialog(dataset.summary_text(), self)
+        if offscreen():
+            self.summary_dialog.show()
+        else:
+            self.summary_dialog.exec()
+
     def _dataset_opened(self, manifest) -> None:
         self.training.data_folder.setText(str(manifest.root))
-        self.banner.offer(
-            f"<b>{len(manifest)} samples</b> of <b>{Path(manifest.root).name}</b> "
-            f"({', '.join(manifest.modalities)}; {len(manifest.class_names)} classes). Nothing is trained yet: "
-            "train a model to see how much each modality contributes to each sample."
-        )
+        head = (f"<b>{len(manifest)} samples</b> of <b>{Path(manifest.root).name}</b> "
+                f"({', '.join(manifest.modalities)}; {len(manifest.class_names)} classes)")
+        left_out = len({e.row for e in manifest.excluded})
+        if left_out:
+            head += f"; {left_out} row{'' if left_out == 1 else 's'} left out (View → Dataset summary)"
+        last_run = self.controller.last_run(Path(manifest.root))
+        if last_run is None:
+            self.banner.offer(f"{head}. Nothing is trained yet: train a model to see how much each modality "
+                              "contributes to each sample.")
+        else:
+            self.banner.offer(f"{head}. Your last run is <b>{last_run.parent.name}</b>: open it to see its results, "
+                              "or train a new model.", last_run)
+
+    def open_last_run(self) -> bool:
+        """Open the report the banner offers (the newest run in the runs folder)."""
+        last_run = self.banner.last_run
+        if last_run is None or not self.controller.open_report(last_run):
+            return False
+        self.banner.hide()
+        return True
 
     # -- training (the pane's settings go to the controller) ----------------------------------------
     def start_training(self) -> bool:
