@@ -17,7 +17,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--samples",
         type=int,
-        help=f"number of samples (default {DEFAULT_SAMPLES}; greedy and per-sample 2000, mcr-synthetic 14000)",
+        help=f"number of samples (default: {DEFAULT_SAMPLES}); greedy and per-sample default to 2000, "
+        "mcr-synthetic to 14000",
     )
     parser.add_argument("--out", help="output folder (default: the demo folder in your data directory)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (same seed, same data)")

@@ -90,3 +90,11 @@ def test_mcr_synthetic_has_the_papers_layout_and_joint_learns_it(tmp_path, ratio
     assert data.arrays["x1"].shape == (700, 100) and len(data.class_names) == 5
     metrics, _ = train(tmp_path, data, "joint", 8)
     assert held_out(metrics) > 0.5  # chance is 0.2
+
+
+def test_cli_writes_a_presets_own_default_size(tmp_path, capsys):
+    from core.cli.main import main
+
+    assert main(["demo", "--preset", "greedy", "--out", str(tmp_path / "g")]) == 0
+    assert "wrote 2000 greedy samples" in capsys.readouterr().out
+    assert len(list((tmp_path / "g" / "slow").iterdir())) == 2000
