@@ -173,6 +173,13 @@ def scaled_updates(model: nn.Module, scales: dict[str, float]) -> Iterator[None]
             parameter.copy_(old + scale * (parameter - old))
 
 
+def drop_gradients(module: nn.Module) -> None:
+    """Remove the module's gradients, so the optimiser skips its parameters this step (a zero gradient would
+    still move them through momentum or Adam's running averages)."""
+    for parameter in module.parameters():
+        parameter.grad = None
+
+
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy")
 
 

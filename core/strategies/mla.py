@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import ModelOutput, MultimodalModel
-from core.strategies.base import EpochStart, StepContext, Strategy, check_param, register
+from core.strategies.base import EpochStart, StepContext, Strategy, check_param, drop_gradients, register
 
 
 @dataclass(frozen=True)
@@ -115,6 +115,10 @@ class MLA(Strategy):
 
     def backward(self, ctx: StepContext, terms: dict[str, torch.Tensor]) -> None:
         terms["loss"].backward()
+        trained = ctx.step % len(self.modalities)
+        for j, m in enumerate(self.modalities):
+            if j != trained:
+                drop_gradients(ctx.model.encoders[m])
         weight = self.shared.head.weight
         if not self.params.modify_gradients or weight.grad is None or self._mean_feature is None:
             return

@@ -13,8 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
-from core.strategies.head_summands import summand_logits
+from core.strategies.base import StepContext, Strategy, check_param, drop_gradients, register
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,14 @@ class ReconBoost(Strategy):
     ``ensemble_epochs`` of CE(fused). A boosting epoch trains only learner m, u_m = W_m z_m + b/M (the fused
     head's part for m), with :func:`boosting_loss` against the ensemble of the others, the fused logits with m
     absent (detached), plus α·MSE(softmax u_m, softmax u_prev) to the previous modality's learner (detached)
-    from the second stage on. Rows where m is absent (re-sampled copies) are left out. Any M ≥ 2 works
+    from the second stage on. The other encoders' gradients are dropped (the released code turns their
+    ``requires_grad`` off); the other parts of the fused head get zero gradients. Rows where m is absent (re-sampled copies) are left out. Any M ≥ 2 works
     (the released trainers cycle over all their modalities).
     Logged: ``reconboost/stage`` (the boosted modality's index, −1 in ensemble epochs), ``loss/boost``,
     ``loss/rectify``."""
 
     name = "reconboost"
+    reshapes_gradients = True
     summary = "Boost one modality at a time against the others' ensemble (reconcilement), with joint epochs."
     Params = ReconBoostParams
 
@@ -86,17 +87,26 @@ class ReconBoost(Strategy):
             ce = F.cross_entropy(ctx.fused_logits, labels)
             return {"loss": ce, "loss/ce": ce.detach(), "reconboost/stage": stage}
         rows = keep[:, m] > 0
-        learners = summand_logits(model, ctx.output.features, keep, 1 / model.num_modalities)
-        members = torch.ones(1, model.num_modalities, device=keep.device)
-        members[0, m] = 0
-        others = model.coalition_logits(model.mask_features(ctx.output.features, keep), members)[:, 0]
-        boost = boosting_loss(learners[rows, m], others[rows], labels[rows], self.params.weight1, self.params.weight2)
-        boost = boost.mean() if len(boost) else learners.sum() * 0
-        rectify = boost.new_zeros(())
-        if ctx.epoch >= self.params.stage_epochs and self.params.alpha > 0:
+        features = model.mask_features(ctx.output.features, keep)
+        share = model.fusion.bias / model.num_modalities
+        learner = features[rows, m] @ model.modality_weights()[m].T + share  # u_m: the only part with gradients
+        with torch.no_grad():
+            members = torch.ones(1, model.num_modalities, device=keep.device)
+            members[0, m] = 0
+            others = model.coalition_logits(features[rows], members)[:, 0]
             previous = (m - 1) % model.num_modalities
-            rectify = F.mse_loss(
-                F.softmax(learners[rows, m], dim=-1), F.softmax(learners[rows, previous].detach(), dim=-1)
-            ) if rows.any() else rectify
+            earlier = features[rows, previous] @ model.modality_weights()[previous].T + share
+        boost = boosting_loss(learner, others, labels[rows], self.params.weight1, self.params.weight2)
+        boost = boost.mean() if len(boost) else learner.sum() * 0
+        rectify = boost.new_zeros(())
+        if ctx.epoch >= self.params.stage_epochs and self.params.alpha > 0 and len(learner):
+            rectify = F.mse_loss(F.softmax(learner, dim=-1), F.softmax(earlier, dim=-1))
         loss = boost + self.params.alpha * rectify
         return {"loss": loss, "loss/boost": boost.detach(), "loss/rectify": rectify.detach(), "reconboost/stage": stage}
+
+    def backward(self, ctx: StepContext, terms: dict[str, torch.Tensor]) -> None:
+        terms["loss"].backward()
+        m = self.stage(ctx.epoch)
+        if m >= 0:
+            for other in self.modalities[:m] + self.modalities[m + 1 :]:
+                drop_gradients(ctx.model.encoders[other])
