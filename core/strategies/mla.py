@@ -1,4 +1,4 @@
-"""`mla`: Multimodal Learning by Alternating unimodal adaptation (Zhang, Latham & Yang, CVPR 2024;
+"""`mla`: Multimodal representation learning by Alternating unimodal adaptation (Zhang et al., CVPR 2024;
 docs/methods.md#mla).
 
 Follows GeWu-Lab/BalanceBenchmark ``balancemm/trainer/MLA_trainer.py`` (gradient modification L37-53,
