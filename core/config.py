@@ -26,6 +26,8 @@ MAX_SEED = 2**32 - 1
 PATH_KEYS = (("data", "path"), ("data", "cache_dir"), ("model", "init_encoders_from"))
 """Keys holding a file or folder; in a config file, a relative one is relative to the file's folder
 (elsewhere a relative ``data.cache_dir`` is relative to the dataset folder, see ``cache_folder``)."""
+PRETRAINED_ENCODERS = {"resnet18-video", "resnet18-flow"}
+"""The encoders ``model.pretrained`` loads weights into (core.models.encoders.pretrained)."""
 FRAME_NORMS = ("unit", "imagenet")
 """The values of ``VideoConfig.normalize`` (and of the visual encoders' ``frame_norm``)."""
 
@@ -259,6 +261,13 @@ class RunConfig:
             ("data.audio.log_offset", _positive(d.audio.log_offset), positive),
             ("data.flow.bound", _positive(d.flow.bound), positive),
             ("model.feature_dim", m.feature_dim >= 1, at_least_one),
+            (
+                "model.pretrained",
+                not m.pretrained or bool(PRETRAINED_ENCODERS & {*m.encoders.values(), *m.kind_encoders.values()}),
+                "an encoder that takes pretrained weights to be chosen ("
+                + " or ".join(sorted(PRETRAINED_ENCODERS))
+                + ", in model.encoders or model.kind_encoders; e.g. --preset ogm-ge-cremad)",
+            ),
             ("optim.optimizer", o.optimizer in OPTIMIZERS, _one_of(OPTIMIZERS)),
             ("optim.lr", _positive(o.lr), positive),
             ("optim.weight_decay", math.isfinite(o.weight_decay) and o.weight_decay >= 0, "a number >= 0"),
@@ -286,12 +295,15 @@ class RunConfig:
     def with_overrides(self, assignments: list[str]) -> RunConfig:
         """Apply ``section.key=value`` assignments (value parsed as TOML, else as a string)."""
         data = self.to_dict()
+        typed: dict[str, str] = {}  # dotted key -> the assignment as the user typed it
         for assignment in assignments:
             key, sep, raw = assignment.partition("=")
             if not sep or not key.strip():
                 raise ConfigError(f"--set {assignment!r}: expected KEY=VALUE, e.g. optim.lr=0.001")
             target = data
             parts = key.strip().split(".")
+            _check_key(parts, assignment)
+            typed[".".join(parts)] = assignment
             for part in parts[:-1]:
                 target = target.setdefault(part, {})
                 if not isinstance(target, dict):
@@ -299,7 +311,41 @@ class RunConfig:
             if parts == ["data", "recipe"]:
                 target.update(recipe_settings(parse_value(raw), f"--set {assignment!r}"))
             target[parts[-1]] = parse_value(raw)
-        return RunConfig.from_dict(data)
+        try:
+            return RunConfig.from_dict(data)
+        except ConfigError as exc:
+            raise _typed_by_user(exc, typed) from None
+
+
+def _check_key(parts: list[str], assignment: str) -> None:
+    """ConfigError naming the first key of ``parts`` that no config section has (tables such as
+    ``model.encoders`` and ``strategy.params`` take any key), with the closest known key."""
+    from core.registry import did_you_mean
+
+    section: Any = RunConfig
+    for depth, part in enumerate(parts):
+        if not dataclasses.is_dataclass(section):
+            return
+        known = [f.name for f in dataclasses.fields(section)]
+        if part not in known:
+            prefix = ".".join(parts[:depth] + [""])
+            hint = did_you_mean(part, known, prefix)
+            where = f"of {prefix[:-1]}" if prefix else "at the top"
+            raise ConfigError(
+                f"--set {assignment}: unknown key {'.'.join(parts[: depth + 1])}{hint}; keys {where}: "
+                + ", ".join(known)
+            )
+        section = typing.get_type_hints(section)[part]
+
+
+def _typed_by_user(exc: ConfigError, typed: dict[str, str]) -> ConfigError:
+    """``exc`` naming the ``--set`` assignment its key came from, as the user typed it; else as it is."""
+    message = str(exc)
+    key = message.removeprefix("config.").partition(":")[0]
+    for dotted, assignment in typed.items():
+        if message.startswith("config.") and (key == dotted or key.startswith((dotted + ".", dotted + "["))):
+            return ConfigError(f"{message.removeprefix('config.')} (from --set {assignment})")
+    return exc
 
 
 def _section(config: RunConfig, dotted: str) -> Any:

@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import difflib
+from collections.abc import Callable, Iterable, Iterator
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
+
+
+def did_you_mean(word: str, choices: Iterable[str], prefix: str = "") -> str:
+    """ " (did you mean 'x'?)" naming the closest of ``choices`` to a mistyped ``word`` (each shown after
+    ``prefix``), "" when none is close."""
+    by_lower = {c.lower(): c for c in choices}
+    typed = word.lower()
+    starts = [c for low, c in by_lower.items() if len(typed) >= 2 and low.startswith(typed)]
+    similar = [by_lower[c] for c in difflib.get_close_matches(typed, list(by_lower), n=2, cutoff=0.6)]
+    close = list(dict.fromkeys(starts + similar))[:2]
+    return f" (did you mean {' or '.join(repr(prefix + c) for c in close)}?)" if close else ""
 
 
 class UnknownNameError(KeyError):
@@ -36,7 +48,8 @@ class Registry(Generic[T]):
             return self._items[name]
         except KeyError:
             known = ", ".join(sorted(self._items)) or "none"
-            raise UnknownNameError(f"unknown {self.kind} {name!r}; available: {known}") from None
+            hint = did_you_mean(name, self._items) if isinstance(name, str) else ""
+            raise UnknownNameError(f"unknown {self.kind} {name!r}{hint}; available: {known}") from None
 
     def names(self) -> list[str]:
         return sorted(self._items)

@@ -26,6 +26,8 @@ def check_run(config: RunConfig, out: Path, checkpoint: dict[str, Any] | None, r
         check_epochs_left(config, checkpoint, resume or "")
     elif config.model.init_encoders_from and not Path(config.model.init_encoders_from).exists():
         raise ValueError(f"model.init_encoders_from: {config.model.init_encoders_from}: no such checkpoint")
+    elif config.model.pretrained and not config.model.init_encoders_from:
+        check_pretrained(config.model.pretrained)
     if out.exists() and not out.is_dir():
         raise ValueError(f"--out {out}: is a file, not a folder")
 
@@ -53,6 +55,16 @@ def check_names(config: RunConfig) -> None:
             f"valuation.splits = {list(config.valuation.splits)} leaves 'train' out; add it"
         )
     resolve_precision(config.runtime.precision, resolve_device(config.runtime.device))
+
+
+def check_pretrained(source: str) -> None:
+    """The weights file ``model.pretrained`` names is there (read once the data is prepared)."""
+    from core.models.encoders.pretrained import IMAGENET, IMAGENET_URL, weights_path
+
+    path = weights_path(source)
+    if not path.is_file():
+        hint = f"download {IMAGENET_URL} and put it there" if source == IMAGENET else "check the path"
+        raise ValueError(f"model.pretrained = {source!r}: no weights file at {path} ({hint})")
 
 
 def check_dataset(path: str, modalities: list[str]) -> list[str]:

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from core.config import ConfigError, RunConfig
@@ -60,12 +62,35 @@ def test_bad_config_names_the_key(text, message):
     ],
 )
 def test_values_outside_their_domain_name_the_key(assignment, key):
-    with pytest.raises(ConfigError, match=rf"^config\.{key}: expected .*, got "):
+    typed = re.escape(f"(from --set {assignment})")  # the key as the user typed it, no "config." before it
+    with pytest.raises(ConfigError, match=rf"^{key}: expected .*, got .* {typed}$"):
         RunConfig().with_overrides([assignment])
     section, _, name = key.rpartition(".")
     text = f"[{section}]\n{name} = {assignment.partition('=')[2]}\n"
     with pytest.raises(ConfigError, match=rf"^run\.toml\.{key}: expected "):
         RunConfig.from_toml(text, "run.toml")
+
+
+@pytest.mark.parametrize(
+    "assignment, message",
+    [
+        ("optim.lrr=1", "--set optim.lrr=1: unknown key optim.lrr (did you mean 'optim.lr'?); keys of optim: "),
+        ("optimm.lr=1", "--set optimm.lr=1: unknown key optimm (did you mean 'optim'?); keys at the top: data, "),
+        ("data.video.frams=2", "unknown key data.video.frams (did you mean 'data.video.frames'?)"),
+        ("optim.lr.x=1", "--set 'optim.lr.x=1': 'lr' is not a section"),
+    ],
+)
+def test_unknown_override_keys_name_the_key_typed_and_the_closest(assignment, message):
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        RunConfig().with_overrides([assignment])
+    assert RunConfig().with_overrides(["model.encoders.anything='mlp'"]).model.encoders == {"anything": "mlp"}
+
+
+def test_pretrained_weights_need_an_encoder_that_takes_them():
+    with pytest.raises(ConfigError, match=r"^model\.pretrained: .*\(resnet18-flow or resnet18-video, in model\.enc"):
+        RunConfig().with_overrides(["model.pretrained='imagenet'"])
+    config = RunConfig().with_overrides(["model.kind_encoders.video='resnet18-video'", "model.pretrained='imagenet'"])
+    assert config.model.pretrained == "imagenet"
 
 
 def test_values_at_the_edges_of_their_domain_are_accepted():
