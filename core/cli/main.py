@@ -10,6 +10,7 @@ import argparse
 import importlib
 import logging
 import os
+import re
 import sys
 import traceback
 from collections.abc import Sequence
@@ -51,7 +52,18 @@ class ArgumentParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(2, f"{self.prog}: error: {_with_suggestion(message)} (see {self.prog} --help)\n")
+
+
+def _with_suggestion(message: str) -> str:
+    """argparse's "invalid choice: 'x' (choose from ...)" with the closest choice named first."""
+    from core.registry import did_you_mean
+
+    match = re.search(r"invalid choice: '([^']*)'( \(choose from (.*)\))$", message)
+    if match is None:
+        return message
+    hint = did_you_mean(match[1], re.findall(r"'([^']*)'", match[3]))
+    return message[: match.start(2)] + hint + message[match.start(2) :]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

@@ -197,8 +197,11 @@ def build_params(cls: type[Strategy], values: dict[str, Any]) -> Any:
     fields = {f.name: f for f in dataclasses.fields(cls.Params)}
     unknown = sorted(set(values) - set(fields))
     if unknown:
+        from core.registry import did_you_mean
+
+        hint = did_you_mean(unknown[0], fields) if len(unknown) == 1 else ""
         raise ValueError(
-            f"strategy {cls.name!r}: unknown parameter(s) {', '.join(unknown)}; known: {', '.join(fields)}"
+            f"strategy {cls.name!r}: unknown parameter(s) {', '.join(unknown)}{hint}; known: {', '.join(fields)}"
         )
     defaults = cls.Params()
     kwargs = {}

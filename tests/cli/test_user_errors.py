@@ -53,7 +53,7 @@ def dataset(tmp_path):
         (["--strategy", "jiont"], "unknown strategy 'jiont' (did you mean 'joint'?); available: agm, amco,"),
         (["--strategy", "ogm"], "unknown strategy 'ogm' (did you mean 'ogm-ge' or 'opm'?)"),
         (["--set", "bogus_key=3"], "strategy 'joint' takes no parameters, got ['bogus_key']"),
-        (["--strategy", "ogm-ge", "--set", "alhpa=1"], "strategy 'ogm-ge': unknown parameter(s) alhpa"),
+        (["--strategy", "ogm-ge", "--set", "alhpa=1"], "strategy 'ogm-ge': unknown parameter(s) alhpa (did you mean 'alpha'?)"),
         (["--set", "valuation.value_fn=benfit"], "unknown value function 'benfit'"),
         (["--set", 'data.modalities=["x3"]'], "no column 'x3' in the header"),
         (
