@@ -46,6 +46,7 @@ from core.report.errors import ReportError
 from core.report.export import export_report
 from core.report.reader import Report, open_report
 from core.report.summary import ALL_SPLITS, write_phi_csv
+from core.text import plural
 from core.training.checkpoint import CheckpointError, UntrustedCheckpointError, load_checkpoint
 
 
@@ -119,6 +120,8 @@ class AppController(QObject):
     notice = Signal(str, int)  # a passing status-bar message, ms
     run_ended = Signal(object)  # RunOutcome
     requests_changed = Signal()
+    runs_compared = Signal(object)  # app.views.compare.ComparedRuns
+    experiment_read = Signal(object)  # app.views.experiment_table.ExperimentRuns
 
     def __init__(self, session: Session, settings: AppSettings, prompter: Prompter,
                  parent: QObject | None = None) -> None:
@@ -396,6 +399,53 @@ class AppController(QObject):
 
         return self.tasks.start("compare", job, done=self.comparison_read.emit, failed=self._failed("Cannot open report"))
 
+    # -- comparing runs --------------------------------------------------------------------------
+    def compare_runs(self, run_a: str | Path | None = None, run_b: str | Path | None = None, split: str = "test",
+                     rule: str = "best") -> BackgroundTask | None:
+        """Compare run B with run A (folders or reports) sample by sample, in the background
+        (:mod:`core.experiments.compare`); ``runs_compared`` carries the result. When the dataset on show
+        lacks the compared samples, B's report is opened so the browser lists them. None when cancelled."""
+        from app.views.compare import compare_reports
+
+        parent, start = self.dialog_parent, str(self.settings.last_folder)
+        run_a = run_a or self.prompter.open_file(parent, "Compare runs: the report of run A (the reference)",
+                                                 start, REPORT_FILTER)
+        if not run_a:
+            return None
+        run_b = run_b or self.prompter.open_file(parent, "Compare runs: the report of run B (compared with A)",
+                                                 str(Path(run_a).parent), REPORT_FILTER)
+        if not run_b:
+            return None
+        self._set_activity("compare-runs", Activity(f"Comparing {Path(run_b).name} with {Path(run_a).name}…"))
+        return self.tasks.start("compare-runs", lambda state: compare_reports(run_a, run_b, split, rule),
+                                done=self._runs_compared, failed=self._failed("Cannot compare runs"))
+
+    def _runs_compared(self, result) -> None:
+        from app.views.compare import dataset_rows
+
+        self.runs_compared.emit(result)
+        dataset, ids = self.session.dataset, result.comparison.a.ids
+        if dataset is not None and np.all(dataset_rows(ids, dataset.ids) >= 0):
+            return
+        if self.training or self.loading:
+            self.session.log_message.emit("info", f"open {result.reports[1]} to list the compared samples")
+            return
+        self.open_report(result.reports[1])
+
+    def open_experiment(self, folder: str | Path | None = None) -> BackgroundTask | None:
+        """Read an experiment folder's runs in the background; ``experiment_read`` carries them (for the
+        table from which two runs are compared). None when cancelled."""
+        from app.views.experiment_table import read_experiment
+
+        folder = folder or self.prompter.choose_folder(
+            self.dialog_parent, "Open an experiment folder (made by modalens experiment run)", self.settings.last_folder)
+        if not folder:
+            return None
+        importlib.import_module("core.strategies")  # the grid's expansion imports it: not in a worker thread
+        self._set_activity("experiment", Activity(f"Reading experiment {Path(folder).name}…"))
+        return self.tasks.start("experiment", lambda state: read_experiment(folder), done=self.experiment_read.emit,
+                                failed=self._failed("Cannot open experiment"))
+
     def locate_media(self) -> bool:
         """Ask for the dataset folder when the media are not where the report says; True if found."""
         dataset = self.session.dataset
@@ -632,7 +682,7 @@ class AppController(QObject):
         elif config.optim.epochs <= next_epoch:  # the run reached its target: train on past it
             config.optim.epochs = max(default_epochs, next_epoch + 1)
         if config.optim.epochs <= next_epoch:
-            self.fail("Cannot resume", f"{checkpoint} has already trained {next_epoch} epoch(s); "
+            self.fail("Cannot resume", f"{checkpoint} has already trained {plural(next_epoch, 'epoch')}; "
                       f"ask for more than {next_epoch}")
             return
         if device:
@@ -701,7 +751,7 @@ class AppController(QObject):
         self._set_activity("run", None)
         self._set_phase(state)
         level = "error" if outcome.failed else "info"
-        self.session.log_message.emit(level, f"run {state} after {outcome.epochs_done} epoch(s): {outcome.run_dir}")
+        self.session.log_message.emit(level, f"run {state} after {plural(outcome.epochs_done, 'epoch')}: {outcome.run_dir}")
         self.run_ended.emit(outcome)
         if outcome.failed:
             self.fail("Training failed", self.session.last_error or "the run failed; see the Log pane")

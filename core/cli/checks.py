@@ -12,6 +12,7 @@ from typing import Any
 
 from core.config import RunConfig
 from core.data.manifest import MANIFEST_NAME, REQUIRED_COLUMNS
+from core.text import plural
 
 
 def check_run(config: RunConfig, out: Path, checkpoint: dict[str, Any] | None, resume: str | None) -> None:
@@ -98,9 +99,9 @@ def check_epochs_left(config: RunConfig, checkpoint: dict[str, Any], resume: str
     """A resumed run must have epochs left to train."""
     done, wanted = int(checkpoint["next_epoch"]), config.optim.epochs
     if wanted <= done:
-        state = f"trained {done} epoch(s), not {wanted}"
+        state = f"trained {plural(done, 'epoch')}, not {wanted}"
         if wanted == done:
-            state = f"finished all its {done} epoch(s)"
+            state = f"finished all its {plural(done, 'epoch')}"
         raise ValueError(
             f"{resume}: this run has already {state}; to continue it, pass --epochs N with N > {done}"
         )

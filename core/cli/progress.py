@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import IO, Any
 
 from core import events as ev
+from core.text import plural
 
 
 def format_seconds(seconds: float | None) -> str:
@@ -24,10 +26,12 @@ class TerminalProgress:
         self.tty = self.stream.isatty()
         self.total_epochs = 0
         self.selected_on = "val"  # the split whose accuracy picks the best epoch
+        self.run_dir = ""
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ev.RunStarted):
             self.total_epochs = event.total_epochs
+            self.run_dir = str(event.run_dir)
             self.selected_on = "val" if event.num_val else "train"
             if not event.num_val:
                 self._line("warning: the dataset has no val samples: the best epoch is chosen on train accuracy")
@@ -63,7 +67,9 @@ class TerminalProgress:
                 if event.best_epoch is not None
                 else ""
             )
-            self._line(f"run {state} after {event.epochs_done} epoch(s){best}")
+            self._line(f"run {state} after {plural(event.epochs_done, 'epoch')}{best}")
+            if event.stopped and self.run_dir:
+                self._line(f"to continue it: modalens train --resume {shlex.quote(self.run_dir)}")
         elif isinstance(event, ev.RunFailed):
             self._line(f"run failed: {event.error}")
 

@@ -6,6 +6,8 @@ import argparse
 import sys
 from collections.abc import Callable
 
+from core.text import plural
+
 EPOCHS_NOTE = "Epochs are numbered from 1, as the run's output counts them."
 
 
@@ -192,7 +194,7 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"  - {problem}")
         return 1
     with open_report(args.file) as report:
-        splits = ", ".join(f"{v.split} ({len(v.epochs)} epochs)" for v in report.valuation.values()) or "none"
+        splits = ", ".join(f"{v.split} ({plural(len(v.epochs), 'epoch')})" for v in report.valuation.values()) or "none"
         print(
             f"{args.file}: valid ModaLens report (format {FORMAT_VERSION}, state {report.state}, valuations: {splits})"
         )
@@ -215,7 +217,7 @@ def _repair(args: argparse.Namespace) -> int:
     if not result.repaired:
         print(f"{args.file}: not marked open by a writer; nothing to repair")
         return 0
-    kept = ", ".join(f"{split} {count} epochs" for split, count in result.epochs.items()) or "no valuation yet"
+    kept = ", ".join(f"{split} {plural(count, 'epoch')}" for split, count in result.epochs.items()) or "no valuation yet"
     print(f"repaired {args.file}: every complete epoch kept ({kept}); every HDF5 tool opens it now")
     return 0
 

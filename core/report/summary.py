@@ -11,6 +11,7 @@ import numpy as np
 from core.report.errors import ReportError
 from core.report.files import replace_durably, tmp_path
 from core.report.reader import Report, SplitValuation
+from core.text import plural
 from core.valuation.interaction import pair_interactions, pair_labels
 
 ACCURACY_NAMES = ("acc", "accuracy")
@@ -30,7 +31,7 @@ def summary_text(report: Report) -> str:
     ]
     for valuation in report.valuation.values():
         lines.append(
-            f"valuation {valuation.split}: {valuation.num_samples} samples, {len(valuation.epochs)} epochs, "
+            f"valuation {valuation.split}: {plural(valuation.num_samples, 'sample')}, {plural(len(valuation.epochs), 'epoch')}, "
             f"value function {valuation.value_fn}, {valuation.method}"
         )
     if report.failure:

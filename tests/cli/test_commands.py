@@ -109,9 +109,9 @@ def test_resuming_a_finished_run_says_how_to_continue(trained, capsys):
     before = sorted(p.name for p in (trained / "R").iterdir())
     assert main(["train", "--resume", str(trained / "R")]) == 2
     err = capsys.readouterr().err
-    assert "already finished all its 2 epoch(s); to continue it, pass --epochs N with N > 2" in err
+    assert "already finished all its 2 epochs; to continue it, pass --epochs N with N > 2" in err
     assert main(["train", "--resume", str(trained / "R" / "checkpoints" / "last.pt"), "--epochs", "1"]) == 2
-    assert "already trained 2 epoch(s), not 1" in capsys.readouterr().err
+    assert "already trained 2 epochs, not 1" in capsys.readouterr().err
     assert sorted(p.name for p in (trained / "R").iterdir()) == before
 
 

@@ -26,3 +26,15 @@ def test_the_best_epoch_is_named_after_the_split_that_chose_it():
     without_val = printed(num_val=0)
     assert "best train acc 0.7500 (epoch 2)" in without_val and "best val acc" not in without_val
     assert "warning: the dataset has no val samples" in without_val
+
+
+def test_a_stopped_run_says_how_to_continue_it_and_counts_epochs_in_words():
+    stream = io.StringIO()
+    progress = TerminalProgress(stream)
+    progress(started(num_val=3))
+    progress(ev.RunFinished(epochs_done=1, stopped=True, best_epoch=0, best_val_accuracy=0.5))
+    text = stream.getvalue()
+    assert "run stopped after 1 epoch, best val acc" in text
+    assert "to continue it: modalens train --resume run\n" in text
+    assert "--resume" not in printed(num_val=3), "a finished run needs no hint"
+    assert "run finished after 2 epochs" in printed(num_val=3)

@@ -1,0 +1,8 @@
+"""Small wording helpers shared by the command line, the report tools and the window."""
+
+from __future__ import annotations
+
+
+def plural(count: int, noun: str, many: str | None = None) -> str:
+    """"1 epoch", "2 epochs", "0 epochs" (``many``: the plural when it is not ``noun`` + "s")."""
+    return f"{count} {noun if count == 1 else many or noun + 's'}"
