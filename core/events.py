@@ -144,7 +144,9 @@ class EventBus:
 
     An optional listener (a view, a progress bar) that fails is logged and skipped: one broken view
     must not stop training. A *critical* listener (the report writer) is part of the run: its error is
-    re-raised by :meth:`emit` once every listener has had the event, so the run stops at a clean point.
+    re-raised by :meth:`emit` and the listeners after it do not get the event (for the run it did not
+    happen: a run whose report failed to record its end never shows as finished), so the run stops at a
+    clean point.
     """
 
     _listeners: list[tuple[Listener, bool]] = field(default_factory=list)
@@ -165,14 +167,10 @@ class EventBus:
     def emit(self, event: Any) -> None:
         with self._lock:
             listeners = list(self._listeners)
-        failure: Exception | None = None
         for listener, critical in listeners:
             try:
                 listener(event)
-            except Exception as exc:  # noqa: BLE001 - optional listeners are logged, critical ones re-raised
+            except Exception:  # noqa: BLE001 - optional listeners are logged, critical ones re-raised
                 if critical:
-                    failure = failure or exc
-                else:
-                    log.exception("event listener %r failed on %s", listener, type(event).__name__)
-        if failure is not None:
-            raise failure
+                    raise
+                log.exception("event listener %r failed on %s", listener, type(event).__name__)

@@ -23,13 +23,18 @@ import h5py
 from core.atomic import fsync_folder
 from core.report.format import LIBVER
 
+CHUNK_CACHE_BYTES = 0
+"""Written files keep no chunk cache, so each chunk is written by the call that writes it and a failing
+write raises there: a cached chunk is written when its dataset object is released, where h5py only prints
+the error (the run went on with a file HDF5 had given up on, and crashed later)."""
+
 
 def create_file(path: str | Path) -> h5py.File:
     """Create (truncate) a file in the report's format version bounds; a symlink at ``path`` is removed
     first, never written through."""
     if os.path.islink(path):
         os.unlink(path)
-    return h5py.File(path, "w", libver=LIBVER, locking=False)
+    return h5py.File(path, "w", libver=LIBVER, locking=False, rdcc_nbytes=CHUNK_CACHE_BYTES)
 
 
 def open_swmr_writer(path: str | Path) -> h5py.File:
@@ -37,6 +42,8 @@ def open_swmr_writer(path: str | Path) -> h5py.File:
     fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
     fapl.set_libver_bounds(h5py.h5f.LIBVER_V110, h5py.h5f.LIBVER_V110)
     fapl.set_file_locking(False, True)
+    mdc, slots, _, w0 = fapl.get_cache()
+    fapl.set_cache(mdc, slots, CHUNK_CACHE_BYTES, w0)
     flags = h5py.h5f.ACC_RDWR | h5py.h5f.ACC_SWMR_WRITE
     return h5py.File(h5py.h5f.open(os.fsencode(path), flags, fapl=fapl))
 

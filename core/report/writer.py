@@ -9,6 +9,8 @@ to ``<name>.tmp``, adds what is missing, and atomically replaces the report (rea
 from __future__ import annotations
 
 import logging
+import os
+import re
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -105,9 +107,12 @@ class ReportWriter:
             except (OSError, RuntimeError) as exc:  # a write failed; a malformed event (ValueError) writes nothing
                 self._broken = True
                 self._abandon()
-                if isinstance(exc, OSError) and not isinstance(exc, WriteError):
-                    raise WriteError(describe_os_error(exc, self.path), exc.errno) from exc
-                raise
+                if isinstance(event, RunFailed):  # the run's own error says why it failed
+                    log.debug("report %s: the failure could not be recorded: %s", self.path, exc)
+                    return
+                if isinstance(exc, WriteError):
+                    raise
+                raise write_error(exc, self.path) from exc
             finally:
                 if self._file is None:
                     self._live.unregister()
@@ -118,8 +123,8 @@ class ReportWriter:
         if self._file is not None:
             try:
                 self._file.close()
-            except Exception:  # noqa: BLE001 - the file is being given up; its committed rows are on disk
-                log.exception("report %s: closing after a failed write", self.path)
+            except Exception as exc:  # noqa: BLE001 - the file is given up; its committed rows are on disk
+                log.debug("report %s: closing after a failed write: %s", self.path, exc)
             self._file = None
         tmp_path(self.path).unlink(missing_ok=True)
 
@@ -500,6 +505,19 @@ class ReportWriter:
             tmp.unlink(missing_ok=True)
             if reopen:
                 self._file = open_swmr_writer(self.path)
+
+
+def write_error(exc: OSError | RuntimeError, path: Path) -> WriteError:
+    """One line naming ``path`` for an error HDF5 raised while writing it: h5py raises some failed writes
+    as RuntimeError, with the system's errno only inside a multi-line message."""
+    number = getattr(exc, "errno", None)
+    if number is None:
+        found = re.search(r"errno = (\d+)", str(exc))
+        number = int(found.group(1)) if found else None
+    if number is not None and number > 0:
+        return WriteError(describe_os_error(OSError(number, os.strerror(number)), path), number)
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return WriteError(f"{path}: cannot write ({reason})")
 
 
 def _add_failure(f: h5py.File, event: RunFailed) -> None:

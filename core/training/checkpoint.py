@@ -49,7 +49,31 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     if payload.get("latest_valuation") is not None:
         payload["latest_valuation"] = valuation_to_plain(payload["latest_valuation"])
     with atomic_write(path) as handle:
-        torch.save(payload, handle)
+        recording = _RecordingWriter(handle)
+        try:
+            torch.save(payload, recording)
+        except RuntimeError as exc:  # torch reports a failed write as "unexpected pos ...": say what failed
+            if recording.error is None:
+                raise
+            raise recording.error from exc
+
+
+class _RecordingWriter:
+    """A file's ``write`` that remembers the OSError it raised (torch.save replaces it by its own message)."""
+
+    def __init__(self, handle: Any) -> None:
+        self.handle = handle
+        self.error: OSError | None = None
+
+    def write(self, data: Any) -> int:
+        try:
+            return self.handle.write(data)
+        except OSError as exc:
+            self.error = exc
+            raise
+
+    def flush(self) -> None:
+        self.handle.flush()
 
 
 def load_checkpoint(
