@@ -41,6 +41,53 @@ def chart_of(key: str) -> str:
     return "Other"
 
 
+FRACTIONS = ("acc", "f1", "dominant", "phi_ties", "mi/perm_importance")
+NAMED_UNITS = {
+    "samples_per_s": "samples/s",
+    "lr": "learning rate",
+    "phi_gap": "φ",
+    "phi_diff": "φ",
+    "model/params": "parameters",
+    "model/flops_per_sample": "FLOPs/sample",
+    "grad_norm": "gradient norm",
+    "skipped_steps": "steps",
+}
+
+
+def series_unit(key: str) -> str:
+    """What a metric's values measure, for its y axis: "nats" (losses and information terms), "fraction"
+    (accuracy, F1, shares), "samples/s", "s", "copies", …; the key itself when nothing more is known."""
+    if key in RESAMPLING_KEYS:
+        return "copies"
+    base = strip_split(key)
+    if any(base == name or base.startswith(name + "/") for name in FRACTIONS):
+        return "fraction"
+    if base.startswith("mi/") or base == "loss" or base.startswith("loss/") or base.endswith("/loss"):
+        return "nats"
+    if base.endswith("time_s"):
+        return "s"
+    return NAMED_UNITS.get(base, base)
+
+
+def axis_title(chart: str, unit: str) -> str:
+    """A y axis's title for values in ``unit`` on ``chart``: "loss (nats)", "accuracy (fraction)", …"""
+    if unit == "nats":
+        return "loss (nats)" if chart == "Loss" else "information (nats)"
+    if unit == "fraction":
+        return "accuracy (fraction)" if chart == "Accuracy" else "fraction"
+    return "time (s)" if unit == "s" else unit
+
+
+def axis_units(series_ids: list[str]) -> tuple[str, list[str]]:
+    """The unit of the left y axis (the one most series share; the first series' unit on a tie) and the
+    other units, drawn against the right axis, so a throughput never flattens an accuracy."""
+    units = [series_unit(s.partition(":")[2]) for s in sorted(series_ids)]
+    if not units:
+        return "", []
+    primary = max(dict.fromkeys(units), key=units.count)
+    return primary, sorted(set(units) - {primary})
+
+
 def strip_split(key: str) -> str:
     for prefix in SPLIT_PREFIXES:
         if key.startswith(prefix):

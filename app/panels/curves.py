@@ -40,10 +40,13 @@ from app.panels.curve_data import (
     DEFAULT_SERIES,
     X_AXES,
     CurveRun,
+    axis_title,
+    axis_units,
     chart_of,
     comparison_name,
     ema,
     series_label,
+    series_unit,
     strip_split,
     write_curves_csv,
 )
@@ -60,6 +63,8 @@ COMPARISON_STYLES = (Qt.PenStyle.DotLine, Qt.PenStyle.DashDotLine, Qt.PenStyle.D
 SPLIT_SYMBOLS = {"train": "o", "val": "t", "test": "s"}
 OTHER_COLORS = ("#7b5ea7", "#4d8f5b", "#b8505f", "#3f8fa8", "#9a7b2c", "#7f7f7f", "#c061a3", "#5a6fc4")
 MI_FAMILIES = ("I", "U", "LLR", "perm_importance")
+LIST_CHROME_PX = 56  # check box, colour swatch, margins and scroll bar beside a series name
+LIST_SHARE_MAX = 0.4  # the most of the pane's width the series list takes to show whole names
 
 
 @dataclass
@@ -69,6 +74,7 @@ class _Curve:
     run: str
     label: str
     signature: tuple = ()
+    side: str = "left"  # the y axis it is drawn against
 
 
 def series_color(series_id: str, modalities: list[str], position: int) -> QColor:
@@ -144,6 +150,13 @@ class CurvesPane(QWidget):
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setMinimumHeight(120)
         plain_axes(self.plot)
+        plot_item = self.plot.getPlotItem()
+        self.right_box = pg.ViewBox()  # series in another unit than the left axis', against the right axis
+        plot_item.scene().addItem(self.right_box)
+        plot_item.getAxis("right").linkToView(self.right_box)
+        self.right_box.setXLink(plot_item)
+        plot_item.vb.sigResized.connect(self._align_right_box)
+        self._reset_view = True
         apply_plot_palette(self.plot, self.palette())
         self._hover_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), style=Qt.PenStyle.DashLine))
         self._hover_text = pg.TextItem(anchor=(0, 0), fill=pg.mkBrush(128, 128, 128, 40))
@@ -157,6 +170,7 @@ class CurvesPane(QWidget):
         self.series_list.setToolTip("Tick the curves to draw; '(step)' curves are per optimisation step")
         self.series_list.itemChanged.connect(self._series_toggled)
         self.series_list.setMinimumWidth(self.fontMetrics().horizontalAdvance("train/loss/audio (step)") + 48)
+        self.series_list.setTextElideMode(Qt.TextElideMode.ElideMiddle)  # a cut name keeps its modality
 
         bar = QHBoxLayout()
         bar.setContentsMargins(0, 0, 0, 0)
@@ -166,7 +180,7 @@ class CurvesPane(QWidget):
         bar.addStretch(1)
         bar.addWidget(self.runs_button)
         bar.addWidget(self.export_button)
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter = splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self.plot)
         splitter.addWidget(self.series_list)
         splitter.setStretchFactor(0, 4)
@@ -252,12 +266,15 @@ class CurvesPane(QWidget):
             for series_id in self._checked[chart]:
                 wanted[(run.name, series_id)] = (run, position)
         for key in [k for k in self._curves if k not in wanted]:
-            curve = self._curves.pop(key)
-            self.plot.removeItem(curve.raw)
-            self.plot.removeItem(curve.smooth)
+            self._place(self._curves.pop(key), "")
+        primary, others = axis_units([series_id for _, series_id in wanted])
+        if self._reset_view:
+            self._reset_view = False
+            self._empty_view()
         for key, (run, position) in wanted.items():
             x, y = run.points(key[1], axis)
             curve = self._curves.get(key) or self._new_curve(key, position)
+            self._place(curve, "left" if series_unit(key[1].partition(":")[2]) == primary else "right")
             signature = (axis, weight, len(x), float(x[-1]) if len(x) else None, float(y[-1]) if len(y) else None)
             if signature == curve.signature:
                 continue  # unchanged: no new data, no repaint
@@ -266,7 +283,51 @@ class CurvesPane(QWidget):
             curve.raw.setVisible(weight > 0)
             curve.smooth.setData(x, ema(y, weight) if weight > 0 else y)
         self.plot.setLabel("bottom", {"step": "step", "epoch": "epoch", "wall time": "wall time (s)"}[axis])
+        self._label_y_axes(chart, primary, others)
+        if not any(curve.smooth.xData is not None and len(curve.smooth.xData) for curve in self._curves.values()):
+            self._empty_view()  # nothing to draw: no axes left over from the run shown before
         self.redrawn.emit()
+
+    def _label_y_axes(self, chart: str, primary: str, others: list[str]) -> None:
+        plot_item = self.plot.getPlotItem()
+        left = plot_item.getAxis("left")
+        if primary:
+            left.setLabel(axis_title(chart, primary))
+        else:
+            left.showLabel(False)
+        if others:
+            plot_item.showAxis("right")
+            plot_item.getAxis("right").setLabel(", ".join(axis_title(chart, unit) for unit in others))
+            apply_plot_palette(self.plot, self.palette())
+        else:
+            plot_item.hideAxis("right")
+
+    def _empty_view(self) -> None:
+        """Both y axes back to a plain 0–1 range that fits the next data drawn."""
+        for box in (self.plot.getPlotItem().vb, self.right_box):
+            box.setRange(xRange=(0, 1), yRange=(0, 1), padding=0)
+            box.enableAutoRange()
+
+    def _place(self, curve: _Curve, side: str) -> None:
+        """Draw ``curve`` against the ``side`` ("left" or "right") y axis; "" takes it off the plot."""
+        if curve.side == side:
+            return
+        for item in (curve.raw, curve.smooth):
+            if curve.side == "left":
+                self.plot.removeItem(item)
+            elif curve.side == "right":
+                self.right_box.removeItem(item)
+            if side == "left":
+                self.plot.addItem(item)
+            elif side == "right":
+                self.right_box.addItem(item)
+                item.setLogMode(False, self.log_y.isChecked())
+        curve.side = side
+
+    def _align_right_box(self) -> None:
+        plot_box = self.plot.getPlotItem().vb
+        self.right_box.setGeometry(plot_box.sceneBoundingRect())
+        self.right_box.linkedViewChanged(plot_box, self.right_box.XAxis)
 
     def curve_data(self, run: str, series_id: str) -> tuple[np.ndarray, np.ndarray]:
         """The (x, smoothed y) drawn for one curve (for checks and read-outs)."""
@@ -318,6 +379,7 @@ class CurvesPane(QWidget):
         return current + list(self.comparisons.values())
 
     def _dataset_changed(self) -> None:
+        self._reset_view = True  # another run: its own axes, not the zoom of the one before
         self._known = {chart: set() for chart in CHARTS}
         for curve in self._curves.values():
             curve.signature = ()
@@ -364,8 +426,8 @@ class CurvesPane(QWidget):
         for item in (raw, smooth):
             item.setDownsampling(auto=True, method="peak")
             item.setClipToView(True)
-            self.plot.addItem(item)
-        curve = _Curve(raw, smooth, run_name, series_label(series_id))
+        curve = _Curve(raw, smooth, run_name, series_label(series_id), side="")
+        self._place(curve, "left")
         self._curves[key] = curve
         return curve
 
@@ -383,8 +445,7 @@ class CurvesPane(QWidget):
         self.log_y.blockSignals(True)
         self.log_y.setChecked(False)
         self.log_y.blockSignals(False)
-        self.plot.setLogMode(x=False, y=False)
-        self.mark_dirty()
+        self._log_toggled(False)
 
     def _settings_changed(self) -> None:
         self.smoothing_label.setText(f"{self.smoothing_weight():.2f}")
@@ -392,8 +453,12 @@ class CurvesPane(QWidget):
 
     def _log_toggled(self, on: bool) -> None:
         self.plot.setLogMode(x=False, y=on)
+        self.plot.getPlotItem().getAxis("right").setLogMode(False, on)
         for curve in self._curves.values():
             curve.signature = ()
+            if curve.side == "right":
+                curve.raw.setLogMode(False, on)
+                curve.smooth.setLogMode(False, on)
         self.mark_dirty()
 
     def _fill_series_list(self) -> None:
@@ -409,6 +474,23 @@ class CurvesPane(QWidget):
             item.setIcon(_swatch(self._color(series_id), split_of(series_id)))
             self.series_list.addItem(item)
         self.series_list.blockSignals(False)
+        self._fit_series_list()
+
+    def _fit_series_list(self) -> None:
+        """Widen the series list to its longest name, up to a share of the pane, so names are not cut."""
+        labels = [self.series_list.item(i).text() for i in range(self.series_list.count())]
+        if not labels:
+            return
+        needed = max(self.fontMetrics().horizontalAdvance(text) for text in labels) + LIST_CHROME_PX
+        plot_width, list_width = self.splitter.sizes()
+        total = plot_width + list_width
+        if total > 0 and list_width < needed:
+            side = min(needed, int(total * LIST_SHARE_MAX))
+            self.splitter.setSizes([total - side, side])
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt override
+        super().resizeEvent(event)
+        self._fit_series_list()
 
     def _series_toggled(self, item: QListWidgetItem) -> None:
         series_id = item.data(Qt.ItemDataRole.UserRole)

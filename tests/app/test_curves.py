@@ -197,3 +197,56 @@ def test_hover_reads_out_every_curve_at_the_cursor(fed_pane):
     assert "loss (step)" in text and f"{y[2]:.4g}" in text and "val/loss" in text
     pane._mouse_moved((QPointF(-1000, -1000),))
     assert not pane._hover_text.isVisible()
+
+
+@pytest.mark.parametrize(
+    ("key", "unit"),
+    [("loss", "nats"), ("val/loss/x1", "nats"), ("train/acc", "fraction"), ("val/f1/x1", "fraction"),
+     ("train/samples_per_s", "samples/s"), ("epoch_time_s", "s"), ("val/mi/U/x1", "nats"),
+     ("val/mi/perm_importance/x1", "fraction"), ("train/resampled_copies", "copies"), ("lr", "learning rate")],
+)
+def test_metric_keys_have_units(key, unit):
+    from app.panels.curve_data import series_unit
+
+    assert series_unit(key) == unit
+
+
+def test_y_axes_are_labelled_with_units_and_throughput_gets_its_own(fed_pane, qtbot):
+    pane = fed_pane
+    plot_item = pane.plot.getPlotItem()
+    assert plot_item.getAxis("left").labelText == "loss (nats)" and not plot_item.getAxis("right").isVisible()
+    pane.set_chart("Other")
+    for series in ("epoch:val/f1", "epoch:train/f1", "epoch:train/samples_per_s"):
+        pane.set_series_checked(series, True)
+    pane.set_series_checked("epoch:lr", False)
+    pane.refresh()
+    sides = {series: pane._curves[("current run", series)].side for _, series in pane.shown_curves()}
+    assert sides["epoch:val/f1"] == sides["epoch:train/f1"] == "left" and sides["epoch:train/samples_per_s"] == "right"
+    assert {series for series, side in sides.items() if side == "right"} == {"epoch:train/samples_per_s"}
+    assert plot_item.getAxis("left").labelText == "fraction"
+    assert plot_item.getAxis("right").isVisible() and plot_item.getAxis("right").labelText == "samples/s"
+    f1 = pane._curves[("current run", "epoch:val/f1")].smooth
+    qtbot.waitUntil(lambda: plot_item.vb.viewRange()[1][1] <= 1.2, timeout=2_000)  # F1 fills the left axis
+    assert f1.getViewBox() is plot_item.vb and pane.right_box.viewRange()[1][1] > 10
+
+
+def test_series_names_are_not_cut(fed_pane):
+    pane = fed_pane
+    pane.set_chart("MI terms")
+    pane.refresh()
+    longest = max((pane.series_list.item(i).text() for i in range(pane.series_list.count())), key=len)
+    assert pane.splitter.sizes()[1] >= pane.fontMetrics().horizontalAdvance(longest) + 40
+
+
+def test_an_empty_run_does_not_keep_the_last_runs_axes(fed_pane, vector_demo):
+    from app.session import DatasetView
+    from core.data.manifest import load_manifest
+
+    pane = fed_pane
+    pane.refresh()
+    box = pane.plot.getPlotItem().vb
+    box.setRange(xRange=(3, 7), yRange=(0.5, 2))  # the user zoomed into the run shown
+    pane.session.show_dataset(DatasetView.from_samples(load_manifest(vector_demo)))  # nothing trained on it
+    pane.refresh()
+    assert all(pane.curve_data(*key)[0] is None or not len(pane.curve_data(*key)[0]) for key in pane.shown_curves())
+    assert box.viewRange() == [[0, 1], [0, 1]] and not pane.plot.getPlotItem().getAxis("right").isVisible()

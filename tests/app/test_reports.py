@@ -139,7 +139,7 @@ def test_export_to_csv_writes_per_sample_values(qtbot, actions, vector_run, tmp_
     prompter.export = ExportChoice("run")
     prompter.paths = [str(tmp_path / "all.csv")]
     path = exported(qtbot, actions, [], np.arange(10))
-    rows = list(csv.reader(open(path, encoding="utf-8")))
+    rows = list(csv.reader(path.read_text(encoding="utf-8").splitlines()))
     assert rows[0][:4] == ["id", "label", "label_index", "split"] and rows[0][4].startswith("phi/")
     with open_report(vector_run.report) as report:
         valued = sum(v.num_samples for v in report.valuation.values())
@@ -148,7 +148,7 @@ def test_export_to_csv_writes_per_sample_values(qtbot, actions, vector_run, tmp_
     selected = np.array([0, 2, 5])
     prompter.export = ExportChoice("selection", "train")
     prompter.paths = [str(tmp_path / "some.csv")]
-    rows = list(csv.reader(open(exported(qtbot, actions, selected, np.arange(10)), encoding="utf-8")))
+    rows = list(csv.reader(exported(qtbot, actions, selected, np.arange(10)).read_text(encoding="utf-8").splitlines()))
     session = actions.session
     train = [i for i in selected if session.dataset.splits[i] == "train"]
     assert [r[0] for r in rows[1:]] == session.dataset.ids[train].tolist() and train
