@@ -32,6 +32,7 @@ from core.valuation.result import coalition_labels
 RIGHT_WHEN_POSITIVE = ("benefit", "accuracy")
 LABEL_PX = 30.0  # a value label (about 22 px) plus the 5 px the axis ticks reach into the plot, and a margin
 MAX_LABEL_SHARE = 0.5  # of a bar chart's height, for its value labels: a smaller chart shows none
+LABEL_GAP_PX = 4.0  # the least room between the value labels of neighbouring bars
 
 
 def not_valued_note(run_state: str) -> str:
@@ -159,8 +160,7 @@ class ContributionView(QWidget):
             self._coalition_bars.hide()
             self._set_title(self.coalition_plot, "v(S) not stored (Monte-Carlo)")
         epochs, phis = sample_history(self.session, index)
-        self._history.show(epochs + 1, phis)
-        self.history_plot.enableAutoRange()  # this sample's range, not the one shown before
+        self._history.show(epochs + 1, phis)  # this sample's range, not the one shown before
         self._epoch_marker.setValue(result.epoch + 1)
         self._epoch_marker.setVisible(True)
 
@@ -221,7 +221,6 @@ class ContributionView(QWidget):
         epochs, means = self.session.mean_phi_history(split)
         self._set_title(self.mean_plot, f"mean φ ({split})")
         self._mean.show(epochs + 1, means)
-        self.mean_plot.enableAutoRange()
 
     def _set_title(self, plot: pg.PlotItem, text: str) -> None:
         if self._shown_titles.get(id(plot)) != text:  # laying out a title's rich text is slow: only on change
@@ -313,8 +312,11 @@ class _BarChart:
         labels when they do not fit: never a label cut by the plot's edge."""
         if not self.bars.isVisible():
             return
-        view_px = self.plot.getViewBox().height()
-        fit = labels_fit(self._heights, view_px)
+        box = self.plot.getViewBox()
+        view_px = box.height()
+        shown = self.labels[: len(self._heights)]
+        widths = [label.textItem.boundingRect().width() for label in shown]
+        fit = labels_fit(self._heights, view_px) and labels_fit_across(widths, box.width())
         for i, label in enumerate(self.labels):
             label.setVisible(fit and i < len(self._heights))
         self.plot.setYRange(*label_room(self._heights, view_px, LABEL_PX if fit else 0.0), padding=0)
@@ -340,6 +342,26 @@ def labels_fit(heights: np.ndarray, view_px: float, label_px: float = LABEL_PX) 
     return view_px > 0 and rows * label_px <= MAX_LABEL_SHARE * view_px
 
 
+def labels_fit_across(widths_px: list[float], view_width_px: float) -> bool:
+    """Whether value labels ``widths_px`` wide stay apart over bars one x unit apart in a view
+    ``view_width_px`` wide (the chart spans as many units as it has bars): never labels overlapping."""
+    if not widths_px:
+        return True
+    slot = view_width_px / len(widths_px)
+    return max(widths_px) + LABEL_GAP_PX <= slot
+
+
+def value_range(values: np.ndarray) -> tuple[float, float]:
+    """A y range for φ curves that always shows 0 (whether a modality helps or hurts is read against it),
+    with a margin of 8 % of the span; -1..1 when there is nothing finite."""
+    finite = np.asarray(values, np.float64)
+    finite = finite[np.isfinite(finite)]
+    low = min(0.0, float(finite.min())) if len(finite) else -1.0
+    high = max(0.0, float(finite.max())) if len(finite) else 1.0
+    margin = 0.08 * ((high - low) or 1.0)
+    return low - margin, high + margin
+
+
 def label_room(heights: np.ndarray, view_px: float, label_px: float = LABEL_PX) -> tuple[float, float]:
     """The y range of a bar chart whose value labels (``label_px`` tall, placed by ``labels_above``)
     stay inside a view ``view_px`` tall: the labels never reach the axis and its category names. A side
@@ -360,6 +382,9 @@ class _ModalityCurves:
     """One line per modality over epochs; updated with new data in place."""
 
     def __init__(self, plot: pg.PlotItem, modalities: list[str], colors: list, symbol_size: int) -> None:
+        self.plot = plot
+        zero = pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(NEUTRAL_COLOR, width=1))  # φ = 0: no contribution
+        plot.addItem(zero, ignoreBounds=True)
         self.curves = [
             plot.plot([], [], pen=pg.mkPen(color, width=2), symbol="o", symbolSize=symbol_size,
                       symbolBrush=color, symbolPen=None, name=modality)
@@ -370,6 +395,8 @@ class _ModalityCurves:
         """``values`` is [len(x), modality]."""
         for position, curve in enumerate(self.curves):
             curve.setData(x, values[:, position])
+        self.plot.enableAutoRange(x=True, y=False)
+        self.plot.setYRange(*value_range(values), padding=0)
 
     def hide(self) -> None:
         for curve in self.curves:

@@ -126,3 +126,44 @@ def test_tick_label_room_grows_but_does_not_shrink(qtbot):
 
     wide = label_room(-123456.0, 123456.0)
     assert label_room(0.0, 1.0) == wide
+
+
+def test_phi_curves_always_show_zero(qtbot):
+    """φ between 0.3 and 0.5 on an axis from 0.3 to 0.5 looks like a huge swing; the axis keeps 0 in view."""
+    dataset = make_dataset(8)
+    session = session_with(dataset)
+    train = np.flatnonzero(dataset.splits == "train")
+    for epoch, phi in enumerate(([0.30, 0.40], [0.35, 0.45], [0.32, 0.50])):
+        session.add_valuation(make_result(epoch, "train", train, np.tile(phi, (len(train), 1)), dataset.labels))
+    view = ContributionView(session)
+    qtbot.addWidget(view)
+    view.resize(700, 500)
+    view.show()
+    session.set_current(int(train[0]))
+    view.displayed_phi()
+    qtbot.wait(100)  # ranges settle when the plots are drawn
+    for plot in (view.history_plot, view.mean_plot):
+        low, high = plot.getViewBox().viewRange()[1]
+        assert low <= 0 < 0.5 <= high, (plot, low, high)
+
+
+def test_value_labels_never_overlap(qtbot):
+    from app.views.contribution import labels_fit_across
+
+    assert labels_fit_across([30.0, 30.0], 200.0) and not labels_fit_across([30.0] * 8, 200.0)
+    modalities = ["audio", "video", "text"]
+    dataset = make_dataset(4, modalities=modalities)
+    session = session_with(dataset)
+    phi = np.tile([0.123456, -0.234567, 0.345678], (4, 1))
+    session.add_valuation(make_result(0, "train", np.arange(4), phi, dataset.labels, modalities=modalities))
+    view = ContributionView(session)
+    qtbot.addWidget(view)
+    view.resize(420, 600)
+    view.show()
+    session.set_current(0)
+    view.displayed_phi()
+    shown = [label for label in view._coalition_bars.labels if label.isVisible()]
+    slot = view.coalition_plot.getViewBox().width() / 8
+    assert all(label.textItem.boundingRect().width() + 4 <= slot for label in shown), "labels overlap"
+    view.resize(1400, 600)
+    qtbot.waitUntil(lambda: any(label.isVisible() for label in view._coalition_bars.labels), timeout=2_000)
