@@ -23,7 +23,7 @@ SPEC_NAME = "experiment.toml"
 EPOCH_RULES = ("best", "last")
 """Which epoch of a run the table reads: the best validation epoch (the last when there is no val
 split), or the last epoch."""
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_+-]*$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
 @dataclass
@@ -162,7 +162,7 @@ class ExperimentSpec:
 
         self.protocol.validate(f"{source}.protocol")
         _require(
-            NAME_PATTERN.match(self.name), f"{source}.name", "a name of letters, digits, _ + -", self.name
+            NAME_PATTERN.match(self.name), f"{source}.name", "a name of letters, digits, _ . + -", self.name
         )
         _require(self.seeds, f"{source}.seeds", "at least one seed", self.seeds)
         for i, seed in enumerate(self.seeds):
@@ -177,7 +177,7 @@ class ExperimentSpec:
             _require(
                 NAME_PATTERN.match(dataset.name),
                 f"{where}.name",
-                "a name of letters, digits, _ + -",
+                "a name of letters, digits, _ . + -",
                 dataset.name,
             )
             _require(
@@ -209,7 +209,7 @@ class ExperimentSpec:
             _require(
                 NAME_PATTERN.match(strategy.key),
                 f"{where}.label",
-                "a name of letters, digits, _ + -",
+                "a name of letters, digits, _ . + -",
                 strategy.key,
             )
             _check_grid(strategy.grid, f"{where}.grid")
