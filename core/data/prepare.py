@@ -6,7 +6,6 @@ cannot be used. The samples stay on disk: ``PreparedData.arrays`` reads them by 
 from __future__ import annotations
 
 import itertools
-import multiprocessing
 import os
 import signal
 import tempfile
@@ -22,6 +21,7 @@ import torch
 
 from core.config import DataConfig
 from core.data.augment import InputTransform
+from core.data.decode_pool import DecodePool
 from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
 from core.data.prepared import Exclusion, PreparedData
@@ -40,6 +40,8 @@ from core.data.store import (
 MIN_FILES_PER_WORKER = 16
 """A pool gets at most one process per this many files to decode (starting a process costs ~1 s)."""
 PROGRESS_INTERVAL_S = 5.0
+WORKER_TIMEOUT_S = 300.0
+"""A decoding worker that spends longer than this on one file (stopped, stuck) is killed and replaced."""
 NONFINITE = "the decoded tensor holds NaN or infinite values"
 
 
@@ -139,7 +141,8 @@ def _prepare(
             job for number, job in enumerate(every.values())
             if number % ranks == rank and stores[job.kind].lookup(job.key) is None
         ]
-        _build(todo, stores, config, root, counts, say, progress, stop, ranks)
+        lost: dict[tuple[str, FileKey], str] = {}
+        _build(todo, stores, config, root, counts, say, progress, stop, ranks, lost)
         if share is not None:
             return None
         entries: dict[str, list[Entry | None]] = {}
@@ -148,7 +151,10 @@ def _prepare(
             entries[modality] = []
             for index, cell in enumerate(cells[modality]):
                 entry = None if isinstance(cell, str) else store.lookup(cell.key)
-                failure = cell if isinstance(cell, str) else entry.failure
+                if isinstance(cell, str) or entry is None:
+                    failure = cell if isinstance(cell, str) else lost[(cell.kind, cell.key)]
+                else:
+                    failure = entry.failure
                 if failure is not None:
                     entry = None
                     problems.setdefault(index, []).append(_exclusion(manifest, index, modality, failure))
@@ -244,9 +250,12 @@ def _build(
     progress: Callable[[int, int], None] | None,
     stop: Callable[[], bool] | None,
     ranks: int,
+    lost: dict[tuple[str, FileKey], str],
 ) -> None:
     """Decode ``jobs`` (in a pool when there are enough of them) and append each result as it comes;
-    the cores are split between ``ranks`` processes building at once."""
+    the cores are split between ``ranks`` processes building at once. Files whose decoder hung or died
+    twice go to ``lost`` (not stored: the next build tries them again). The pool holds at most two files
+    per worker in flight, so results never pile up while the store writer falls behind."""
     if not jobs:
         return
     jobs = [j for j in jobs if j.kind == "vector"] + [j for j in jobs if j.kind != "vector"]
@@ -255,15 +264,23 @@ def _build(
     workers = min(workers, max(1, (len(jobs) - light) // MIN_FILES_PER_WORKER))
     say(f"decoding {len(jobs)} file(s) with {workers} process(es)")
     started = last_report = time.monotonic()
-    results: Iterable[tuple[int, np.ndarray | None, str | None]] = _in_process(jobs, config, root)
+    results: Iterable[tuple[int, tuple[np.ndarray | None, str | None] | None, str | None]]
+    results = _in_process(jobs, config, root)
     if workers > 1:
-        pooled = ((light + n, array, failure) for n, array, failure in _pooled(jobs[light:], config, root, workers))
+        pool = DecodePool(partial(_decode_one, config=config, root=root), workers, timeout_s=WORKER_TIMEOUT_S,
+                          initializer=_start_worker)
+        pooled = ((light + n, result, lost) for n, result, lost in pool.run(jobs[light:], stop))
         results = itertools.chain(itertools.islice(results, light), pooled)
     if progress:
         progress(0, len(jobs))
-    for done, (number, array, failure) in enumerate(results, start=1):
+    done = 0
+    for done, (number, result, problem) in enumerate(results, start=1):
         job = jobs[number]
-        if failure is None:
+        array, failure = result or (None, problem)
+        if problem is not None:  # the decoder hung or died: left out of this run, tried again by the next
+            lost[(job.kind, job.key)] = problem
+            counts["failed"] += 1
+        elif failure is None:
             stores[job.kind].append(job.key, array)
             counts["decoded"] += 1
         else:
@@ -272,10 +289,12 @@ def _build(
         if progress:
             progress(done, len(jobs))
         if stop is not None and stop() and done < len(jobs):
-            raise BuildStopped(
-                f"stopped while decoding media: {done} of {len(jobs)} file(s) stored, the next run decodes "
-                "only the rest"
-            )
+            break
+    if done < len(jobs):
+        raise BuildStopped(
+            f"stopped while decoding media: {done} of {len(jobs)} file(s) stored, the next run decodes "
+            "only the rest"
+        )
         now = time.monotonic()
         if now - last_report >= PROGRESS_INTERVAL_S or done == len(jobs):
             last_report = now
@@ -286,22 +305,9 @@ def _build(
 
 def _in_process(
     jobs: list[_Job], config: DataConfig, root: Path
-) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
+) -> Iterator[tuple[int, tuple[np.ndarray | None, str | None], None]]:
     for number, job in enumerate(jobs):
-        _, array, failure = _decode(job, config, root)
-        yield number, array, failure
-
-
-def _pooled(
-    jobs: list[_Job], config: DataConfig, root: Path, workers: int
-) -> Iterator[tuple[int, np.ndarray | None, str | None]]:
-    """Results in the order they finish; leaving early (an error, Ctrl-C) terminates the pool."""
-    context = multiprocessing.get_context("spawn")  # safe beside Qt and CUDA threads
-    chunk = max(1, min(8, len(jobs) // (workers * 8)))
-    with context.Pool(workers, initializer=_start_worker) as pool:
-        yield from pool.imap_unordered(
-            partial(_decode_numbered, config=config, root=root), enumerate(jobs), chunksize=chunk
-        )
+        yield number, _decode_one(job, config, root), None
 
 
 def _start_worker() -> None:
@@ -311,12 +317,9 @@ def _start_worker() -> None:
     torch.set_num_threads(1)
 
 
-def _decode_numbered(
-    item: tuple[int, _Job], config: DataConfig, root: Path
-) -> tuple[int, np.ndarray | None, str | None]:
-    number, job = item
+def _decode_one(job: _Job, config: DataConfig, root: Path) -> tuple[np.ndarray | None, str | None]:
     _, array, failure = _decode(job, config, root)
-    return number, array, failure
+    return array, failure
 
 
 def _decode(job: _Job, config: DataConfig, root: Path) -> tuple[_Job, np.ndarray | None, str | None]:
