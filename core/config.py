@@ -20,6 +20,7 @@ class ConfigError(ValueError):
 
 SPLITS = ("train", "val", "test")
 OPTIMIZERS = ("adam", "adamw", "sgd")
+LR_SCHEDULES = ("cosine", "constant")
 NONFINITE_LOSS = ("stop", "skip")
 ABSENCE = ("feature", "input")
 MAX_SEED = 2**32 - 1
@@ -124,16 +125,24 @@ class ModelConfig:
 
 @dataclass
 class OptimConfig:
-    """Optimiser and schedule."""
+    """Optimiser and learning-rate schedule (see ``core.training.schedule``).
 
-    optimizer: str = "adam"
-    lr: float = 1e-3
-    weight_decay: float = 1e-4
+    The learning rate rises linearly from 0 over the first ``lr_warmup_epochs`` epochs (fractions
+    count), then follows ``lr_schedule``: ``"cosine"`` falls to 0 by the end of the run, ``"constant"``
+    stays at ``lr``. ``lr_step_epochs > 0`` replaces either by a step schedule: ``lr × lr_gamma`` every
+    that many epochs. The schedule is a function of the step, so a resumed run continues it exactly.
+    """
+
+    optimizer: str = "adamw"
+    lr: float = 2e-3
+    weight_decay: float = 0.05
     momentum: float = 0.9
     batch_size: int = 32
     epochs: int = 10
     lr_step_epochs: int = 0
     lr_gamma: float = 0.1
+    lr_schedule: str = "cosine"
+    lr_warmup_epochs: float = 1.0
     nonfinite_loss: str = "stop"
     """What a non-finite (NaN or infinite) loss does: "stop" the run with an error naming the step, or
     "skip" the step (no update) and count it in ``train/skipped_steps``."""
@@ -276,6 +285,12 @@ class RunConfig:
             ("optim.epochs", o.epochs >= 1, at_least_one),
             ("optim.lr_step_epochs", o.lr_step_epochs >= 0, not_negative + " (0: no schedule)"),
             ("optim.lr_gamma", _positive(o.lr_gamma), positive),
+            ("optim.lr_schedule", o.lr_schedule in LR_SCHEDULES, _one_of(LR_SCHEDULES)),
+            (
+                "optim.lr_warmup_epochs",
+                math.isfinite(o.lr_warmup_epochs) and o.lr_warmup_epochs >= 0,
+                "a number >= 0 (0: no warm-up)",
+            ),
             ("optim.nonfinite_loss", o.nonfinite_loss in NONFINITE_LOSS, _one_of(NONFINITE_LOSS)),
             (
                 "valuation.splits",

@@ -57,6 +57,7 @@ _OGM_GE_OPTIM = {
     "epochs": 100,
     "lr_step_epochs": 70,
     "lr_gamma": 0.1,
+    "lr_warmup_epochs": 0.0,
 }
 
 for _name, _dataset in (
@@ -82,6 +83,14 @@ _add(
         "ave-mcr",
         RESNET18_AV,
         512,
-        {"optimizer": "adam", "lr": 1e-3, "weight_decay": 1e-4, "batch_size": 32, "lr_step_epochs": 0},
+        {
+            "optimizer": "adam",
+            "lr": 1e-3,
+            "weight_decay": 1e-4,
+            "batch_size": 32,
+            "lr_step_epochs": 0,
+            "lr_schedule": "constant",
+            "lr_warmup_epochs": 0.0,
+        },
     )
 )

@@ -52,6 +52,7 @@ from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
 from core.training.run_identity import check_resume, identity_of
 from core.training.run_lock import RunLock, RunLockedError
+from core.training.schedule import lr_factor, set_lr
 from core.valuation.imbalance import split_imbalance
 from core.valuation.result import ValuationResult
 from core.valuation.valuate import ValuationSettings, value_samples
@@ -260,11 +261,6 @@ class Engine:
             strategy=strategy,
             extras=extras,
             optimizer=optimizer,
-            scheduler=(
-                torch.optim.lr_scheduler.StepLR(optimizer, cfg.optim.lr_step_epochs, cfg.optim.lr_gamma)
-                if cfg.optim.lr_step_epochs > 0
-                else None
-            ),
             scaler=torch.amp.GradScaler("cuda") if precision == "fp16" else None,
             rng=np.random.default_rng(cfg.runtime.seed),
             valuation=ValuationSettings(
@@ -290,8 +286,6 @@ class Engine:
         load_model_state(run.model, state["model"], self.resume_from)
         run.extras.load_state_dict(state["extras"])
         run.optimizer.load_state_dict(state["optimizer"])
-        if run.scheduler is not None and state.get("scheduler"):
-            run.scheduler.load_state_dict(state["scheduler"])
         run.start_epoch = state["next_epoch"]
         run.best_epoch, run.best_accuracy = state.get("best_epoch"), state.get("best_val_accuracy", -1.0)
         run.rng.bit_generator.state = state["numpy_rng"]
@@ -359,8 +353,6 @@ class Engine:
             run.best_epoch, run.best_accuracy = epoch, accuracy
             self._save(run, epoch + 1, "best")
         self._save(run, epoch + 1, "last")
-        if run.scheduler is not None:
-            run.scheduler.step()
 
     def _epoch_start(self, run: _Run, epoch: int) -> EpochStart:
         """The strategy's view before an epoch: the model and ordered batches of any dataset rows."""
@@ -419,6 +411,7 @@ class Engine:
         partial = run.partial
         sums, first = partial.sums, partial.step
         batch_size = self.config.optim.batch_size
+        steps = -(-len(index) // batch_size)
         batches = iterate_batches(
             run.data,
             index[first * batch_size :],
@@ -461,6 +454,7 @@ class Engine:
                     minimised = {**minimised, "loss": run.scaler.scale(minimised["loss"])}
                 strategy.backward(ctx, minimised)
             average_gradients(hand_synced, self.dist)
+            set_lr(optimizer, lr_factor(self.config.optim, epoch, step, steps))
             with scaled_updates(model, strategy.update_scales(epoch)):
                 if run.scaler is not None:
                     run.scaler.step(optimizer)
@@ -579,7 +573,6 @@ class Engine:
                 "model": run.model.state_dict(),
                 "extras": run.extras.state_dict(),
                 "optimizer": run.optimizer.state_dict(),
-                "scheduler": run.scheduler.state_dict() if run.scheduler is not None else None,
                 "config_toml": self.config.to_toml(),
                 "next_epoch": next_epoch,
                 "best_epoch": run.best_epoch,
@@ -613,7 +606,6 @@ class _Run:
     strategy: Strategy
     extras: torch.nn.ModuleDict
     optimizer: torch.optim.Optimizer
-    scheduler: torch.optim.lr_scheduler.LRScheduler | None
     scaler: torch.amp.GradScaler | None
     rng: np.random.Generator
     valuation: ValuationSettings

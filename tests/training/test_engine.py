@@ -139,6 +139,7 @@ def test_unimodal_probes_learn_without_touching_the_encoders(tmp_path):
 
     data = vector_data(n=90, informative=("a",))
     config = small_config(epochs=4)
+    config.optim.lr_schedule, config.optim.lr_warmup_epochs = "constant", 0.0  # 24 steps: no room for a schedule
     _, _, seen = run_engine(tmp_path, config, data)
     last = of_type(seen, ev.EpochMetrics)[-1].metrics
     assert last["val/acc/a"] > 0.6 and last["val/acc/a"] > last["val/acc/b"]

@@ -9,33 +9,53 @@ from torch import nn
 from core.models.encoders.frames import scale_flow, scale_frames
 from core.models.encoders.registry import ENCODERS, EncoderSpec
 
+GROUPS = 8
+"""Channel groups of each GroupNorm: normalisation by per-sample statistics, the same in training and
+evaluation (BatchNorm's running averages lag the weights on small data; see benchmarks/learning.py)."""
+
+
+GRID = 2
+"""Frames are pooled to GRID × GRID cells, so the coarse layout of what is seen reaches the projection."""
+
+
+def _conv_norm(in_channels: int, width: int, stride: int) -> list[nn.Module]:
+    return [
+        nn.Conv2d(in_channels, width, 3, stride=stride, padding=1, bias=False),
+        nn.GroupNorm(min(GROUPS, width), width),
+        nn.ReLU(inplace=True),
+    ]
+
 
 def _conv_stack(in_channels: int, widths: tuple[int, ...]) -> nn.Sequential:
+    """One stage per width: a stride-2 and a stride-1 3 × 3 convolution, each normalised; [B, C, H, W] →
+    [B, widths[-1], ceil(H / 2^n), ceil(W / 2^n)]."""
     layers: list[nn.Module] = []
     for width in widths:
-        layers += [
-            nn.Conv2d(in_channels, width, 3, stride=2, padding=1, bias=False),
-            nn.BatchNorm2d(width),
-            nn.ReLU(inplace=True),
-        ]
+        layers += _conv_norm(in_channels, width, 2) + _conv_norm(width, width, 1)
         in_channels = width
-    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
     return nn.Sequential(*layers)
 
 
-class SpectrogramCNN(nn.Module):
-    """[B, F, S] log-spectrogram → [B, d], per-sample standardised input."""
+def _halved(size: int, times: int) -> int:
+    for _ in range(times):
+        size = (size + 1) // 2
+    return size
 
-    def __init__(self, spec: EncoderSpec, widths: tuple[int, ...] = (16, 32, 64)) -> None:
+
+class SpectrogramCNN(nn.Module):
+    """[B, F, S] log-spectrogram → [B, d], per-sample standardised input. The feature map is averaged over
+    time only: where in frequency a pattern lies stays visible to the projection."""
+
+    def __init__(self, spec: EncoderSpec, widths: tuple[int, ...] = (16, 32, 64, 128)) -> None:
         super().__init__()
         self.body = _conv_stack(1, widths)
-        self.proj = nn.Linear(widths[-1], spec.feature_dim)
+        self.proj = nn.Linear(widths[-1] * _halved(spec.input_shape[0], len(widths)), spec.feature_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = x.float().unsqueeze(1)
         mean = x.mean(dim=(2, 3), keepdim=True)
         std = x.std(dim=(2, 3), keepdim=True).clamp_min(1e-3)
-        return self.proj(self.body((x - mean) / std))
+        return self.proj(self.body((x - mean) / std).mean(dim=3).flatten(1))
 
 
 class FrameCNN(nn.Module):
@@ -49,8 +69,8 @@ class FrameCNN(nn.Module):
     ) -> None:
         super().__init__()
         self.frame_norm = spec.frame_norm
-        self.body = _conv_stack(in_channels, widths)
-        self.proj = nn.Linear(widths[-1], spec.feature_dim)
+        self.body = nn.Sequential(_conv_stack(in_channels, widths), nn.AdaptiveAvgPool2d(GRID), nn.Flatten())
+        self.proj = nn.Linear(widths[-1] * GRID * GRID, spec.feature_dim)
 
     def scale(self, frames: torch.Tensor) -> torch.Tensor:
         """Frames ``[N, C, H, W]`` as the floats the CNN sees."""
