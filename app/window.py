@@ -42,8 +42,10 @@ from app.session import Session
 from app.settings import AppSettings
 from app.theme import PALETTES, Theme, app_icon, apply_theme, load_theme
 from app.views.browser import SampleBrowser
+from app.views.compare import CompareView
 from app.views.contribution import ContributionView
 from app.views.dataset_plot import DatasetPlot
+from app.views.experiment_table import ExperimentTable
 from app.views.player import SamplePlayer
 from core.cli.progress import format_seconds
 
@@ -59,9 +61,10 @@ DOCKS = (
     ("contribution", "Contributions", _RIGHT),
     ("curves", "Curves", _BOTTOM),
     ("datasetPlot", "φ over the dataset", _BOTTOM),
+    ("compare", "Compare runs", _BOTTOM),
     ("log", "Log", _LEFT),
 )
-TABBED = (("training", "resampling"), ("curves", "datasetPlot"))  # first one is in front
+TABBED = (("training", "resampling"), ("curves", "datasetPlot", "compare"))  # first one is in front
 DOCK_SIZES = {"training": 330, "player": 420}  # widths of the side areas (at 1440 pixels and wider)
 DOCK_SHARES = {"training": 0.26, "player": 0.30}  # their largest share of a narrower window's width
 BOTTOM_HEIGHT = 260
@@ -195,6 +198,7 @@ class MainWindow(QMainWindow):
         self.player = SamplePlayer(self.session)
         self.contribution = ContributionView(self.session)
         self.dataset_plot = DatasetPlot(self.session)
+        self.compare = CompareView(self.session)
         self.curves = CurvesPane(self.session, self.prompter)
         self.training = TrainingPanel()
         self.resampling = ResamplingPane(self.session, self.controller, self.prompter)
@@ -206,6 +210,7 @@ class MainWindow(QMainWindow):
         self.banner.button.clicked.connect(self.start_training)
         self.banner.open_button.clicked.connect(self.open_last_run)
         self.summary_dialog: DatasetSummaryDialog | None = None
+        self.experiment_table: ExperimentTable | None = None
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(4, 4, 4, 0)
@@ -247,7 +252,7 @@ class MainWindow(QMainWindow):
         self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
         widgets = {"training": self.training, "resampling": self.resampling, "player": self.player,
                    "contribution": self.contribution, "curves": self.curves, "datasetPlot": self.dataset_plot,
-                   "log": self.log}
+                   "compare": self.compare, "log": self.log}
         for key, title, area in DOCKS:
             self._dock(key, title, widgets[key], area)
 
@@ -303,6 +308,10 @@ class MainWindow(QMainWindow):
         self.figure_exporter = FigureExporter(self, self.prompter)  # also "Export figure…" in each plot's menu
         self.act_export_figure = self._action(file, "Export &figure…", lambda: self.figure_exporter.open_dialog(),
                                               tip="Save a plot as PNG, SVG or PDF at a chosen size")
+        self.act_compare = self._action(file, "&Compare runs…", lambda: control.compare_runs(),
+                                        tip="Two runs sample by sample: what run B fixed and broke")
+        self.act_open_experiment = self._action(file, "Open e&xperiment…", lambda: control.open_experiment(),
+                                                tip="The runs of an experiment folder, two of them to compare")
         self.recent_menu = file.addMenu("Recent &files")
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
         file.addSeparator()
@@ -455,6 +464,9 @@ class MainWindow(QMainWindow):
         control.run_ended.connect(lambda _: self.progress.hide())
         control.comparison_read.connect(self.curves.add_run)
         self.curves.comparison_requested.connect(control.compare_report)
+        control.runs_compared.connect(self.show_comparison)
+        control.experiment_read.connect(self.show_experiment)
+        self.compare.browser_filter_requested.connect(self.browser.set_sample_filter)
         self.training.start_requested.connect(self.start_training)
         self.training.pause_toggled.connect(control.toggle_pause)
         self.training.stop_requested.connect(control.stop_training)
@@ -518,6 +530,23 @@ class MainWindow(QMainWindow):
         run that reached it, the Training pane's epochs or one more epoch), on the pane's device."""
         return self.controller.resume_training(checkpoint, epochs, self.training.epochs.value(),
                                                self.training.device.currentText())
+
+    # -- comparing runs ----------------------------------------------------------------------------
+    def show_comparison(self, result) -> None:
+        """Show a comparison of two runs in the Compare pane, brought to the front."""
+        self.compare.show_result(result)
+        self.docks["compare"].show()
+        self.docks["compare"].raise_()
+
+    def show_experiment(self, runs) -> ExperimentTable:
+        """The table of an experiment's runs (a window of its own); two of them are compared from it."""
+        if self.experiment_table is not None:
+            self.experiment_table.close()
+        table = ExperimentTable(runs, self)
+        table.compare_requested.connect(lambda a, b, rule: self.controller.compare_runs(a, b, rule=rule))
+        table.show()
+        self.experiment_table = table
+        return table
 
     # -- look & help ------------------------------------------------------------------------------
     def set_palette(self, name: str) -> None:

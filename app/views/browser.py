@@ -145,6 +145,11 @@ class SampleBrowser(QWidget):
         self._lazy.flush()
         self.filters.set_correct(correct)
 
+    def set_sample_filter(self, samples: np.ndarray | None, caption: str = "") -> None:
+        """Keep only ``samples`` (dataset indices, such as those a comparison chose; None: no such limit)."""
+        self._lazy.flush()
+        self.filters.set_samples(samples, caption)
+
     def tie_share(self) -> float | None:
         """Fraction of the shown epoch's valued samples whose two largest φ are equal (None: none valued)."""
         self._lazy.flush()

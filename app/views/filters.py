@@ -21,7 +21,8 @@ class SampleFilter:
     """Which samples to show. Empty text, None label/split and "any" correctness filter nothing.
 
     ``phi_ranges`` maps a modality position to an inclusive (lo, hi) range, either end None for no
-    limit; samples never valued fail any φ range.
+    limit; samples never valued fail any φ range. ``samples`` (dataset indices, None for no limit) keeps
+    only those samples: a set chosen elsewhere, such as the samples run B fixed in a comparison.
     """
 
     text: str = ""
@@ -29,6 +30,7 @@ class SampleFilter:
     split: str | None = None
     correct: str = "any"
     phi_ranges: dict[int, tuple[float | None, float | None]] = field(default_factory=dict)
+    samples: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         if self.correct not in CORRECTNESS:
@@ -53,6 +55,11 @@ class SampleFilter:
                 keep &= column >= lo
             if hi is not None:
                 keep &= column <= hi
+        if self.samples is not None:
+            chosen = np.zeros(len(table), bool)
+            rows = np.asarray(self.samples, np.int64)
+            chosen[rows[(rows >= 0) & (rows < len(table))]] = True
+            keep &= chosen
         return keep
 
 
@@ -82,6 +89,10 @@ class FilterBar(QWidget):
         self.correct_combo.addItems(CORRECTNESS)
         clear = QPushButton("Clear filters", toolTip="Show every sample")
         clear.clicked.connect(self.clear)
+        self._samples: tuple[int, ...] | None = None
+        self.samples_label = QLabel()
+        self.samples_label.setToolTip("Only the samples chosen in another view (Clear filters shows all)")
+        self.samples_label.hide()
 
         top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
@@ -89,6 +100,7 @@ class FilterBar(QWidget):
         for caption, combo in (("Label", self.label_combo), ("Split", self.split_combo), ("Prediction", self.correct_combo)):
             top.addWidget(QLabel(caption))
             top.addWidget(combo, 1)
+        top.addWidget(self.samples_label)
         top.addWidget(clear)
         self._layout = QVBoxLayout(self)
         self._layout.setContentsMargins(0, 0, 0, 0)
@@ -116,6 +128,7 @@ class FilterBar(QWidget):
         for split in splits:
             self.split_combo.addItem(split, split)
         self.correct_combo.setCurrentIndex(0)
+        self._set_samples(None, "")
         self._layout.removeWidget(self._phi_box)
         self._phi_box.deleteLater()
         self._phi_box = QWidget()
@@ -152,6 +165,7 @@ class FilterBar(QWidget):
             split=self.split_combo.currentData(),
             correct=self.correct_combo.currentText() or "any",
             phi_ranges=ranges,
+            samples=self._samples,
         )
 
     # -- programmatic changes (each emits ``changed`` once) --------------------------------------
@@ -179,8 +193,19 @@ class FilterBar(QWidget):
         self._quiet = False
         self.changed.emit()
 
+    def set_samples(self, samples: np.ndarray | None, caption: str = "") -> None:
+        """Keep only ``samples`` (dataset indices; None: no such limit), named ``caption`` in the bar."""
+        self._set_samples(samples, caption)
+        self.changed.emit()
+
+    def _set_samples(self, samples: np.ndarray | None, caption: str) -> None:
+        self._samples = None if samples is None else tuple(np.asarray(samples, np.int64).tolist())
+        self.samples_label.setText(f"only {caption} ({len(self._samples)})" if self._samples is not None else "")
+        self.samples_label.setVisible(self._samples is not None)
+
     def clear(self) -> None:
         self._quiet = True
+        self._set_samples(None, "")
         self.text_edit.clear()
         for combo in (self.label_combo, self.split_combo, self.correct_combo):
             combo.setCurrentIndex(0)

@@ -49,11 +49,11 @@ def test_default_layout_has_one_tab_bar_per_group(make_window):
     window = make_window()
     QApplication.processEvents()
     bars = [tuple(b.tabText(i) for i in range(b.count())) for b in window.findChildren(QTabBar) if b.isVisible()]
-    assert sorted(bars) == [("Curves", "φ over the dataset"), ("Training", "Re-sampling")]
+    assert sorted(bars) == [("Curves", "φ over the dataset", "Compare runs"), ("Training", "Re-sampling")]
     areas = {key: window.dockWidgetArea(dock) for key, dock in window.docks.items()}
     assert areas["training"] == Qt.DockWidgetArea.LeftDockWidgetArea
     assert areas["player"] == areas["contribution"] == Qt.DockWidgetArea.RightDockWidgetArea
-    assert areas["curves"] == areas["datasetPlot"] == Qt.DockWidgetArea.BottomDockWidgetArea
+    assert areas["curves"] == areas["datasetPlot"] == areas["compare"] == Qt.DockWidgetArea.BottomDockWidgetArea
     assert areas["log"] == Qt.DockWidgetArea.LeftDockWidgetArea
 
 
