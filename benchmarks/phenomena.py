@@ -191,6 +191,13 @@ def mcr_section(root: Path, sizes: Sizes) -> list[str]:
     return [*lines, ""]
 
 
+def optimiser_settings() -> str:
+    """The default optimiser settings of this checkout, as one line."""
+    optim, model = RunConfig().optim, RunConfig().model
+    text = ", ".join(f"{k} {v}" for k, v in vars(optim).items() if k != "epochs")
+    return f"{text}, feature width {model.feature_dim}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="tiny sizes: check that the script runs")
@@ -209,8 +216,8 @@ def main() -> None:
         + (" --quick" if sizes is QUICK else "")
         + f" in {minutes:.1f} min: {platform.processor() or platform.machine()}, {os.cpu_count()} cores shared "
         f"(load average {load[0]:.1f} at the start), torch {torch.__version__} on CPU with one thread, "
-        f"Python {sys.version.split()[0]}. Training settings are the defaults of `RunConfig` at the time of "
-        "the run (Adam, lr 1e-3, batch 32, MLP encoders of feature width 64).",
+        f"Python {sys.version.split()[0]}. Training settings: the defaults of `RunConfig` at the time of "
+        f"the run ({optimiser_settings()}; MLP encoders).",
         "",
     ]
     print("\n".join(header + body))
