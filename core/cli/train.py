@@ -30,6 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--data", help="dataset folder holding manifest.csv")
     parser.add_argument(
+        "--media-root",
+        metavar="DIR",
+        help="approve reading the dataset's media from DIR, a folder outside the dataset folder (remembered "
+        "for that dataset in your config folder; never / or a system folder)",
+    )
+    parser.add_argument(
         "--strategy", help=f"training strategy, see `modalens strategies` (default: {defaults.strategy.name})"
     )
     parser.add_argument("--epochs", type=int, help=f"number of epochs (default: {defaults.optim.epochs})")
@@ -155,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
         run_dir = resumed_dir
     else:
         run_dir = Path(f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
+    if args.media_root:
+        from core.data.trust import approve_media_root
+
+        approve_media_root(config.data.path or ".", args.media_root)
     check_run(config, run_dir, checkpoint, args.resume)  # every user error before the run folder exists
     resuming_here = resumed_dir is not None and run_dir.resolve() == resumed_dir
     if read_holder(run_dir) is None:  # a live run's folder: the engine names its holder when refused

@@ -37,6 +37,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="also read checkpoints of ModaLens 0.1: full pickles, which run any code they hold when read",
     )
     parser.add_argument("--data", required=True, help="dataset folder holding manifest.csv")
+    parser.add_argument(
+        "--media-root",
+        metavar="DIR",
+        help="approve reading the dataset's media from DIR, a folder outside the dataset folder (remembered "
+        "for that dataset in your config folder; never / or a system folder)",
+    )
     parser.add_argument("--split", default="train", choices=SPLITS, help="split to value")
     parser.add_argument(
         "--value-fn", choices=VALUE_FUNCTIONS.names(), help="value function (default: the run's)"
@@ -73,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
     config.data.path = args.data
     if args.recipe:
         config.data = apply_recipe(config.data, args.recipe)
+    if args.media_root:
+        from core.data.trust import approve_media_root
+
+        approve_media_root(config.data.path or ".", args.media_root)
     check_dataset(config.data.path, config.data.modalities)
     data = prepare_dataset(config.data)
     if args.into_report:

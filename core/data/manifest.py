@@ -15,11 +15,14 @@ declares it (``[kinds]`` table, e.g. ``audio = "audio"``, ``flow = "flow"``; see
 that kind reads (``audio`` or ``flow`` naming videos). ``[kinds]`` overrides the extension vote for any
 column; a column of folders is a modality column only when declared.
 
-Media paths may lead only into the dataset folder, or into the folder the dataset was imported from
-(``media_root`` in the folder's ``dataset.toml``): a path that leaves them (``..``, an absolute path
+Media paths may lead only into the dataset folder, or into a media root the user approved for it
+(``core.data.trust``: recorded by ``modalens import`` and by ``--media-root DIR``, kept in the user's
+config folder, never ``/`` or a system folder): a path that leaves them (``..``, an absolute path
 elsewhere, a symlink, of the file or of a folder on its way, that resolves outside) is a per-row error,
-so a manifest from someone else can never make ModaLens read any other file of the machine. Ids and
-labels may not hold control characters (NUL, line breaks, tabs, ...).
+so a manifest from someone else can never make ModaLens read any other file of the machine. A
+``media_root`` in ``dataset.toml`` approves nothing by itself: rows leading into one the user has not
+approved make the whole manifest unusable, with one line saying how to approve it. Ids and labels may
+not hold control characters (NUL, line breaks, tabs, ...).
 
 Problems with single rows (missing or empty file, bad split, ...) exclude the row and are all reported
 together as ``Exclusion`` records; problems that make the whole manifest unusable raise ``ManifestError``.
@@ -42,6 +45,7 @@ import numpy as np
 from core.data.dataset_info import DATASET_INFO_NAME, read_dataset_info
 from core.data.kinds import Kind, extension_kinds, file_kind, get_kind, kind_names
 from core.data.prepared import Exclusion
+from core.data.trust import MediaRootError, approved_media_roots, check_media_root
 
 MANIFEST_NAME = "manifest.csv"
 REQUIRED_COLUMNS = ("id", "label", "split")
@@ -116,8 +120,11 @@ def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> 
     _check_ids(cells["id"], line_numbers, report)
     _check_labels_and_splits(cells, report)
     roots = allowed_roots(root)
+    declared = _unapproved_media_root(root, roots)
     for column in selected:
         _check_media_column(root, roots, column, kinds[column], cells[column], report)
+    if declared is not None:
+        _refuse_unapproved(root, declared, problems)
 
     keep = [i for i in range(len(records)) if i not in problems]
     class_names = _class_names(cells["label"][i] for i in keep)
@@ -253,13 +260,42 @@ def _select_modalities(kinds: dict[str, str], wanted: Sequence[str] | None, root
 
 
 def allowed_roots(root: Path) -> list[Path]:
-    """The folders a dataset's media may lie in: the dataset folder itself and, when its ``dataset.toml``
-    records one, the ``media_root`` it was imported from (both resolved)."""
+    """The folders a dataset's media may lie in: the dataset folder itself and the media roots the user
+    approved for it (all resolved)."""
+    try:
+        return [root.resolve(), *approved_media_roots(root)]
+    except ValueError as exc:
+        raise ManifestError(str(exc), []) from None
+
+
+def _unapproved_media_root(root: Path, roots: list[Path]) -> Path | None:
+    """The ``media_root`` of ``dataset.toml`` (resolved) when the user has not approved it, else None."""
     try:
         media_root = read_dataset_info(root).media_root
     except ValueError as exc:
         raise ManifestError(f"{root / DATASET_INFO_NAME}: unusable", [str(exc)]) from None
-    return [root.resolve()] + ([media_root.resolve()] if media_root else [])
+    if media_root is None:
+        return None
+    resolved = media_root.resolve()
+    return None if any(resolved.is_relative_to(allowed) for allowed in roots) else resolved
+
+
+def _refuse_unapproved(root: Path, media_root: Path, problems: dict[int, list[Exclusion]]) -> None:
+    """One line when rows were left out for leading into ``dataset.toml``'s unapproved media root."""
+    into = [p for ps in problems.values() for p in ps if "leads outside the dataset" in p.reason
+            and _resolves_into(root / p.file, media_root)]
+    if not into:
+        return
+    where = f"{root / DATASET_INFO_NAME}: {len(into)} media file(s) lie in its media_root {media_root}"
+    try:
+        check_media_root(media_root)
+    except MediaRootError:
+        raise ManifestError(f"{where}, a system folder ModaLens never reads media from", []) from None
+    raise ManifestError(
+        f"{where}, outside the dataset folder, which you have not approved; if you trust this dataset, "
+        f"pass --media-root {media_root} (remembered for this dataset folder)",
+        [],
+    )
 
 
 def _control_character(text: str) -> str | None:
@@ -335,6 +371,13 @@ def _folder_problem(root: Path, relative: str, roots: list[Path], parts: tuple[P
         if not part.is_dir():
             return f"{shown!r} is not a folder" if part.exists() else f"folder {shown!r} not found"
     return None
+
+
+def _resolves_into(path: Path, folder: Path) -> bool:
+    try:
+        return path.resolve().is_relative_to(folder)
+    except (OSError, RuntimeError):
+        return False
 
 
 def _outside_problem(path: Path, relative: str, roots: list[Path]) -> str | None:

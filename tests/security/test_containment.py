@@ -10,6 +10,7 @@ import pytest
 from core.config import DataConfig
 from core.data.manifest import ManifestError, load_manifest
 from core.data.prepare import prepare_dataset
+from core.data.trust import approve_media_root
 from tests.data.helpers import write_manifest, write_vector
 
 HEADER = ["id", "label", "split", "x"]
@@ -77,9 +78,11 @@ def test_symlink_and_absolute_path_inside_the_dataset_are_fine(layout):
     assert load_manifest(dataset).excluded == []
 
 
-def test_the_recorded_import_root_is_allowed_and_nothing_else(layout, tmp_path):
+def test_the_approved_import_root_is_allowed_and_nothing_else(layout, tmp_path, monkeypatch):
     dataset, outside = layout
+    monkeypatch.setenv("MODALENS_CONFIG_DIR", str(tmp_path / "config"))
     (dataset / "dataset.toml").write_text(f'media_root = "{outside}"\n', encoding="utf-8")
+    approve_media_root(dataset, outside)
     elsewhere = tmp_path / "elsewhere"
     write_vector(elsewhere / "v.npy", np.zeros(3, np.float32))
     write_manifest(
