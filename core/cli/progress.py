@@ -27,6 +27,7 @@ class TerminalProgress:
         self.total_epochs = 0
         self.selected_on = "val"  # the split whose accuracy picks the best epoch
         self.run_dir = ""
+        self.test_accuracy: dict[int, float] = {}  # epoch -> test accuracy, for the closing line
 
     def __call__(self, event: Any) -> None:
         if isinstance(event, ev.RunStarted):
@@ -49,6 +50,8 @@ class TerminalProgress:
             self.stream.flush()
         elif isinstance(event, ev.EpochMetrics):
             m = event.metrics
+            if "test/acc" in m:
+                self.test_accuracy[event.epoch] = m["test/acc"]
             parts = [f"epoch {event.epoch + 1}/{self.total_epochs}"]
             for key in ("train/loss", "train/acc", "val/loss", "val/acc", "test/acc"):
                 if key in m:
@@ -67,11 +70,21 @@ class TerminalProgress:
                 if event.best_epoch is not None
                 else ""
             )
-            self._line(f"run {state} after {plural(event.epochs_done, 'epoch')}{best}")
+            self._line(f"run {state} after {plural(event.epochs_done, 'epoch')}{best}{self._test_figures(event)}")
             if event.stopped and self.run_dir:
                 self._line(f"to continue it: modalens train --resume {shlex.quote(self.run_dir)}")
         elif isinstance(event, ev.RunFailed):
             self._line(f"run failed: {event.error}")
+
+    def _test_figures(self, event: ev.RunFinished) -> str:
+        """'; test acc X at the best epoch, Y at the last' for the epochs this run reported."""
+        if event.best_epoch not in self.test_accuracy:
+            return ""
+        last = max(self.test_accuracy)
+        return (
+            f"; test acc {self.test_accuracy[event.best_epoch]:.4f} at the best epoch, "
+            f"{self.test_accuracy[last]:.4f} at the last (epoch {last + 1})"
+        )
 
     def _line(self, text: str) -> None:
         self.stream.write(("\r\033[K" if self.tty else "") + text + "\n")

@@ -37,6 +37,7 @@ def summary_text(report: Report) -> str:
     if report.failure:
         lines.append(f"failed: {report.failure[0]}")
     lines.extend(last_epoch_lines(report))
+    lines.extend(best_epoch_lines(report))
     table = summary_rows(report)
     lines.append("")
     lines.extend(align(table) if len(table) > 1 else ["no complete epoch yet"])
@@ -112,6 +113,24 @@ def last_epoch_lines(report: Report) -> list[str]:
         if imbalance:
             lines.append(f"  {split} imbalance: {', '.join(imbalance)}")
     return lines
+
+
+def best_epoch_lines(report: Report) -> list[str]:
+    """The epoch ``checkpoints/best.pt`` keeps (the first with the highest val accuracy, train accuracy
+    without a val split) and its test accuracy beside the last epoch's; nothing before an epoch is done."""
+    metrics = report.epoch_metrics
+    chooser = "val/acc" if "val/acc" in metrics else "train/acc"
+    if chooser not in metrics or not len(metrics[chooser]):
+        return []
+    scores = np.nan_to_num(np.asarray(metrics[chooser], dtype=float), nan=-1.0)
+    best = int(np.argmax(scores))
+    epoch = int(metrics["epoch"][best]) + 1
+    line = f"best epoch {epoch} (by {chooser.replace('/', ' ')} {scores[best]:.4f})"
+    test = metrics.get("test/acc")
+    if test is not None and len(test):
+        line += f": test acc {_number(float(test[best]))}; last epoch {int(metrics['epoch'][-1]) + 1}: test acc "
+        line += _number(float(test[-1]))
+    return [line]
 
 
 def _number(value: float | None) -> str:

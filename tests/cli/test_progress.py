@@ -38,3 +38,16 @@ def test_a_stopped_run_says_how_to_continue_it_and_counts_epochs_in_words():
     assert "to continue it: modalens train --resume run\n" in text
     assert "--resume" not in printed(num_val=3), "a finished run needs no hint"
     assert "run finished after 2 epochs" in printed(num_val=3)
+
+
+def test_the_closing_line_gives_test_accuracy_at_the_best_and_the_last_epoch():
+    stream = io.StringIO()
+    progress = TerminalProgress(stream)
+    progress(started(num_val=3))
+    for epoch, (val, test) in enumerate([(0.5, 0.4), (0.75, 0.7), (0.6, 0.55)]):
+        progress(ev.EpochMetrics(epoch, 0.0, {"val/acc": val, "test/acc": test}))
+    progress(ev.RunFinished(epochs_done=3, stopped=False, best_epoch=1, best_val_accuracy=0.75))
+    assert (
+        "best val acc 0.7500 (epoch 2); test acc 0.7000 at the best epoch, 0.5500 at the last (epoch 3)"
+        in stream.getvalue()
+    )

@@ -109,3 +109,22 @@ def test_report_stores_the_new_metrics_and_summary_shows_them(tmp_path):
     assert f"f1/b {last['val/f1/b']:.4f}" in text
     imbalance = f"phi_gap {last['train/phi_gap']:.4f}, phi a - b {last['train/phi_diff']:+.4f}"
     assert f"train imbalance: {imbalance}" in text
+
+
+def test_summary_gives_test_accuracy_at_the_best_val_epoch_beside_the_last(tmp_path):
+    data = vector_data(n=60)
+    data.splits[50:] = "test"
+    engine = Engine(small_config(epochs=3), tmp_path / "run", data=data)
+    engine.bus.subscribe(ReportWriter(tmp_path / "run" / "report.h5"), critical=True)
+    seen = []
+    engine.bus.subscribe(seen.append)
+    assert not engine.run().failed
+    metrics = [e.metrics for e in of_type(seen, ev.EpochMetrics)]
+    best = of_type(seen, ev.RunFinished)[0].best_epoch
+    with open_report(tmp_path / "run" / "report.h5") as report:
+        text = summary_text(report)
+    expected = (
+        f"best epoch {best + 1} (by val acc {metrics[best]['val/acc']:.4f}): test acc {metrics[best]['test/acc']:.4f}; "
+        f"last epoch 3: test acc {metrics[-1]['test/acc']:.4f}"
+    )
+    assert expected in text
