@@ -15,15 +15,15 @@ from core.experiments.spec import ExperimentSpec
 def make_data(spec: ExperimentSpec, exp: Path, cells: list[Cell], log: Callable[[str], None]) -> None:
     """Generate the missing demos, then fill the decode cache of every (folder, data settings) pair."""
     from core.data.prepare import prepare_dataset
-    from core.demo import DEFAULT_SAMPLES, generate_demo
+    from core.demo import default_samples, generate_demo
     from core.demo.folder import MARKER
-    from core.demo.presets import VECTOR_PRESET
+    from core.demo.presets import RATIO_PRESETS
 
     for dataset in (d for d in spec.datasets if d.demo):
         for seed in spec.seeds:
             folder = data_folder(exp, dataset, seed)
-            extra = {"unique_ratio": dataset.unique_ratio} if dataset.demo == VECTOR_PRESET else {}
-            samples = dataset.samples or DEFAULT_SAMPLES
+            extra = {"unique_ratio": dataset.unique_ratio} if dataset.demo in RATIO_PRESETS else {}
+            samples = dataset.samples or default_samples(dataset.demo)
             if _is_same_demo(folder / MARKER, dataset.demo, samples, seed, extra):
                 continue
             log(f"generating the {dataset.demo} demo for seed {seed} -> {folder}")

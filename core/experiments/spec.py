@@ -37,7 +37,8 @@ class DatasetSpec:
     samples: int = 0
     """Samples of the generated demo (0: the generator's default)."""
     unique_ratio: float = 1.0
-    """`vectors` demo only: samples carrying the label in one modality per sample carrying it in both."""
+    """`vectors` and `mcr-synthetic` demos only: samples carrying the label in one modality per sample
+    carrying it in both."""
     set: dict[str, Any] = field(default_factory=dict)
     """Protocol keys changed for this dataset, e.g. ``{"optim.epochs" = 16}``."""
     strategy_params: dict[str, dict[str, Any]] = field(default_factory=dict)
