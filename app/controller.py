@@ -272,20 +272,21 @@ class AppController(QObject):
                 return folder / "report.h5"
         return folders[0] / "report.h5" if folders else None
 
-    def open_demo(self, preset: str = "balanced", samples: int | None = None) -> BackgroundTask:
-        """Create the demo data if it is missing (in the background), then open it unless the user has
-        opened something else meanwhile."""
-        from core.demo import DEFAULT_SAMPLES, default_demo_dir, ensure_demo
+    def open_demo(self, preset: str = "", samples: int | None = None) -> BackgroundTask:
+        """Create the demo data of ``preset`` (default: the first-launch demo) with ``samples`` samples
+        (default: the preset's own count) if it is missing (in the background), then open it unless the
+        user has opened something else meanwhile."""
+        from core.demo import FIRST_LAUNCH_PRESET, default_demo_dir, ensure_demo
 
+        preset = preset or FIRST_LAUNCH_PRESET
         folder = default_demo_dir(preset)
-        count = samples or DEFAULT_SAMPLES
         if not (folder / "manifest.csv").is_file():
             self.demo_creating.emit(str(folder))
             self._set_activity("demo", Activity("Creating the demo data…"))
         opened = self._opened
 
         def job(state: TaskState) -> Path:
-            return ensure_demo(folder, preset=preset, samples=count, progress=state.progress)
+            return ensure_demo(folder, preset=preset, samples=samples, progress=state.progress)
 
         def progress(done: int, total: int, _text: str) -> None:
             self._set_activity("demo", Activity(f"demo data {done}/{total}", done, total))

@@ -12,6 +12,8 @@ RATIO_PRESETS = (VECTOR_PRESET, MCR_PRESET)
 """The presets whose data follow the unique-to-shared ratio ``unique_ratio``."""
 VECTOR_PRESETS = (VECTOR_PRESET, GREEDY_PRESET, PER_SAMPLE_PRESET, MCR_PRESET)
 PRESETS = (*AUDIO_VISUAL_PRESETS, *VECTOR_PRESETS)
+FIRST_LAUNCH_PRESET = GREEDY_PRESET
+"""The demo the window opens on first launch: joint training visibly leaves one modality under-trained."""
 
 DEFAULT_SAMPLES = 1000
 PRESET_SAMPLES = {GREEDY_PRESET: 2000, PER_SAMPLE_PRESET: 2000, MCR_PRESET: 14000}
