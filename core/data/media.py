@@ -30,6 +30,8 @@ _SEEK_GAP = 16  # without keyframe positions: decode forward when the wanted fra
 _SEEK_COST = 4  # a seek costs about as much as decoding this many frames
 _SINC_ZERO_CROSSINGS = 16  # half-width of the resampling kernel, in zero crossings of its cut-off
 _RESAMPLE_CHUNK = 1 << 21  # output samples × kernel taps computed at once
+DECODE_MARGIN_S = 0.25
+"""Audio decoded beyond the last second used: room for the resampling kernel at any target rate >= 64 Hz."""
 
 
 class MediaError(ValueError):
@@ -280,12 +282,16 @@ def has_audio_stream(path: str | Path) -> bool:
         container.close()
 
 
-def read_audio(path: str | Path, window: tuple[float, float] | None = None) -> tuple[np.ndarray, int]:
+def read_audio(
+    path: str | Path, window: tuple[float, float] | None = None, max_s: float | None = None
+) -> tuple[np.ndarray, int]:
     """The first audio stream of the file as a mono ``float32`` waveform (channels averaged) and its rate.
 
     The file may be an audio file or a video container with an audio stream; ``window = (start_s,
-    end_s)`` keeps the samples of that time span. A file without an audio stream, a stream (or window)
-    without samples and a packet that does not decode raise ``MediaError``.
+    end_s)`` keeps the samples of that time span. ``max_s``: decoding stops once that many seconds
+    (from the start of the file) are decoded, so a 3-hour file costs no more than the seconds used. A
+    file without an audio stream, a stream (or window) without samples and a packet that does not
+    decode raise ``MediaError``.
     """
     path = Path(path)
     container = _open_container(path, "cannot decode audio")
@@ -293,7 +299,7 @@ def read_audio(path: str | Path, window: tuple[float, float] | None = None) -> t
         if not container.streams.audio:
             raise MediaError(path, _missing_stream(container, "audio"))
         stream = container.streams.audio[0]
-        chunks, rate = _decode_audio(container, stream, path)
+        chunks, rate = _decode_audio(container, stream, path, max_s)
     finally:
         container.close()
     if not chunks:
@@ -317,7 +323,7 @@ def load_waveform(
     length = round(sample_rate * duration_s)
     if sample_rate < 1 or length < 1:
         raise ValueError(f"sample_rate {sample_rate} and duration_s {duration_s} give no samples")
-    waveform, rate = read_audio(path, window)
+    waveform, rate = read_audio(path, window, (window[0] if window else 0.0) + duration_s + DECODE_MARGIN_S)
     needed = math.ceil(length * rate / sample_rate) + _kernel_half_width(rate, sample_rate) + 2
     waveform = resample(waveform[:needed], rate, sample_rate)
     return fit_length(waveform, length)
@@ -462,15 +468,20 @@ def _read_positions(reader: _FrameReader, positions: np.ndarray, height: int, wi
     return [picked[p] for p in positions.tolist()]
 
 
-def _decode_audio(container, stream, path: Path) -> tuple[list[np.ndarray], int]:
-    """Mono float32 chunks of every decoded frame of ``stream`` and its sample rate."""
+def _decode_audio(container, stream, path: Path, max_s: float | None = None) -> tuple[list[np.ndarray], int]:
+    """Mono float32 chunks of the decoded frames of ``stream`` (all, or the first ``max_s`` seconds and
+    a little more) and its sample rate."""
     resampler: av.AudioResampler | None = None  # only for sample formats other than float
     chunks: list[np.ndarray] = []
     rate = stream.rate or 0
     packet = None
+    decoded = 0
     try:
         for packet in container.demux(stream):
+            if max_s is not None and rate and decoded >= max_s * rate:
+                break
             for frame in packet.decode():
+                decoded += frame.samples
                 rate = frame.sample_rate or rate
                 if frame.format.name in ("fltp", "flt"):
                     chunks.append(_mono(frame))

@@ -359,13 +359,27 @@ def _duration(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+REPEATS_SHOWN = 3
+"""Rows named per repeated problem (same column, file and reason) in ``format_exclusions``."""
+
+
 def format_exclusions(excluded: Iterable[Exclusion]) -> str:
-    """A readable report: a summary line, then one line per problem in row order."""
+    """A readable report: a summary line, then one line per problem in row order; a problem repeated on
+    many rows (the same column, file and reason) is one line with its count and first rows."""
     items = sorted(excluded, key=lambda e: e.row)
     if not items:
         return "no problems: every sample is used"
+    groups: dict[tuple[str, str, str], list[Exclusion]] = {}
+    for item in items:
+        groups.setdefault((item.column, item.file, item.reason), []).append(item)
     lines = [f"{len(items)} problem(s), {_rows(items)} sample(s) left out:"]
-    lines += [f"  {item}" for item in items]
+    for (column, file, reason), group in groups.items():
+        if len(group) == 1:
+            lines.append(f"  {group[0]}")
+            continue
+        rows = ", ".join(str(e.row) for e in group[:REPEATS_SHOWN]) + (", ..." if len(group) > REPEATS_SHOWN else "")
+        what = f"column {column!r}" + (f" ({file})" if file else "")
+        lines.append(f"  {len(group)} rows ({rows}), {what}: {reason}")
     return "\n".join(lines)
 
 

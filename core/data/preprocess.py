@@ -18,6 +18,7 @@ from core.config import AudioConfig, DataConfig, VideoConfig
 from core.data.kinds import get_kind
 from core.data.kinds.base import Window
 from core.data.media import (
+    DECODE_MARGIN_S,
     MediaError,
     VideoClip,
     fit_length,
@@ -82,7 +83,7 @@ def prepared_waveform(path: str | Path, cfg: AudioConfig, window: Window | None 
         length = round(cfg.sample_rate * cfg.duration_s)
         if cfg.sample_rate < 1 or length < 1:
             raise ValueError(f"sample_rate {cfg.sample_rate} and duration_s {cfg.duration_s} give no samples")
-        samples, rate = read_audio(path)
+        samples, rate = read_audio(path, max_s=(window[0] if window else 0.0) + cfg.duration_s + DECODE_MARGIN_S)
         waveform = resample(samples, rate, cfg.sample_rate)
         if window is not None:
             waveform = waveform[round(window[0] * cfg.sample_rate) : round(window[1] * cfg.sample_rate)]
