@@ -467,6 +467,7 @@ class MainWindow(QMainWindow):
         control.runs_compared.connect(self.show_comparison)
         control.experiment_read.connect(self.show_experiment)
         self.compare.browser_filter_requested.connect(self.browser.set_sample_filter)
+        self.compare.epoch_requested.connect(self.browser.set_epoch)
         self.training.start_requested.connect(self.start_training)
         self.training.pause_toggled.connect(control.toggle_pause)
         self.training.stop_requested.connect(control.stop_training)

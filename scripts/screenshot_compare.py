@@ -29,13 +29,13 @@ def make_experiment(exp: Path) -> None:
     from core.experiments.spec import DatasetSpec, ExperimentSpec, StrategySpec
 
     protocol = RunConfig()
-    protocol.optim.epochs = 4
+    protocol.optim.epochs = 5
     protocol.optim.batch_size = 16
     protocol.runtime.device = "cpu"
     spec = ExperimentSpec(
         name="compare-shot",
         seeds=[0],
-        datasets=[DatasetSpec(name="av", demo="balanced", samples=160)],
+        datasets=[DatasetSpec(name="av", demo="balanced", samples=240)],
         strategies=[StrategySpec(name="joint"), StrategySpec(name="ogm-ge")],
         protocol=protocol,
     ).validate()

@@ -45,6 +45,7 @@ from app.style import (
     with_alpha,
 )
 from app.views.point_cloud import PointCloud
+from app.views.queries import valued_epochs
 from core.experiments.compare import BOTH_RIGHT, BOTH_WRONG, BROKEN, FIXED, Comparison, compare_runs, gap
 from core.experiments.outcome import REPORT_NAME
 from core.experiments.readout import report_path
@@ -100,9 +101,11 @@ def _swatch(color: str) -> str:
 
 class CompareView(QWidget):
     """Shows a :class:`ComparedRuns` (see the module docstring). ``browser_filter_requested(rows, caption)``
-    asks the browser to keep only dataset ``rows`` (None: every sample)."""
+    asks the browser to keep only dataset ``rows`` (None: every sample); ``epoch_requested(epoch)`` asks it
+    to show the epoch compared, once the report on show is one of the two runs."""
 
     browser_filter_requested = Signal(object, str)
+    epoch_requested = Signal(int)
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -193,12 +196,14 @@ class CompareView(QWidget):
         self._rows = np.zeros(0, np.int64)  # per compared sample, its row in the dataset on show (-1: none)
         self._position = -1  # the compared sample whose bars are shown
         self._jitter = np.zeros((0, 2))
+        self._epoch_shown = False  # the browser was asked to show the compared epoch of the run on show
         self._apply_palette()
         self.browser_choice.currentIndexChanged.connect(self._choice_changed)
         self.modality_combo.currentIndexChanged.connect(self._draw_scatter)
         self.jitter_box.toggled.connect(self._draw_scatter)
         session.dataset_changed.connect(self._dataset_changed)
         session.current_changed.connect(self._current_changed)
+        session.valuation_added.connect(lambda *_: self._request_epoch())
 
     # -- public ------------------------------------------------------------------------------
     @property
@@ -211,6 +216,7 @@ class CompareView(QWidget):
         c = result.comparison
         self._jitter = np.random.default_rng(JITTER_SEED).uniform(-0.5, 0.5, (len(c.a.ids), 2))
         self._position = -1
+        self._epoch_shown = False
         self._show_summary()
         self._fill_tables()
         self.modality_combo.blockSignals(True)
@@ -223,6 +229,7 @@ class CompareView(QWidget):
         self._map_rows()
         self._draw_scatter()
         self._current_changed(self.session.current)
+        self._request_epoch()
 
     def set_browser_choice(self, choice: str) -> None:
         """Filter the browser to ``choice``: "all" or one of fixed, broken, both right, both wrong."""
@@ -304,6 +311,18 @@ class CompareView(QWidget):
             )
         else:
             self.browser_choice.setToolTip("Which compared samples the sample browser lists")
+
+    def _request_epoch(self) -> None:
+        """Ask the browser for the compared epoch of the run on show, once its valuation of it is in."""
+        shown = self.session.report_path
+        if self._result is None or self._epoch_shown or shown is None:
+            return
+        c = self._result.comparison
+        for report, epoch in zip(self._result.reports, (c.a.epoch, c.b.epoch), strict=True):
+            if Path(report).resolve() == Path(shown).resolve() and epoch in valued_epochs(self.session):
+                self._epoch_shown = True
+                self.epoch_requested.emit(epoch)
+                return
 
     def _dataset_changed(self) -> None:
         self.browser_choice.blockSignals(True)
@@ -387,7 +406,7 @@ class CompareView(QWidget):
         self.bars_title.setText(
             f"<b>{html.escape(str(c.a.ids[position]))}</b> ({html.escape(label)}): {'; '.join(verdicts)} — "
             f"{_swatch(CATEGORY_COLORS[category])} {CATEGORY_TEXT[category]}<br>"
-            f"φ of {color_key(c.modalities, colors)}: A pale, B solid"
+            f"φ of {color_key(c.modalities, colors)}: A (epoch {c.a.epoch + 1}) pale, B (epoch {c.b.epoch + 1}) solid"
         )
         x = np.arange(len(c.modalities), dtype=np.float64)
         pale = [with_alpha(color, 90) for color in colors]

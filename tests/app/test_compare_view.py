@@ -63,11 +63,14 @@ def test_compare_view_counts_filters_the_browser_and_shows_both_runs_bars(qtbot,
     # nothing was on show: B's report is opened so that the browser lists the compared samples
     assert session.report_path == b / "report.h5"
     row_of = {sample: row for row, sample in enumerate(session.dataset.ids.tolist())}
+    qtbot.waitUntil(lambda: window.browser.epoch_chooser.epoch() == core.b.epoch, timeout=LOAD_TIMEOUT_MS)
     for category in (FIXED, BROKEN):
         expected = np.sort([row_of[str(core.a.ids[i])] for i in core.samples(category)])
         view.set_browser_choice(category)
         np.testing.assert_array_equal(np.sort(window.browser.filtered_indices()), expected)
         assert window.browser.filters.samples_label.isVisible()
+        # the browser shows B at the epoch compared: B is right on what it fixed, wrong on what it broke
+        assert set(window.browser.model.table.correct[expected].tolist()) <= {int(category == FIXED)}
     view.set_browser_choice("all")
     assert len(window.browser.filtered_indices()) == len(session.dataset)
 
