@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 TORCH  ?= torch==2.13.0
 
-.PHONY: app test lint benchmarks clean
+.PHONY: app test lint clean
 
 app: $(STAMP)
 	$(BIN)/modalens gui

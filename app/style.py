@@ -24,6 +24,7 @@ PALETTE = ("#56B4E9", "#CC79A7", "#009E73", "#D55E00", "#F0E442", "#999999")
 CORRECT_COLOR = "#009E73"  # bluish green
 INCORRECT_COLOR = "#D55E00"  # vermillion
 NEUTRAL_COLOR = "#999999"
+GRID_ALPHA = 0.25  # opacity of plot grid lines, in every view and palette
 
 
 def modality_color(name_or_index: str | int, modalities: Sequence[str] | None = None) -> QColor:

@@ -29,7 +29,6 @@ class Theme:
     disabled: dict[str, str]
     plot_background: str
     plot_foreground: str
-    grid_alpha: float
     accent: str
     banner: dict[str, str]
     states: dict[str, str]
@@ -58,7 +57,6 @@ def load_theme(name: str) -> Theme:
             disabled=dict(data.get("disabled", {})),
             plot_background=data["plot"]["background"],
             plot_foreground=data["plot"]["foreground"],
-            grid_alpha=float(data["plot"].get("grid", 0.25)),
             accent=data["accent"],
             banner=dict(data["banner"]),
             states=dict(data["states"]),

@@ -122,19 +122,6 @@ class RunFailed:
     traceback: str
 
 
-Event = (
-    RunStarted
-    | StepMetrics
-    | EpochMetrics
-    | ValuationReady
-    | ResamplingPlanned
-    | Progress
-    | LogMessage
-    | CheckpointSaved
-    | RunPaused
-    | RunFinished
-    | RunFailed
-)
 Listener = Callable[[Any], None]
 
 

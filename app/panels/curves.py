@@ -52,7 +52,7 @@ from app.panels.curve_data import (
 )
 from app.prompts import Prompter
 from app.session import Session
-from app.style import apply_plot_palette, modality_color, plain_axes
+from app.style import GRID_ALPHA, apply_plot_palette, modality_color, plain_axes
 from app.views.lazy import frame_queue
 
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"
@@ -145,7 +145,7 @@ class CurvesPane(QWidget):
 
         self.plot = pg.PlotWidget()
         self.plot.setObjectName("curvesPlot")
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
         self.plot.setClipToView(True)
         self.plot.setDownsampling(auto=True, mode="peak")
         self.plot.setMinimumHeight(120)

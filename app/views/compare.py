@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 from app.session import Session
 from app.style import (
     CORRECT_COLOR,
+    GRID_ALPHA,
     INCORRECT_COLOR,
     NEUTRAL_COLOR,
     apply_plot_palette,
@@ -155,7 +156,7 @@ class CompareView(QWidget):
         for plot in (self.scatter, self.bars):
             plain_axes(plot)
             plot.getPlotItem().hideButtons()
-            plot.showGrid(x=True, y=True, alpha=0.2)
+            plot.showGrid(x=True, y=True, alpha=GRID_ALPHA)
         self.bars.setMouseEnabled(x=False, y=False)
 
         left = QWidget()

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.session import Session
 from app.style import (
+    GRID_ALPHA,
     NEUTRAL_COLOR,
     apply_plot_palette,
     color_key,
@@ -67,7 +68,7 @@ class ContributionView(QWidget):
         for plot in self._titles:
             plot.hideButtons()
             plot.setMenuEnabled(False)
-            plot.showGrid(y=True, alpha=0.25)
+            plot.showGrid(y=True, alpha=GRID_ALPHA)
             plain_axes(plot)
             steady_label_room(plot)
         for plot in (self.history_plot, self.mean_plot):
@@ -255,7 +256,7 @@ def set_empty(plot: pg.PlotItem, empty: bool) -> None:
     for name in ("left", "bottom"):
         if plot.getAxis(name).isVisible() == empty:  # (showing a shown axis still redraws it)
             plot.showAxis(name, not empty)
-    plot.showGrid(y=not empty, alpha=0.25)
+    plot.showGrid(y=not empty, alpha=GRID_ALPHA)
 
 
 def short_coalition_labels(modalities: list[str]) -> list[str]:

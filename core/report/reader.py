@@ -520,12 +520,6 @@ class ReportDataset:
             for i, row in enumerate(rows)
         ]
 
-    @cached_property
-    def num_excluded(self) -> int:
-        """Number of exclusion records (a sample may have several)."""
-        with self._group("excluded") as g:
-            return int(g["excluded"]["row"].shape[0])
-
     @property
     def num_excluded_samples(self) -> int:
         """Number of samples left out (distinct manifest rows among the exclusions)."""
