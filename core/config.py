@@ -159,7 +159,8 @@ class ValuationConfig:
     absence: str = "feature"
     exact_max_modalities: int = 10
     mc_permutations: int = 256
-    batch_size: int = 256
+    batch_size: int = 0
+    """Samples per valuation batch; 0 chooses by device (64 on CPU, 256 on CUDA, see docs/methods.md)."""
 
 
 @dataclass
@@ -300,7 +301,7 @@ class RunConfig:
             ("valuation.absence", v.absence in ABSENCE, _one_of(ABSENCE)),
             ("valuation.exact_max_modalities", v.exact_max_modalities >= 0, not_negative),
             ("valuation.mc_permutations", v.mc_permutations >= 1, at_least_one),
-            ("valuation.batch_size", v.batch_size >= 1, at_least_one),
+            ("valuation.batch_size", v.batch_size >= 0, not_negative + " (0: chosen for the device)"),
             ("runtime.seed", 0 <= r.seed <= MAX_SEED, f"an integer from 0 to {MAX_SEED}"),
             ("runtime.num_workers", r.num_workers >= 0, not_negative),
             ("runtime.log_every_steps", r.log_every_steps >= 0, not_negative + " (0: off)"),

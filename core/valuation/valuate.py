@@ -20,6 +20,10 @@ from core.valuation.shapley import exact_shapley, monte_carlo_shapley
 from core.valuation.value_functions import VALUE_FUNCTIONS, CoalitionStats
 
 ABSENCE_MODES = ("feature", "input")
+AUTO_BATCH_SIZE = {"cpu": 64, "cuda": 256}
+"""Samples per valuation batch for ``batch_size = 0``, by device type, measured with
+benchmarks/valuation_batch.py (results in benchmarks/results/valuation_batch.md). Other devices take the
+CUDA size."""
 
 
 @dataclass
@@ -28,7 +32,8 @@ class ValuationSettings:
     absence: str = "feature"
     exact_max_modalities: int = 10
     mc_permutations: int = 256
-    batch_size: int = 256
+    batch_size: int = 0
+    """Samples per batch; 0: chosen for the device (:func:`resolve_batch_size`)."""
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -44,6 +49,13 @@ def input_baseline(model: MultimodalModel, data: PreparedData, device: torch.dev
         for m in data.modalities
     }
     return model.encode(zeros)[0]
+
+
+def resolve_batch_size(batch_size: int, device: torch.device | str) -> int:
+    """``batch_size`` itself when set (> 0), else the device type's measured default."""
+    if batch_size > 0:
+        return batch_size
+    return AUTO_BATCH_SIZE.get(torch.device(device).type, AUTO_BATCH_SIZE["cuda"])
 
 
 @torch.no_grad()
@@ -66,7 +78,8 @@ def value_samples(
     members = torch.as_tensor(coalition_members(m), device=device) if exact else None
     generator = torch.Generator().manual_seed(settings.seed + epoch)
     phis, errors, values, predictions, correct, log_p = [], [], [], [], [], []
-    for batch in iterate_batches(data, index, settings.batch_size, device):
+    batch_size = resolve_batch_size(settings.batch_size, device)
+    for batch in iterate_batches(data, index, batch_size, device):
         features = model.encode(batch.inputs)
         full = torch.ones(1, m, dtype=torch.bool, device=device)
         full_logits = model.coalition_logits(features, full, baseline)[:, 0]
@@ -142,7 +155,7 @@ def brute_force_values(
     members = torch.as_tensor(coalition_members(m), device=device)
     value_fn = VALUE_FUNCTIONS.get(settings.value_fn)
     all_values = []
-    for batch in iterate_batches(data, index, settings.batch_size, device):
+    for batch in iterate_batches(data, index, resolve_batch_size(settings.batch_size, device), device):
         logits = []
         for row in members:
             keep = row.expand(len(batch.labels), m)

@@ -26,7 +26,7 @@ def test_gpu_check_quick_on_cpu_prints_one_json_object():
     for precision in ("fp32", "bf16"):
         assert result["train"][precision]["step_s"] > 0 and result["train"][precision]["peak_memory_mb"] is None
     valuation = result["valuation"]
-    assert valuation["auto_batch_size"] == 32 and str(valuation["auto_batch_size"]) in valuation["by_batch_size"]
+    assert valuation["auto_batch_size"] == 64 and str(valuation["auto_batch_size"]) in valuation["by_batch_size"]
     assert valuation["auto_ratio_vs_inference"] > 0
     assert result["store"]["read_over_consumption"] > 0
     torchrun = result["torchrun"]
