@@ -235,10 +235,9 @@ def main(argv: list[str] | None = None) -> int:
                 c = curves[-1]
                 print(f"{dataset} {run} seed {seed}: best-val epoch {c.best_epoch + 1} test {c.best_test:.3f}, "
                       f"last test {c.test[-1]:.3f}, spread {c.spread:.3f}, train {c.train[-1]:.3f}", flush=True)
-    text = report(curves, references, args)
-    if args.out != "-":
-        Path(args.out).write_text(text + "\n", encoding="utf-8")
-    print(text)
+                if args.out != "-":  # after every run, so a long benchmark stopped early keeps what it measured
+                    Path(args.out).write_text(report(curves, references, args) + "\n", encoding="utf-8")
+    print(report(curves, references, args))
     return 0
 
 
