@@ -23,6 +23,10 @@ from core.valuation.result import ValuationResult
 
 SUMMARY_KINDS = 8  # kinds of problem the dataset summary lists one by one
 SUMMARY_EXAMPLES = 3  # rows named per kind
+WINDOW_VALUE_FN = "probability"
+"""The value function the window shows valuations under until the user picks another (where the report
+stores coalition statistics; else the one written). Runs keep valuing with the config's (``benefit``), the
+payoff the re-sampling strategies are defined on; docs/methods.md, "The value function the window shows"."""
 STEP_INDEX = ("global_step", "step", "epoch", "wall_time")
 EPOCH_INDEX = ("epoch", "wall_time")
 
@@ -195,7 +199,7 @@ class Session(QObject):
         self.device = ""
         self.run_state = "idle"
         self.value_fn = ""
-        self.chosen_value_fn = ""  # the value function the user chose to show ("": the one written)
+        self.chosen_value_fn = WINDOW_VALUE_FN  # the value function to show when available ("": the one written)
         self.valuations: dict[str, dict[int, ValuationResult]] = {}  # as shown (under shown_value_fn)
         self.written: dict[str, dict[int, ValuationResult]] = {}  # as the run computed them
         self.step_metrics: dict[str, MetricSeries] = {}

@@ -41,8 +41,8 @@ def test_value_split_now_adds_the_split_to_the_report_and_shows_it(qtbot, make_c
 
     out = tmp_path / "val.csv"  # the CLI's own computation of the same split
     args = argparse.Namespace(checkpoint=str(run_dir), trust_checkpoint=False, data=str(session.dataset.root),
-                              split="val", value_fn=None, absence=None, recipe=None, device="cpu",
-                              out=str(out), into_report=False)
+                              split="val", value_fn=session.shown_value_fn, absence=None, recipe=None,
+                              device="cpu", out=str(out), into_report=False, media_root=None)
     assert value_cli.run(args) == 0
     with out.open() as handle:
         rows = {row["id"]: row for row in csv.DictReader(handle)}

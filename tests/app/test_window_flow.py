@@ -43,15 +43,16 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
     report_path = run_dir / "report.h5"
     assert report_path.is_file() and session.report_path == report_path
 
-    # 3. selecting a sample shows its φ from the report
+    # 3. selecting a sample shows its φ from the report (under the value function the window shows)
+    shown = session.shown_value_fn
     with open_report(report_path) as report:
         valuation = report.valuation["train"]
         train_index = np.sort(valuation.sample_index)
         sample = int(train_index[3])
-        expected = valuation.select(epoch=0, samples=[sample]).phi[0, 0]
+        expected = valuation.values_as(shown)[0][0, valuation.sample_index.tolist().index(sample)]
         # every split is valued: the browser filters train, val and test samples alike
         every = [report.valuation[split] for split in report.valuation]
-        all_phi = np.concatenate([v.select(epoch=0).phi[0] for v in every])
+        all_phi = np.concatenate([v.values_as(shown)[0][0] for v in every])
         stored_index = np.concatenate([v.sample_index for v in every])
     window.select_sample(sample)
     assert session.current == sample
@@ -108,7 +109,8 @@ def test_open_train_inspect_filter_resample_export_reopen(qtbot, make_window, av
     assert sorted(window.session.valuations["train"]) == [0, 1]
     window.select_sample(sample)
     with open_report(report_path) as report:
-        latest = report.valuation["train"].select(epoch=1, samples=[sample]).phi[0, 0]
+        train = report.valuation["train"]
+        latest = train.values_as(shown)[0][train.epochs.tolist().index(1), train.sample_index.tolist().index(sample)]
     np.testing.assert_allclose(window.contribution.displayed_phi(), latest, rtol=1e-6)
     assert not [m for m in prompter.messages if m[0] == "error"]
 
