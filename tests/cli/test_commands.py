@@ -141,7 +141,7 @@ def test_strategies_lists_parameters(capsys):
         (["train"], "no dataset: pass --data DIR"),
         (["train", "--data", "/no/such/folder"], "dataset folder not found"),
         (["value", "--checkpoint", "/no/ckpt.pt", "--data", "."], "checkpoint not found"),
-        (["train", "--data", ".", "--set", "optim.lrr=1"], "unknown key(s) lrr"),
+        (["train", "--data", ".", "--set", "optim.lrr=1"], "unknown key optim.lrr (did you mean 'optim.lr'?)"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
     ],
 )

@@ -97,7 +97,7 @@ def test_a_still_image_is_a_one_frame_clip_for_the_frame_encoders():
     image = torch.randint(0, 256, (2, 3, 8, 8), dtype=torch.uint8)
     still = model.encoders["still"]
     torch.testing.assert_close(still(image), still(image[:, None]))
-    assert model.encoders["motion"].body[0].in_channels == 2
+    assert model.encoders["motion"].body[0][0].in_channels == 2  # the first convolution takes (u, v)
 
 
 def test_flow_encoders_divide_pixels_by_the_flow_scale():
