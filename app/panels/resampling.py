@@ -38,6 +38,7 @@ from app.prompts import Prompter
 from app.runner import RequestRow
 from app.session import Session
 from app.style import modality_color
+from core.text import plural
 
 if TYPE_CHECKING:
     from app.controller import AppController
@@ -275,7 +276,7 @@ class ResamplingPane(QWidget):
 
 def _cells(row: RequestRow) -> list[str]:
     if row.start_epoch is None:
-        span = "next run" + (f", {row.epochs} epoch(s)" if row.epochs else ", until cancelled")
+        span = "next run" + (f", {plural(row.epochs, 'epoch')}" if row.epochs else ", until cancelled")
     elif row.epochs is None:
         span = f"from epoch {row.start_epoch + 1}"
     else:
