@@ -753,6 +753,10 @@ class AppController(QObject):
         self._set_phase(state)
         level = "error" if outcome.failed else "info"
         self.session.log_message.emit(level, f"run {state} after {plural(outcome.epochs_done, 'epoch')}: {outcome.run_dir}")
+        result = self.session.best_epoch()
+        if result is not None:
+            self.session.log_message.emit("info", result.text())
+            self.notice.emit(result.text(), 15_000)
         self.run_ended.emit(outcome)
         if outcome.failed:
             self.fail("Training failed", self.session.last_error or "the run failed; see the Log pane")

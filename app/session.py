@@ -19,6 +19,7 @@ from PySide6.QtCore import QObject, Signal
 
 from core import events as ev
 from core.data.prepared import Exclusion
+from core.report.summary import BestEpoch, best_epoch
 from core.valuation.result import ValuationResult
 
 SUMMARY_KINDS = 8  # kinds of problem the dataset summary lists one by one
@@ -365,6 +366,15 @@ class Session(QObject):
             self.log_message.emit("error", event.error)
             self.log_message.emit("debug", event.traceback)
             self._set_state("failed")
+
+    def best_epoch(self) -> BestEpoch | None:
+        """The run's best epoch by val accuracy and the test accuracy there and at the last epoch."""
+        series = {}
+        for key in ("val/acc", "train/acc", "test/acc"):
+            if key in self.epoch_metrics:
+                epochs, _, values = self.epoch_metrics[key].arrays()
+                series[key] = (epochs, values)
+        return best_epoch(series)
 
     def add_valuation(self, result: ValuationResult) -> None:
         self._store(result)

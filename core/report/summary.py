@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -115,22 +117,50 @@ def last_epoch_lines(report: Report) -> list[str]:
     return lines
 
 
+@dataclass(frozen=True)
+class BestEpoch:
+    """The epoch ``checkpoints/best.pt`` keeps and the test accuracy there and at the last epoch (epochs
+    counted from 1; test accuracy None where the run has no test split)."""
+
+    epoch: int
+    chosen_by: str
+    score: float
+    test_at_best: float | None
+    last_epoch: int
+    test_at_last: float | None
+
+    def text(self) -> str:
+        line = f"best epoch {self.epoch} (by {self.chosen_by.replace('/', ' ')} {self.score:.4f})"
+        if self.test_at_best is None and self.test_at_last is None:
+            return line
+        return f"{line}: test acc {_number(self.test_at_best)}; last epoch {self.last_epoch}: test acc {_number(self.test_at_last)}"
+
+
+def best_epoch(series: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> BestEpoch | None:
+    """The first epoch with the highest val accuracy (train accuracy without a val split), from
+    ``{metric: (epochs counted from 1, values)}``; None before an epoch is done."""
+    chooser = "val/acc" if len(series.get("val/acc", ((), ()))[0]) else "train/acc"
+    epochs, scores = (np.asarray(a, dtype=float) for a in series.get(chooser, ((), ())))
+    if not len(epochs):
+        return None
+    best = int(np.argmax(np.nan_to_num(scores, nan=-1.0)))
+    test_epochs, test = (np.asarray(a, dtype=float) for a in series.get("test/acc", ((), ())))
+
+    def test_at(epoch: float) -> float | None:
+        found = np.flatnonzero(test_epochs == epoch)
+        return float(test[found[0]]) if len(found) else None
+
+    last = float(max(epochs.max(), test_epochs.max() if len(test_epochs) else 0.0))
+    return BestEpoch(int(epochs[best]), chooser, float(scores[best]), test_at(epochs[best]), int(last), test_at(last))
+
+
 def best_epoch_lines(report: Report) -> list[str]:
-    """The epoch ``checkpoints/best.pt`` keeps (the first with the highest val accuracy, train accuracy
-    without a val split) and its test accuracy beside the last epoch's; nothing before an epoch is done."""
+    """The best epoch's line (see :func:`best_epoch`); nothing before an epoch is done."""
     metrics = report.epoch_metrics
-    chooser = "val/acc" if "val/acc" in metrics else "train/acc"
-    if chooser not in metrics or not len(metrics[chooser]):
-        return []
-    scores = np.nan_to_num(np.asarray(metrics[chooser], dtype=float), nan=-1.0)
-    best = int(np.argmax(scores))
-    epoch = int(metrics["epoch"][best]) + 1
-    line = f"best epoch {epoch} (by {chooser.replace('/', ' ')} {scores[best]:.4f})"
-    test = metrics.get("test/acc")
-    if test is not None and len(test):
-        line += f": test acc {_number(float(test[best]))}; last epoch {int(metrics['epoch'][-1]) + 1}: test acc "
-        line += _number(float(test[-1]))
-    return [line]
+    epochs = np.asarray(metrics.get("epoch", ()), dtype=float) + 1
+    found = best_epoch({key: (epochs, np.asarray(metrics[key])) for key in ("val/acc", "train/acc", "test/acc")
+                        if key in metrics})
+    return [] if found is None else [found.text()]
 
 
 def _number(value: float | None) -> str:

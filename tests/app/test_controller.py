@@ -130,3 +130,19 @@ def test_resume_keeps_the_runs_own_epoch_target(qtbot, make_controller, vector_r
     controller.stop_training()
     wait_run_ended(qtbot, controller)
     assert shown[0].optim.epochs == 3
+
+
+def test_a_finished_run_logs_its_best_epoch_and_test_accuracy(qtbot, make_controller, vector_demo):
+    from core.config import RunConfig
+
+    controller = make_controller()
+    lines = logged(controller)
+    config = RunConfig()
+    config.data.path = str(vector_demo)
+    config.optim.epochs = 2
+    config.valuation.splits = ["train"]
+    assert controller.start_training(config)
+    wait_run_ended(qtbot, controller)
+    best = controller.session.best_epoch()
+    assert best is not None and best.chosen_by == "val/acc" and best.last_epoch == 2
+    assert ("info", best.text()) in lines and "test acc" in best.text()

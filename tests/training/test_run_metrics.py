@@ -128,3 +128,17 @@ def test_summary_gives_test_accuracy_at_the_best_val_epoch_beside_the_last(tmp_p
         f"last epoch 3: test acc {metrics[-1]['test/acc']:.4f}"
     )
     assert expected in text
+
+
+def test_best_epoch_from_series_of_their_own_epochs():
+    from core.report.summary import best_epoch
+
+    series = {"val/acc": ([1, 2, 3], [0.5, 0.8, 0.8]), "train/acc": ([1, 2, 3], [0.9, 0.95, 0.99]),
+              "test/acc": ([1, 2, 3], [0.4, 0.7, 0.75])}
+    found = best_epoch(series)
+    assert (found.epoch, found.chosen_by, found.test_at_best, found.last_epoch, found.test_at_last) == (
+        2, "val/acc", 0.7, 3, 0.75)
+    assert found.text() == "best epoch 2 (by val acc 0.8000): test acc 0.7000; last epoch 3: test acc 0.7500"
+    without_val = best_epoch({"train/acc": ([1, 2], [0.9, 0.8])})
+    assert without_val.text() == "best epoch 1 (by train acc 0.9000)"
+    assert best_epoch({}) is None
