@@ -11,7 +11,7 @@ app: $(STAMP)
 	$(BIN)/modalens gui
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n auto
 
 lint: $(STAMP)
 	$(BIN)/ruff check core app tests benchmarks

@@ -77,7 +77,7 @@ def test_stop_before_the_engine_started_ends_the_run(qtbot, make_controller, vec
     assert controller.start_training(config)
     controller.stop_training()
     assert controller.status()[0] == "Stopping…"
-    qtbot.waitUntil(lambda: controller.phase == "stopped", timeout=5_000)
+    qtbot.waitUntil(lambda: controller.phase == "stopped", timeout=30_000)
     assert controller.runner.engine is None and controller.activity() is None
 
 

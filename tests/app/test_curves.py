@@ -81,7 +81,7 @@ def fed_pane(qtbot, vector_run):
     pane = CurvesPane(session)
     qtbot.addWidget(pane)
     pane.resize(900, 400)
-    with qtbot.waitSignal(pane.redrawn, timeout=2_000):
+    with qtbot.waitSignal(pane.redrawn, timeout=30_000):
         pane.show()
     yield pane
     pane.hide()
@@ -175,7 +175,7 @@ def test_redraws_are_rate_limited_and_skipped_while_hidden(fed_pane, qtbot):
     pane.session.apply(event)
     qtbot.wait(4 * REFRESH_MS)
     assert redraws == []
-    with qtbot.waitSignal(pane.redrawn, timeout=1_000):
+    with qtbot.waitSignal(pane.redrawn, timeout=30_000):
         pane.show()
     qtbot.wait(4 * REFRESH_MS)
     assert len(redraws) == 1, "nothing changed since: no more redraws"
@@ -226,7 +226,7 @@ def test_y_axes_are_labelled_with_units_and_throughput_gets_its_own(fed_pane, qt
     assert plot_item.getAxis("left").labelText == "fraction"
     assert plot_item.getAxis("right").isVisible() and plot_item.getAxis("right").labelText == "samples/s"
     f1 = pane._curves[("current run", "epoch:val/f1")].smooth
-    qtbot.waitUntil(lambda: plot_item.vb.viewRange()[1][1] <= 1.2, timeout=2_000)  # F1 fills the left axis
+    qtbot.waitUntil(lambda: plot_item.vb.viewRange()[1][1] <= 1.2, timeout=30_000)  # F1 fills the left axis
     assert f1.getViewBox() is plot_item.vb and pane.right_box.viewRange()[1][1] > 10
 
 

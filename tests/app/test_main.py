@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-TIMEOUT_S = 180
+TIMEOUT_S = 600
 
 
 def modalens(*args: str, data_home) -> subprocess.CompletedProcess:

@@ -89,7 +89,7 @@ def test_opening_a_20k_sample_report_never_blocks_the_gui_thread(qtbot, make_win
         assert control.open_report(big)
         assert window.session.dataset is not None and len(window.session.dataset) == 50, "nothing read yet"
         wait_loaded(qtbot, control)
-        qtbot.waitUntil(lambda: window.browser.model.rowCount() == SAMPLES, timeout=10_000)
+        qtbot.waitUntil(lambda: window.browser.model.rowCount() == SAMPLES, timeout=30_000)
         qtbot.wait(300)
         end = time.perf_counter()
     assert readers and all(t is not threading.main_thread() for t in readers), "the report was read in the GUI thread"
@@ -113,7 +113,7 @@ def test_a_new_task_of_a_kind_cancels_the_previous_one(qtbot, kind):
     second = slots.start(kind, lambda state: "second", done=results.append)
     assert first.cancelled and not second.cancelled
     release.set()
-    qtbot.waitUntil(lambda: first.finished() and second.finished(), timeout=5_000)
+    qtbot.waitUntil(lambda: first.finished() and second.finished(), timeout=30_000)
     qtbot.wait(10)
     assert results == ["second"] and not slots.active(kind)
     slots.wait_all()
@@ -128,7 +128,7 @@ def test_ended_tasks_are_released(qtbot):
     slots = TaskSlots()
     for n in range(5):
         task = slots.start("poll", lambda state, n=n: n)
-        qtbot.waitUntil(task.finished, timeout=5_000)
+        qtbot.waitUntil(task.finished, timeout=30_000)
         qtbot.wait(5)
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     assert len(slots.findChildren(BackgroundTask)) == 1, "only the latest task of the kind is kept"

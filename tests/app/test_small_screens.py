@@ -4,9 +4,12 @@ pane at least its minimum size."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pyqtgraph as pg
 import pytest
 from PySide6.QtWidgets import QApplication, QLabel, QPushButton
+from pytestqt.exceptions import TimeoutError as WaitTimedOut
 
 from tests.app.helpers import open_report
 
@@ -54,7 +57,8 @@ def test_every_pane_is_readable(qtbot, make_window, vector_run, size):
     window.select_sample(int(window.session.latest("train").sample_index[0]))
     for key in ("curves", "datasetPlot", "training", "resampling"):  # each tab of each group in turn
         window.docks[key].raise_()
-        qtbot.wait(50)
         QApplication.processEvents()
+        with contextlib.suppress(WaitTimedOut):  # deferred refreshes lay a pane out again a frame later
+            qtbot.waitUntil(lambda: not clipped(window, size), timeout=10_000)
         problems = clipped(window, size)
         assert not problems, "\n".join(problems)

@@ -142,12 +142,12 @@ def test_first_launch_creates_the_demo_in_the_background(qtbot, make_window, tmp
     assert window.banner.isVisible() and "Creating the demo data" in window.banner.text.text()
     assert window.progress.isVisible(), "a progress bar from the start"
     qtbot.waitUntil(lambda: window.session.dataset is not None, timeout=30_000)
-    qtbot.waitUntil(task.finished, timeout=5_000)
+    qtbot.waitUntil(task.finished, timeout=30_000)
     assert len(window.session.dataset) == 30
     assert window.banner.button.isVisible() and "30 samples" in window.banner.text.text()
     assert (tmp_path / "data" / "demo-vectors" / "manifest.csv").is_file()
     again = window.controller.open_demo(preset="vectors", samples=30)
-    qtbot.waitUntil(again.finished, timeout=5_000)
+    qtbot.waitUntil(again.finished, timeout=30_000)
 
 
 def test_following_a_live_report_turns_training_off(qtbot, make_window, vector_run, vector_demo, tmp_path):
@@ -282,7 +282,7 @@ def test_a_report_opened_while_its_run_writes_it_is_followed_and_training_stays_
             assert not control.isEnabled()
         for event in vector_run.events[position + 1:]:
             writer(event)
-        qtbot.waitUntil(lambda: window.mode == Mode.REPORT, timeout=10_000)  # the 1 s refresh saw the end
+        qtbot.waitUntil(lambda: window.mode == Mode.REPORT, timeout=30_000)  # the 1 s refresh saw the end
         assert sorted(window.session.valuations["train"]) == [0, 1]
         assert window.state_label.text() == "Report (finished)" and window.act_start.isEnabled()
         assert not window.act_pause.isEnabled() and not window.training.pause_button.isEnabled()

@@ -14,7 +14,7 @@ from core.training.checkpoint import load_checkpoint
 from tests.cli.test_startup import imported_heavy
 
 
-def modalens(*args, timeout=300):
+def modalens(*args, timeout=600):
     return subprocess.run(
         [sys.executable, "-m", "core.cli", *map(str, args)], capture_output=True, text=True, timeout=timeout
     )
@@ -123,7 +123,7 @@ def test_report_summary_into_a_closed_pipe_ends_quietly(trained):
     )
     process.stdout.close()
     err = process.stderr.read().decode()
-    assert process.wait(timeout=120) == 1 and err == ""
+    assert process.wait(timeout=600) == 1 and err == ""
 
 
 def test_strategies_lists_parameters(capsys):
@@ -146,7 +146,7 @@ def test_strategies_lists_parameters(capsys):
     ],
 )
 def test_wrong_arguments_get_one_clear_line(args, message):
-    result = modalens(*args, timeout=120)
+    result = modalens(*args, timeout=600)
     assert result.returncode == 2
     assert message in result.stderr + result.stdout
     assert "Traceback" not in result.stderr

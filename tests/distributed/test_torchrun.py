@@ -41,7 +41,7 @@ def train_command(data, out, extra=()):
     ]
 
 
-def run(args, timeout=300, **env_extra):
+def run(args, timeout=600, **env_extra):
     """Run ``args`` to the end; past ``timeout`` its whole process group (torchrun's ranks too) is killed."""
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1", **env_extra}
     with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
@@ -115,7 +115,7 @@ def test_failing_rank_stops_the_job_with_its_error(tmp_path):
             "--out",
             str(tmp_path / "run"),
         ],
-        timeout=120,
+        timeout=600,
     )
     assert result.returncode != 0
     assert "missing" in result.stdout + result.stderr
@@ -127,7 +127,7 @@ def test_one_failing_rank_ends_the_whole_job_with_its_error(tmp_path):
     result = run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
          *train_command(data, tmp_path / "run")],
-        timeout=180,
+        timeout=600,
     )
     assert result.returncode != 0
     assert "rank 1 failed on purpose" in result.stdout + result.stderr
@@ -149,7 +149,7 @@ def test_gradient_reshaping_strategies_keep_the_ranks_identical(tmp_path, strate
     result = run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
          *command, *params],
-        timeout=240,
+        timeout=600,
         DIGEST_DIR=str(digests),
     )
     assert result.returncode == 0, (result.stdout + result.stderr)[-3000:]
@@ -189,7 +189,7 @@ def test_a_stop_asked_of_one_rank_stops_every_rank_at_the_same_step(tmp_path):
     result = run(
         [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2", str(script),
          *train_command(data, tmp_path / "run", extra=["--set", "optim.batch_size=8"])],
-        timeout=180,  # a rank left waiting in a collective would hang here
+        timeout=600,  # a rank left waiting in a collective would hang here
     )
     output = result.stdout + result.stderr
     assert "run stopped after 0 epochs" in output, output[-3000:]  # (torchrun itself reports exit code 130)

@@ -66,10 +66,10 @@ def test_two_train_commands_with_the_same_out_do_not_mix(tmp_path):
         while read_holder(tmp_path / "R") is None:
             assert first.poll() is None and time.monotonic() < deadline, "first run never took the lock"
             time.sleep(0.05)
-        second = subprocess.run([*command, "--seed", "1"], capture_output=True, text=True, timeout=300)
+        second = subprocess.run([*command, "--seed", "1"], capture_output=True, text=True, timeout=900)
     finally:
         first.send_signal(signal.SIGINT)
-        first.communicate(timeout=300)
+        first.communicate(timeout=900)
     assert second.returncode == 1
     assert f"pid={first.pid}" in second.stderr and "another ModaLens run" in second.stderr
     assert "seed = 0" in (tmp_path / "R" / "config.toml").read_text()

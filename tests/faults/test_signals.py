@@ -44,7 +44,7 @@ def test_a_stop_signal_saves_and_exits_128_plus_the_signal(dataset, tmp_path, si
     wait_for_first_epoch(process)
     process.send_signal(signum)
     rest = process.stderr.read()
-    assert process.wait(timeout=300) == 128 + signum, rest
+    assert process.wait(timeout=900) == 128 + signum, rest
     assert "stopping at the next step" in rest and "Traceback" not in rest
     state = load_checkpoint(run_dir / "checkpoints" / "last.pt")
     assert 1 <= state["next_epoch"] < EPOCHS
@@ -61,7 +61,7 @@ def test_a_second_ctrl_c_waits_for_the_save_and_resume_finishes(dataset, tmp_pat
     first = next(line for line in process.stderr if "stopping at the next step" in line)
     process.send_signal(signal.SIGINT)
     rest = first + process.stderr.read()
-    assert process.wait(timeout=300) == 130, rest
+    assert process.wait(timeout=900) == 130, rest
     assert "already stopping" in rest
     with open_report(run_dir / "report.h5") as report:
         assert report.state == "stopped"

@@ -22,7 +22,7 @@ def tiny_dataset(tmp_path_factory) -> Path:
 def smoke(command: list[str], data: Path, cwd: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "OMP_NUM_THREADS": "1"}
     return subprocess.run([*command, "gui", "--smoke", "--data", str(data)], capture_output=True, text=True,
-                          timeout=180, env=env, cwd=cwd)
+                          timeout=600, env=env, cwd=cwd)
 
 
 def failure(result: subprocess.CompletedProcess) -> str:

@@ -27,7 +27,7 @@ def wheel(tmp_path_factory) -> zipfile.ZipFile:
     out = tmp_path_factory.mktemp("wheel")
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation", "-q", "-w", str(out)],
-        capture_output=True, text=True, timeout=240,
+        capture_output=True, text=True, timeout=900,
     )
     assert result.returncode == 0, result.stderr
     (built,) = out.glob("modalens-*.whl")

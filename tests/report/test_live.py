@@ -29,7 +29,7 @@ def start_writer(path: Path, epochs: int, pause: float) -> subprocess.Popen:
     )
 
 
-def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 60) -> list[str]:
+def wait_for_line(proc: subprocess.Popen, prefix: str, timeout: float = 600) -> list[str]:
     lines = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -50,7 +50,7 @@ def test_sigkill_leaves_every_complete_epoch(tmp_path, delay):
         wait_for_line(proc, "epoch 2")
         time.sleep(delay)  # land the kill at different points of later epochs
         os.kill(proc.pid, signal.SIGKILL)
-        rest, _ = proc.communicate(timeout=30)
+        rest, _ = proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -75,7 +75,7 @@ def test_killed_run_resumes_into_the_same_report(tmp_path):
     try:
         wait_for_line(proc, "epoch 1")
         os.kill(proc.pid, signal.SIGKILL)
-        proc.communicate(timeout=30)
+        proc.communicate(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -109,7 +109,7 @@ def test_reader_follows_a_live_report(tmp_path):
             changed += report.refresh()
             if "train" in report.valuation:
                 seen.append(len(report.valuation["train"].epochs))
-        proc.wait(timeout=30)
+        proc.wait(timeout=300)
     finally:
         if proc.poll() is None:
             proc.kill()

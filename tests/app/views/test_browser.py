@@ -93,7 +93,7 @@ def test_session_selection_shows_in_the_table_and_survives_a_new_epoch(qtbot, br
     new_phi = np.stack([np.linspace(3, -3, len(train)), np.zeros(len(train))], axis=1)
     valued_session.add_valuation(make_result(1, "train", train, new_phi, dataset.labels))
 
-    qtbot.waitUntil(lambda: "epoch 2" in browser.count_label.text(), timeout=2_000)  # on the next turn
+    qtbot.waitUntil(lambda: "epoch 2" in browser.count_label.text(), timeout=30_000)  # on the next turn
     assert shown_text(browser, 0, "phi:audio") == "3.000"  # re-sorted on the new values
     rows = sorted(index.row() for index in browser.view.selectionModel().selectedRows())
     assert sorted(int(browser.model.order[r]) for r in rows) == [4, 9]

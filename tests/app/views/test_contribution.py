@@ -166,4 +166,4 @@ def test_value_labels_never_overlap(qtbot):
     slot = view.coalition_plot.getViewBox().width() / 8
     assert all(label.textItem.boundingRect().width() + 4 <= slot for label in shown), "labels overlap"
     view.resize(1400, 600)
-    qtbot.waitUntil(lambda: any(label.isVisible() for label in view._coalition_bars.labels), timeout=2_000)
+    qtbot.waitUntil(lambda: any(label.isVisible() for label in view._coalition_bars.labels), timeout=30_000)

@@ -27,24 +27,24 @@ def decoded(path, index: int) -> np.ndarray:
 
 def test_shows_the_first_frame_of_the_current_sample(qtbot, make_player, media_session, tmp_path):
     player = make_player(media_session)
-    with qtbot.waitSignal(player.frame_shown, timeout=5000) as shown:
+    with qtbot.waitSignal(player.frame_shown, timeout=30_000) as shown:
         media_session.set_current(0)
     assert shown.args == [0]
     assert np.array_equal(player.displayed_frame(), decoded(tmp_path / "video/0.mp4", 0))
     assert np.array_equal(player.image_item.image, player.displayed_frame())
-    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=5000)
+    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=30_000)
     assert player.duration_s == pytest.approx(1.0)
     assert player.message_text() == ""
 
 
 def test_scrubbing_quickly_ends_on_the_last_requested_frame(qtbot, make_player, media_session, tmp_path):
     player = make_player(media_session)
-    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+    with qtbot.waitSignal(player.frame_shown, timeout=30_000):
         media_session.set_current(0)
-    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=5000)
+    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=30_000)
     for seconds in np.linspace(0.0, 0.95, 60):  # no event processing in between: a burst of requests
         player.seek(float(seconds))
-    qtbot.waitUntil(lambda: player.shown_frame_index == 9, timeout=5000)
+    qtbot.waitUntil(lambda: player.shown_frame_index == 9, timeout=30_000)
     qtbot.wait(50)  # nothing older may arrive afterwards
     assert player.shown_frame_index == 9
     assert frame_number(player.displayed_frame()) == 9
@@ -61,7 +61,7 @@ def test_worker_serves_only_the_latest_of_queued_requests(qtbot, media_session, 
         media.worker.request_frame(1, path, index)
     try:
         media.ensure_started()
-        qtbot.waitUntil(lambda: got == [7], timeout=5000)
+        qtbot.waitUntil(lambda: got == [7], timeout=30_000)
         qtbot.wait(50)
         assert got == [7]
     finally:
@@ -71,20 +71,20 @@ def test_worker_serves_only_the_latest_of_queued_requests(qtbot, media_session, 
 def test_missing_and_corrupt_media_show_messages(qtbot, make_player, media_session, tmp_path):
     player = make_player(media_session)
     media_session.set_current(1)
-    qtbot.waitUntil(lambda: player.message_text().count("\n") == 1, timeout=5000)
+    qtbot.waitUntil(lambda: player.message_text().count("\n") == 1, timeout=30_000)
     assert f"video file not found: {tmp_path / 'video/1.mp4'}" in player.message_text()
     assert f"audio file not found: {tmp_path / 'audio/1.wav'}" in player.message_text()
     assert player.message.isVisible()
     assert not player.play_button.isEnabled()
 
     media_session.set_current(2)
-    qtbot.waitUntil(lambda: player.message_text().count("\n") == 1, timeout=5000)
+    qtbot.waitUntil(lambda: player.message_text().count("\n") == 1, timeout=30_000)
     assert "video file cannot be played" in player.message_text()
     assert "audio file cannot be played" in player.message_text()
     player.play()  # nothing to play: must not start the clock
     assert not player.playing
 
-    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+    with qtbot.waitSignal(player.frame_shown, timeout=30_000):
         media_session.set_current(3)  # a good sample afterwards plays normally
     assert player.message_text() == "" and not player.message.isVisible()
 
@@ -92,12 +92,12 @@ def test_missing_and_corrupt_media_show_messages(qtbot, make_player, media_sessi
 def test_silent_clock_advances_without_an_audio_device(qtbot, make_player, media_session):
     player = make_player(media_session)
     media_session.set_current(0)
-    qtbot.waitUntil(lambda: player.duration_s > 0 and player._waveform is not None, timeout=5000)
+    qtbot.waitUntil(lambda: player.duration_s > 0 and player._waveform is not None, timeout=30_000)
     assert "no audio output — silent playback" in player.audio_note_text()
     player.play()
     assert player.playing
-    qtbot.waitUntil(lambda: player.position_s > 0.3, timeout=3000)
-    qtbot.waitUntil(lambda: player.shown_frame_index >= 3, timeout=3000)  # frames follow the clock
+    qtbot.waitUntil(lambda: player.position_s > 0.3, timeout=30_000)
+    qtbot.waitUntil(lambda: player.shown_frame_index >= 3, timeout=30_000)  # frames follow the clock
     assert player.slider.value() > 0
     player.pause()
     stopped_at = player.position_s
@@ -108,16 +108,16 @@ def test_silent_clock_advances_without_an_audio_device(qtbot, make_player, media
 def test_playback_stops_at_the_end_or_loops(qtbot, make_player, media_session):
     player = make_player(media_session)
     media_session.set_current(0)
-    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=5000)
+    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=30_000)
     player.seek(0.85)
     player.play()
-    qtbot.waitUntil(lambda: not player.playing, timeout=3000)
+    qtbot.waitUntil(lambda: not player.playing, timeout=30_000)
     assert player.position_s == pytest.approx(player.duration_s)
 
     player.loop_box.setChecked(True)
     player.seek(0.85)
     player.play()
-    qtbot.waitUntil(lambda: player.position_s < 0.5, timeout=3000)  # wrapped round to the start
+    qtbot.waitUntil(lambda: player.position_s < 0.5, timeout=30_000)  # wrapped round to the start
     assert player.playing
     player.pause()
 
@@ -150,7 +150,7 @@ def test_hidden_player_loads_nothing_until_shown(qtbot, media_session):
         media_session.set_current(0)
         qtbot.wait(50)
         assert not player._media.running and player.shown_frame_index == -1
-        with qtbot.waitSignal(player.frame_shown, timeout=5000):
+        with qtbot.waitSignal(player.frame_shown, timeout=30_000):
             player.show()
         assert frame_number(player.displayed_frame()) == 0
     finally:
@@ -161,27 +161,27 @@ def test_hidden_player_loads_nothing_until_shown(qtbot, media_session):
 def test_pointing_the_session_at_a_moved_media_folder_reloads(qtbot, make_player, media_session, tmp_path):
     player = make_player(media_session)
     media_session.set_current(1)  # its files are missing
-    qtbot.waitUntil(lambda: "video file not found" in player.message_text(), timeout=5000)
+    qtbot.waitUntil(lambda: "video file not found" in player.message_text(), timeout=30_000)
     moved = tmp_path / "moved"
     write_video(moved / "video/1.mp4", count=FRAMES)
     write_tone(moved / "audio/1.wav")
-    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+    with qtbot.waitSignal(player.frame_shown, timeout=30_000):
         media_session.set_media_root(moved)
-    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=5000)
+    qtbot.waitUntil(lambda: player.duration_s > 0, timeout=30_000)
     assert player.message_text() == ""
 
 
 def test_reselecting_the_same_sample_keeps_its_video_playable(qtbot, make_player, media_session):
     player = make_player(media_session)
-    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+    with qtbot.waitSignal(player.frame_shown, timeout=30_000):
         media_session.set_current(0)
-    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(1.0), timeout=5000)
+    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(1.0), timeout=30_000)
     media_session.set_current(-1)
-    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+    with qtbot.waitSignal(player.frame_shown, timeout=30_000):
         media_session.set_current(0)
-    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(1.0), timeout=5000)  # video length known again
+    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(1.0), timeout=30_000)  # video length known again
     player.seek(0.95)
-    qtbot.waitUntil(lambda: player.shown_frame_index == 9, timeout=5000)
+    qtbot.waitUntil(lambda: player.shown_frame_index == 9, timeout=30_000)
 
 
 def test_a_clip_shorter_than_it_claims_gets_its_real_length_when_played_into(qtbot, make_player, tmp_path):
@@ -192,11 +192,11 @@ def test_a_clip_shorter_than_it_claims_gets_its_real_length_when_played_into(qtb
     path = clips.write_video(tmp_path / "video/0.mkv", clips.numbered_frames(12))  # Motion-JPEG, 10 fps
     clips.spoil_last_frames(path, 4)  # the container lists 12 frames, 8 decode
     player = make_player(session_with(dataset))
-    with qtbot.waitSignal(player.frame_shown, timeout=5000):
+    with qtbot.waitSignal(player.frame_shown, timeout=30_000):
         player.session.set_current(0)
     assert player.duration_s == pytest.approx(1.2)  # what the container says: not decoded to the end yet
     player.seek(1.15)  # frame 11: does not decode
-    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(0.8), timeout=5000)
-    qtbot.waitUntil(lambda: player.shown_frame_index == 7, timeout=5000)
+    qtbot.waitUntil(lambda: player.duration_s == pytest.approx(0.8), timeout=30_000)
+    qtbot.waitUntil(lambda: player.shown_frame_index == 7, timeout=30_000)
     assert clips.frame_number(player.displayed_frame()) == 7 and player.message_text() == ""
     assert player.position_s == pytest.approx(0.8)  # the position moved back inside the clip

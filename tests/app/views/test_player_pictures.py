@@ -30,7 +30,7 @@ def test_image_and_flow_samples_are_shown_as_pictures(qtbot, make_player, tmp_pa
     player = make_player(session)
 
     session.set_current(0)
-    qtbot.waitUntil(lambda: player.displayed_frame() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: player.displayed_frame() is not None, timeout=30_000)
     assert player.video_choice.count() == 2 and player.video_choice.currentText() == "photo"
     assert np.array_equal(player.displayed_frame(), rgb)
     assert np.array_equal(player.image_item.image, rgb)
@@ -38,7 +38,7 @@ def test_image_and_flow_samples_are_shown_as_pictures(qtbot, make_player, tmp_pa
     assert player.message_text() == ""
 
     player.video_choice.setCurrentText("motion")
-    qtbot.waitUntil(lambda: player.displayed_frame() is not None, timeout=5000)
+    qtbot.waitUntil(lambda: player.displayed_frame() is not None, timeout=30_000)
     flow = player.displayed_frame()
     assert flow.shape == (96, 96, 3)
     assert flow[16:32, 8:28].max() > 100  # the moving square shows as motion
@@ -51,7 +51,7 @@ def test_a_missing_image_says_so(qtbot, make_player, tmp_path):
     session = session_with(dataset)
     player = make_player(session)
     session.set_current(0)
-    qtbot.waitUntil(lambda: player.message_text() != "", timeout=5000)
+    qtbot.waitUntil(lambda: player.message_text() != "", timeout=30_000)
     assert "photo/0.png" in player.message_text()
 
 
@@ -63,5 +63,5 @@ def test_vector_samples_show_no_play_controls(qtbot, make_player, tmp_path):
     session = session_with(dataset)
     player = make_player(session)
     session.set_current(0)
-    qtbot.waitUntil(lambda: player.vector_view.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: player.vector_view.isVisible(), timeout=30_000)
     assert not player.transport.isVisible()

@@ -54,7 +54,7 @@ def test_spectrogram_time_axis_has_no_multiplier(qtbot, make_player, tmp_path):
     write_tone(tmp_path / "audio/0.wav", seconds=0.5)
     player = make_player(session_with(dataset))
     player.session.set_current(0)
-    qtbot.waitUntil(lambda: player.spec_image.image is not None, timeout=5_000)
+    qtbot.waitUntil(lambda: player.spec_image.image is not None, timeout=30_000)
     axis = player.spec_plot.getAxis("bottom")
     assert "time (s)" in axis.labelString() and "(x" not in axis.labelString()
     assert axis.autoSIPrefixScale == 1.0
