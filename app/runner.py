@@ -5,11 +5,16 @@ The worker is a QObject moved to a QThread that lives as long as the runner. Sta
 thread-safe methods directly, because a queued slot could not run while the worker is busy training.
 The run's report is written by a :class:`ReportWriter` subscribed to the engine bus, as on the
 command line. Requests made while no run is going are kept and handed to the next run when it starts.
+
+The worker thread runs below the window's priority (:data:`ENGINE_NICE`): on a busy machine the
+scheduler then serves the GUI and media threads first when they wake, and training takes the rest.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -32,6 +37,27 @@ REPORT_NAME = "report.h5"
 # import hook inspects every newly imported module; doing that in the worker thread while the GUI thread
 # runs Python has crashed the process, so these are imported in the GUI thread before the first run.
 LAZY_RUN_IMPORTS = ("torch._dynamo", "torch.utils.serialization", "encodings.utf_8_sig")
+ENGINE_NICE = 5
+"""How many nice steps the engine's thread runs below the process's main (GUI) thread, on Linux, where a
+nice value belongs to one thread and the threads and processes it starts (torch's intra-op pool,
+data-loading workers) inherit it. Each step is about 1.25x less CPU share when both compete; measured
+in benchmarks/results/gui_latency.md ("Under load")."""
+
+
+def lower_thread_priority(steps: int) -> int | None:
+    """Give the calling thread a nice value ``steps`` above the main thread's (never lowering it, which
+    needs privileges). Returns the thread's nice value now, or None where threads have no nice of
+    their own (not Linux)."""
+    if sys.platform != "linux" or steps <= 0:
+        return None
+    thread = threading.get_native_id()
+    target = min(19, os.getpriority(os.PRIO_PROCESS, os.getpid()) + steps)
+    try:
+        if os.getpriority(os.PRIO_PROCESS, thread) < target:
+            os.setpriority(os.PRIO_PROCESS, thread, target)
+        return os.getpriority(os.PRIO_PROCESS, thread)
+    except OSError:  # (a sandbox that forbids it) the run goes on at the window's priority
+        return None
 
 
 @dataclass(frozen=True)
@@ -63,12 +89,16 @@ class _Worker(QObject):
 
     done = Signal(object)  # RunOutcome
 
-    def __init__(self, idle: threading.Event) -> None:
+    def __init__(self, idle: threading.Event, nice: int) -> None:
         super().__init__()
         self._idle = idle
+        self.nice = nice
+        self.native_id: int | None = None  # the worker thread's id, once it has run an engine
 
     @Slot(object)
     def run_engine(self, engine: Engine) -> None:
+        self.native_id = threading.get_native_id()
+        lower_thread_priority(self.nice)  # before the run starts torch's threads or loading workers
         try:
             outcome = engine.run()
         finally:
@@ -95,7 +125,7 @@ class TrainingRunner(QObject):
 
     _launch = Signal(object)
 
-    def __init__(self, session: Session, parent: QObject | None = None) -> None:
+    def __init__(self, session: Session, parent: QObject | None = None, nice: int = ENGINE_NICE) -> None:
         super().__init__(parent)
         self.session = session
         self.engine: Engine | None = None
@@ -103,7 +133,7 @@ class TrainingRunner(QObject):
         self._idle.set()
         self._thread = QThread(self)
         self._thread.setObjectName("modalens-engine")
-        self._worker = _Worker(self._idle)
+        self._worker = _Worker(self._idle, nice)
         self._worker.moveToThread(self._thread)
         self._launch.connect(self._worker.run_engine)
         self._worker.done.connect(self._on_done)
@@ -121,6 +151,20 @@ class TrainingRunner(QObject):
     @property
     def thread(self) -> QThread:
         return self._thread
+
+    @property
+    def engine_nice(self) -> int:
+        """Nice steps below the main thread the engine's thread takes at its first run (see ENGINE_NICE)."""
+        return self._worker.nice
+
+    @engine_nice.setter
+    def engine_nice(self, steps: int) -> None:
+        self._worker.nice = steps
+
+    @property
+    def engine_thread_id(self) -> int | None:
+        """The native id of the thread runs train in (None before the first run)."""
+        return self._worker.native_id
 
     # -- control --------------------------------------------------------------------------------
     def start(
@@ -151,7 +195,7 @@ class TrainingRunner(QObject):
         self.session.report_path = run_dir / REPORT_NAME
         self._idle.clear()
         if not self._thread.isRunning():
-            self._thread.start()
+            self._thread.start(QThread.Priority.LowPriority)  # (where Qt can set it: not Linux, see ENGINE_NICE)
         self._launch.emit(engine)
         self.busy_changed.emit(True)
         self.requests_changed.emit()
