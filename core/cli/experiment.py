@@ -1,5 +1,6 @@
 """``modalens experiment``: run a grid of datasets × strategies × parameter values × seeds under one
-protocol (``run``), and summarise it over seeds against a baseline (``table``)."""
+protocol (``run``), summarise it over seeds against a baseline (``table``) and draw its standard figures
+(``figure``)."""
 
 from __future__ import annotations
 
@@ -49,11 +50,30 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Per cell, mean ± 95 % t-interval over seeds; paired differences against the baseline.",
     )
     table.add_argument("exp", metavar="EXP", help="experiment folder")
-    table.add_argument("--baseline", help="strategy label to compare against (default: the spec's)")
-    table.add_argument(
+    _table_options(table)
+    table.set_defaults(func=table_command)
+    figure = commands.add_parser(
+        "figure",
+        help="write the experiment's standard figures (no display needed)",
+        description="Per dataset: φ gap and test accuracy per strategy (mean ± 95 % t-interval over seeds), "
+        "paired Δ test accuracy against the baseline (bootstrap interval), the pooled histogram of pair "
+        "interactions, and per strategy a fixed/broken scatter of each modality's φ against the baseline "
+        "(first common seed); paper-column size.",
+    )
+    figure.add_argument("exp", metavar="EXP", help="experiment folder")
+    figure.add_argument("--out", required=True, metavar="DIR", help="folder the figures are written to")
+    figure.add_argument(
+        "--format", default="png,svg,pdf", help="comma-separated formats among png, svg, pdf (default: all three)"
+    )
+    _table_options(figure)
+    figure.set_defaults(func=figure_command)
+
+
+def _table_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--baseline", help="strategy label to compare against (default: the spec's)")
+    parser.add_argument(
         "--epoch", choices=("best", "last"), help="epoch read from each run (default: the spec's)"
     )
-    table.set_defaults(func=table_command)
 
 
 QUICK_OPTIONS = ("data", "strategies", "seeds", "epochs")
@@ -134,10 +154,10 @@ def run_command(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
-def table_command(args: argparse.Namespace) -> int:
+def table_spec(args: argparse.Namespace):
+    """The experiment's stored spec with the command's --baseline and --epoch."""
     from core.config import ConfigError
     from core.experiments.experiment import stored_spec
-    from core.experiments.table import write_table
 
     spec = stored_spec(args.exp)
     if args.baseline:
@@ -147,5 +167,29 @@ def table_command(args: argparse.Namespace) -> int:
         spec.table.baseline = args.baseline
     if args.epoch:
         spec.table.epoch = args.epoch
-    print(write_table(spec.validate(str(args.exp)), args.exp))
+    return spec.validate(str(args.exp))
+
+
+def table_command(args: argparse.Namespace) -> int:
+    from core.experiments.table import write_table
+
+    print(write_table(table_spec(args), args.exp))
+    return 0
+
+
+def figure_command(args: argparse.Namespace) -> int:
+    from core.config import ConfigError
+    from core.experiments.figures import experiment_figures
+    from core.figures import FORMATS
+
+    formats = [f.strip().lower() for f in args.format.split(",") if f.strip()]
+    if not formats or any(f not in FORMATS for f in formats):
+        raise ConfigError(f"--format {args.format!r}: expected some of {', '.join(FORMATS)}, comma-separated")
+    spec = table_spec(args)
+    written = experiment_figures(spec, args.exp, args.out, formats)
+    if not written:
+        print(f"{args.exp}: no finished run to draw", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
     return 0

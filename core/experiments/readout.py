@@ -17,6 +17,7 @@ from core.experiments.outcome import REPORT_NAME
 from core.report.errors import ReportError
 from core.report.reader import Report, open_report
 from core.valuation.imbalance import imbalance_summary
+from core.valuation.interaction import pair_interactions, pair_labels
 
 
 def report_path(run: str | Path) -> Path:
@@ -112,8 +113,10 @@ class RunFigures:
     modalities: list[str]
     values: dict[str, float]
     """Keyed as the table's columns: ``test_acc``, ``test_f1``, ``head_acc/<m>``, ``phi/<m>``, ``phi_gap``,
-    ``phi_ties``, ``cost_s`` (NaN where the report lacks the figure)."""
+    ``phi_ties``, ``interaction/<a×b>``, ``cost_s`` (NaN where the report lacks the figure)."""
     test: SplitOutcome | None
+    interaction: np.ndarray | None = None
+    """Per sample of the φ split valued at the epoch, each modality pair's interaction ``[sample, pair]``."""
 
 
 def run_figures(run: str | Path, rule: str = "best", phi_split: str = "test") -> RunFigures:
@@ -134,8 +137,12 @@ def run_figures(run: str | Path, rule: str = "best", phi_split: str = "test") ->
     )
     values["phi_gap"] = figures.get("phi_gap", math.nan)
     values["phi_ties"] = figures.get("phi_ties", math.nan)
+    interaction = _interaction_at(report, phi_split, epoch)
+    for p, pair in enumerate(pair_labels(modalities)):
+        finite = interaction[:, p][np.isfinite(interaction[:, p])] if interaction is not None else ()
+        values[f"interaction/{pair}"] = float(np.mean(finite)) if len(finite) else math.nan
     test = split_outcome(report, "test", epoch) if _valued_at(report, "test", epoch) else None
-    return RunFigures(epoch, modalities, values, test)
+    return RunFigures(epoch, modalities, values, test, interaction)
 
 
 def _valued_at(report: Report, split: str, epoch: int) -> bool:
@@ -146,6 +153,14 @@ def _phi_at(report: Report, split: str, epoch: int) -> np.ndarray | None:
     if not _valued_at(report, split, epoch):
         return None
     return report.valuation[split].select(epoch=epoch).phi[0].astype(np.float64)
+
+
+def _interaction_at(report: Report, split: str, epoch: int) -> np.ndarray | None:
+    """Pair interactions [sample, pair] of the samples valued at ``epoch`` (NaN rows: Monte-Carlo values)."""
+    if not _valued_at(report, split, epoch) or len(report.modalities) < 2:
+        return None
+    chosen = report.valuation[split].select(epoch=epoch)
+    return pair_interactions(chosen.coalition_values[0][chosen.prediction[0] >= 0])
 
 
 def _metric_row(report: Report, epoch: int) -> int | None:

@@ -3,8 +3,8 @@ each figure in :data:`COLUMNS`, and paired differences against the baseline stra
 same test samples, same seeds, two-level bootstrap); written as ``EXP/results.md`` and ``EXP/results.csv``.
 
 To add a figure: give :func:`core.experiments.readout.run_figures` a value under a new key and add a
-:class:`Column` here (``{m}`` in key and title makes one column per modality); a paired statistic is a
-function of per-sample arrays (see :mod:`core.experiments.stats`) added to :data:`PAIRED`.
+:class:`Column` here (``{m}`` in key and title makes one column per modality, ``{p}`` one per modality pair
+``a×b``); a paired statistic is a function of per-sample arrays (see :mod:`core.experiments.stats`) added to :data:`PAIRED`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from core.experiments.outcome import read_outcome
 from core.experiments.readout import RunFigures, SplitOutcome, run_figures
 from core.experiments.spec import ExperimentSpec
 from core.report.errors import ReportError
+from core.valuation.interaction import pair_labels
 
 RESULTS_MD = "results.md"
 RESULTS_CSV = "results.csv"
@@ -44,6 +45,7 @@ COLUMNS = (
     Column("phi/{m}", "φ̄ {m}"),
     Column("phi_gap", "φ gap"),
     Column("phi_ties", "tie share"),
+    Column("interaction/{p}", "interaction {p}"),
     Column("cost_s", "cost s", 1),
 )
 """The figures shown per cell, in order."""
@@ -118,6 +120,8 @@ def _keys(modalities: list[str]) -> list[str]:
 
 
 def _expanded(text: str, modalities: list[str]) -> list[str]:
+    if "{p}" in text:
+        return [text.format(p=pair) for pair in pair_labels(modalities)]
     return [text.format(m=m) for m in modalities] if "{m}" in text else [text]
 
 

@@ -21,13 +21,6 @@ from tests.experiments.tiny import tiny_spec
 RUNS = ("vec.joint.seed0", "vec.joint.seed1", "vec.ogm-ge.seed0", "vec.ogm-ge.seed1")
 
 
-@pytest.fixture(scope="module")
-def grid(tmp_path_factory):
-    exp = tmp_path_factory.mktemp("grid") / "EXP"
-    results = run_experiment(tiny_spec(), exp, jobs=1)
-    return exp, results
-
-
 def _test_outcome(run_dir):
     """The test split's (ids, correct, acc metric) at epoch 0, read straight from the report."""
     report = open_report(run_dir / "report.h5")
