@@ -109,10 +109,11 @@ def _prepare(
         raise ValueError(f"data.workers must be 0 (one per core) or a number of processes, got {config.workers}")
     manifest = load_manifest(config.path, config.modalities)
     root = manifest.root
-    say(
-        f"{root}: {len(manifest)} usable row(s), {_rows(manifest.excluded)} left out for manifest problems; "
-        f"modalities {', '.join(f'{m} ({manifest.modality_kinds[m]})' for m in manifest.modalities)}"
-    )
+    if share is None:  # (a rank building its share describes the data once, when it prepares it all)
+        say(
+            f"{root}: {len(manifest)} usable row(s), {_rows(manifest.excluded)} left out for manifest problems; "
+            f"modalities {', '.join(f'{m} ({manifest.modality_kinds[m]})' for m in manifest.modalities)}"
+        )
 
     transform = InputTransform.from_config(config, manifest.modality_kinds)
     windows = _windows(manifest, config.window_columns, say)
