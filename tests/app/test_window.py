@@ -122,7 +122,8 @@ def test_closing_during_training_asks_then_stops_and_saves(qtbot, make_window, v
     window.training.epochs.setValue(200)
     window.training.batch_size.setValue(2)
     assert window.start_training()
-    qtbot.waitUntil(lambda: window.session.run_state == "running", timeout=30_000)
+    # after a first step (a stop before any step has nothing to save)
+    qtbot.waitUntil(lambda: window.session.run_state == "running" and bool(window.session.step_metrics), timeout=60_000)
     assert not window.close()
     assert window.isVisible() and window.controller.runner.busy
     assert prompter.messages[-1][1] == "Training is running"

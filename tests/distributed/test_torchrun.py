@@ -159,7 +159,10 @@ def test_gradient_reshaping_strategies_keep_the_ranks_identical(tmp_path, strate
 
 
 def test_two_ranks_share_the_decoding_of_a_store_neither_had_built(tmp_path):
+    from collections import Counter
+
     from core.data.store import SEGMENT_SUFFIX, _scan
+    from core.data.trust import store_key
 
     data = generate_demo(tmp_path / "clips", preset="balanced", samples=24, seed=0)
     files = 2 * 24  # one video and one audio file per sample
@@ -175,7 +178,7 @@ def test_two_ranks_share_the_decoding_of_a_store_neither_had_built(tmp_path):
     assert f"media: 0 file(s) decoded, {files} from the cache" in output, "after the barrier all is stored"
     records = []
     for segment in sorted((Path(data) / ".modalens-cache").glob(f"*/*{SEGMENT_SUFFIX}")):
-        records += [(segment.parent.name, key) for key, _ in _scan(segment, print)]
+        records += [(segment.parent.name, key) for key, _ in _scan(segment, store_key(), print, Counter())]
     assert len(records) == files and len(set(records)) == files, "rank 1 decoded the other half; none twice"
     with open_report(tmp_path / "run" / "report.h5") as report:
         assert len(report.valuation["train"].epochs) == 1
