@@ -47,7 +47,7 @@ from app.views.contribution import ContributionView
 from app.views.dataset_plot import DatasetPlot
 from app.views.experiment_table import ExperimentTable
 from app.views.player import SamplePlayer
-from core.cli.progress import format_seconds
+from core.text import format_seconds
 
 STATE_VERSION = 1
 

@@ -220,23 +220,13 @@ class RunConfig:
 
     @classmethod
     def from_toml(cls, text: str, source: str = "config") -> RunConfig:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
-        return cls.from_dict(data, source)
+        return cls.from_dict(parse_toml(text, source), source)
 
     @classmethod
     def load(cls, path: str | Path) -> RunConfig:
         """Read a TOML file; relative paths in it (:data:`PATH_KEYS`) are taken from the file's folder."""
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: config file not found")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-        return cls.from_toml(text, str(path)).resolve_paths(path.resolve().parent)
+        return cls.from_toml(read_toml_text(path, "config file"), str(path)).resolve_paths(path.resolve().parent)
 
     def resolve_paths(self, folder: str | Path, keys: tuple[tuple[str, str], ...] = PATH_KEYS) -> RunConfig:
         """Make the relative paths of ``keys`` absolute, taken from ``folder``; return self."""
@@ -377,6 +367,24 @@ def _positive(value: float) -> bool:
 
 def _one_of(names: tuple[str, ...]) -> str:
     return "one of " + ", ".join(f'"{name}"' for name in names)
+
+
+def parse_toml(text: str, source: str) -> dict[str, Any]:
+    """The TOML table in ``text``; ``ConfigError`` naming ``source`` when it is not valid TOML."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc})") from None
+
+
+def read_toml_text(path: Path, what: str) -> str:
+    """The text of the TOML file ``path`` (a ``what``, for the message when it is missing or unreadable)."""
+    if not path.is_file():
+        raise ConfigError(f"{path}: {what} not found")
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
 
 
 def parse_value(raw: str) -> Any:

@@ -7,15 +7,7 @@ import sys
 from typing import IO, Any
 
 from core import events as ev
-from core.text import plural
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+from core.text import format_seconds, plural
 
 
 class TerminalProgress:

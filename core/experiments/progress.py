@@ -8,14 +8,7 @@ import time
 from typing import IO, Any
 
 from core.experiments.outcome import CellResult
-
-
-def clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "--:--"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+from core.text import format_seconds
 
 
 class GridProgress:
@@ -63,7 +56,7 @@ class GridProgress:
         failed = sum(1 for r in self.results if r.state == "failed")
         self.stream.write(
             f"\r\033[Kgrid: {len(self.results)}/{len(self.epochs)} runs done ({len(self.running)} running, "
-            f"{failed} failed), {done}/{total} epochs, elapsed {clock(elapsed)}, left {clock(left)}"
+            f"{failed} failed), {done}/{total} epochs, elapsed {format_seconds(elapsed)}, left {format_seconds(left)}"
         )
         self.stream.flush()
 

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import tomli_w
 
-from core.config import MAX_SEED, SPLITS, ConfigError, RunConfig, _build
+from core.config import MAX_SEED, SPLITS, ConfigError, RunConfig, _build, parse_toml, read_toml_text
 
 SPEC_NAME = "experiment.toml"
 EPOCH_RULES = ("best", "last")
@@ -130,22 +129,13 @@ class ExperimentSpec:
 
     @classmethod
     def from_toml(cls, text: str, source: str = "experiment") -> ExperimentSpec:
-        try:
-            data = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{source}: not valid TOML ({exc})") from None
-        return cls.from_dict(data, source)
+        return cls.from_dict(parse_toml(text, source), source)
 
     @classmethod
     def load(cls, path: str | Path) -> ExperimentSpec:
         """Read a spec file; relative dataset and protocol paths are taken from the file's folder."""
         path = Path(path)
-        if not path.is_file():
-            raise ConfigError(f"{path}: experiment spec not found")
-        try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        text = read_toml_text(path, "experiment spec")
         return cls.from_toml(text, str(path)).resolve_paths(path.resolve().parent)
 
     def resolve_paths(self, folder: str | Path) -> ExperimentSpec:
