@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 import soundfile
 
+from core.demo.video import write_mp4
+
 WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 SIZE = 64
 FRAMES = 6
@@ -95,17 +97,6 @@ def render_clip(image: np.ndarray, degraded: bool, rng: np.random.Generator) -> 
         canvas += rng.normal(0.0, 70.0 if degraded else 6.0, canvas.shape).astype(np.float32)
         frames[t] = np.clip(canvas[..., None] * tint, 0.0, 255.0).astype(np.uint8)
     return frames
-
-
-def write_mp4(path: Path, frames: np.ndarray) -> None:
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), FPS, (SIZE, SIZE))
-    if not writer.isOpened():
-        raise OSError(f"{path}: OpenCV cannot open an mp4v video writer")
-    try:
-        for frame in frames:
-            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    finally:
-        writer.release()
 
 
 def speak(word: str, rng: np.random.Generator, espeak: str, scratch: Path) -> np.ndarray:
@@ -188,7 +179,7 @@ def generate_checkset(out: str | Path, sizes: Sizes = Sizes(), degraded_share: f
         for i, (image, label, split, which) in enumerate(rows):
             sample_id = f"d{i:04d}"
             sample_rng = np.random.default_rng([seed, i])
-            write_mp4(staging / "video" / f"{sample_id}.mp4", render_clip(images[image], which == "video", sample_rng))
+            write_mp4(staging / "video" / f"{sample_id}.mp4", render_clip(images[image], which == "video", sample_rng), FPS)
             speech = speak(WORDS[label], sample_rng, espeak, staging)
             soundfile.write(
                 str(staging / "audio" / f"{sample_id}.wav"),
