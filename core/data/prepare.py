@@ -40,6 +40,8 @@ from core.data.store import (
 MIN_FILES_PER_WORKER = 16
 """A pool gets at most one process per this many files to decode (starting a process costs ~1 s)."""
 PROGRESS_INTERVAL_S = 5.0
+FIRST_ESTIMATE_FILES_PER_WORKER = 2
+"""The first "about … left" comes once each worker has decoded this many files, then every PROGRESS_INTERVAL_S."""
 WORKER_TIMEOUT_S = 300.0
 """A decoding worker that spends longer than this on one file (stopped, stuck) is killed and replaced."""
 NONFINITE = "the decoded tensor holds NaN or infinite values"
@@ -275,6 +277,7 @@ def _build(
     if progress:
         progress(0, len(jobs))
     done = 0
+    first_estimate = min(len(jobs), FIRST_ESTIMATE_FILES_PER_WORKER * workers)  # a time left at once
     for done, (number, result, problem) in enumerate(results, start=1):
         job = jobs[number]
         array, failure = result or (None, problem)
@@ -289,6 +292,12 @@ def _build(
             counts["failed"] += 1
         if progress:
             progress(done, len(jobs))
+        now = time.monotonic()
+        if now - last_report >= PROGRESS_INTERVAL_S or done in (first_estimate, len(jobs)):
+            last_report = now
+            rate = done / max(now - started, 1e-9)
+            say(f"decoded {done}/{len(jobs)} file(s), {rate:.1f} files/s, "
+                f"about {_duration((len(jobs) - done) / rate)} left")
         if stop is not None and stop() and done < len(jobs):
             break
     if done < len(jobs):
@@ -296,12 +305,6 @@ def _build(
             f"stopped while decoding media: {done} of {len(jobs)} file(s) stored, the next run decodes "
             "only the rest"
         )
-        now = time.monotonic()
-        if now - last_report >= PROGRESS_INTERVAL_S or done == len(jobs):
-            last_report = now
-            rate = done / max(now - started, 1e-9)
-            say(f"decoded {done}/{len(jobs)} file(s), {rate:.1f} files/s, "
-                f"about {_duration((len(jobs) - done) / rate)} left")
 
 
 def _in_process(
