@@ -83,6 +83,21 @@ def reference(dataset, tmp_path_factory):
     return run_dir
 
 
+@pytest.fixture(scope="module")
+def training_s(dataset, tmp_path_factory):
+    """How long a whole run takes here from "training on" to its end (kills are drawn within it, so they
+    land while it trains on a fast machine as on a busy one)."""
+    process = subprocess.Popen(train_command(dataset, tmp_path_factory.mktemp("timed") / "R"),
+                               stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:
+        if line.startswith("training on"):
+            break
+    started = time.monotonic()
+    process.communicate()
+    assert process.returncode == 0
+    return time.monotonic() - started
+
+
 def check_run(run_dir, reference, finished):
     assert finished.returncode in (0, 2), finished.stderr  # 2: the last kill came after the last epoch
     with open_report(run_dir / "report.h5") as report, open_report(reference / "report.h5") as expected:
@@ -91,16 +106,16 @@ def check_run(run_dir, reference, finished):
     assert_same_model(run_dir, reference)
 
 
-def test_ten_random_kills_then_resume_ends_like_an_uninterrupted_run(dataset, reference, tmp_path):
+def test_ten_random_kills_then_resume_ends_like_an_uninterrupted_run(dataset, reference, training_s, tmp_path):
     run_dir = tmp_path / "R"
-    killed, finished = run_with_kills(dataset, run_dir, kills=10, seed=0, longest_s=1.5)
+    killed, finished = run_with_kills(dataset, run_dir, kills=10, seed=0, longest_s=0.7 * training_s)
     assert killed >= 1
     check_run(run_dir, reference, finished)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", range(1, 6))
-def test_many_random_kills(dataset, reference, tmp_path, seed):
+def test_many_random_kills(dataset, reference, training_s, tmp_path, seed):
     run_dir = tmp_path / "R"
-    killed, finished = run_with_kills(dataset, run_dir, kills=30, seed=seed, longest_s=3.0)
+    killed, finished = run_with_kills(dataset, run_dir, kills=30, seed=seed, longest_s=training_s)
     check_run(run_dir, reference, finished)
