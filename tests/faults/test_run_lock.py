@@ -59,7 +59,7 @@ def test_two_train_commands_with_the_same_out_do_not_mix(tmp_path):
     )
     assert demo.returncode == 0, demo.stderr
     command = [sys.executable, "-m", "core.cli", "train", "--data", tmp_path / "D", "--out", tmp_path / "R",
-               "--device", "cpu", "--epochs", "30"]
+               "--device", "cpu", "--epochs", "300"]  # still training when the second starts
     first = subprocess.Popen([*command, "--seed", "0"], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 120
