@@ -30,12 +30,12 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
 from app.import_dialog import ImportChoice
-from app.panels.curve_data import CurveRun, comparison_name
 from app.prompts import Prompter
 from app.report_loading import RunSnapshot, read_snapshot
 from app.runner import LAZY_RUN_IMPORTS, RequestRow, TrainingRunner, new_run_dir
 from app.session import DatasetView, Session
 from app.settings import AppSettings
+from app.state.curves import CurveRun, comparison_name
 from app.tasks import BackgroundTask, TaskSlots, TaskState
 from app.valuing import IMPORTS as VALUING_IMPORTS
 from app.valuing import value_split
@@ -115,7 +115,7 @@ class AppController(QObject):
     activity_changed = Signal(object)  # Activity | None
     dataset_opened = Signal(object)  # core.data.manifest.Manifest
     config_shown = Signal(object)  # RunConfig of the report or run now shown
-    comparison_read = Signal(object)  # app.panels.curve_data.CurveRun of a report to overlay on the curves
+    comparison_read = Signal(object)  # app.state.curves.CurveRun of a report to overlay on the curves
     demo_creating = Signal(str)  # folder
     notice = Signal(str, int)  # a passing status-bar message, ms
     run_ended = Signal(object)  # RunOutcome

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.params_form import INT_RANGE, FloatSpinBox
+from app.widgets.params_form import INT_RANGE, FloatSpinBox
 from core.data.sources import SOURCES
 from core.data.sources.base import Option
 

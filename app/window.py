@@ -33,10 +33,6 @@ from PySide6.QtWidgets import (
 from app.about import AboutDialog
 from app.controller import AppController, Mode
 from app.figure_export import FigureExporter
-from app.panels.curves import CurvesPane
-from app.panels.log import LogPane
-from app.panels.resampling import ResamplingPane
-from app.panels.training import TrainingPanel
 from app.prompts import AutoPrompter, Prompter
 from app.session import Session
 from app.settings import AppSettings
@@ -44,9 +40,13 @@ from app.theme import PALETTES, Theme, app_icon, apply_theme, load_theme
 from app.views.browser import SampleBrowser
 from app.views.compare import CompareView
 from app.views.contribution import ContributionView
+from app.views.curves import CurvesPane
 from app.views.dataset_plot import DatasetPlot
 from app.views.experiment_table import ExperimentTable
+from app.views.log import LogPane
 from app.views.player import SamplePlayer
+from app.views.resampling import ResamplingPane
+from app.views.training import TrainingPanel
 from core.text import format_seconds
 
 STATE_VERSION = 1

@@ -34,14 +34,14 @@ def test_a_broken_contract_is_reported(tmp_path):
 
 
 def test_imports_made_in_every_app_package_are_seen(tmp_path):
-    """app.panels and app.views are packages the linter reads: a contract they break is reported."""
+    """app.views and app.widgets are packages the linter reads: a contract they break is reported."""
     config = tmp_path / "contracts.toml"
     config.write_text(
         '[tool.importlinter]\nroot_packages = ["core", "app"]\ninclude_external_packages = true\n\n'
         '[[tool.importlinter.contracts]]\nname = "no plotting in the panes (broken on purpose)"\n'
-        'type = "forbidden"\nsource_modules = ["app.panels", "app.views"]\nforbidden_modules = ["pyqtgraph"]\n',
+        'type = "forbidden"\nsource_modules = ["app.widgets", "app.views"]\nforbidden_modules = ["pyqtgraph"]\n',
         encoding="utf-8",
     )
     result = _lint("--config", str(config))
     assert result.returncode == 1 and "BROKEN" in result.stdout
-    assert "app.panels.curves -> pyqtgraph" in result.stdout and "app.views.player -> pyqtgraph" in result.stdout
+    assert "app.views.curves -> pyqtgraph" in result.stdout and "app.views.player -> pyqtgraph" in result.stdout

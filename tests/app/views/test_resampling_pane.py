@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from app.controller import AppController
-from app.panels.resampling import ResamplingPane, lowest_phi_modality, training_only, weakest_on_average
 from app.prompts import AutoPrompter
+from app.views.resampling import ResamplingPane, lowest_phi_modality, training_only, weakest_on_average
 from tests.app.views.helpers import make_dataset, make_result, session_with
 
 

@@ -8,9 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from app.panels.curve_data import CurveRun, chart_of, ema, write_curves_csv
-from app.panels.curves import LIVE_REFRESH_MS, REFRESH_MS, CurvesPane
 from app.session import MetricSeries, Session
+from app.state.curves import CurveRun, chart_of, ema, write_curves_csv
+from app.views.curves import LIVE_REFRESH_MS, REFRESH_MS, CurvesPane
 from core import events as ev
 from core.report.reader import open_report
 
@@ -206,7 +206,7 @@ def test_hover_reads_out_every_curve_at_the_cursor(fed_pane):
      ("val/mi/perm_importance/x1", "fraction"), ("train/resampled_copies", "copies"), ("lr", "learning rate")],
 )
 def test_metric_keys_have_units(key, unit):
-    from app.panels.curve_data import series_unit
+    from app.state.curves import series_unit
 
     assert series_unit(key) == unit
 

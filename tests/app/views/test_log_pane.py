@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtGui import QColor
 
-from app.panels.log import MAX_LINES, LogPane
 from app.session import Session
+from app.views.log import MAX_LINES, LogPane
 
 
 def test_messages_are_shown_with_their_level(qtbot):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from app.panels.params_form import FloatSpinBox, ParamsForm
+from app.widgets.params_form import FloatSpinBox, ParamsForm
 from core.config import RunConfig
 from core.strategies import STRATEGIES
 

@@ -35,7 +35,9 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import isValid
 
-from app.panels.curve_data import (
+from app.prompts import Prompter
+from app.session import Session
+from app.state.curves import (
     CHARTS,
     DEFAULT_SERIES,
     X_AXES,
@@ -50,8 +52,6 @@ from app.panels.curve_data import (
     strip_split,
     write_curves_csv,
 )
-from app.prompts import Prompter
-from app.session import Session
 from app.style import GRID_ALPHA, apply_plot_palette, modality_color, plain_axes
 from app.views.lazy import frame_queue
 

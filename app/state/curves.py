@@ -1,4 +1,4 @@
-"""The numbers behind the curves pane, free of widgets: runs' series, charts, x axes, EMA smoothing, CSV."""
+"""The numbers behind the curves view, free of Qt: runs' series, charts, x axes, EMA smoothing, CSV."""
 
 from __future__ import annotations
 
@@ -7,11 +7,15 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from app.report_loading import report_metrics
-from app.session import MetricSeries, Session
+from app.session import MetricSeries
+
+if TYPE_CHECKING:
+    from app.session import Session
 
 CHARTS = ("Loss", "Accuracy", "MI terms", "Re-sampling", "Other")
 X_AXES = ("step", "epoch", "wall time")

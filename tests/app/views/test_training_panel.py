@@ -7,8 +7,8 @@ import dataclasses
 import pytest
 from PySide6.QtWidgets import QCheckBox, QComboBox, QLineEdit, QSpinBox
 
-from app.panels.params_form import FloatSpinBox, ParamsForm, field_choices
-from app.panels.training import TrainingPanel
+from app.views.training import TrainingPanel
+from app.widgets.params_form import FloatSpinBox, ParamsForm, field_choices
 from core.config import RunConfig
 from core.strategies import STRATEGIES, describe_params
 from core.strategies.base import build_params

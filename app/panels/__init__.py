@@ -1,1 +1,0 @@
-"""Docked panes of the window that are not sample views: training settings, curves, re-sampling, log."""

@@ -1,0 +1,1 @@
+"""Small reusable Qt widgets: the form kit that edits dataclass settings."""
