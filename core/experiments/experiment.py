@@ -8,12 +8,13 @@ or another protocol) into the same folder is refused, while the table and SLURM 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 from core.config import ConfigError
 from core.experiments.data import make_data
-from core.experiments.grid import expand
+from core.experiments.grid import Cell, expand, ordered
 from core.experiments.outcome import CellResult
 from core.experiments.progress import GridProgress
 from core.experiments.runner import default_jobs, is_finished, run_local
@@ -87,9 +88,22 @@ def run_experiment(
         for cell in cells:
             if cell not in todo:
                 progress.put(("end", cell.name, {"name": cell.name, "state": "skipped"}))
-        results = run_slurm(todo, exp / SLURM_DIR, spec.name, spec.slurm, progress, cluster)
+        results = _in_waves(
+            todo, lambda wave: run_slurm(wave, exp / SLURM_DIR, spec.name, spec.slurm, progress, cluster)
+        )
     else:
-        results = run_local(cells, jobs or default_jobs(cells), progress)
+        results = _in_waves(cells, lambda wave: run_local(wave, jobs or default_jobs(cells), progress))
     progress.close()
     write_table(spec, exp)
+    return results
+
+
+def _in_waves(cells: list[Cell], run: Callable[[list[Cell]], list[CellResult]]) -> list[CellResult]:
+    """Run the runs others start from first; a stopped wave stops the grid."""
+    results: list[CellResult] = []
+    for wave in ordered(cells):
+        done = run(wave)
+        results += done
+        if len(done) < len(wave) or any(result.state == "stopped" for result in done):
+            break
     return results

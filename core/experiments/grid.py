@@ -6,7 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from core.experiments.spec import DatasetSpec, ExperimentSpec
 RUNS_DIR = "runs"
 DATA_DIR = "data"
 PARAM_PREFIX = "strategy.params."
+BEST_CHECKPOINT = Path("checkpoints", "best.pt")
 UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")
 
 
@@ -34,6 +35,8 @@ class Cell:
     seed: int
     run_dir: Path
     config: RunConfig = field(compare=False, hash=False)
+    after: str = ""
+    """The run this one starts its encoders from (``init_from``), which must finish first."""
 
     @property
     def name(self) -> str:
@@ -106,11 +109,33 @@ def expand(spec: ExperimentSpec, exp: str | Path) -> list[Cell]:
                         cells.append(
                             Cell(dataset.name, strategy.key, settings, seed, exp / RUNS_DIR / name, config)
                         )
+    cells = [_linked(cell, cells, spec) for cell in cells]
     names = [cell.name for cell in cells]
     clashes = sorted({n for n in names if names.count(n) > 1})
     if clashes:
         raise ConfigError(f"runs {', '.join(clashes[:3])}: two grid values give the same folder name")
     return cells
+
+
+def _linked(cell: Cell, cells: list[Cell], spec: ExperimentSpec) -> Cell:
+    """``cell`` starting from its ``init_from`` strategy's run of the same dataset, grid values and seed."""
+    origin = next(s for s in spec.strategies if s.key == cell.strategy).init_from
+    if not origin:
+        return cell
+    shared = tuple((k, v) for k, v in cell.settings if not k.startswith(PARAM_PREFIX))
+    source = next(
+        c
+        for c in cells
+        if (c.dataset, c.strategy, c.settings, c.seed) == (cell.dataset, origin, shared, cell.seed)
+    )
+    cell.config.model.init_encoders_from = str(source.run_dir / BEST_CHECKPOINT)
+    return replace(cell, after=source.name)
+
+
+def ordered(cells: list[Cell]) -> list[list[Cell]]:
+    """``cells`` in waves that can run in any order inside: runs others start from come first."""
+    first = [cell for cell in cells if not cell.after]
+    return [wave for wave in (first, [cell for cell in cells if cell.after]) if wave]
 
 
 def with_values(config: RunConfig, values: dict[str, Any], where: str) -> RunConfig:

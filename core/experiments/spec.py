@@ -53,6 +53,9 @@ class StrategySpec:
     """The name shown in folders and tables (default: ``name``); tells two entries of one strategy apart."""
     params: dict[str, Any] = field(default_factory=dict)
     grid: dict[str, list[Any]] = field(default_factory=dict)
+    init_from: str = ""
+    """The label of another strategy of the spec: each run starts its encoders from that strategy's run
+    of the same dataset, grid values and seed (its best checkpoint), which then runs first."""
 
     @property
     def key(self) -> str:
@@ -204,6 +207,7 @@ class ExperimentSpec:
                 strategy.key,
             )
             _check_grid(strategy.grid, f"{where}.grid")
+        _check_init_from(self.strategies, source)
         _check_keys(self.grid, f"{source}.grid")
         _check_grid(self.grid, f"{source}.grid")
         table = self.table
@@ -248,6 +252,26 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def _require(ok: Any, key: str, expected: str, value: Any) -> None:
     if not ok:
         raise ConfigError(f"{key}: expected {expected}, got {value!r}")
+
+
+def _check_init_from(strategies: list[StrategySpec], source: str) -> None:
+    """``init_from`` names another strategy of the spec that has no grid of its own and starts from scratch."""
+    by_key = {s.key: s for s in strategies}
+    for i, strategy in enumerate(strategies):
+        if not strategy.init_from:
+            continue
+        where = f"{source}.strategies[{i}].init_from"
+        others = [k for k in by_key if k != strategy.key]
+        origin = by_key.get(strategy.init_from)
+        _require(
+            origin is not None and origin is not strategy,
+            where,
+            f"the label of another strategy ({', '.join(others) or 'none in this spec'})",
+            strategy.init_from,
+        )
+        assert origin is not None
+        _require(not origin.grid, where, "a strategy without its own grid", strategy.init_from)
+        _require(not origin.init_from, where, "a strategy that starts from scratch", strategy.init_from)
 
 
 def _unique(names: list[str], key: str, what: str) -> None:

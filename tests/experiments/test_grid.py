@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 from scipy import stats as scipy_stats
 
+from core.config import RunConfig
 from core.experiments.compare import compare_runs
 from core.experiments.experiment import run_experiment
 from core.experiments.outcome import read_outcome
@@ -148,3 +149,14 @@ def test_a_failing_run_is_recorded_and_the_grid_completes(tmp_path, monkeypatch)
     assert read_outcome(exp / "runs" / "vec.ogm-ge.seed1").error == "RuntimeError: boom"
     text = (exp / RESULTS_MD).read_text(encoding="utf-8")
     assert "| ogm-ge | – | 1/2 |" in text and "- vec.ogm-ge.seed1: RuntimeError: boom" in text
+
+
+def test_a_run_started_from_another_runs_encoders_runs_after_it(tmp_path):
+    spec = tiny_spec(strategies=("ensemble", "joint"), seeds=(0,))
+    spec.strategies[1].init_from = "ensemble"
+    results = run_experiment(spec.validate(), tmp_path / "EXP", jobs=2)
+    assert [r.name for r in results] == ["vec.ensemble.seed0", "vec.joint.seed0"]
+    assert {r.state for r in results} == {"finished"}
+    runs = tmp_path / "EXP" / "runs"
+    config = RunConfig.from_toml((runs / "vec.joint.seed0" / "config.toml").read_text(encoding="utf-8"))
+    assert config.model.init_encoders_from == str(runs / "vec.ensemble.seed0" / "checkpoints" / "best.pt")

@@ -1,10 +1,12 @@
 """The experiment spec round-trips TOML, rejects wrong keys with one line, and expands into cells with
 stable folder names."""
 
+import re
+
 import pytest
 
 from core.config import ConfigError
-from core.experiments.grid import expand
+from core.experiments.grid import expand, ordered
 from core.experiments.spec import ExperimentSpec
 from tests.experiments.tiny import tiny_spec
 
@@ -98,3 +100,41 @@ def test_a_strategy_parameter_of_the_wrong_type_names_the_run(tmp_path):
         ConfigError, match=r"run vec\.ogm-ge\.alpha=high\.seed0: strategy 'ogm-ge': parameter 'alpha'"
     ):
         expand(spec, tmp_path)
+
+
+def test_init_from_starts_each_seed_from_its_own_source_run(tmp_path):
+    spec = ExperimentSpec.from_toml(
+        SPEC.replace('name = "ogm-ge"\ngrid = { alpha = [0.1, 0.5] }', 'name = "ogm-ge"\ninit_from = "joint"')
+    )
+    cells = expand(spec, tmp_path / "EXP")
+    started = [c for c in cells if c.strategy == "ogm-ge"]
+    assert len(started) == 8
+    for cell in started:
+        source = next(c for c in cells if c.name == cell.after)
+        assert (source.strategy, source.dataset, source.seed) == ("joint", cell.dataset, cell.seed)
+        assert source.settings == cell.settings
+        assert cell.config.model.init_encoders_from == str(source.run_dir / "checkpoints" / "best.pt")
+    assert all(not c.after and not c.config.model.init_encoders_from for c in cells if c.strategy == "joint")
+    waves = ordered(cells)
+    assert [len(w) for w in waves] == [8, 8] and all(c.strategy == "joint" for c in waves[0])
+
+
+@pytest.mark.parametrize(
+    ("init_from", "message"),
+    [
+        ("ogm-ge", "init_from: expected the label of another strategy (joint), got 'ogm-ge'"),
+        ("mcr", "init_from: expected the label of another strategy (joint), got 'mcr'"),
+    ],
+)
+def test_init_from_must_name_another_strategy(init_from, message):
+    text = SPEC.replace('name = "ogm-ge"\n', f'name = "ogm-ge"\ninit_from = "{init_from}"\n')
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        ExperimentSpec.from_toml(text)
+
+
+def test_init_from_a_strategy_with_its_own_grid_is_refused():
+    text = SPEC + '\n[[strategies]]\nname = "mcr"\ninit_from = "ogm-ge"\n'
+    with pytest.raises(
+        ConfigError, match=r"strategies\[2\]\.init_from: expected a strategy without its own grid"
+    ):
+        ExperimentSpec.from_toml(text)
