@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 
 from core.config import FRAME_NORMS, DataConfig
-from core.data.preprocess import time_steps
+from core.data.kinds.audio_decoder import time_steps
 
 CROP_SCALE = (0.08, 1.0)  # area fraction of a random resized crop (torchvision's RandomResizedCrop)
 CROP_RATIO = (3 / 4, 4 / 3)  # its aspect-ratio range

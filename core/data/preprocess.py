@@ -1,9 +1,6 @@
-"""Turning one media file into the fixed-shape array a model consumes: the video, audio and vector
-decoders, and ``preprocess_sample`` / ``preprocessing_params``, which dispatch to the modality kind's
-own (see ``core.data.kinds``).
-
-The audio and video settings come from the run's recipe (see ``core.data.recipes`` and docs/recipes.md).
-A ``window`` (start, end in seconds) restricts a file to that part of the clip.
+"""Turning one media file into the fixed-shape array a model consumes: ``preprocess_sample`` and
+``preprocessing_params`` dispatch to the modality kind's own decoder and cache key (see
+``core.data.kinds``; the audio and video decoders are ``kinds.audio_decoder`` and ``kinds.video_decoder``).
 """
 
 from __future__ import annotations
@@ -11,112 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
-from core.config import AudioConfig, DataConfig, VideoConfig
+from core.config import DataConfig
 from core.data.kinds import get_kind
 from core.data.kinds.base import Window
-from core.data.media import (
-    DECODE_MARGIN_S,
-    MediaError,
-    VideoClip,
-    fit_length,
-    frame_positions,
-    load_vector,
-    load_waveform,
-    read_audio,
-    read_frames,
-    resample,
-)
-from core.data.spectral import kaldi_fbank, log_periodogram, log_stft
-
-AUDIO_TRANSFORMS = ("stft", "spectrogram", "fbank")
-
-
-def log_spectrogram(waveform: np.ndarray, cfg: AudioConfig) -> np.ndarray:
-    """``log(|STFT| + log_offset)`` of a 1-D waveform as ``float32 [n_fft // 2 + 1, frames]``.
-
-    Hann window of ``n_fft`` samples, hop ``hop_length``, centred frames (padded by ``cfg.pad_mode``), so
-    there are ``1 + len(waveform) // hop_length`` frames.
-    """
-    _check_audio(cfg)
-    signal = np.asarray(waveform, dtype=np.float32)
-    if signal.ndim != 1 or len(signal) <= cfg.n_fft // 2:
-        raise ValueError(
-            f"log_spectrogram needs a 1-D waveform longer than n_fft // 2 = {cfg.n_fft // 2} samples, "
-            f"got shape {tuple(signal.shape)}"
-        )
-    return log_stft(signal, cfg.n_fft, cfg.hop_length, cfg.log_offset, cfg.pad_mode)
-
-
-def audio_features(waveform: np.ndarray, cfg: AudioConfig) -> np.ndarray:
-    """The configured transform of a prepared waveform, cut or padded to ``cfg.frames``, normalised."""
-    _check_audio(cfg)
-    if cfg.transform == "stft":
-        features = log_spectrogram(waveform, cfg)
-    elif cfg.transform == "spectrogram":
-        features = log_periodogram(waveform, cfg.sample_rate, cfg.n_fft, cfg.hop_length, cfg.log_offset)
-    else:
-        features = kaldi_fbank(waveform, cfg.sample_rate, cfg.n_fft, cfg.hop_length, cfg.n_mels).T
-    if cfg.frames > 0:
-        features = fit_frames(features, cfg.frames)
-    if cfg.norm_mean != 0.0 or cfg.norm_scale != 1.0:
-        features = (features - np.float32(cfg.norm_mean)) / np.float32(cfg.norm_scale)
-    return np.ascontiguousarray(features, dtype=np.float32)
-
-
-def fit_frames(features: np.ndarray, frames: int) -> np.ndarray:
-    """Cut ``[F, S]`` to ``frames`` time steps, or pad it with zeros at the end to that many."""
-    if features.shape[1] >= frames:
-        return features[:, :frames]
-    return np.pad(features, ((0, 0), (0, frames - features.shape[1])))
-
-
-def prepared_waveform(path: str | Path, cfg: AudioConfig, window: Window | None = None) -> np.ndarray:
-    """The waveform the transform sees: mono at ``sample_rate``, only the ``window`` when given,
-    ``duration_s`` long (repeated end to end when shorter if ``cfg.tile``, else left shorter), then
-    centred (its mean removed) and clipped to [-1, 1] when set."""
-    if window is None and cfg.tile:
-        waveform = load_waveform(path, cfg.sample_rate, cfg.duration_s)
-    else:
-        length = round(cfg.sample_rate * cfg.duration_s)
-        if cfg.sample_rate < 1 or length < 1:
-            raise ValueError(f"sample_rate {cfg.sample_rate} and duration_s {cfg.duration_s} give no samples")
-        samples, rate = read_audio(path, max_s=(window[0] if window else 0.0) + cfg.duration_s + DECODE_MARGIN_S)
-        waveform = resample(samples, rate, cfg.sample_rate)
-        if window is not None:
-            waveform = waveform[round(window[0] * cfg.sample_rate) : round(window[1] * cfg.sample_rate)]
-            if len(waveform) == 0:
-                raise MediaError(path, f"the window {window[0]:g}-{window[1]:g} s holds no audio")
-        waveform = fit_length(waveform, length) if cfg.tile else np.ascontiguousarray(waveform[:length])
-    if cfg.remove_mean:
-        waveform = waveform - np.float32(waveform.mean(dtype=np.float64))
-    return np.clip(waveform, -1.0, 1.0) if cfg.clip else waveform
-
-
-def preprocess_video(path: str | Path, cfg: VideoConfig, window: Window | None = None) -> np.ndarray:
-    """``cfg.frames`` evenly spaced RGB frames (of the ``window`` if given): ``uint8 [T, 3, H, W]``."""
-    if window is None:
-        frames = read_frames(path, cfg.frames, cfg.height, cfg.width)
-    else:
-        frames = _window_frames(path, cfg, window)
-    return np.ascontiguousarray(frames.transpose(0, 3, 1, 2))
-
-
-def preprocess_audio(path: str | Path, cfg: AudioConfig, window: Window | None = None) -> np.ndarray:
-    """The configured time-frequency array of ``prepared_waveform``: ``float32 [F, S]``."""
-    _check_audio(cfg)
-    waveform = prepared_waveform(path, cfg, window)
-    needed = cfg.n_fft // 2 + 1 if cfg.transform == "stft" else cfg.n_fft
-    if len(waveform) < needed:
-        raise MediaError(path, f"the audio holds {len(waveform)} samples, the transform needs at least {needed}")
-    return audio_features(waveform, cfg)
-
-
-def preprocess_vector(path: str | Path) -> np.ndarray:
-    """The feature vector stored in a ``.npy`` file: ``float32 [D]``."""
-    return load_vector(path)
 
 
 def preprocess_sample(
@@ -130,43 +26,3 @@ def preprocess_sample(
 def preprocessing_params(kind: str, config: DataConfig) -> dict[str, Any]:
     """The settings the output of ``preprocess_sample(kind, ...)`` depends on (its cache key)."""
     return get_kind(kind).params(config)
-
-
-def time_steps(cfg: AudioConfig, samples: int) -> int:
-    """How many time steps the configured transform gives for ``samples`` samples (before ``frames``)."""
-    if cfg.transform == "stft":
-        return 1 + samples // cfg.hop_length
-    return max(0, 1 + (samples - cfg.n_fft) // cfg.hop_length)
-
-
-def window_span(clip: VideoClip, window: Window) -> tuple[int, int]:
-    """``(first, end)``: the frames whose time (index / fps) lies in the window, at least one."""
-    first = min(max(0, int(np.ceil(window[0] * clip.fps))), clip.frame_count - 1)
-    return first, min(clip.frame_count, max(first + 1, int(np.floor(window[1] * clip.fps))))
-
-
-def _window_frames(path: str | Path, cfg: VideoConfig, window: Window) -> np.ndarray:
-    """``cfg.frames`` frames evenly spaced over the frames whose time lies in the window, resized, RGB."""
-    with VideoClip(path) as clip:
-        first, last = window_span(clip, window)
-        positions = first + frame_positions(last - first, cfg.frames)
-        frames = [
-            cv2.resize(clip.read(int(i)), (cfg.width, cfg.height), interpolation=cv2.INTER_AREA)
-            for i in positions
-        ]
-    return np.stack(frames)
-
-
-def _check_audio(cfg: AudioConfig) -> None:
-    if cfg.n_fft < 2 or cfg.hop_length < 1 or cfg.log_offset <= 0:
-        raise ValueError(
-            f"audio config needs n_fft >= 2, hop_length >= 1 and log_offset > 0, got n_fft={cfg.n_fft}, "
-            f"hop_length={cfg.hop_length}, log_offset={cfg.log_offset}"
-        )
-    if cfg.transform not in AUDIO_TRANSFORMS:
-        raise ValueError(
-            f"audio.transform must be one of {', '.join(AUDIO_TRANSFORMS)}, got {cfg.transform!r}"
-        )
-    if cfg.norm_scale == 0:
-        raise ValueError("audio.norm_scale must not be 0")
-

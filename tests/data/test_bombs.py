@@ -9,11 +9,11 @@ import pytest
 
 from core.config import AudioConfig
 from core.data import media
+from core.data.kinds.audio_decoder import preprocess_audio
 from core.data.kinds.image_decoder import declared_size, read_image
 from core.data.media import MediaError
 from core.data.prepare import format_exclusions
 from core.data.prepared import Exclusion
-from core.data.preprocess import preprocess_audio
 from tests.data.helpers import tone, write_wav
 
 

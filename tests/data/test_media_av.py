@@ -9,10 +9,10 @@ import pytest
 import soundfile
 
 from core.config import AudioConfig, DataConfig, VideoConfig
+from core.data.kinds.audio_decoder import preprocess_audio
 from core.data.manifest import load_manifest
 from core.data.media import MediaError, open_video, read_audio, read_frames
 from core.data.prepare import prepare_dataset
-from core.data.preprocess import preprocess_audio
 from tests.data.av_clips import write_clip
 from tests.data.helpers import frame_number, tone, write_manifest
 

@@ -13,9 +13,9 @@ import torch
 from core.atomic import WriteError
 from core.config import AudioConfig, DataConfig, VideoConfig
 from core.data.batches import iterate_batches
+from core.data.kinds.audio_decoder import preprocess_audio
 from core.data.manifest import ManifestError
 from core.data.prepare import NONFINITE, BuildStopped, build_store, prepare_dataset
-from core.data.preprocess import preprocess_audio
 from core.data.store import SEGMENT_SUFFIX, DamagedEntryError, FileKey, StoredRows, TensorStore, cache_folder
 from tests.data.helpers import make_sample, tone, write_manifest, write_vector, write_wav
 from tests.data.store_procs import entry_array, entry_key

@@ -29,7 +29,7 @@ _LATER_AUDIO = (
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:
-    from core.data.preprocess import (
+    from core.data.kinds.audio_decoder import (
         preprocess_audio,  # imported here: only decoding needs the media libraries
     )
 

@@ -13,8 +13,8 @@ from core.config import DataConfig
 from core.data.kinds.base import Window
 from core.data.kinds.flow import flow_folders, is_uv_folder
 from core.data.kinds.image_decoder import read_image
+from core.data.kinds.video_decoder import window_span
 from core.data.media import MediaError, VideoClip, frame_positions
-from core.data.preprocess import window_span
 
 FLOW_IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
 # calcOpticalFlowFarneback(pyr_scale, levels, winsize, iterations, poly_n, poly_sigma, flags)

@@ -12,11 +12,9 @@ from core.data.kinds.base import Kind, Window, register
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:
-    from core.data.preprocess import (
-        preprocess_vector,  # imported here: only decoding needs the media libraries
-    )
+    from core.data.media import load_vector  # imported here: only decoding needs the media libraries
 
-    return preprocess_vector(path)
+    return load_vector(path)
 
 
 def _params(config: DataConfig) -> dict[str, Any]:

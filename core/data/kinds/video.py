@@ -14,9 +14,7 @@ VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".flv", ".m
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:
-    from core.data.preprocess import (
-        preprocess_video,  # imported here: only decoding needs the media libraries
-    )
+    from core.data.kinds.video_decoder import preprocess_video  # imported here: only decoding needs OpenCV
 
     return preprocess_video(path, config.video, window)
 
