@@ -33,7 +33,9 @@ def vector_samples(preset: str, n: int, seed: int, unique_ratio: float) -> Vecto
     splits = stratified_splits(labels, rng, MCR_SPLIT_SHARES if preset == MCR_PRESET else SPLIT_SHARES)
     if preset == PER_SAMPLE_PRESET:
         informative = vectors.plan_informative(n, rng)
-        x1, x2 = vectors.vector_features(labels, informative, seed, vectors.PER_SAMPLE_DISTANCE)
+        x1, x2 = vectors.vector_features(
+            labels, informative, seed, vectors.PER_SAMPLE_DISTANCE, vectors.PER_SAMPLE_SUPPORT
+        )
         return VectorSamples(labels, splits, {"x1": x1, "x2": x2}, {"informative": informative})
     carriers = vectors.plan_carriers(n, unique_ratio, rng)
     x1, x2 = vectors.vector_features(labels, carriers, seed)

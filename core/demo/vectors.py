@@ -1,7 +1,7 @@
 """The MCR paper's synthetic two-modality vectors: the label lives in both modalities or in only one.
 
-For modality m, a latent ``z_m = noise_m + e_y`` where m carries the label and ``z_m = noise_m``
-where it does not; ``x_m = z_m @ A_m`` lifts it to DIM features. The class embeddings ``e_y`` (the
+For modality m, a latent ``z_m = noise_m + e_y`` where m carries the label and
+``z_m = noise_m + s·e_y`` where it does not (``s`` = ``support``: 0 in the MCR paper's data); ``x_m = z_m @ A_m`` lifts it to DIM features. The class embeddings ``e_y`` (the
 corners of a regular simplex, all classes equally far apart) and the lifts ``A_m`` are fixed by the seed.
 """
 
@@ -17,6 +17,10 @@ DIM = 100
 CLASS_DISTANCE = 2.6
 PER_SAMPLE_DISTANCE = 4.0
 """Class distance of the per-sample preset: the informative modality of a sample is nearly always right."""
+PER_SAMPLE_SUPPORT = 0.3
+"""How much of the class embedding the other modality of a per-sample sample holds: weak evidence that
+agrees with the label, as a real sample's less informative modality does (alone about 0.4-0.5 accurate,
+chance 0.2), not noise that a sample-level method could only teach to memorise."""
 CARRIERS = ("both", "x1", "x2")
 
 
@@ -41,10 +45,15 @@ def plan_carriers(n: int, unique_ratio: float, rng: np.random.Generator) -> np.n
 
 
 def vector_features(
-    labels: np.ndarray, carriers: np.ndarray, seed: int, class_distance: float = CLASS_DISTANCE
+    labels: np.ndarray,
+    carriers: np.ndarray,
+    seed: int,
+    class_distance: float = CLASS_DISTANCE,
+    support: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Features ``float32 [N, DIM]`` of modalities x1 and x2 for integer ``labels`` and ``carriers``
-    ('both', 'x1' or 'x2': where the label is), class embeddings ``class_distance`` apart."""
+    ('both', 'x1' or 'x2': where the label is), class embeddings ``class_distance`` apart; a modality
+    that does not carry a sample's label holds ``support`` times its class embedding."""
     fixed = np.random.default_rng([seed, 1])
     embeddings = simplex_embeddings(fixed, NUM_CLASSES, LATENT_DIM, class_distance)
     lifts = [fixed.normal(0.0, 1.0 / np.sqrt(LATENT_DIM), (LATENT_DIM, DIM)) for _ in range(2)]
@@ -54,6 +63,8 @@ def vector_features(
         latent = noise_rng.normal(0.0, 1.0, (len(labels), LATENT_DIM))
         carries = (carriers == name) | (carriers == "both")
         latent[carries] += embeddings[labels[carries]]
+        if support:
+            latent[~carries] += support * embeddings[labels[~carries]]
         features.append((latent @ lift).astype(np.float32))
     return features[0], features[1]
 

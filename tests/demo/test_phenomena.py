@@ -85,7 +85,9 @@ def test_per_sample_manifest_records_one_informative_modality_per_sample(tmp_pat
 def test_mcr_synthetic_has_the_papers_layout_and_joint_learns_it(tmp_path, ratio):
     data = prepared(tmp_path / f"mcr{ratio}", "mcr-synthetic", 700, unique_ratio=ratio)
     assert {s: int((data.splits == s).sum()) for s in ("train", "val", "test")} == {
-        "train": 500, "val": 100, "test": 100
+        "train": 500,
+        "val": 100,
+        "test": 100,
     }
     assert data.arrays["x1"].shape == (700, 100) and len(data.class_names) == 5
     metrics, _ = train(tmp_path, data, "joint", 8)
@@ -98,3 +100,24 @@ def test_cli_writes_a_presets_own_default_size(tmp_path, capsys):
     assert main(["demo", "--preset", "greedy", "--out", str(tmp_path / "g")]) == 0
     assert "wrote 2000 greedy samples" in capsys.readouterr().out
     assert len(list((tmp_path / "g" / "slow").iterdir())) == 2000
+
+
+def _centroid_accuracy(features: np.ndarray, labels: np.ndarray, rows: np.ndarray) -> float:
+    """Nearest-class-mean accuracy on the second half of ``rows``, means from the first half."""
+    fit, held = rows[: len(rows) // 2], rows[len(rows) // 2 :]
+    means = np.stack([features[fit][labels[fit] == c].mean(0) for c in range(5)])
+    guess = np.argmin(((features[held, None, :] - means[None]) ** 2).sum(-1), axis=1)
+    return float((guess == labels[held]).mean())
+
+
+def test_per_sample_other_modality_holds_weak_evidence_not_noise():
+    from core.demo.vector_presets import vector_samples
+
+    samples = vector_samples("per-sample", 4000, seed=0, unique_ratio=0.0)
+    informative = samples.metadata["informative"]
+    for name in ("x1", "x2"):
+        carried = _centroid_accuracy(
+            samples.features[name], samples.labels, np.flatnonzero(informative == name)
+        )
+        weak = _centroid_accuracy(samples.features[name], samples.labels, np.flatnonzero(informative != name))
+        assert carried > 0.9 and 0.3 < weak < 0.75  # chance is 0.2
