@@ -13,6 +13,8 @@ from typing import Any
 
 import tomli_w
 
+from core.recipes import RECIPES, under_recipe
+
 
 class ConfigError(ValueError):
     """A configuration value or file is invalid; the message names the key."""
@@ -106,6 +108,12 @@ class DataConfig:
     video: VideoConfig = field(default_factory=VideoConfig)
     audio: AudioConfig = field(default_factory=AudioConfig)
     flow: FlowConfig = field(default_factory=FlowConfig)
+
+    def with_recipe(self, name: str) -> DataConfig:
+        """A copy with the recipe ``name``'s settings (what ``--recipe NAME`` does): the dataset path, cache,
+        modalities and flow settings are kept, every other key takes the recipe's value or its default."""
+        kept = {"path": self.path, "cache_dir": self.cache_dir, "modalities": list(self.modalities)}
+        return _build(DataConfig, {**kept, "recipe": name, "flow": dataclasses.asdict(self.flow)}, "data")
 
 
 @dataclass
@@ -397,23 +405,13 @@ def parse_value(raw: str) -> Any:
 
 def recipe_settings(name: Any, where: str) -> dict[str, Any]:
     """The data settings (``augment``, ``window_columns``, ``video``, ``audio``) of the recipe ``name``."""
-    from core.data.recipes import RECIPES  # imported here: the recipes are built from these dataclasses
-
-    if not isinstance(name, str) or name not in RECIPES:
-        raise ConfigError(f"{where}: unknown recipe {name!r}; known: {', '.join(RECIPES.names())}")
+    _check_recipe(name, where)
     return RECIPES.get(name).settings()
 
 
-def _under_recipe(data: dict[str, Any], where: str) -> dict[str, Any]:
-    """``data`` on top of its recipe's settings: keys the table leaves out take the recipe's values."""
-    merged = dict(data)
-    for key, value in recipe_settings(data["recipe"], f"{where}.recipe").items():
-        given = data.get(key)
-        if isinstance(value, dict) and isinstance(given, dict):
-            merged[key] = {**value, **given}
-        elif key not in data:
-            merged[key] = value
-    return merged
+def _check_recipe(name: Any, where: str) -> None:
+    if not isinstance(name, str) or name not in RECIPES:
+        raise ConfigError(f"{where}: unknown recipe {name!r}; known: {', '.join(RECIPES.names())}")
 
 
 def _drop_none(value: Any) -> Any:
@@ -433,7 +431,8 @@ def _build(cls: type, data: Any, where: str) -> Any:
     if unknown:
         raise ConfigError(f"{where}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(names))}")
     if cls is DataConfig and "recipe" in data:
-        data = _under_recipe(data, where)
+        _check_recipe(data["recipe"], f"{where}.recipe")
+        data = under_recipe(data)
     kwargs = {name: _coerce(hints[name], value, f"{where}.{name}") for name, value in data.items()}
     return cls(**kwargs)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.config import RunConfig
-from core.data.recipes import RECIPES, apply_recipe
+from core.recipes import RECIPES
 from core.registry import Registry
 
 RESNET18_AV = {"audio": "resnet18-audio", "video": "resnet18-video"}
@@ -31,7 +31,7 @@ class Preset:
     def apply(self, config: RunConfig) -> RunConfig:
         """A copy of ``config`` with this preset's settings."""
         out = RunConfig.from_dict(config.to_dict())
-        out.data = apply_recipe(out.data, self.recipe)
+        out.data = out.data.with_recipe(self.recipe)
         out.model.kind_encoders = dict(self.kind_encoders)
         out.model.feature_dim = self.feature_dim
         out.optim = dataclasses.replace(out.optim, **self.optim)

@@ -19,7 +19,6 @@ from core.data.augment import (
 )
 from core.data.batches import iterate_batches
 from core.data.prepared import PreparedData
-from core.data.recipes import apply_recipe
 from core.training.engine import Engine
 
 CPU = torch.device("cpu")
@@ -87,7 +86,7 @@ def test_time_crop_is_centred_without_a_generator_and_random_with_one():
 
 def video_audio_data(augment: bool, n=12) -> PreparedData:
     rng = np.random.default_rng(0)
-    config = apply_recipe(DataConfig(), "vggsound")
+    config = DataConfig().with_recipe("vggsound")
     config.augment = augment
     kinds = {"video": "video", "audio": "audio"}
     config.audio.crop_s = 1.0  # 126 of the 251 time steps of 2 s

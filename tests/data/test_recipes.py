@@ -13,7 +13,7 @@ from core.data.kinds.audio_decoder import preprocess_audio
 from core.data.media import MediaError
 from core.data.prepare import prepare_dataset
 from core.data.preprocess import preprocessing_params
-from core.data.recipes import RECIPES, apply_recipe
+from core.recipes import RECIPES
 from tests.data.helpers import frame_number, numbered_frames, write_manifest, write_video, write_wav
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -27,7 +27,7 @@ def noisy_tone(rate, seconds, seed=0, amplitude=0.6):
 
 
 def recipe_audio(name, **changes) -> AudioConfig:
-    return dataclasses.replace(apply_recipe(DataConfig(), name).audio, **changes)
+    return dataclasses.replace(DataConfig().with_recipe(name).audio, **changes)
 
 
 def numpy_log_stft(x, n_fft, hop, offset):
@@ -50,16 +50,16 @@ def test_small_stays_the_default_with_the_same_cache_keys():
         "log_offset": 1e-6,
     }
     assert preprocessing_params("video", data) == {"frames": 4, "height": 48, "width": 48}
-    assert apply_recipe(DataConfig(path="d"), "small") == DataConfig(path="d")
+    assert DataConfig(path="d").with_recipe("small") == DataConfig(path="d")
 
 
 def test_recipe_parameters_are_part_of_the_cache_key():
-    keys = {name: str(preprocessing_params("audio", apply_recipe(DataConfig(), name))) for name in RECIPES}
+    keys = {name: str(preprocessing_params("audio", DataConfig().with_recipe(name))) for name in RECIPES}
     assert len(set(keys.values())) == len(RECIPES.names()) == 5
-    changed = apply_recipe(DataConfig(), "kinetics-fbank")
+    changed = DataConfig().with_recipe("kinetics-fbank")
     changed.audio.norm_mean = 0.0
     assert preprocessing_params("audio", changed) != preprocessing_params(
-        "audio", apply_recipe(DataConfig(), "kinetics-fbank")
+        "audio", DataConfig().with_recipe("kinetics-fbank")
     )
 
 
@@ -80,7 +80,7 @@ def test_vggsound_caches_10_s_and_feeds_a_5_s_crop(tmp_path):
     tiled = np.clip(np.tile(waveform, 3)[:160000], -1, 1)
     np.testing.assert_allclose(cached, numpy_log_stft(tiled, 256, 128, 1e-7), atol=1e-4)
 
-    transform = InputTransform.from_config(apply_recipe(DataConfig(), "vggsound"), {"audio": "audio"})
+    transform = InputTransform.from_config(DataConfig().with_recipe("vggsound"), {"audio": "audio"})
     assert transform.audio_crop == 626 and transform.output_shape("audio", cached.shape) == (129, 626)
     centre = transform({"audio": torch.from_numpy(cached[None])})["audio"][0].numpy()
     assert centre.shape == (129, 626)
@@ -110,7 +110,7 @@ def test_ave_mcr_uses_the_annotated_window_for_audio_and_frames(tmp_path):
         write_video(tmp_path / f"video/{name}.mp4", numbered_frames(12, 16, 16), fps=2.0)
         rows.append([name, name, "train", f"audio/{name}.wav", f"video/{name}.mp4", start, end])
     write_manifest(tmp_path, ["id", "label", "split", "audio", "video", "start_s", "end_s"], rows)
-    config = apply_recipe(DataConfig(path=str(tmp_path)), "ave-mcr")
+    config = DataConfig(path=str(tmp_path)).with_recipe("ave-mcr")
     config.video.height = config.video.width = 16
     data = prepare_dataset(config)
     assert list(data.ids) == ["a", "b"] and data.arrays["audio"].shape[1:] == (257, 1004)
@@ -126,7 +126,7 @@ def test_ave_mcr_without_window_columns_uses_whole_clips(tmp_path):
     write_wav(tmp_path / "audio/a.wav", noisy_tone(16000, 1.0), 16000)
     write_manifest(tmp_path, ["id", "label", "split", "audio"], [["a", "x", "train", "audio/a.wav"]])
     messages = []
-    data = prepare_dataset(apply_recipe(DataConfig(path=str(tmp_path)), "ave-mcr"), log=messages.append)
+    data = prepare_dataset(DataConfig(path=str(tmp_path)).with_recipe("ave-mcr"), log=messages.append)
     assert data.arrays["audio"].shape == (1, 257, 1004)
     assert any("used whole" in m for m in messages)
 

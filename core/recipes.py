@@ -3,15 +3,17 @@
 ``--recipe NAME`` (or ``data.recipe`` in a config) copies a recipe's settings into ``data.video``,
 ``data.audio``, ``data.augment`` and ``data.window_columns``, where they are stored with the run and can
 still be overridden one by one. docs/recipes.md gives the source of every number.
+
+A recipe holds plain values (the ``data.video`` and ``data.audio`` keys it sets; the others keep their
+defaults), so ``core.config`` fills a data table from its recipe without this module importing it.
 """
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.config import AudioConfig, DataConfig, VideoConfig
 from core.registry import Registry
 
 DEFAULT_RECIPE = "small"
@@ -23,43 +25,41 @@ class Recipe:
 
     name: str
     summary: str
-    video: VideoConfig = field(default_factory=VideoConfig)
-    audio: AudioConfig = field(default_factory=AudioConfig)
+    video: Mapping[str, Any] = field(default_factory=dict)
+    """The ``data.video`` keys this recipe sets (the others keep their defaults)."""
+    audio: Mapping[str, Any] = field(default_factory=dict)
+    """The ``data.audio`` keys this recipe sets (the others keep their defaults)."""
     augment: bool = False
     window_columns: tuple[str, ...] = ()
 
     def settings(self) -> dict[str, Any]:
-        """The ``data`` config keys this recipe sets, as plain values."""
+        """The ``data`` config keys this recipe sets, as fresh plain values."""
         return {
             "augment": self.augment,
             "window_columns": list(self.window_columns),
-            "video": dataclasses.asdict(self.video),
-            "audio": dataclasses.asdict(self.audio),
+            "video": dict(self.video),
+            "audio": dict(self.audio),
         }
 
 
 RECIPES: Registry[Recipe] = Registry("recipe")
 
 
+def under_recipe(table: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``data`` table on top of the settings of the recipe it names: the keys it leaves out (and the
+    keys of ``video`` / ``audio`` it leaves out) take the recipe's values."""
+    merged = dict(table)
+    for key, value in RECIPES.get(table["recipe"]).settings().items():
+        given = table.get(key)
+        if isinstance(value, dict) and isinstance(given, dict):
+            merged[key] = {**value, **given}
+        elif key not in table:
+            merged[key] = value
+    return merged
+
+
 def _add(recipe: Recipe) -> None:
     RECIPES.register(recipe.name)(recipe)
-
-
-def apply_recipe(data: DataConfig, name: str) -> DataConfig:
-    """``data`` with the recipe ``name``'s settings (the dataset path, cache, modalities and flow settings
-    are kept)."""
-    recipe = RECIPES.get(name)
-    return DataConfig(
-        path=data.path,
-        cache_dir=data.cache_dir,
-        modalities=list(data.modalities),
-        recipe=name,
-        augment=recipe.augment,
-        window_columns=list(recipe.window_columns),
-        video=dataclasses.replace(recipe.video),
-        audio=dataclasses.replace(recipe.audio),
-        flow=dataclasses.replace(data.flow),
-    )
 
 
 _IMAGENET_FRAMES = {"height": 224, "width": 224, "normalize": "imagenet"}
@@ -69,8 +69,8 @@ _add(
     Recipe(
         "ogm-ge-cremad",
         "OGM-GE's CREMA-D loader: 22,050 Hz, 3 s, log|STFT| 512/353 → 257 × 188; 1 frame (set 3) at 224²",
-        video=VideoConfig(frames=1, **_IMAGENET_FRAMES),
-        audio=AudioConfig(
+        video={"frames": 1, **_IMAGENET_FRAMES},
+        audio=dict(
             sample_rate=22050, duration_s=3.0, n_fft=512, hop_length=353, log_offset=1e-7, clip=True
         ),
         augment=True,
@@ -80,8 +80,8 @@ _add(
     Recipe(
         "kinetics-fbank",
         "OGM-GE's Kinetics-Sounds audio: Kaldi log-mel fbank, 128 bins × 1,024 frames, normalised; 3 frames",
-        video=VideoConfig(frames=3, **_IMAGENET_FRAMES),
-        audio=AudioConfig(
+        video={"frames": 3, **_IMAGENET_FRAMES},
+        audio=dict(
             sample_rate=16000,
             duration_s=10.255,  # 400 + 1023 · 160 samples: exactly the 1,024 frames kept
             n_fft=400,
@@ -101,8 +101,8 @@ _add(
     Recipe(
         "vggsound",
         "OGM-GE's VGGSound loader: 16 kHz, 10 s, 5 s crop, log|STFT| 256/128 → 129 × 626; 3 frames",
-        video=VideoConfig(frames=3, **_IMAGENET_FRAMES),
-        audio=AudioConfig(
+        video={"frames": 3, **_IMAGENET_FRAMES},
+        audio=dict(
             sample_rate=16000,
             duration_s=10.0,
             n_fft=256,
@@ -118,8 +118,8 @@ _add(
     Recipe(
         "ave-mcr",
         "MCR's AVE preprocessing: event window, 16 kHz, 10 s, log periodogram 512/353 → 257 × 1004; 4 frames",
-        video=VideoConfig(frames=4, **_IMAGENET_FRAMES),
-        audio=AudioConfig(
+        video={"frames": 4, **_IMAGENET_FRAMES},
+        audio=dict(
             sample_rate=16000,
             duration_s=10.0,
             n_fft=512,
