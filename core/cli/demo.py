@@ -8,12 +8,12 @@ import time
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from core.demo import DEFAULT_SAMPLES, PRESETS
+    from core.demo import DEFAULT_SAMPLES, DEMO_PRESETS
 
     parser = subparsers.add_parser(
         "demo", description="Write a demo dataset: mp4 clips + wav audio + manifest.csv, or feature vectors."
     )
-    parser.add_argument("--preset", default="balanced", choices=list(PRESETS), help="which demo")
+    parser.add_argument("--preset", default="balanced", choices=list(DEMO_PRESETS), help="which demo")
     parser.add_argument(
         "--samples",
         type=int,

@@ -3,12 +3,12 @@ two-modality vectors where modality imbalance is real (greedy, per-sample, the M
 
 from core.demo.folder import DemoFolderError, default_demo_dir
 from core.demo.generate import ensure_demo, generate_demo
-from core.demo.presets import DEFAULT_SAMPLES, FIRST_LAUNCH_PRESET, PRESETS, default_samples
+from core.demo.presets import DEFAULT_SAMPLES, DEMO_PRESETS, FIRST_LAUNCH_PRESET, default_samples
 
 __all__ = [
     "DEFAULT_SAMPLES",
     "FIRST_LAUNCH_PRESET",
-    "PRESETS",
+    "DEMO_PRESETS",
     "DemoFolderError",
     "default_demo_dir",
     "default_samples",

@@ -11,7 +11,7 @@ MCR_PRESET = "mcr-synthetic"
 RATIO_PRESETS = (VECTOR_PRESET, MCR_PRESET)
 """The presets whose data follow the unique-to-shared ratio ``unique_ratio``."""
 VECTOR_PRESETS = (VECTOR_PRESET, GREEDY_PRESET, PER_SAMPLE_PRESET, MCR_PRESET)
-PRESETS = (*AUDIO_VISUAL_PRESETS, *VECTOR_PRESETS)
+DEMO_PRESETS = (*AUDIO_VISUAL_PRESETS, *VECTOR_PRESETS)
 FIRST_LAUNCH_PRESET = GREEDY_PRESET
 """The demo the window opens on first launch: joint training visibly leaves one modality under-trained."""
 
@@ -30,8 +30,8 @@ INFO_MIX: dict[str, dict[str, tuple[float, float, float]]] = {
 
 def check_preset(preset: str) -> None:
     """Raise ``ValueError`` naming the known presets when ``preset`` is not one of them."""
-    if preset not in PRESETS:
-        raise ValueError(f"unknown demo preset {preset!r}; available: {', '.join(PRESETS)}")
+    if preset not in DEMO_PRESETS:
+        raise ValueError(f"unknown demo preset {preset!r}; available: {', '.join(DEMO_PRESETS)}")
 
 
 def default_samples(preset: str) -> int:

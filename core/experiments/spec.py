@@ -151,7 +151,7 @@ class ExperimentSpec:
 
     def validate(self, source: str = "experiment") -> ExperimentSpec:
         """Raise ``ConfigError`` for the first wrong key; return self."""
-        from core.demo.presets import PRESETS
+        from core.demo.presets import DEMO_PRESETS
         from core.strategies import STRATEGIES
 
         self.protocol.validate(f"{source}.protocol")
@@ -181,9 +181,9 @@ class ExperimentSpec:
                 dataset.path or None,
             )
             _require(
-                not dataset.demo or dataset.demo in PRESETS,
+                not dataset.demo or dataset.demo in DEMO_PRESETS,
                 f"{where}.demo",
-                f"one of {', '.join(PRESETS)}",
+                f"one of {', '.join(DEMO_PRESETS)}",
                 dataset.demo,
             )
             _require(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile
 
-from core.demo import PRESETS, DemoFolderError, default_demo_dir, ensure_demo, generate_demo
+from core.demo import DEMO_PRESETS, DemoFolderError, default_demo_dir, ensure_demo, generate_demo
 from core.demo.folder import MARKER
 
 
@@ -27,7 +27,7 @@ def balanced(tmp_path_factory) -> Path:
 
 
 def test_presets_are_named():
-    assert PRESETS == ("balanced", "audio-dominant", "vectors", "greedy", "per-sample", "mcr-synthetic")
+    assert DEMO_PRESETS == ("balanced", "audio-dominant", "vectors", "greedy", "per-sample", "mcr-synthetic")
 
 
 def test_audio_visual_manifest_columns_classes_and_splits(balanced):
