@@ -10,13 +10,15 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
 from core.valuation.result import ValuationResult
 
 log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -122,7 +124,48 @@ class RunFailed:
     traceback: str
 
 
-Listener = Callable[[Any], None]
+ListenerFn = Callable[[Any], None]
+"""What :meth:`EventBus.subscribe` takes: any callable of one event."""
+
+
+def handles(*event_types: type) -> Callable[[F], F]:
+    """Mark a method of a :class:`Listener` subclass as the handler of the given event types."""
+
+    def mark(method: F) -> F:
+        vars(method)["_handles"] = event_types
+        return method
+
+    return mark
+
+
+class Listener:
+    """Base of listeners that handle events by type: a subclass marks its handler methods with
+    :func:`handles`; calling the listener with an event calls the handler of the event's exact type
+    (found in a table built once per class) and ignores events it has no handler for.
+
+    :meth:`dispatch` runs every handled event; a subclass may extend it to wrap them all (a lock,
+    error handling, skipping events while closed).
+    """
+
+    _handlers: ClassVar[dict[type, str]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        table: dict[type, str] = {}
+        for klass in reversed(cls.__mro__):
+            for name, value in vars(klass).items():
+                for event_type in getattr(value, "_handles", ()):
+                    table[event_type] = name
+        cls._handlers = table
+
+    def __call__(self, event: Any) -> None:
+        name = self._handlers.get(type(event))
+        if name is not None:
+            self.dispatch(getattr(self, name), event)
+
+    def dispatch(self, handler: Callable[[Any], None], event: Any) -> None:
+        """Run the handler of one event."""
+        handler(event)
 
 
 @dataclass
@@ -136,10 +179,10 @@ class EventBus:
     clean point.
     """
 
-    _listeners: list[tuple[Listener, bool]] = field(default_factory=list)
+    _listeners: list[tuple[ListenerFn, bool]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def subscribe(self, listener: Listener, critical: bool = False) -> Callable[[], None]:
+    def subscribe(self, listener: ListenerFn, critical: bool = False) -> Callable[[], None]:
         entry = (listener, critical)
         with self._lock:
             self._listeners.append(entry)

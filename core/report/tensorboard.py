@@ -7,6 +7,7 @@ here is logged by the event bus without stopping the run. Needs the ``tensorboar
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from core import events as ev
 FOLDER_NAME = "tensorboard"
 
 
-class TensorBoardWriter:
+class TensorBoardWriter(ev.Listener):
     """Writes step and epoch metrics, mean φ per split and modality, and re-sampling counts."""
 
     def __init__(self, run_dir: str | Path) -> None:
@@ -27,27 +28,42 @@ class TensorBoardWriter:
             ) from exc
         self.path = Path(run_dir) / FOLDER_NAME
         self._make_writer = SummaryWriter
-        self._writer = None
+        self._writer: Any = None
 
-    def __call__(self, event: Any) -> None:
-        if isinstance(event, ev.RunStarted):  # the run holds its folder now: files may be written
-            self._writer = self._make_writer(log_dir=str(self.path))
-        if self._writer is None:
-            return
-        write = self._writer.add_scalar
-        if isinstance(event, ev.StepMetrics):
-            for key, value in event.metrics.items():
-                write(f"step/{key}", value, event.global_step, walltime=event.wall_time)
-        elif isinstance(event, ev.EpochMetrics):
-            for key, value in event.metrics.items():
-                write(f"epoch/{key}", value, event.epoch + 1, walltime=event.wall_time)
-        elif isinstance(event, ev.ValuationReady):
-            result = event.result
-            for name, value in zip(result.modalities, result.mean_phi, strict=True):
-                write(f"phi/{result.split}/{name}", float(value), result.epoch + 1)
-        elif isinstance(event, ev.ResamplingPlanned):
-            write("resampling/copies", float(event.copies.sum()), event.epoch + 1)
-            write("resampling/user_requested_copies", float(event.copies[event.user_requested].sum()), event.epoch + 1)
-        elif isinstance(event, (ev.RunFinished, ev.RunFailed)):
+    def dispatch(self, handler: Callable[[Any], None], event: Any) -> None:
+        """Events before the run starts (or after it ended) are ignored: the folder is not the run's yet."""
+        if self._writer is not None or isinstance(event, ev.RunStarted):
+            handler(event)
+
+    @ev.handles(ev.RunStarted)
+    def _open(self, event: ev.RunStarted) -> None:
+        if self._writer is not None:
             self._writer.close()
-            self._writer = None
+        self._writer = self._make_writer(log_dir=str(self.path))
+
+    @ev.handles(ev.StepMetrics)
+    def _step(self, event: ev.StepMetrics) -> None:
+        for key, value in event.metrics.items():
+            self._writer.add_scalar(f"step/{key}", value, event.global_step, walltime=event.wall_time)
+
+    @ev.handles(ev.EpochMetrics)
+    def _epoch(self, event: ev.EpochMetrics) -> None:
+        for key, value in event.metrics.items():
+            self._writer.add_scalar(f"epoch/{key}", value, event.epoch + 1, walltime=event.wall_time)
+
+    @ev.handles(ev.ValuationReady)
+    def _valuation(self, event: ev.ValuationReady) -> None:
+        result = event.result
+        for name, value in zip(result.modalities, result.mean_phi, strict=True):
+            self._writer.add_scalar(f"phi/{result.split}/{name}", float(value), result.epoch + 1)
+
+    @ev.handles(ev.ResamplingPlanned)
+    def _resampling(self, event: ev.ResamplingPlanned) -> None:
+        write, epoch = self._writer.add_scalar, event.epoch + 1
+        write("resampling/copies", float(event.copies.sum()), epoch)
+        write("resampling/user_requested_copies", float(event.copies[event.user_requested].sum()), epoch)
+
+    @ev.handles(ev.RunFinished, ev.RunFailed)
+    def _close(self, event: ev.RunFinished | ev.RunFailed) -> None:
+        self._writer.close()
+        self._writer = None

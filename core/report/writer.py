@@ -21,12 +21,14 @@ import numpy as np
 from core.atomic import WriteError, describe_os_error
 from core.events import (
     EpochMetrics,
+    Listener,
     ResamplingPlanned,
     RunFailed,
     RunFinished,
     RunStarted,
     StepMetrics,
     ValuationReady,
+    handles,
 )
 from core.report import layout
 from core.report.errors import ReportError
@@ -41,9 +43,6 @@ from core.report.files import (
 )
 from core.report.format import (
     EPOCH_INDEX,
-    FORMAT_NAME,
-    FORMAT_VERSION,
-    SORTED,
     STEP_INDEX,
     TEXT_DTYPE,
     attr_list,
@@ -52,17 +51,18 @@ from core.report.format import (
     is_mi_key,
     now_iso,
 )
+from core.report.resume import DYNAMIC_GROUPS, not_resumable, trim_for_resume
 from core.report.run_info import collect_environment, config_values
+from core.report.valuation_rows import check_result, place_samples, spread
 from core.valuation.result import ValuationResult
 
 log = logging.getLogger(__name__)
 
 MAX_BUFFERED_STEPS = 10_000
-DYNAMIC_GROUPS = ("training", "mi", "resampling", "valuation")
 Change = Callable[[h5py.File], None]
 
 
-class ReportWriter:
+class ReportWriter(Listener):
     """Writes the report of a run from engine events: ``bus.subscribe(ReportWriter(path))``.
 
     RunStarted creates the file (or, when resuming and the file exists, keeps what came before
@@ -78,23 +78,11 @@ class ReportWriter:
         self._broken = False
         self._steps: list[StepMetrics] = []
         self._sample_index: dict[str, np.ndarray] = {}
-        self._handlers: dict[type, Callable[[Any], None]] = {
-            RunStarted: self._on_started,
-            StepMetrics: self._on_step,
-            EpochMetrics: self._on_epoch_metrics,
-            ValuationReady: self._on_valuation,
-            ResamplingPlanned: self._on_resampling,
-            RunFinished: self._on_finished,
-            RunFailed: self._on_failed,
-        }
 
-    def __call__(self, event: Any) -> None:
+    def dispatch(self, handler: Callable[[Any], None], event: Any) -> None:
         """Handle one event. A failing write closes the file (every committed epoch stays readable) and
-        re-raises (as does a malformed event, which writes nothing), so a run that subscribed the writer as critical stops; a later ``RunFailed`` is then
-        still recorded in the file where the disk allows."""
-        handler = self._handlers.get(type(event))
-        if handler is None:
-            return
+        re-raises (as does a malformed event, which writes nothing), so a run that subscribed the writer
+        as critical stops; a later ``RunFailed`` is then still recorded in the file where the disk allows."""
         with self._live.lock:
             if self._broken and isinstance(event, RunFailed):
                 self._record_failure(event)
@@ -137,6 +125,13 @@ class ReportWriter:
         self._live.file = file
 
     @property
+    def _open(self) -> h5py.File:
+        """The file, which every handler but the run's start finds open."""
+        file = self._live.file
+        assert file is not None, f"report {self.path}: written while closed"
+        return file
+
+    @property
     def is_open(self) -> bool:
         return self._file is not None
 
@@ -159,7 +154,7 @@ class ReportWriter:
                 raise ValueError(f"{self.path}: the report is being written by this writer's run")
             problem = ""
             with open_for_reading(self.path) as src:
-                problem = _not_resumable(src)
+                problem = not_resumable(src)
             if problem:
                 raise ReportError(f"{self.path}: {problem}; values can be added to reports of this version only")
             self._live.register()
@@ -175,6 +170,7 @@ class ReportWriter:
 
     # --- run start -----------------------------------------------------------------------------------------
 
+    @handles(RunStarted)
     def _on_started(self, event: RunStarted) -> None:
         self.close()
         self._live.register()
@@ -220,7 +216,7 @@ class ReportWriter:
     def _resume_into(self, dst: h5py.File, event: RunStarted) -> None:
         """Fresh static groups from the event, the old file's growing groups up to ``start_epoch``."""
         with open_for_reading(self.path) as src:
-            problem = _not_resumable(src)
+            problem = not_resumable(src)
             if problem:
                 raise ReportError(problem)
             start_time = attr_text(src["environment"].attrs.get("start_time", now_iso()))
@@ -231,7 +227,7 @@ class ReportWriter:
                 src.copy(plot, dst["overview"], name=name)
             if "default" in src["overview"].attrs:
                 dst["overview"].attrs["default"] = src["overview"].attrs["default"]
-        _trim_for_resume(dst, event.start_epoch, event.start_step)
+        trim_for_resume(dst, event.start_epoch, event.start_step)
 
     def _set_aside(self, problem: str) -> None:
         aside = self.path.with_name(self.path.name + ".damaged")
@@ -240,6 +236,7 @@ class ReportWriter:
 
     # --- steps and epoch metrics -------------------------------------------------------------------------
 
+    @handles(StepMetrics)
     def _on_step(self, event: StepMetrics) -> None:
         if self._steps and self._steps[-1].epoch != event.epoch:
             self._flush_steps()
@@ -261,14 +258,15 @@ class ReportWriter:
             columns["epoch"] = np.asarray([s.epoch for s in events], dtype=np.int32)
             columns["wall_time"] = np.asarray([s.wall_time for s in events], dtype=np.float64)
             index = np.asarray([s.global_step for s in events], dtype=np.int64)
-            staged.append((path, layout.committed_rows(self._file[path]), columns, index))
+            staged.append((path, layout.committed_rows(self._open[path]), columns, index))
         self._append(staged)
 
+    @handles(EpochMetrics)
     def _on_epoch_metrics(self, event: EpochMetrics) -> None:
         self._flush_steps()
         paths = ["training/epoch"] + (["mi/epoch"] if _has_mi(event.metrics) else [])
-        rows = {path: self._row_for_epoch(path, event.epoch) for path in paths}
-        rows = {path: row for path, row in rows.items() if row is not None}
+        found = {path: self._row_for_epoch(path, event.epoch) for path in paths}
+        rows = {path: row for path, row in found.items() if row is not None}
         keys = self._ensure_metric_keys({path: [event.metrics] for path in rows})
         staged = []
         for path, row in rows.items():
@@ -294,7 +292,7 @@ class ReportWriter:
                         continue
                     keys[key] = None
             wanted[path] = list(keys)
-        known = {path: layout.metric_columns(self._file[path]) for path in wanted}
+        known = {path: layout.metric_columns(self._open[path]) for path in wanted}
         missing = {path: [k for k in keys if k not in known[path]] for path, keys in wanted.items()}
         if any(missing.values()):
 
@@ -304,28 +302,34 @@ class ReportWriter:
                         layout.add_metric_column(f[path], key)
 
             self._restructure(add)
-            known = {path: layout.metric_columns(self._file[path]) for path in wanted}
+            known = {path: layout.metric_columns(self._open[path]) for path in wanted}
         return {path: {key: known[path][key] for key in keys} for path, keys in wanted.items()}
 
     # --- valuations and re-sampling ------------------------------------------------------------------------
 
+    @handles(ValuationReady)
     def _on_valuation(self, event: ValuationReady) -> None:
         self._flush_steps()
         result = event.result
-        _check_result(result)
+        check_result(result)
         path = f"valuation/{encode_name(result.split)}"
         changes: list[Change] = []
-        if path not in self._file:
+        if path not in self._open:
             changes.append(
                 lambda f: layout.create_valuation(
                     f, result.split, list(result.modalities), result.value_fn, result.method, len(result.sample_index)
                 )
             )
-        if result.phi_stderr is not None and (path not in self._file or "phi_stderr" not in self._file[path]):
+        if result.phi_stderr is not None and (path not in self._open or "phi_stderr" not in self._open[path]):
             changes.append(lambda f: layout.add_stderr(f[path], len(result.modalities)))
         if changes:
-            self._restructure(lambda f: [change(f) for change in changes])
-        group = self._file[path]
+
+            def apply(f: h5py.File) -> None:
+                for change in changes:
+                    change(f)
+
+            self._restructure(apply)
+        group = self._open[path]
         stored = attr_list(group.attrs["modalities"])
         if stored != list(result.modalities):
             raise ValueError(
@@ -335,21 +339,23 @@ class ReportWriter:
         row = self._row_for_epoch(path, result.epoch)
         if row is None:
             return
-        positions = self._place_samples(result.split, group, np.asarray(result.sample_index, dtype=np.int64))
+        positions, self._sample_index[result.split] = place_samples(
+            group, result.split, np.asarray(result.sample_index, dtype=np.int64), self._sample_index.get(result.split)
+        )
         columns = {
-            "phi": _spread(result.phi, positions, np.float32, np.nan),
-            "coalition_values": _spread(result.coalition_values, positions, np.float32, np.nan),
-            "prediction": _spread(result.prediction, positions, np.int32, -1),
-            "correct": _spread(result.correct, positions, np.uint8, 0),
+            "phi": spread(result.phi, positions, np.float32, np.nan),
+            "coalition_values": spread(result.coalition_values, positions, np.float32, np.nan),
+            "prediction": spread(result.prediction, positions, np.int32, -1),
+            "correct": spread(result.correct, positions, np.uint8, 0),
             "mean_phi": np.asarray(result.mean_phi, dtype=np.float32)[None],
         }
         if result.coalition_log_p is not None:
-            columns["coalition_correct"] = _spread(result.coalition_correct, positions, np.uint8, 0)
-            columns["coalition_log_p"] = _spread(result.coalition_log_p, positions, np.float32, np.nan)
+            columns["coalition_correct"] = spread(result.coalition_correct, positions, np.uint8, 0)
+            columns["coalition_log_p"] = spread(result.coalition_log_p, positions, np.float32, np.nan)
         if result.phi_stderr is not None:
-            columns["phi_stderr"] = _spread(result.phi_stderr, positions, np.float32, np.nan)
+            columns["phi_stderr"] = spread(result.phi_stderr, positions, np.float32, np.nan)
         plot_path = f"overview/{layout.plot_name(result.split)}"
-        plot = self._file[plot_path]
+        plot = self._open[plot_path]
         plot_columns = {
             name: columns["mean_phi"][:, j]
             for j, name in enumerate(f"phi_{encode_name(m)}" for m in result.modalities)
@@ -358,56 +364,16 @@ class ReportWriter:
         epoch = np.asarray([result.epoch], dtype=np.int32)
         self._append([(path, row, columns, epoch), (plot_path, row, plot_columns, epoch)])
 
-    def _place_samples(
-        self, split: str, group: h5py.Group, sample_index: np.ndarray
-    ) -> tuple[np.ndarray, int] | None:
-        """Column of each valued sample along the split's sample axis (None: same order as stored),
-        appending samples never valued before (their earlier epochs read as missing)."""
-        stored = self._sample_index.get(split)
-        if stored is None:
-            stored = group["sample_index"][: group["phi"].shape[1]]
-        if np.array_equal(stored, sample_index):
-            positions = None
-            extended = stored
-        else:
-            _check_unique(split, sample_index)
-            order = np.argsort(stored, kind="stable")
-            ranked = stored[order]
-            loc = np.clip(np.searchsorted(ranked, sample_index), 0, max(len(ranked) - 1, 0))
-            found = ranked[loc] == sample_index if len(ranked) else np.zeros(len(sample_index), bool)
-            positions = np.empty(len(sample_index), dtype=np.int64)
-            positions[found] = order[loc[found]]
-            new = sample_index[~found]
-            positions[~found] = len(stored) + np.arange(len(new))
-            extended = np.concatenate([stored, new])
-            if len(stored) == 0:
-                positions = None
-        self._sample_index[split] = extended
-        total = len(extended)
-        index = group["sample_index"]
-        if index.shape[0] != total:
-            old = min(index.shape[0], total)
-            index.resize(total, axis=0)
-            index[old:] = extended[old:]
-            increasing = bool(np.all(extended[1:] > extended[:-1]))
-            if bool(group.attrs.get(SORTED, 0)) != increasing:
-                group.attrs.modify(SORTED, np.uint8(increasing))
-        for ds in layout.row_datasets(group):
-            if ds.ndim >= 2 and ds.maxshape[1] is None and ds.shape[1] != total:
-                ds.resize(total, axis=1)
-        if positions is not None:
-            positions = (positions, total)
-        return positions
-
+    @handles(ResamplingPlanned)
     def _on_resampling(self, event: ResamplingPlanned) -> None:
         self._flush_steps()
-        table = self._file["resampling"]
+        table = self._open["resampling"]
         rows = layout.committed_rows(table)
         epochs = table["epoch"][:rows]
         later = np.flatnonzero(epochs >= event.epoch)
         start = int(later[0]) if len(later) else rows
         count = len(event.sample_index)
-        columns = {
+        columns: dict[str, np.ndarray] = {
             "sample_index": np.asarray(event.sample_index, dtype=np.int64),
             "modality": np.asarray(event.modality, dtype=np.int32),
             "copies": np.asarray(event.copies, dtype=np.int32),
@@ -420,15 +386,17 @@ class ReportWriter:
 
     # --- run end -------------------------------------------------------------------------------------------
 
+    @handles(RunFinished)
     def _on_finished(self, event: RunFinished) -> None:
         self._set_final_state("stopped" if event.stopped else "finished")
-        f = self._file
+        f = self._open
         f.attrs.modify("epochs_done", np.int64(event.epochs_done))
         f.attrs.modify("best_epoch", np.int64(-1 if event.best_epoch is None else event.best_epoch))
         accuracy = np.nan if event.best_val_accuracy is None else event.best_val_accuracy
         f.attrs.modify("best_val_accuracy", np.float64(accuracy))
         self.close()
 
+    @handles(RunFailed)
     def _on_failed(self, event: RunFailed) -> None:
         self._set_final_state("failed")
         self.close()
@@ -450,15 +418,15 @@ class ReportWriter:
 
     def _set_final_state(self, state: str) -> None:
         self._flush_steps()
-        self._file.attrs.modify("state", state)
-        self._file["environment"].attrs.modify("end_time", now_iso())
-        self._file.flush()
+        self._open.attrs.modify("state", state)
+        self._open["environment"].attrs.modify("end_time", now_iso())
+        self._open.flush()
 
     # --- mechanics -----------------------------------------------------------------------------------------
 
     def _row_for_epoch(self, path: str, epoch: int) -> int | None:
         """The row an epoch's values go to: a new last row, or the last row again when re-sent."""
-        table = self._file[path]
+        table = self._open[path]
         rows = layout.committed_rows(table)
         if rows == 0:
             return 0
@@ -475,7 +443,7 @@ class ReportWriter:
         staged = list(staged)
         if not staged:
             return
-        f = self._file
+        f = self._open
         shrunk = False
         for path, start, _columns, _index in staged:
             if start < layout.committed_rows(f[path]):
@@ -535,69 +503,3 @@ def _metric_arrays(names: dict[str, str], rows: list[dict[str, float]]) -> dict[
 
 def _has_mi(metrics: dict[str, float]) -> bool:
     return any(is_mi_key(key) for key in metrics)
-
-
-def _check_unique(split: str, sample_index: np.ndarray) -> None:
-    ordered = sample_index if np.all(sample_index[1:] > sample_index[:-1]) else np.sort(sample_index)
-    if np.any(ordered[1:] == ordered[:-1]):
-        raise ValueError(f"report: valuation of split {split!r} lists a sample index more than once")
-
-
-def _check_result(result: ValuationResult) -> None:
-    n, m = len(result.sample_index), len(result.modalities)
-    expected = {
-        "phi": (n, m),
-        "coalition_values": (n, 2**m),
-        "prediction": (n,),
-        "correct": (n,),
-    }
-    if result.phi_stderr is not None:
-        expected["phi_stderr"] = (n, m)
-    if result.coalition_log_p is not None:
-        expected["coalition_correct"] = expected["coalition_log_p"] = (n, 2**m)
-    for name, shape in expected.items():
-        actual = np.shape(getattr(result, name))
-        if actual != shape:
-            raise ValueError(
-                f"report: valuation of split {result.split!r}, epoch {result.epoch}: {name} has shape {actual}, "
-                f"expected {shape} ({n} samples, {m} modalities)"
-            )
-
-
-def _spread(values: Any, positions: tuple[np.ndarray, int] | None, dtype: type, fill: Any) -> np.ndarray:
-    """One epoch row ([1, samples, ...]) with values at their sample positions and ``fill`` elsewhere."""
-    values = np.asarray(values, dtype=dtype)
-    if positions is None:
-        return values[None]
-    where, total = positions
-    row = np.full((total,) + values.shape[1:], fill, dtype=dtype)
-    row[where] = values
-    return row[None]
-
-
-def _not_resumable(src: h5py.File) -> str:
-    """Why an existing file cannot be resumed ("" when it can)."""
-    if attr_text(src.attrs.get("format", "")) != FORMAT_NAME:
-        return "is not a ModaLens report"
-    if int(src.attrs.get("format_version", -1)) != FORMAT_VERSION:
-        return f"has report format version {src.attrs.get('format_version')}, not {FORMAT_VERSION}"
-    missing = [name for name in (*DYNAMIC_GROUPS, "overview", "environment") if name not in src]
-    return f"lacks {', '.join(missing)}" if missing else ""
-
-
-def _trim_for_resume(f: h5py.File, start_epoch: int, start_step: int = 0) -> None:
-    """Drop rows the resumed run redoes: epoch >= start_epoch, but for step tables the steps of
-    start_epoch before start_step stay (a run stopped mid-epoch continues there), and for re-sampling
-    plans epoch > start_epoch (the plan for start_epoch was made before it; a re-sent plan replaces it)."""
-    for table in layout.tables(f):
-        rows = min([layout.committed_rows(table)] + [ds.shape[0] for ds in layout.row_datasets(table)])
-        epochs = table["epoch"][:rows]
-        if table.name == "/resampling":
-            redone = epochs > start_epoch
-        elif table.name.endswith("/step") and start_step > 0:
-            steps = table["step"][:rows]
-            redone = (epochs > start_epoch) | ((epochs == start_epoch) & (steps >= start_step))
-        else:
-            redone = epochs >= start_epoch
-        later = np.flatnonzero(redone)
-        layout.truncate_table(table, int(later[0]) if len(later) else rows)
