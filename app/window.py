@@ -37,6 +37,7 @@ from app.prompts import AutoPrompter, Prompter
 from app.session import Session
 from app.settings import AppSettings
 from app.theme import PALETTES, Theme, app_icon, apply_theme, load_theme
+from app.views.base import LEFT, RIGHT, View, ViewContext
 from app.views.browser import SampleBrowser
 from app.views.compare import CompareView
 from app.views.contribution import ContributionView
@@ -45,25 +46,13 @@ from app.views.dataset_plot import DatasetPlot
 from app.views.experiment_table import ExperimentTable
 from app.views.log import LogPane
 from app.views.player import SamplePlayer
+from app.views.registry import VIEWS
 from app.views.resampling import ResamplingPane
 from app.views.training import TrainingPanel
 from core.text import format_seconds
 
 STATE_VERSION = 1
 
-
-_LEFT, _RIGHT, _BOTTOM = (Qt.DockWidgetArea.LeftDockWidgetArea, Qt.DockWidgetArea.RightDockWidgetArea,
-                          Qt.DockWidgetArea.BottomDockWidgetArea)
-DOCKS = (
-    ("training", "Training", _LEFT),
-    ("resampling", "Re-sampling", _LEFT),
-    ("player", "Sample", _RIGHT),
-    ("contribution", "Contributions", _RIGHT),
-    ("curves", "Curves", _BOTTOM),
-    ("datasetPlot", "φ over the dataset", _BOTTOM),
-    ("compare", "Compare runs", _BOTTOM),
-    ("log", "Log", _LEFT),
-)
 TABBED = (("training", "resampling"), ("curves", "datasetPlot", "compare"))  # first one is in front
 DOCK_SIZES = {"training": 330, "player": 420}  # widths of the side areas (at 1440 pixels and wider)
 DOCK_SHARES = {"training": 0.26, "player": 0.30}  # their largest share of a narrower window's width
@@ -82,14 +71,14 @@ def default_layout(window: QMainWindow) -> QByteArray:
     scratch = QMainWindow()
     scratch.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
     scratch.setCentralWidget(QWidget())
-    scratch.setCorner(Qt.Corner.BottomLeftCorner, _LEFT)
-    scratch.setCorner(Qt.Corner.BottomRightCorner, _RIGHT)
+    scratch.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
+    scratch.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
     docks = {}
-    for key, title, area in DOCKS:
-        dock = QDockWidget(title, scratch)
+    for key, view in VIEWS.items():
+        dock = QDockWidget(view.title, scratch)
         dock.setObjectName(f"{key}Dock")
         dock.setWidget(QWidget())
-        scratch.addDockWidget(area, dock)
+        scratch.addDockWidget(view.area, dock)
         docks[key] = dock
     scratch.splitDockWidget(docks["player"], docks["contribution"], Qt.Orientation.Vertical)
     scratch.splitDockWidget(docks["training"], docks["log"], Qt.Orientation.Vertical)
@@ -108,6 +97,9 @@ def default_layout(window: QMainWindow) -> QByteArray:
                         [int(window.height() * (1 - LOG_SHARE)), int(window.height() * LOG_SHARE)],
                         Qt.Orientation.Vertical)
     scratch.resizeDocks([docks["curves"]], [BOTTOM_HEIGHT], Qt.Orientation.Vertical)
+    for key, view in VIEWS.items():
+        if not view.shown_at_start:
+            docks[key].hide()
     state = scratch.saveState(STATE_VERSION)
     scratch.close()
     scratch.deleteLater()
@@ -195,15 +187,17 @@ class MainWindow(QMainWindow):
         self.controller.dialog_parent = self
 
         self.browser = SampleBrowser(self.session)
-        self.player = SamplePlayer(self.session)
-        self.contribution = ContributionView(self.session)
-        self.dataset_plot = DatasetPlot(self.session)
-        self.compare = CompareView(self.session)
-        self.curves = CurvesPane(self.session, self.prompter)
-        self.training = TrainingPanel()
-        self.resampling = ResamplingPane(self.session, self.controller, self.prompter)
-        self.log = LogPane(self.session)
-        self.training.runs_folder.setText(str(self.settings.runs_dir))
+        context = ViewContext(self.session, self.controller, self.prompter, self.settings)
+        self.views: dict[str, View] = {key: view.create(context) for key, view in VIEWS.items()}
+        views = self.views  # the ones the window itself wires or reads:
+        self.player: SamplePlayer = views["player"]
+        self.contribution: ContributionView = views["contribution"]
+        self.dataset_plot: DatasetPlot = views["datasetPlot"]
+        self.compare: CompareView = views["compare"]
+        self.curves: CurvesPane = views["curves"]
+        self.training: TrainingPanel = views["training"]
+        self.resampling: ResamplingPane = views["resampling"]
+        self.log: LogPane = views["log"]
 
         self.banner = TrainBanner()
         self.banner.hide()
@@ -248,13 +242,10 @@ class MainWindow(QMainWindow):
         return dock
 
     def _build_docks(self) -> None:
-        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
-        self.setCorner(Qt.Corner.BottomRightCorner, Qt.DockWidgetArea.RightDockWidgetArea)
-        widgets = {"training": self.training, "resampling": self.resampling, "player": self.player,
-                   "contribution": self.contribution, "curves": self.curves, "datasetPlot": self.dataset_plot,
-                   "compare": self.compare, "log": self.log}
-        for key, title, area in DOCKS:
-            self._dock(key, title, widgets[key], area)
+        self.setCorner(Qt.Corner.BottomLeftCorner, LEFT)
+        self.setCorner(Qt.Corner.BottomRightCorner, RIGHT)
+        for key, view in VIEWS.items():
+            self._dock(key, view.title, self.views[key], view.area)
 
     def _restore_layout(self) -> None:
         geometry = self.settings.window_geometry()
@@ -273,9 +264,9 @@ class MainWindow(QMainWindow):
         """Put every pane back where it is on first launch (sized for the window's current size)."""
         self._default_state = default_layout(self)
         self.restoreState(self._default_state, STATE_VERSION)
-        for dock in self.docks.values():
+        for key, dock in self.docks.items():
             dock.setFloating(False)
-            dock.show()
+            dock.setVisible(VIEWS[key].shown_at_start)
 
     def save_layout(self) -> None:
         self.settings.save_window(self.saveGeometry(), self.saveState(STATE_VERSION))
@@ -456,21 +447,16 @@ class MainWindow(QMainWindow):
         control.changed.connect(self._controller_changed)
         control.activity_changed.connect(self._show_activity)
         control.dataset_opened.connect(self._dataset_opened)
-        control.config_shown.connect(self.training.set_config)
         control.config_shown.connect(lambda _: self.banner.hide())
         control.demo_creating.connect(
             lambda folder: self.banner.note(f"Creating the demo data in {folder} (a few seconds the first time)…"))
         control.notice.connect(self.statusBar().showMessage)
         control.run_ended.connect(lambda _: self.progress.hide())
-        control.comparison_read.connect(self.curves.add_run)
-        self.curves.comparison_requested.connect(control.compare_report)
         control.runs_compared.connect(self.show_comparison)
         control.experiment_read.connect(self.show_experiment)
         self.compare.browser_filter_requested.connect(self.browser.set_sample_filter)
         self.compare.epoch_requested.connect(self.browser.set_epoch)
         self.training.start_requested.connect(self.start_training)
-        self.training.pause_toggled.connect(control.toggle_pause)
-        self.training.stop_requested.connect(control.stop_training)
         self.training.resume_requested.connect(lambda: self.resume_training())
 
     def _update_title(self) -> None:
@@ -565,7 +551,8 @@ class MainWindow(QMainWindow):
         self.settings.palette = name
         for action in self.palette_actions.actions():
             action.setChecked(action.data() == name)
-        self.log.set_colors({level: self.theme.log_color(level) for level in ("debug", "info", "warning", "error")})
+        for view in self.views.values():
+            view.theme_changed(theme)
         if hasattr(self, "act_start"):
             self._controller_changed()
 
@@ -596,6 +583,6 @@ class MainWindow(QMainWindow):
         """Stop the run (saving it), the live follow, media and background threads; save the layout."""
         self.save_layout()
         self.controller.shutdown()
-        self.player.shutdown()
-        self.curves.timer.stop()
+        for view in self.views.values():
+            view.shutdown()
         self.settings.sync()

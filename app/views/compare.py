@@ -45,11 +45,12 @@ from app.style import (
     plain_axes,
     with_alpha,
 )
+from app.views.base import BOTTOM, View
 from app.views.point_cloud import PointCloud
 from app.views.queries import valued_epochs
 from core.experiments.compare import BOTH_RIGHT, BOTH_WRONG, BROKEN, FIXED, Comparison, compare_runs, gap
-from core.experiments.outcome import REPORT_NAME
 from core.experiments.readout import report_path
+from core.runs.layout import REPORT_NAME
 
 ALL = "all"
 CATEGORIES = (FIXED, BROKEN, BOTH_RIGHT, BOTH_WRONG)
@@ -100,10 +101,14 @@ def _swatch(color: str) -> str:
     return f"<span style='color:{color}'>■</span>"
 
 
-class CompareView(QWidget):
+class CompareView(View, QWidget):
     """Shows a :class:`ComparedRuns` (see the module docstring). ``browser_filter_requested(rows, caption)``
     asks the browser to keep only dataset ``rows`` (None: every sample); ``epoch_requested(epoch)`` asks it
     to show the epoch compared, once the report on show is one of the two runs."""
+
+    key = "compare"
+    title = "Compare runs"
+    area = BOTTOM
 
     browser_filter_requested = Signal(object, str)
     epoch_requested = Signal(int)

@@ -22,8 +22,9 @@ from app.style import (
     steady_label_room,
     text_color,
 )
+from app.views.base import RIGHT, View
 from app.views.epoch_chooser import epoch_label
-from app.views.lazy import BURST_MS, RefreshWhenVisible
+from app.views.lazy import BURST_MS
 from app.views.queries import sample_history, sample_valuation
 from app.views.value_fn_chooser import ValueFnChooser
 from core.valuation.interaction import pair_interactions, pair_labels
@@ -43,10 +44,14 @@ def not_valued_note(run_state: str) -> str:
     return "not valued yet (values appear after the first epoch that values it)"
 
 
-class ContributionView(QWidget):
+class ContributionView(View, QWidget):
     """The current sample's φ per modality (latest epoch that valued it), its coalition values, pair
     interactions (a line of text) and φ history, and the dataset's mean φ per modality over epochs.
     Updates as valuations arrive."""
+
+    key = "contribution"
+    title = "Contributions"
+    area = RIGHT
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -89,7 +94,7 @@ class ContributionView(QWidget):
         self._interaction = np.zeros(0)
         self._item_modalities: list[str] | None = None
         self._shown_titles: dict[int, str] = {}
-        self._lazy = RefreshWhenVisible(self, self._refresh)
+        self._lazy = self.refresh_when_visible(self._refresh)
         # a frame after the selection: the player's first frame of the new sample, decoded meanwhile,
         # gets the chance to be drawn before these four plots are
         session.current_changed.connect(lambda _: self._lazy.request_later())

@@ -53,6 +53,7 @@ from app.state.curves import (
     write_curves_csv,
 )
 from app.style import GRID_ALPHA, apply_plot_palette, modality_color, plain_axes
+from app.views.base import BOTTOM, View, ViewContext
 from app.views.lazy import frame_queue
 
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"
@@ -98,11 +99,22 @@ def split_of(series_id: str) -> str:
     return head if head in SPLIT_SYMBOLS else "epoch"
 
 
-class CurvesPane(QWidget):
+class CurvesPane(View, QWidget):
     """Training curves of the session's run plus any reports added for comparison."""
+
+    key = "curves"
+    title = "Curves"
+    area = BOTTOM
 
     redrawn = Signal()
     comparison_requested = Signal(str)  # a report file to read (in the background) and overlay
+
+    @classmethod
+    def create(cls, context: ViewContext) -> CurvesPane:
+        pane = cls(context.session, context.prompter)
+        context.controller.comparison_read.connect(pane.add_run)
+        pane.comparison_requested.connect(context.controller.compare_report)
+        return pane
 
     def __init__(self, session: Session, prompter: Prompter | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -354,6 +366,9 @@ class CurvesPane(QWidget):
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             apply_plot_palette(self.plot, self.palette())
+
+    def shutdown(self) -> None:
+        self.timer.stop()
 
     # -- refresh machinery -----------------------------------------------------------------------
     def showEvent(self, event) -> None:  # noqa: N802 - Qt override

@@ -27,8 +27,9 @@ from app.style import (
     text_color,
     with_alpha,
 )
+from app.views.base import BOTTOM, View
 from app.views.epoch_chooser import EpochChooser, epoch_label
-from app.views.lazy import BURST_MS, RefreshWhenVisible
+from app.views.lazy import BURST_MS
 from app.views.point_cloud import PointCloud
 from app.views.queries import epoch_values, tie_share
 
@@ -58,7 +59,7 @@ class BrushViewBox(pg.ViewBox):
             self.updateScaleBox(start, end)
 
 
-class DatasetPlot(QWidget):
+class DatasetPlot(View, QWidget):
     """Histogram of φ per modality and a scatter of φ of one modality against another.
 
     Points are coloured by whether the model's prediction was right. Drag a rectangle on the scatter
@@ -66,6 +67,10 @@ class DatasetPlot(QWidget):
     select that sample. With the benefit payoff φ takes few distinct values, so points can be
     jittered by a small random offset to show how many share a position.
     """
+
+    key = "datasetPlot"
+    title = "φ over the dataset"
+    area = BOTTOM
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -118,7 +123,7 @@ class DatasetPlot(QWidget):
         self._hist = (np.zeros(0), np.zeros((0, 0), np.int64))
         self._hist_curves: dict[str, pg.PlotDataItem] = {}
         self._titles: dict[int, str] = {}
-        self._lazy = RefreshWhenVisible(self, self._refresh)
+        self._lazy = self.refresh_when_visible(self._refresh)
         self._dataset_stale = True
         self._apply_palette()
 

@@ -10,14 +10,20 @@ from PySide6.QtGui import QAction, QColor, QFontDatabase
 from PySide6.QtWidgets import QPlainTextEdit, QVBoxLayout, QWidget
 
 from app.session import Session
+from app.theme import Theme
+from app.views.base import LEFT, View
 
 MAX_LINES = 5000
 LEVELS = ("debug", "info", "warning", "error")
 DEFAULT_COLORS = {"debug": "#8a9099", "info": "", "warning": "#b86e00", "error": "#c0392b"}
 
 
-class LogPane(QWidget):
+class LogPane(View, QWidget):
     """Read-only list of messages; keeps the last ``MAX_LINES``."""
+
+    key = "log"
+    title = "Log"
+    area = LEFT
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -38,6 +44,9 @@ class LogPane(QWidget):
         self.colors = dict(DEFAULT_COLORS)
         self.counts = dict.fromkeys(LEVELS, 0)
         session.log_message.connect(self.add)
+
+    def theme_changed(self, theme: Theme) -> None:
+        self.set_colors({level: theme.log_color(level) for level in LEVELS})
 
     def set_colors(self, colors: dict[str, QColor]) -> None:
         """Level colours (from the theme); the info colour follows the text colour."""

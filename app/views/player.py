@@ -1,5 +1,6 @@
 """The sample player: the current sample's video frames or still picture (images, optical flow),
-waveform, spectrogram and feature vectors.
+waveform, spectrogram and feature vectors. A modality's display follows its kind's declared ``player``
+through :data:`DISPLAYS`.
 
 Frames and audio are decoded in a worker thread (:mod:`app.views.frame_worker`). A monotonic clock
 drives playback; sound, when the machine has an output device, follows that clock, so a machine without
@@ -11,6 +12,8 @@ from __future__ import annotations
 
 import html
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,8 +37,8 @@ from PySide6.QtWidgets import (
 from app.session import Session
 from app.style import apply_plot_palette, modality_color, plain_axes, text_color
 from app.views.audio_output import NO_DEVICE, AudioOutput, output_available
+from app.views.base import RIGHT, View
 from app.views.frame_worker import MediaThread
-from app.views.lazy import RefreshWhenVisible
 from app.views.playback_clock import PlaybackClock
 from core.data.kinds import get_kind
 from core.data.media import MediaError, load_vector
@@ -66,11 +69,15 @@ def _time_text(seconds: float) -> str:
     return f"{int(seconds // 60)}:{seconds % 60:05.2f}"
 
 
-class SamplePlayer(QWidget):
+class SamplePlayer(View, QWidget):
     """Plays the session's current sample: video, audio waveform + spectrogram with a play head, vectors.
 
     Call ``shutdown()`` before the application quits (it also runs when the widget is destroyed).
     """
+
+    key = "player"
+    title = "Sample"
+    area = RIGHT
 
     frame_shown = Signal(int)  # frame index, emitted when a decoded frame is drawn
 
@@ -109,7 +116,7 @@ class SamplePlayer(QWidget):
         self._audio.failed.connect(self._audio_failed)
         media = self._media
         self.destroyed.connect(lambda *_: media.stop())
-        self._lazy = RefreshWhenVisible(self, self._load_current)
+        self._lazy = self.refresh_when_visible(self._load_current)
         session.current_changed.connect(lambda _: self._lazy.request())
         session.dataset_changed.connect(self._lazy.request)
         session.media_root_changed.connect(self._lazy.request)
@@ -305,35 +312,34 @@ class SamplePlayer(QWidget):
         sample_id, split = html.escape(str(dataset.ids[self._index])), html.escape(str(dataset.splits[self._index]))
         self.title.setText(f"<b>{sample_id}</b> · label {html.escape(name)} · split {split}")
 
-        shown_as = {m: get_kind(kind).player for m, kind in dataset.modality_kinds.items()}  # the kind decides
-        pictures = [m for m in dataset.modalities if shown_as.get(m) in ("video", "image")]
-        audios = [m for m in dataset.modalities if shown_as.get(m) == "audio"]
-        vectors = [m for m in dataset.modalities if shown_as.get(m) == "vector"]
-        picture = self._choose(self.video_choice, pictures)
-        audio = self._choose(self.audio_choice, audios)
+        displays = self._displays(dataset.modalities, dataset.modality_kinds)
+        in_slot = {slot: [m for m, d in displays.items() if d.slot == slot] for slot in SLOTS}
+        picture = self._choose(self.video_choice, in_slot[PICTURE])
+        sound = self._choose(self.audio_choice, in_slot[SOUND])
+        shown = [m for m in (picture, sound) if m is not None] + in_slot[VECTORS]
         self.video_view.setVisible(picture is not None)
-        self.audio_view.setVisible(audio is not None)
-        self.vector_view.setVisible(bool(vectors))
-        self.transport.setVisible(audio is not None or (picture is not None and shown_as[picture] == "video"))
-        if picture is not None:
-            path = dataset.media_path(self._index, picture)
-            if shown_as[picture] == "video":
-                self._video_path = str(path)
-                self._request_frame(0)
-            else:
-                self._still_path = str(path)
-                self._media.request_still(self._request, dataset.modality_kinds[picture], path)
-        if audio is not None:
-            self.wave_curve.setPen(pg.mkPen(modality_color(audio, dataset.modalities), width=1))
-            self._media.request_audio(self._request, dataset.media_path(self._index, audio))
-            if not output_available():
-                self._set_audio_note(NO_DEVICE)
-        else:
+        self.audio_view.setVisible(sound is not None)
+        self.vector_view.setVisible(bool(in_slot[VECTORS]))
+        self.transport.setVisible(any(displays[m].plays for m in shown))
+        if sound is None:
             self.audio_note.hide()
-        for modality in vectors:
-            self._show_vector(modality, dataset.media_path(self._index, modality), dataset.modalities)
+        for modality in shown:
+            displays[modality].show(self, modality, dataset.media_path(self._index, modality))
         self._update_messages()
         self._update_transport()
+
+    def _displays(self, modalities: list[str], kinds: dict[str, str]) -> dict[str, Display]:
+        """Each modality's display, from its kind's declared player; a player with none is a message."""
+        displays = {}
+        for modality in modalities:
+            if modality not in kinds:
+                continue
+            player = get_kind(kinds[modality]).player
+            if player in DISPLAYS:
+                displays[modality] = DISPLAYS[player]
+            else:
+                self._messages[f"display:{modality}"] = f"{modality}: the player has no display for {player!r}"
+        return displays
 
     @staticmethod
     def _choose(combo: QComboBox, names: list[str]) -> str | None:
@@ -348,12 +354,28 @@ class SamplePlayer(QWidget):
         combo.setVisible(len(names) > 1)
         return combo.currentText() if names else None
 
-    def _show_vector(self, modality: str, path: Path, modalities: list[str]) -> None:
+    # -- the displays (see DISPLAYS) -------------------------------------------------------------
+    def _show_clip(self, _modality: str, path: Path) -> None:
+        self._video_path = str(path)
+        self._request_frame(0)
+
+    def _show_still(self, modality: str, path: Path) -> None:
+        self._still_path = str(path)
+        self._media.request_still(self._request, self.session.dataset.modality_kinds[modality], path)
+
+    def _show_sound(self, modality: str, path: Path) -> None:
+        self.wave_curve.setPen(pg.mkPen(modality_color(modality, self.session.dataset.modalities), width=1))
+        self._media.request_audio(self._request, path)
+        if not output_available():
+            self._set_audio_note(NO_DEVICE)
+
+    def _show_vector(self, modality: str, path: Path) -> None:
         try:
             vector = load_vector(path)
         except MediaError as exc:
             self._messages[f"vector:{modality}"] = _describe(f"{modality} vector", str(path), exc.reason)
             return
+        modalities = self.session.dataset.modalities
         plot = self.vector_view.addPlot(row=len(self.vector_view.ci.items), col=0, title=modality)
         plot.hideButtons()
         plain_axes(plot)
@@ -493,3 +515,27 @@ class SamplePlayer(QWidget):
     def hideEvent(self, event) -> None:  # noqa: N802 (Qt override)
         self.pause()
         super().hideEvent(event)
+
+
+PICTURE, SOUND, VECTORS = "picture", "sound", "vectors"
+SLOTS = (PICTURE, SOUND, VECTORS)
+"""The player's areas: one picture and one sound at a time (each chosen in a list), every vector."""
+
+
+@dataclass(frozen=True)
+class Display:
+    """How the player shows a modality: in which slot, whether it has a timeline, and what loads it."""
+
+    slot: str
+    plays: bool
+    show: Callable[[SamplePlayer, str, Path], None]  # (player, modality, media path)
+
+
+DISPLAYS: dict[str, Display] = {
+    "video": Display(PICTURE, True, SamplePlayer._show_clip),
+    "image": Display(PICTURE, False, SamplePlayer._show_still),
+    "flow": Display(PICTURE, False, SamplePlayer._show_still),
+    "audio": Display(SOUND, True, SamplePlayer._show_sound),
+    "vector": Display(VECTORS, False, SamplePlayer._show_vector),
+}
+"""The display for each player a kind may declare (``core.data.kinds.base.PLAYERS``)."""

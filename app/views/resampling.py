@@ -38,6 +38,7 @@ from app.prompts import Prompter
 from app.runner import RequestRow
 from app.session import Session
 from app.style import modality_color
+from app.views.base import LEFT, View, ViewContext
 from core.text import plural
 
 if TYPE_CHECKING:
@@ -74,8 +75,16 @@ def weakest_on_average(session: Session) -> int:
     return int(np.argmin(latest.mean_phi))
 
 
-class ResamplingPane(QWidget):
+class ResamplingPane(View, QWidget):
     """Make, list and cancel targeted re-sampling requests."""
+
+    key = "resampling"
+    title = "Re-sampling"
+    area = LEFT
+
+    @classmethod
+    def create(cls, context: ViewContext) -> ResamplingPane:
+        return cls(context.session, context.controller, context.prompter)
 
     def __init__(
         self,

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app.views.base import LEFT, View, ViewContext
 from app.widgets.params_form import FloatSpinBox, ParamsForm
 from core.config import RunConfig
 from core.strategies import STRATEGIES
@@ -74,13 +75,26 @@ class _PathField(QWidget):
         self.edit.setText(text)
 
 
-class TrainingPanel(QWidget):
+class TrainingPanel(View, QWidget):
     """Builds a :class:`RunConfig` from its fields and asks the window to start, pause or stop a run."""
+
+    key = "training"
+    title = "Training"
+    area = LEFT
 
     start_requested = Signal()
     pause_toggled = Signal()
     stop_requested = Signal()
     resume_requested = Signal()
+
+    @classmethod
+    def create(cls, context: ViewContext) -> TrainingPanel:
+        panel = cls()
+        panel.runs_folder.setText(str(context.settings.runs_dir))
+        context.controller.config_shown.connect(panel.set_config)
+        panel.pause_toggled.connect(context.controller.toggle_pause)
+        panel.stop_requested.connect(context.controller.stop_training)
+        return panel
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)

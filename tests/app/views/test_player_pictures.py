@@ -65,3 +65,26 @@ def test_vector_samples_show_no_play_controls(qtbot, make_player, tmp_path):
     session.set_current(0)
     qtbot.waitUntil(lambda: player.vector_view.isVisible(), timeout=30_000)
     assert not player.transport.isVisible()
+
+
+def test_every_player_a_kind_may_declare_has_a_display():
+    from app.views.player import DISPLAYS
+    from core.data.kinds.base import PLAYERS
+
+    assert set(PLAYERS) <= set(DISPLAYS)
+    assert {"video", "audio", "vector", "image", "flow"} <= set(DISPLAYS)
+
+
+def test_the_display_comes_from_the_table(qtbot, make_player, tmp_path, monkeypatch):
+    """A player the table lacks is a message, not a silent blank (the table decides, not the code)."""
+    from app.views.player import DISPLAYS
+
+    monkeypatch.delitem(DISPLAYS, "vector")
+    dataset = make_dataset(1, root=tmp_path, modalities=["a"])
+    (tmp_path / "a").mkdir()
+    np.save(tmp_path / "a/0.npy", np.arange(5, dtype=np.float32))
+    player = make_player(session_with(dataset))
+    player.session.set_current(0)
+    qtbot.waitUntil(lambda: player.message_text() != "", timeout=30_000)
+    assert "no display for 'vector'" in player.message_text()
+    assert not player.vector_view.isVisible()
