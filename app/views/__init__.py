@@ -1,1 +1,1 @@
-"""The data views docked in the main window: sample browser, dataset plot, player, contributions."""
+"""The window's views: the sample browser in the middle and the docked views listed in ``registry.VIEWS``."""
