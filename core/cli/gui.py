@@ -1,8 +1,15 @@
-"""``modalens gui``: start the desktop app (the default when no command is given)."""
+"""``modalens gui``: start the desktop app (the default when no command is given).
+
+The window is found through the ``modalens.window`` entry point (pyproject.toml), so core never imports
+the Qt layer."""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from importlib.metadata import entry_points
+
+WINDOW_ENTRY_POINTS = "modalens.window"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,6 +25,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from app.main import run_app  # the only place core hands over to the Qt layer
-
+    found = entry_points(group=WINDOW_ENTRY_POINTS, name="run")
+    if not found:
+        print(
+            f"modalens gui: no desktop window is installed (entry point {WINDOW_ENTRY_POINTS}:run); "
+            "reinstall modalens (pip install -e .)",
+            file=sys.stderr,
+        )
+        return 1
+    run_app = next(iter(found)).load()
     return run_app(data=args.data, report=args.report, smoke=args.smoke, screenshot=args.screenshot, size=args.size)

@@ -84,6 +84,10 @@ class EpochStart:
     batches: Callable[[np.ndarray], Iterable[Batch]]
 
 
+EncoderLoader = Callable[[nn.Module, str], None]
+"""Loads the encoders of the checkpoint at a path into a module's ``encoders`` (the run provides it)."""
+
+
 class Strategy:
     """Base strategy: plain cross-entropy on the fused output (the joint / concatenation baseline)."""
 
@@ -100,6 +104,17 @@ class Strategy:
     def __init__(self, params: Any, model: MultimodalModel) -> None:
         self.params = params
         self.modalities = list(model.modalities)
+        self.prepare_model(model, params)
+
+    @classmethod
+    def prepare_model(cls, model: MultimodalModel, params: Any) -> None:
+        """Give ``model`` the form the strategy trains it in (default: nothing), e.g. a different head.
+        Called when the strategy is created, and before a checkpoint's weights are loaded into a model
+        rebuilt for valuing, so the restored model computes what the run trained."""
+
+    def load_weights(self, load_encoders: EncoderLoader) -> None:
+        """Read the weights the parameters name from checkpoint files through the run's ``load_encoders``
+        (default: nothing); :func:`create_strategy` calls it when it is given a loader."""
 
     def extra_modules(self) -> dict[str, nn.Module]:
         """Trainable modules the strategy adds (optimised and checkpointed with the model)."""
@@ -234,7 +249,19 @@ def describe_params(cls: type[Strategy]) -> list[tuple[str, Any, str]]:
     ]
 
 
-def create_strategy(name: str, values: dict[str, Any], model: MultimodalModel) -> Strategy:
-    """Instantiate the registered strategy ``name`` with parameters ``values``."""
+def create_strategy(
+    name: str, values: dict[str, Any], model: MultimodalModel, load_encoders: EncoderLoader | None = None
+) -> Strategy:
+    """Instantiate the registered strategy ``name`` with parameters ``values``; with ``load_encoders`` it
+    also reads the weights its parameters name (see :meth:`Strategy.load_weights`)."""
     cls = STRATEGIES.get(name)
-    return cls(build_params(cls, values), model)
+    strategy = cls(build_params(cls, values), model)
+    if load_encoders is not None:
+        strategy.load_weights(load_encoders)
+    return strategy
+
+
+def prepare_model(name: str, values: dict[str, Any], model: MultimodalModel) -> None:
+    """Give ``model`` the form strategy ``name`` (parameters ``values``) trains it in, without creating it."""
+    cls = STRATEGIES.get(name)
+    cls.prepare_model(model, build_params(cls, values))

@@ -1,7 +1,8 @@
 """`umt`: Uni-Modal Teacher (Du et al., ICML 2023): distil unimodal teachers' features into the encoders.
 
 Follows BalanceBenchmark `balancemm/trainer/UMT_trainer.py` L38-53 (teachers from unimodal runs) and L129-147
-(loss); docs/methods.md#umt.
+(loss); docs/methods.md#umt. Teachers named by ``teachers_from`` are read through the loader the run passes
+to ``create_strategy`` (this module does not read checkpoints itself).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
-from core.training.checkpoint import load_encoders
+from core.strategies.base import EncoderLoader, StepContext, Strategy, check_param, register
 
 
 @dataclass(frozen=True)
@@ -65,8 +65,12 @@ class UMT(Strategy):
     def __init__(self, params: UMTParams, model: MultimodalModel) -> None:
         super().__init__(params, model)
         self.teachers = Teachers(model)
-        if params.teachers_from:
-            load_encoders(self.teachers, params.teachers_from)
+        self._teachers_read = not params.teachers_from
+
+    def load_weights(self, load_encoders: EncoderLoader) -> None:
+        if self.params.teachers_from:
+            load_encoders(self.teachers, self.params.teachers_from)
+            self._teachers_read = True
 
     def extra_modules(self) -> dict[str, nn.Module]:
         return {"teachers": self.teachers}
@@ -78,6 +82,10 @@ class UMT(Strategy):
         return not self.teaching(epoch)
 
     def loss_terms(self, ctx: StepContext) -> dict[str, torch.Tensor]:
+        if not self._teachers_read:
+            raise RuntimeError(
+                f"umt: teachers_from {self.params.teachers_from} was never read (create the strategy with a loader)"
+            )
         batch = ctx.batch
         keep = batch.keep.to(ctx.output.features.dtype)
         rows = keep.sum(0).clamp_min(1)

@@ -18,7 +18,7 @@ def _lint(*args: str) -> subprocess.CompletedProcess:
 def test_the_layer_contracts_are_kept():
     result = _lint()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 kept, 0 broken" in result.stdout
+    assert " 0 broken" in result.stdout
 
 
 def test_a_broken_contract_is_reported(tmp_path):

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from core.strategies import create_strategy
-from core.training.checkpoint import CheckpointError, save_checkpoint
+from core.training.checkpoint import CheckpointError, load_encoders, save_checkpoint
 from tests.strategies.end_to_end import train_briefly
 from tests.strategies.helpers import step_context, tiny_batch, tiny_model, train_step
 
@@ -56,13 +56,16 @@ def test_teachers_can_come_from_a_checkpoint_and_then_there_is_no_teacher_phase(
     source = tiny_model(seed=5)
     save_checkpoint(tmp_path / "teachers.pt", {"model": source.state_dict()})
     model = tiny_model()
-    strategy = create_strategy("umt", {"teachers_from": str(tmp_path / "teachers.pt")}, model)
+    strategy = create_strategy("umt", {"teachers_from": str(tmp_path / "teachers.pt")}, model, load_encoders)
     for key, value in source.encoders.state_dict().items():
         assert torch.equal(strategy.teachers.encoders.state_dict()[key], value)
     assert not strategy.teaching(0)
     assert "umt/mse/a" in strategy.loss_terms(step_context(model, tiny_batch(model), epoch=0))
     with pytest.raises(CheckpointError, match="not found"):
-        create_strategy("umt", {"teachers_from": str(tmp_path / "missing.pt")}, model)
+        create_strategy("umt", {"teachers_from": str(tmp_path / "missing.pt")}, model, load_encoders)
+    unread = create_strategy("umt", {"teachers_from": str(tmp_path / "teachers.pt")}, model)
+    with pytest.raises(RuntimeError, match="never read"):
+        unread.loss_terms(step_context(model, tiny_batch(model), epoch=0))
 
 
 def test_umt_trains_end_to_end_teachers_then_student(tmp_path):
