@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.atomic import commit_file, temporary_path
+from core.atomic import atomic_write, temporary_path
 
 LOGICAL_DPI = 96.0
 FORMATS = {"png": "PNG image (*.png)", "svg": "SVG drawing (*.svg)", "pdf": "PDF document (*.pdf)"}
@@ -61,7 +61,9 @@ def export_figure(view: pg.GraphicsView, path: str | Path, width_in: float, heig
             _write_pdf(view, source, tmp, width_in, height_in, path.stem)
     if not tmp.exists():
         raise OSError(f"{path}: Qt could not write the {fmt.upper()} file")
-    commit_file(tmp, path)
+    data = tmp.read_bytes()
+    with atomic_write(path) as handle:  # its temporary is the same file: Qt's is read first
+        handle.write(data)
     return path
 
 

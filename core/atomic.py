@@ -94,19 +94,6 @@ def _create_new(path: Path, mode: str, encoding: str | None, newline: str | None
         raise
 
 
-def commit_file(tmp: Path, path: Path) -> None:
-    """Make a finished temporary file (written by another library) durable and rename it onto ``path``."""
-    try:
-        with open(tmp, "rb+") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise WriteError(describe_os_error(exc, path), exc.errno) from exc
-    fsync_folder(path.parent)
-
-
 def remove_stale_temporaries(folder: str | Path, pattern: str = "*" + TMP_SUFFIX) -> list[Path]:
     """Remove temporaries an earlier, killed writer left in ``folder`` (call while holding its lock)."""
     removed = []
