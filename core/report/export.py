@@ -9,10 +9,11 @@ import h5py
 import numpy as np
 
 from core.report import bounds, layout
+from core.report.access import committed, report_file
 from core.report.errors import ReportError
 from core.report.files import copy_attrs, create_file, replace_durably, tmp_path
 from core.report.format import COMPRESSION, ROWS_FROM, attr_text, now_iso
-from core.report.reader import committed, open_report, report_file
+from core.report.reader import open_report
 
 
 def export_report(

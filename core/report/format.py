@@ -57,7 +57,7 @@ def string_array(values: Iterable[object]) -> np.ndarray:
     """Encode strings as fixed-length UTF-8 (compact and fast for millions of paths); None becomes ""."""
     array = np.asarray(values if isinstance(values, np.ndarray) else list(values), dtype=object)
     if array.size:
-        missing = np.equal(array, None)
+        missing = np.equal(array, np.asarray(None, dtype=object))
         if missing.any():
             array = np.where(missing, "", array)
     text = array.astype(str) if array.size else np.zeros(array.shape, dtype="U1")

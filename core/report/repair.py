@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.report import bounds
+from core.report.access import report_file
 from core.report.errors import ReportError
 from core.report.export import copy_report, write_error
 from core.report.files import create_file, held_by_this_process, replace_durably, tmp_path, writer_left_open
 from core.report.format import now_iso
-from core.report.reader import open_report, report_file
+from core.report.reader import open_report
 
 LOCK_NAME = ".modalens.lock"
 

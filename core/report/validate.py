@@ -10,6 +10,7 @@ import h5py
 import numpy as np
 
 from core.report import bounds, layout
+from core.report.access import REQUIRED_GROUPS, committed, damaged_message
 from core.report.errors import ReportError
 from core.report.files import reading_file
 from core.report.format import (
@@ -23,7 +24,6 @@ from core.report.format import (
     attr_text,
     is_mi_key,
 )
-from core.report.reader import REQUIRED_GROUPS, committed, damaged_message
 from core.valuation.result import coalition_labels
 
 ENVIRONMENT_KEYS = (
