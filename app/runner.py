@@ -16,7 +16,6 @@ import importlib
 import os
 import sys
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,12 +26,11 @@ from app.bridge import EventBridge
 from app.session import Session
 from core import events as ev
 from core.config import RunConfig
-from core.report.writer import ReportWriter
+from core.runs.folder import RunFolder
+from core.runs.start import start_run
 from core.training.engine import Engine, RunOutcome
 from core.training.requests import ResamplingRequest, checked_request
-from core.training.run_folder import check_run_folder
 
-REPORT_NAME = "report.h5"
 # Modules torch (and the manifest reader) import lazily during a run's first steps and checkpoints. PySide6's
 # import hook inspects every newly imported module; doing that in the worker thread while the GUI thread
 # runs Python has crashed the process, so these are imported in the GUI thread before the first run.
@@ -107,13 +105,8 @@ class _Worker(QObject):
 
 
 def new_run_dir(runs_dir: str | Path, strategy: str) -> Path:
-    """A fresh folder name ``<runs_dir>/<date-time>-<strategy>`` (suffixed when it exists)."""
-    base = Path(runs_dir) / f"{time.strftime('%Y%m%d-%H%M%S')}-{strategy}"
-    path, n = base, 1
-    while path.exists():
-        n += 1
-        path = base.with_name(f"{base.name}-{n}")
-    return path
+    """A fresh folder name ``<runs_dir>/<date-time>-<strategy>`` (see :meth:`RunFolder.new`)."""
+    return RunFolder.new(runs_dir, strategy).path
 
 
 class TrainingRunner(QObject):
@@ -180,19 +173,15 @@ class TrainingRunner(QObject):
             raise RuntimeError("a run is already going; stop it first")
         for module in LAZY_RUN_IMPORTS:
             importlib.import_module(module)
-        run_dir = Path(run_dir)
-        check_run_folder(run_dir, resuming_here=resume_from is not None)  # a new run never replaces another
-        engine = Engine(config, run_dir, resume_from=resume_from, trust_checkpoints=trust_checkpoints)
+        folder = RunFolder(run_dir)
+        folder.check(resuming_here=resume_from is not None)  # a new run never replaces another
+        engine = start_run(
+            config, folder.path, [self._bridge], resume_from=resume_from, trust_checkpoints=trust_checkpoints
+        )
         self._handover_done = threading.Event()
         engine.bus.subscribe(_RequestHandover(engine, self._take_pending, self._handover_done))
-        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)
-        if config.runtime.tensorboard:
-            from core.report.tensorboard import TensorBoardWriter
-
-            engine.bus.subscribe(TensorBoardWriter(run_dir))
-        engine.bus.subscribe(self._bridge)
         self.engine = engine
-        self.session.report_path = run_dir / REPORT_NAME
+        self.session.report_path = folder.report
         self._idle.clear()
         if not self._thread.isRunning():
             self._thread.start(QThread.Priority.LowPriority)  # (where Qt can set it: not Linux, see ENGINE_NICE)

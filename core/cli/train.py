@@ -6,7 +6,6 @@ import argparse
 import os
 import signal
 import sys
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -15,12 +14,9 @@ from core.config import RunConfig
 if TYPE_CHECKING:
     from core.training.engine import Engine
 
-REPORT_NAME = "report.h5"
-
-
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from core.data.recipes import DEFAULT_RECIPE, RECIPES
     from core.presets import PRESETS
+    from core.recipes import DEFAULT_RECIPE, RECIPES
 
     defaults = RunConfig()
     parser = subparsers.add_parser(
@@ -105,9 +101,7 @@ def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = N
 
         config = PRESETS.get(args.preset).apply(config)
     if args.recipe:
-        from core.data.recipes import apply_recipe
-
-        config.data = apply_recipe(config.data, args.recipe)
+        config.data = config.data.with_recipe(args.recipe)
     if args.strategy and args.strategy != config.strategy.name:
         config.strategy.name, config.strategy.params = args.strategy, {}
     for value, section, key in (
@@ -129,59 +123,47 @@ def build_config(args: argparse.Namespace, checkpoint: dict[str, Any] | None = N
     return config
 
 
-def resumed_run_folder(resume: str) -> Path:
-    """The run folder a ``--resume`` argument stands for: the folder itself, or a checkpoint's run."""
-    path = Path(resume).resolve()
-    return path if path.is_dir() else path.parent.parent
-
-
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+DEFAULT_RUNS_DIR = "runs"
 
 
 def run(args: argparse.Namespace) -> int:
     from core.cli.checks import check_run
     from core.cli.progress import TerminalProgress
-    from core.events import RunFailed
-    from core.report.writer import ReportWriter
+    from core.runs.folder import RunFolder
+    from core.runs.identity import check_same_strategy
+    from core.runs.start import start_run
     from core.training.checkpoint import load_checkpoint
-    from core.training.engine import Engine
-    from core.training.run_folder import check_run_folder, clear_run, holds_run
-    from core.training.run_identity import check_same_strategy
-    from core.training.run_lock import RunLock, read_holder
 
     checkpoint = load_checkpoint(args.resume, trusted=args.trust_checkpoint) if args.resume else None
     config = build_config(args, checkpoint)
     if checkpoint is not None and args.strategy:  # the dataset is checked once prepared, by the engine
         trained = RunConfig.from_toml(checkpoint["config_toml"], f"{args.resume} (config)").strategy.name
         check_same_strategy(trained, args.strategy, args.resume)
-    resumed_dir = resumed_run_folder(args.resume) if args.resume else None
+    resumed = RunFolder.of_checkpoint(args.resume) if args.resume else None
     if args.out:
-        run_dir = Path(args.out)
-    elif resumed_dir is not None:
-        run_dir = resumed_dir
+        folder = RunFolder(args.out)
+    elif resumed is not None:
+        folder = resumed
     else:
-        run_dir = Path(f"runs/{time.strftime('%Y%m%d-%H%M%S')}-{config.strategy.name}")
+        folder = RunFolder.new(DEFAULT_RUNS_DIR, config.strategy.name)
     if args.media_root:
         from core.data.trust import approve_media_root
 
         approve_media_root(config.data.path or ".", args.media_root)
-    check_run(config, run_dir, checkpoint, args.resume)  # every user error before the run folder exists
-    resuming_here = resumed_dir is not None and run_dir.resolve() == resumed_dir
-    if read_holder(run_dir) is None:  # a live run's folder: the engine names its holder when refused
-        check_run_folder(run_dir, resuming_here=resuming_here, overwrite=args.overwrite)
-        if args.overwrite and not resuming_here and holds_run(run_dir):
-            with RunLock(run_dir):
-                clear_run(run_dir)
-    engine = Engine(config, run_dir, resume_from=args.resume, trust_checkpoints=args.trust_checkpoint)
-    if int(os.environ.get("RANK", "0")) == 0:  # under torchrun only rank 0 reports
-        engine.bus.subscribe(ReportWriter(run_dir / REPORT_NAME), critical=True)
-        engine.bus.subscribe(TerminalProgress())
-        if config.runtime.tensorboard:
-            from core.report.tensorboard import TensorBoardWriter
-
-            engine.bus.subscribe(TensorBoardWriter(run_dir))
-    else:
-        engine.bus.subscribe(lambda e: print(e.error, file=sys.stderr) if isinstance(e, RunFailed) else None)
+    check_run(config, folder.path, checkpoint, args.resume)  # every user error before the run folder exists
+    resuming_here = resumed is not None and folder.path.resolve() == resumed.path
+    if folder.holder() is None:  # a live run's folder: the engine names its holder when refused
+        folder.check(resuming_here=resuming_here, overwrite=args.overwrite)
+        if args.overwrite and not resuming_here and folder.holds_run():
+            with folder.lock():
+                folder.clear()
+    rank0 = int(os.environ.get("RANK", "0")) == 0  # under torchrun only rank 0 reports
+    listeners = [TerminalProgress()] if rank0 else [_print_failure]
+    engine = start_run(
+        config, folder.path, listeners, resume_from=args.resume, trust_checkpoints=args.trust_checkpoint,
+        report=rank0,
+    )
     with StopOnSignals(engine) as signals:
         outcome = engine.run()
     if outcome.failed:
@@ -189,6 +171,13 @@ def run(args: argparse.Namespace) -> int:
     if outcome.stopped:
         return 128 + (signals.received or signal.SIGINT)
     return 0
+
+
+def _print_failure(event: object) -> None:
+    from core.events import RunFailed
+
+    if isinstance(event, RunFailed):
+        print(event.error, file=sys.stderr)
 
 
 class StopOnSignals:

@@ -5,20 +5,18 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.config import ABSENCE, SPLITS, RunConfig
+from core.config import ABSENCE, SPLITS
 
 if TYPE_CHECKING:
     import numpy as np
 
-    from core.data.prepared import PreparedData
     from core.valuation.result import ValuationResult
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from core.data.recipes import RECIPES
+    from core.recipes import RECIPES
     from core.valuation.value_functions import VALUE_FUNCTIONS  # torch: only when this command is chosen
 
     parser = subparsers.add_parser(
@@ -66,89 +64,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from core.cli.checks import check_dataset
-    from core.data.prepare import prepare_dataset
-    from core.data.recipes import apply_recipe
-    from core.models.multimodal import build_model_for_data
-    from core.strategies import create_strategy
-    from core.training.checkpoint import load_checkpoint, load_model_state
-    from core.training.device import resolve_device
-    from core.valuation.valuate import ValuationSettings, value_samples
+    from core.runs.restore import open_checkpoint
+    from core.runs.value import value_split
 
-    state = load_checkpoint(args.checkpoint, trusted=args.trust_checkpoint)
-    config = RunConfig.from_toml(state["config_toml"], f"{args.checkpoint} (config)")
-    config.data.path = args.data
-    if args.recipe:
-        config.data = apply_recipe(config.data, args.recipe)
+    saved = open_checkpoint(args.checkpoint, data_path=args.data, recipe=args.recipe, trusted=args.trust_checkpoint)
+    config = saved.config
     if args.media_root:
         from core.data.trust import approve_media_root
 
         approve_media_root(config.data.path or ".", args.media_root)
     check_dataset(config.data.path, config.data.modalities)
-    data = prepare_dataset(config.data)
-    if args.into_report:
-        check_report_data(run_folder(args.checkpoint), data, args.data)
-    device = resolve_device(args.device)
-    model = build_model_for_data(data, config.model).to(device)
-    create_strategy(config.strategy.name, config.strategy.params, model)  # it may set the head's form
-    load_model_state(model, state["model"], args.checkpoint)
-    settings = ValuationSettings(
-        value_fn=args.value_fn or config.valuation.value_fn,
-        absence=args.absence or config.valuation.absence,
-        exact_max_modalities=config.valuation.exact_max_modalities,
-        mc_permutations=config.valuation.mc_permutations,
-        batch_size=config.valuation.batch_size,
+    valued = value_split(
+        saved, args.split, value_fn=args.value_fn, absence=args.absence, device=args.device,
+        into_report=args.into_report,
     )
-    index = data.split_indices(args.split)
-    if len(index) == 0:
-        raise ValueError(f"{args.data}: split {args.split!r} has no usable samples")
-    result = value_samples(
-        model, data, index, settings, device, epoch=state["next_epoch"] - 1, split=args.split
-    )
+    result, data = valued.result, valued.data
     means = ", ".join(f"{m} {v:+.4f}" for m, v in zip(result.modalities, result.mean_phi))
     print(
-        f"{len(index)} {args.split} samples, value function {settings.value_fn}: mean phi {means}; "
+        f"{len(result.sample_index)} {args.split} samples, value function {result.value_fn}: mean phi {means}; "
         f"accuracy {result.correct.mean():.4f}",
         file=sys.stderr,
     )
-    if args.into_report:
-        add_to_report(args.checkpoint, result)
+    if valued.report is not None:
+        print(f"added split {result.split!r} (epoch {result.epoch + 1}) to {valued.report}", file=sys.stderr)
     if args.out or not args.into_report:
         write_values_csv(result, data.ids, data.class_names, data.labels, args.out)
     return 0
-
-
-def run_folder(checkpoint: str) -> Path:
-    """The run a checkpoint argument belongs to: the folder itself, or the checkpoint's run."""
-    path = Path(checkpoint).resolve()
-    return path if path.is_dir() else path.parent.parent
-
-
-def check_report_data(run_dir: Path, data: PreparedData, data_path: str) -> None:
-    """Values go into a run's report only for the dataset that report describes (one line otherwise)."""
-    from core.report.reader import open_report
-    from core.training.run_identity import check_same_data, dataset_identity, identity_of
-
-    report = run_dir / "report.h5"
-    if not report.is_file():
-        raise ValueError(f"{run_dir}: no report.h5 to add the values to")
-    with open_report(report) as opened:
-        stored = opened.dataset
-        identity = dataset_identity(stored.ids, stored.labels, stored.splits, stored.class_names, opened.modalities)
-    check_same_data(identity, identity_of(data), str(report), data_path)
-
-
-def add_to_report(checkpoint: str, result: ValuationResult) -> None:
-    """Write ``result`` into the report of the run that ``checkpoint`` belongs to, holding the run's lock."""
-    from core.report.writer import ReportWriter
-    from core.training.run_lock import RunLock
-
-    run_dir = run_folder(checkpoint)
-    report = run_dir / "report.h5"
-    if not report.is_file():
-        raise ValueError(f"{run_dir}: no report.h5 to add the values to")
-    with RunLock(run_dir):
-        ReportWriter(report).add_valuation(result)
-    print(f"added split {result.split!r} (epoch {result.epoch + 1}) to {report}", file=sys.stderr)
 
 
 def write_values_csv(

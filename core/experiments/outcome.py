@@ -8,10 +8,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.atomic import atomic_write
+from core.runs.state import RunState
 
 OUTCOME_NAME = "outcome.json"
-REPORT_NAME = "report.h5"
-STATES = ("finished", "skipped", "stopped", "failed")
+STATES = (RunState.FINISHED, RunState.SKIPPED, RunState.STOPPED, RunState.FAILED)
 """finished: trained to the end now; skipped: finished before; stopped: asked to stop (resumable);
 failed: ``error`` says why."""
 
@@ -19,7 +19,7 @@ failed: ``error`` says why."""
 @dataclass(frozen=True)
 class CellResult:
     name: str
-    state: str
+    state: RunState
     error: str = ""
     seconds: float = 0.0
     start_epoch: int = 0
@@ -29,9 +29,9 @@ class CellResult:
 
     def describe(self) -> str:
         """One line for the terminal."""
-        if self.state == "skipped":
+        if self.state == RunState.SKIPPED:
             return f"{self.name}: skipped (finished before)"
-        if self.state == "failed":
+        if self.state == RunState.FAILED:
             return f"{self.name}: FAILED: {self.error}"
         resumed = f", resumed at epoch {self.start_epoch + 1}" if self.start_epoch else ""
         accuracy = f", test acc {self.test_acc:.3f}" if self.test_acc is not None else ""
@@ -46,6 +46,7 @@ def write_outcome(run_dir: Path, result: CellResult) -> None:
 def read_outcome(run_dir: Path) -> CellResult | None:
     """The recorded outcome of a run folder, or None when there is none (or it is unreadable)."""
     try:
-        return CellResult(**json.loads((run_dir / OUTCOME_NAME).read_text(encoding="utf-8")))
-    except (OSError, ValueError, TypeError):
+        values = json.loads((run_dir / OUTCOME_NAME).read_text(encoding="utf-8"))
+        return CellResult(**{**values, "state": RunState(values["state"])})
+    except (OSError, ValueError, TypeError, KeyError):
         return None

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from core.experiments.outcome import REPORT_NAME
 from core.report.errors import ReportError
 from core.report.reader import Report, open_report
+from core.runs.layout import REPORT_NAME
+from core.runs.state import RunState
 from core.valuation.imbalance import imbalance_summary
 from core.valuation.interaction import pair_interactions, pair_labels
 
@@ -122,7 +123,7 @@ class RunFigures:
 def run_figures(run: str | Path, rule: str = "best", phi_split: str = "test") -> RunFigures:
     """Read one run's figures (ReportError for a missing or unfinished report)."""
     report = open_report(report_path(run))
-    if report.state != "finished":
+    if report.state != RunState.FINISHED:
         raise ReportError(f"{report.path}: the run is {report.state}, not finished")
     epoch = chosen_epoch(report, rule)
     row = _metric_row(report, epoch)

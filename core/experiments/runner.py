@@ -25,9 +25,11 @@ from typing import Any
 from core import events as ev
 from core.config import ConfigError, RunConfig
 from core.experiments.grid import Cell
-from core.experiments.outcome import REPORT_NAME, CellResult, write_outcome
+from core.experiments.outcome import CellResult, write_outcome
+from core.runs.folder import RunFolder
+from core.runs.layout import CONFIG_NAME
+from core.runs.state import RunState, ended_state
 
-CONFIG_NAME = "config.toml"
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 POLL_S = 0.2
 
@@ -51,21 +53,12 @@ _WORKER_CHANNEL: Channel | None = None
 
 def is_finished(run_dir: Path) -> bool:
     """True when the run folder's report says the run trained every epoch."""
-    from core.report.errors import ReportError
-    from core.report.reader import open_report
-
-    path = run_dir / REPORT_NAME
-    if not path.is_file():
-        return False
-    try:
-        return open_report(path).state == "finished"
-    except ReportError:
-        return False
+    return RunFolder(run_dir).state() == RunState.FINISHED
 
 
 def config_difference(run_dir: Path, config: RunConfig) -> str:
     """The first key where the config a run folder was started with differs from ``config`` ("" if none)."""
-    path = run_dir / CONFIG_NAME
+    path = RunFolder(run_dir).config
     if not path.is_file():
         return ""
     try:
@@ -95,38 +88,36 @@ def run_cell(run_dir: str, config_toml: str, channel: Channel | None = None) -> 
         return None
     start = time.monotonic()
     try:
-        result = _train(folder, RunConfig.from_toml(config_toml, f"{name}/{CONFIG_NAME}"), channel, start)
+        result = _train(RunFolder(folder), RunConfig.from_toml(config_toml, f"{name}/{CONFIG_NAME}"), channel, start)
     except Exception as exc:  # noqa: BLE001 - one run's failure is recorded, the grid goes on
-        result = CellResult(name, "failed", f"{type(exc).__name__}: {exc}", time.monotonic() - start)
-    if result.state != "skipped":
+        result = CellResult(name, RunState.FAILED, f"{type(exc).__name__}: {exc}", time.monotonic() - start)
+    if result.state != RunState.SKIPPED:
         with contextlib.suppress(OSError):
             write_outcome(folder, result)
     channel.sink.put(("end", name, asdict(result)))
     return result
 
 
-def _train(folder: Path, config: RunConfig, channel: Channel, start: float) -> CellResult:
-    from core.report.writer import ReportWriter
-    from core.training.engine import Engine
+def _train(folder: RunFolder, config: RunConfig, channel: Channel, start: float) -> CellResult:
+    from core.runs.start import start_run
 
-    name = folder.name
-    if is_finished(folder):
-        return CellResult(name, "skipped")
-    difference = config_difference(folder, config)
+    name = folder.path.name
+    if is_finished(folder.path):
+        return CellResult(name, RunState.SKIPPED)
+    difference = config_difference(folder.path, config)
     if difference:
         return CellResult(
             name,
-            "failed",
-            f"{folder} holds a run of another config: {difference}; remove it or use another --out",
+            RunState.FAILED,
+            f"{folder.path} holds a run of another config: {difference}; remove it or use another --out",
         )
-    last = folder / "checkpoints" / "last.pt"
-    engine = Engine(config, folder, resume_from=last if last.is_file() else None)
+    last = folder.last_checkpoint
+    engine = start_run(config, folder.path, resume_from=last if last.is_file() else None)
     watcher = _Watcher(name, engine, channel)
-    engine.bus.subscribe(ReportWriter(folder / REPORT_NAME), critical=True)
     engine.bus.subscribe(watcher)
     outcome = engine.run()
-    state = "failed" if outcome.failed else "stopped" if outcome.stopped else "finished"
     seconds = time.monotonic() - start
+    state = ended_state(outcome.stopped, outcome.failed)
     return CellResult(name, state, outcome.error or "", seconds, watcher.start_epoch, watcher.test_acc)
 
 
@@ -208,7 +199,7 @@ def _result_of(future: Future, run_dir: str, progress: Any) -> CellResult | None
         return future.result()
     except Exception as exc:  # noqa: BLE001 - the process running the cell is gone
         result = CellResult(
-            Path(run_dir).name, "failed", f"the process running it ended: {type(exc).__name__}: {exc}"
+            Path(run_dir).name, RunState.FAILED, f"the process running it ended: {type(exc).__name__}: {exc}"
         )
         with contextlib.suppress(OSError):
             write_outcome(Path(run_dir), result)

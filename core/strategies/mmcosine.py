@@ -33,6 +33,6 @@ class MMCosine(Strategy):
     summary = "Cosine fusion logits: features and per-modality class weights normalised, times a scale."
     Params = MMCosineParams
 
-    def __init__(self, params: MMCosineParams, model: MultimodalModel) -> None:
-        super().__init__(params, model)
+    @classmethod
+    def prepare_model(cls, model: MultimodalModel, params: MMCosineParams) -> None:
         model.cosine_scale = params.scaling

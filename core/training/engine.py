@@ -29,6 +29,9 @@ from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy, mi_terms
 from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
+from core.runs.identity import check_resume, identity_of
+from core.runs.lock import RunLock, RunLockedError
+from core.runs.settings import valuation_settings
 from core.strategies import Strategy, create_strategy
 from core.strategies.base import EpochContext, EpochStart, StepContext, scaled_updates
 from core.training.checkpoint import load_checkpoint, load_encoders, load_model_state, save_checkpoint
@@ -50,8 +53,6 @@ from core.training.limits import cap_workers, check_model_size
 from core.training.metrics import add_counts, f1_metrics, flops_per_sample, head_counts, parameter_count
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
-from core.training.run_identity import check_resume, identity_of
-from core.training.run_lock import RunLock, RunLockedError
 from core.training.schedule import lr_factor, set_lr
 from core.valuation.imbalance import split_imbalance
 from core.valuation.result import ValuationResult
@@ -263,14 +264,7 @@ class Engine:
             optimizer=optimizer,
             scaler=torch.amp.GradScaler("cuda") if precision == "fp16" else None,
             rng=np.random.default_rng(cfg.runtime.seed),
-            valuation=ValuationSettings(
-                value_fn=cfg.valuation.value_fn,
-                absence=cfg.valuation.absence,
-                exact_max_modalities=cfg.valuation.exact_max_modalities,
-                mc_permutations=cfg.valuation.mc_permutations,
-                batch_size=cfg.valuation.batch_size,
-                seed=cfg.runtime.seed,
-            ),
+            valuation=valuation_settings(cfg, seed=cfg.runtime.seed),
             label_entropy=label_entropy(data.labels[train_index], data.num_classes),
             steps_per_epoch=-(-len(shard(train_index, self.dist)) // cfg.optim.batch_size),
             static_metrics=model_costs(model, extras, data, train_index, cfg.optim.batch_size, device),

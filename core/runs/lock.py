@@ -16,7 +16,7 @@ import socket
 import time
 from pathlib import Path
 
-from core.training.run_folder import LOCK_NAME, RunFolderError, check_no_links, link_message
+from core.runs.layout import LOCK_NAME, RunFolderError, check_no_links, link_message
 
 
 class RunLockedError(RuntimeError):

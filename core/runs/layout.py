@@ -1,9 +1,11 @@
-"""Whether a folder may take a run's files: never over another run unasked, never through a symlink.
+"""The names a run writes in its folder, and whether a folder may take them: never over another run
+unasked, never through a symlink.
 
 A run writes ``config.toml``, ``excluded.txt``, ``report.h5``, ``checkpoints/`` and ``tensorboard/`` into
 its folder and holds the lock file there. A folder that already holds a run (a checkpoint) is refused
-unless the run continues it (``--resume``) or the user asks to replace it (``--overwrite``). A folder where any of those names is a symbolic link is refused outright: writing
-through it would overwrite whatever the link points at.
+unless the run continues it (``--resume``) or the user asks to replace it (``--overwrite``). A folder where
+any of those names is a symbolic link is refused outright: writing through it would overwrite whatever the
+link points at.
 """
 
 from __future__ import annotations
@@ -11,21 +13,29 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+REPORT_NAME = "report.h5"
+CONFIG_NAME = "config.toml"
+EXCLUDED_NAME = "excluded.txt"
 LOCK_NAME = ".modalens.lock"
-RESULTS = ("checkpoints/last.pt", "checkpoints/best.pt")
+CHECKPOINTS_DIR = "checkpoints"
+TENSORBOARD_DIR = "tensorboard"
+LAST_CHECKPOINT = f"{CHECKPOINTS_DIR}/last.pt"
+BEST_CHECKPOINT = f"{CHECKPOINTS_DIR}/best.pt"
+RESULTS = (LAST_CHECKPOINT, BEST_CHECKPOINT)
 """A folder holding either holds a run: one that can be continued, or whose report has finished epochs (a
 report alone is what a run killed before its first checkpoint leaves; a new run may replace it)."""
 WRITTEN = (
     LOCK_NAME,
-    "config.toml",
-    "excluded.txt",
-    "report.h5",
-    "checkpoints",
-    "checkpoints/last.pt",
-    "checkpoints/best.pt",
-    "tensorboard",
+    CONFIG_NAME,
+    EXCLUDED_NAME,
+    REPORT_NAME,
+    CHECKPOINTS_DIR,
+    *RESULTS,
+    TENSORBOARD_DIR,
 )
 """Every name a run writes in its folder."""
+CLEARED = (REPORT_NAME, EXCLUDED_NAME, CONFIG_NAME, *RESULTS)
+"""The files ``--overwrite`` removes (with ``tensorboard/``)."""
 
 
 class RunFolderError(ValueError):
@@ -69,12 +79,12 @@ def clear_run(folder: str | Path) -> list[Path]:
     folder = Path(folder)
     check_no_links(folder)
     removed = []
-    for name in ("report.h5", "excluded.txt", "config.toml", "checkpoints/last.pt", "checkpoints/best.pt"):
+    for name in CLEARED:
         path = folder / name
         if path.exists():
             path.unlink()
             removed.append(path)
-    board = folder / "tensorboard"
+    board = folder / TENSORBOARD_DIR
     if board.is_dir():
         shutil.rmtree(board)
         removed.append(board)
