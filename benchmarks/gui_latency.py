@@ -109,13 +109,14 @@ def sort_timings(app) -> list[float]:
     """Milliseconds to sort the browser's 100,000 rows by φ (model sort, view reset and repaint)."""
     from PySide6.QtCore import Qt
 
-    from app.session import DatasetView, Session
+    from app.session import Session
+    from app.state.samples import SampleSet
     from app.views.browser import SampleBrowser
     from core.valuation.result import ValuationResult
 
     rng = np.random.default_rng(0)
     n = SORT_ROWS
-    dataset = DatasetView(
+    dataset = SampleSet(
         root=Path("."), ids=np.array([f"s{i:06d}" for i in range(n)], dtype=object),
         labels=rng.integers(0, 10, n), class_names=[f"class{k}" for k in range(10)],
         splits=np.array(["train"] * n, dtype=object), modalities=["video", "audio"],

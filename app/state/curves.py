@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from app.report_loading import report_metrics
-from app.session import MetricSeries
+from app.state.metrics import MetricSeries
+from app.state.report_loading import report_metrics
 
 if TYPE_CHECKING:
-    from app.session import Session
+    from app.state.session_state import SessionState
 
 CHARTS = ("Loss", "Accuracy", "MI terms", "Re-sampling", "Other")
 X_AXES = ("step", "epoch", "wall time")
@@ -146,7 +146,7 @@ class CurveRun:
     start_wall: float | None = None
 
     @classmethod
-    def from_session(cls, session: Session, name: str = "current run") -> CurveRun:
+    def from_session(cls, session: SessionState, name: str = "current run") -> CurveRun:
         epoch = dict(session.epoch_metrics)
         if session.user_copies_by_epoch:
             epochs = sorted(session.user_copies_by_epoch)

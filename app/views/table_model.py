@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
-from app.session import DatasetView
+from app.state.samples import SampleSet
 from app.style import correctness_color, modality_color
 from app.views.queries import EpochValues
 from core.valuation.interaction import modality_pairs, pair_labels
@@ -66,7 +66,7 @@ class SampleTable:
         self._search: list[np.ndarray] | None = None
 
     @classmethod
-    def from_dataset(cls, dataset: DatasetView | None) -> SampleTable:
+    def from_dataset(cls, dataset: SampleSet | None) -> SampleTable:
         if dataset is None:
             return cls(np.zeros(0, str), np.zeros(0, np.int64), [], np.zeros(0, str), [])
         return cls(dataset.ids, dataset.labels, dataset.class_names, dataset.splits, dataset.modalities, dataset.metadata)

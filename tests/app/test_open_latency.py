@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt, QTimer
 
-import app.controller as controller_module
+import app.report_actions as report_actions
 from core.report.writer import ReportWriter
 from tests.app.helpers import wait_loaded
 from tests.report import run_events
@@ -72,7 +72,7 @@ def test_opening_a_20k_sample_report_never_blocks_the_gui_thread(qtbot, make_win
     qtbot.wait(200)
 
     readers = []
-    real_snapshot = controller_module.read_snapshot
+    real_snapshot = report_actions.read_snapshot
 
     def snapshot(report, *args):
         readers.append(threading.current_thread())
@@ -81,7 +81,7 @@ def test_opening_a_20k_sample_report_never_blocks_the_gui_thread(qtbot, make_win
         return result
 
     applied: dict[str, float] = {}
-    monkeypatch.setattr(controller_module, "read_snapshot", snapshot)
+    monkeypatch.setattr(report_actions, "read_snapshot", snapshot)
     window.session.dataset_changed.connect(lambda: applied.setdefault("shown", time.perf_counter()))
     with StallMeter() as meter:
         qtbot.wait(50)

@@ -9,7 +9,8 @@ import pytest
 
 from app.bridge import EventBridge
 from app.runner import TrainingRunner, new_run_dir
-from app.session import DatasetView, Session
+from app.session import Session
+from app.state.samples import SampleSet
 from core import events as ev
 from core.config import RunConfig
 from core.data.manifest import load_manifest
@@ -90,7 +91,7 @@ def test_pause_resume_and_stop_save_the_run(qtbot, runner, vector_demo, tmp_path
 
 
 def test_requests_made_between_runs_reach_the_next_run(qtbot, runner, vector_demo, tmp_path):
-    runner.session.show_dataset(DatasetView.from_samples(load_manifest(vector_demo)))
+    runner.session.show_dataset(SampleSet.from_samples(load_manifest(vector_demo)))
     train = np.flatnonzero(runner.session.dataset.splits == "train")[:5]
     kept = runner.add_request(train, "x1", copies=3, epochs=1)
     dropped = runner.add_request(train[:2], "x2")

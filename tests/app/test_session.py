@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.session import DatasetView, Session
+from app.session import Session
+from app.state.samples import SampleSet
 from core import events as ev
 from core.data.manifest import load_manifest
 from core.report.reader import open_report
@@ -18,9 +19,9 @@ def live_session(events) -> Session:
     return session
 
 
-def test_dataset_view_from_manifest_lists_every_sample(vector_demo):
+def test_sample_set_from_manifest_lists_every_sample(vector_demo):
     manifest = load_manifest(vector_demo)
-    view = DatasetView.from_samples(manifest)
+    view = SampleSet.from_samples(manifest)
     assert len(view) == len(manifest) == 48
     assert list(view.ids) == list(manifest.ids)
     assert view.modalities == ["x1", "x2"] and view.modality_kinds == {"x1": "vector", "x2": "vector"}
@@ -29,7 +30,7 @@ def test_dataset_view_from_manifest_lists_every_sample(vector_demo):
     assert not view.with_root(vector_demo.parent).media_found()
 
 
-def test_dataset_views_hold_text_columns_the_sample_table_uses_as_they_are(tmp_path):
+def test_sample_sets_hold_text_columns_the_sample_table_uses_as_they_are(tmp_path):
     from app.views.table_model import SampleTable
     from tests.app.views.helpers import make_dataset
     from tests.report import run_events
@@ -40,7 +41,7 @@ def test_dataset_views_hold_text_columns_the_sample_table_uses_as_they_are(tmp_p
         writer(event)
     writer.close()
     with open_report(path) as report:
-        view = DatasetView.from_report(report.dataset, report.modalities)
+        view = SampleSet.from_report(report.dataset, report.modalities)
     assert {name: column.dtype.kind for name, column in view.metadata.items()} == {"speaker": "U", "snr": "U"}
     assert view.ids.dtype.kind == "U" and view.splits.dtype.kind == "U"
     table = SampleTable.from_dataset(view)  # on the GUI thread: no conversion, the same arrays
@@ -53,7 +54,7 @@ def test_dataset_views_hold_text_columns_the_sample_table_uses_as_they_are(tmp_p
 def test_show_dataset_forgets_the_previous_run(vector_run, vector_demo):
     session = live_session(vector_run.events)
     assert session.run_dir is not None and session.valuations
-    session.show_dataset(DatasetView.from_samples(load_manifest(vector_demo)))
+    session.show_dataset(SampleSet.from_samples(load_manifest(vector_demo)))
     assert session.run_dir is None and session.report_path is None and not session.valuations
     assert session.run_state == "idle" and session.device == ""
 
@@ -114,7 +115,7 @@ def test_sync_report_adds_only_new_epochs(vector_run, tmp_path, qtbot):
 
 def test_media_root_can_be_moved(vector_demo, qtbot):
     session = Session()
-    session.set_dataset(DatasetView.from_samples(load_manifest(vector_demo)).with_root("/nowhere"))
+    session.set_dataset(SampleSet.from_samples(load_manifest(vector_demo)).with_root("/nowhere"))
     assert not session.dataset.media_found()
     with qtbot.waitSignal(session.media_root_changed):
         session.set_media_root(vector_demo)
@@ -134,3 +135,14 @@ def test_a_resumed_run_keeps_the_shown_epochs_only_for_the_same_samples(vector_r
     session = live_session(vector_run.events)
     session.apply(dataclasses.replace(resumed, dataset=other))
     assert not session.valuations and list(session.dataset.ids) == list(other.ids)
+
+
+def test_every_state_change_is_a_session_signal(qtbot, vector_demo):
+    from PySide6.QtCore import SignalInstance
+
+    from app.state.session_state import Change
+
+    session = Session()
+    assert all(isinstance(getattr(session, change.value), SignalInstance) for change in Change)
+    with qtbot.waitSignals([session.dataset_changed, session.run_state_changed]):
+        session.show_dataset(SampleSet.from_samples(load_manifest(vector_demo)))

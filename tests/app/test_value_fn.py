@@ -7,7 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app.session import WINDOW_VALUE_FN, Session
+from app.session import Session
+from app.state.session_state import WINDOW_VALUE_FN
 from app.views.browser import SampleBrowser
 from app.views.contribution import ContributionView
 from app.views.queries import tie_share

@@ -8,19 +8,20 @@ import cv2
 import numpy as np
 import soundfile
 
-from app.session import DatasetView, Session
+from app.session import Session
+from app.state.samples import SampleSet
 from core.valuation.result import ValuationResult, coalition_members
 
 MODALITIES = ["audio", "video"]
 
 
 def make_dataset(n: int = 12, root: Path = Path("."), modalities: list[str] | None = None,
-                 kinds: dict[str, str] | None = None, seed: int = 0) -> DatasetView:
+                 kinds: dict[str, str] | None = None, seed: int = 0) -> SampleSet:
     """``n`` samples with ids s0.., labels cycling over 3 classes, splits train/val/test, a metadata column."""
     modalities = list(modalities or MODALITIES)
     kinds = kinds or {m: m if m in ("audio", "video") else "vector" for m in modalities}
     extension = {"audio": "wav", "video": "mp4", "vector": "npy", "image": "png", "flow": "mp4"}
-    return DatasetView(
+    return SampleSet(
         root=root,
         ids=np.array([f"s{i}" for i in range(n)], dtype=object),
         labels=np.arange(n, dtype=np.int64) % 3,
@@ -51,7 +52,7 @@ def make_result(epoch: int, split: str, index: np.ndarray, phi: np.ndarray, labe
     )
 
 
-def session_with(dataset: DatasetView) -> Session:
+def session_with(dataset: SampleSet) -> Session:
     session = Session()
     session.set_dataset(dataset)
     return session

@@ -8,8 +8,9 @@ import time
 import numpy as np
 import pytest
 
-from app.session import MetricSeries, Session
+from app.session import Session
 from app.state.curves import CurveRun, chart_of, ema, write_curves_csv
+from app.state.metrics import MetricSeries
 from app.views.curves import LIVE_REFRESH_MS, REFRESH_MS, CurvesPane
 from core import events as ev
 from core.report.reader import open_report
@@ -239,14 +240,14 @@ def test_series_names_are_not_cut(fed_pane):
 
 
 def test_an_empty_run_does_not_keep_the_last_runs_axes(fed_pane, vector_demo):
-    from app.session import DatasetView
+    from app.state.samples import SampleSet
     from core.data.manifest import load_manifest
 
     pane = fed_pane
     pane.refresh()
     box = pane.plot.getPlotItem().vb
     box.setRange(xRange=(3, 7), yRange=(0.5, 2))  # the user zoomed into the run shown
-    pane.session.show_dataset(DatasetView.from_samples(load_manifest(vector_demo)))  # nothing trained on it
+    pane.session.show_dataset(SampleSet.from_samples(load_manifest(vector_demo)))  # nothing trained on it
     pane.refresh()
     assert all(pane.curve_data(*key)[0] is None or not len(pane.curve_data(*key)[0]) for key in pane.shown_curves())
     assert box.viewRange() == [[0, 1], [0, 1]] and not pane.plot.getPlotItem().getAxis("right").isVisible()

@@ -1,58 +1,29 @@
 """Reading a report into what the session shows, away from the GUI thread.
 
 :func:`read_snapshot` does every file read and array conversion a report needs (dataset columns,
-metric series, valuations, re-sampling plans) and returns a :class:`RunSnapshot` of plain arrays, so a
-background task can call it and the GUI thread only has to hand the result to
-:meth:`app.session.Session.apply_snapshot`. A live report is followed by refreshing it and reading a
+metric series, valuations, re-sampling plans) and returns a :class:`app.state.snapshot.RunSnapshot` of
+plain arrays, so a background task can call it and the GUI thread only has to hand the result to
+:meth:`app.state.session_state.SessionState.apply_snapshot`. A live report is followed by refreshing it and reading a
 snapshot of only the epochs the session does not show yet. Nothing here touches Qt.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from app.session import EPOCH_INDEX, STEP_INDEX, DatasetView, MetricSeries
+from app.state.metrics import EPOCH_INDEX, STEP_INDEX, MetricSeries
+from app.state.run_state import RunState
+from app.state.samples import SampleSet
+from app.state.snapshot import ResamplingStep, RunSnapshot
 from core.valuation.result import ValuationResult
-
-
-@dataclass(frozen=True)
-class ResamplingStep:
-    """One epoch's re-sampling plan: copies per sample, and which of them the user asked for."""
-
-    epoch: int
-    sample_index: np.ndarray
-    copies: np.ndarray
-    user_requested: np.ndarray
-
-
-@dataclass
-class RunSnapshot:
-    """Everything a report says about its run at one moment, ready for the session to show.
-
-    ``dataset`` is None for a refresh of a report already shown; ``valuations`` then holds only the
-    epochs that were not shown yet."""
-
-    path: Path
-    state: str
-    device: str
-    config_toml: str
-    total_epochs: int
-    dataset: DatasetView | None
-    step_metrics: dict[str, MetricSeries]
-    epoch_metrics: dict[str, MetricSeries]
-    epoch_last_step: dict[int, int]
-    start_wall: float | None
-    resampling: list[ResamplingStep]
-    valuations: dict[str, dict[int, ValuationResult]] = field(default_factory=dict)
 
 
 def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapshot:
     """A snapshot of ``report`` (a :class:`core.report.reader.Report`); with ``known`` (epochs shown per
     split), only the other epochs' valuations and no dataset: an update of what is on show."""
-    dataset = DatasetView.from_report(report.dataset, report.modalities) if known is None else None
+    dataset = SampleSet.from_report(report.dataset, report.modalities) if known is None else None
     step, epoch, last_step, start_wall = report_metrics(report)
     valuations: dict[str, dict[int, ValuationResult]] = {}
     for split, valuation in report.valuation.items():
@@ -63,7 +34,7 @@ def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapsh
                                  for r in rows}
     return RunSnapshot(
         path=Path(report.path),
-        state=report.state,
+        state=RunState(report.state),
         device=report.environment.get("device", ""),
         config_toml=report.config_toml,
         total_epochs=report.total_epochs,
