@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from app.state.run_state import RunState
+
 SMOKE_TIMEOUT_MS = 120_000
 SCREENSHOT_TIMEOUT_MS = 590_000
 SCREENSHOT_SIZE = (1440, 900)
@@ -262,7 +264,7 @@ def _screenshot(data: str | None, out: Path, size: tuple[int, int]) -> int:
             if not window.start_training():
                 raise AppFailure(f"cannot start training: {_last_message(window)}")
             _wait(app, lambda: not window.controller.training, SCREENSHOT_TIMEOUT_MS, "one epoch of training")
-            if window.session.run_state != "finished":
+            if window.session.run_state != RunState.FINISHED:
                 raise AppFailure(f"training did not finish: {window.session.last_error or window.session.run_state}")
             _show_sample(app, window, showcase_sample(window.session))
             window.curves.refresh()
