@@ -196,7 +196,7 @@ class TrainingRunner(QObject):
 
     def resume(self) -> None:
         if self.engine is not None and self.busy:
-            self.engine.resume()
+            self.engine.unpause()
 
     def stop(self, wait: bool = True, timeout_s: float | None = 120.0) -> bool:
         """Ask the run to stop at the next step; with ``wait``, block until it has saved and returned.

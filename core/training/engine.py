@@ -1,24 +1,21 @@
 """The training engine: epochs of a strategy, validation, per-epoch valuation, checkpoints, events.
 
 The engine knows nothing of any view: it reports through plain events on its :class:`EventBus`.
-Another thread may call :meth:`Engine.pause`, :meth:`Engine.resume`, :meth:`Engine.request_stop`
+Another thread may call :meth:`Engine.pause`, :meth:`Engine.unpause`, :meth:`Engine.request_stop`
 and add re-sampling requests through :attr:`Engine.requests` at any time.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import random
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from core import events as ev
 from core.atomic import WriteError, describe_os_error, is_disk_full, remove_stale_temporaries
@@ -26,21 +23,20 @@ from core.config import RunConfig
 from core.data.batches import iterate_batches
 from core.data.prepare import BuildStopped, build_store, format_exclusions, prepare_dataset
 from core.data.prepared import PreparedData
-from core.mi import MIAccumulator, label_entropy, mi_terms
+from core.mi import MIAccumulator, label_entropy
 from core.models.encoders.pretrained import load_imagenet_weights
-from core.models.multimodal import MultimodalModel, build_model_for_data, zero_absent_inputs
-from core.runs.identity import check_resume, identity_of
+from core.models.multimodal import MultimodalModel, build_model_for_data
+from core.runs.identity import check_resume
 from core.runs.lock import RunLock, RunLockedError
 from core.runs.settings import valuation_settings
-from core.strategies import Strategy, create_strategy
-from core.strategies.base import EpochContext, EpochStart, StepContext, scaled_updates
-from core.training.checkpoint import load_checkpoint, load_encoders, load_model_state, save_checkpoint
-from core.training.device import autocast, resolve_device, resolve_precision
+from core.strategies import create_strategy
+from core.strategies.base import EpochContext, EpochStart
+from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
+from core.training.device import resolve_device, resolve_precision
 from core.training.distributed import (
     DistContext,
     all_digests,
     any_rank,
-    average_gradients,
     broadcast,
     digest,
     gather_valuation,
@@ -50,23 +46,16 @@ from core.training.distributed import (
 )
 from core.training.evaluate import evaluate_split
 from core.training.limits import cap_workers, check_model_size
-from core.training.metrics import add_counts, f1_metrics, flops_per_sample, head_counts, parameter_count
+from core.training.loop import NonFiniteLossError, StopRequested, train_epoch
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
-from core.training.schedule import lr_factor, set_lr
+from core.training.run_state import Clock, PartialEpoch, RunState
+from core.training.setup import make_optimizer, model_costs, seed_everything
 from core.valuation.imbalance import split_imbalance
 from core.valuation.result import ValuationResult
-from core.valuation.valuate import ValuationSettings, value_samples
+from core.valuation.valuate import value_samples
 
 log = logging.getLogger(__name__)
-
-
-class StopRequested(Exception):
-    """Raised inside the step loop when another thread asked the run to stop."""
-
-
-class NonFiniteLossError(RuntimeError):
-    """The loss of a training step is NaN or infinite and ``optim.nonfinite_loss`` is "stop"."""
 
 
 @dataclass(frozen=True)
@@ -116,7 +105,8 @@ class Engine:
     def pause(self) -> None:
         self._running.clear()
 
-    def resume(self) -> None:
+    def unpause(self) -> None:
+        """Continue a paused run (``resume_from`` is another thing: the checkpoint a run starts from)."""
         self._running.set()
 
     @property
@@ -203,7 +193,7 @@ class Engine:
         self.bus.emit(ev.RunFinished(self._epochs_done, stopped=False, **run.best_fields()))
         return RunOutcome(self._epochs_done, stopped=False, failed=False, run_dir=self.run_dir)
 
-    def _setup(self) -> _Run:
+    def _setup(self) -> RunState:
         """Device, data, model, strategy and optimiser; restored from the checkpoint when resuming."""
         cfg = self.config
         self.dist, device = init_distributed(resolve_device(cfg.runtime.device))
@@ -243,8 +233,8 @@ class Engine:
             self._log(f"ImageNet ResNet-18 weights ({cfg.model.pretrained}) loaded into {', '.join(loaded)}")
         model = model.to(device)
         if cfg.model.channels_last and device.type == "cuda":
-            model = model.to(memory_format=torch.channels_last)
-        strategy = create_strategy(cfg.strategy.name, cfg.strategy.params, model)
+            model = model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # torch's stubs lack it
+        strategy = create_strategy(cfg.strategy.name, cfg.strategy.params, model, load_encoders)
         if strategy.uses_valuation and "train" not in cfg.valuation.splits:
             raise ValueError(
                 f"strategy {strategy.name!r} re-samples from the training split's Shapley values, but "
@@ -252,7 +242,7 @@ class Engine:
             )
         extras = torch.nn.ModuleDict(strategy.extra_modules()).to(device)
         optimizer = make_optimizer(cfg, list(model.parameters()) + list(extras.parameters()))
-        run = _Run(
+        run = RunState(
             data=data,
             train_index=train_index,
             device=device,
@@ -271,40 +261,26 @@ class Engine:
         )
         if state is not None:
             self._restore(run, state)
-        run.clock = _Clock(
+        run.clock = Clock(
             time.monotonic(), done=0, total=run.steps_per_epoch * (cfg.optim.epochs - run.start_epoch)
         )
         return run
 
-    def _restore(self, run: _Run, state: dict) -> None:
-        load_model_state(run.model, state["model"], self.resume_from)
-        run.extras.load_state_dict(state["extras"])
-        run.optimizer.load_state_dict(state["optimizer"])
-        run.start_epoch = state["next_epoch"]
-        run.best_epoch, run.best_accuracy = state.get("best_epoch"), state.get("best_val_accuracy", -1.0)
-        run.rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(state["torch_rng"].cpu())
-        if state.get("cuda_rng") and run.device.type == "cuda":
-            torch.cuda.set_rng_state_all([t.cpu() for t in state["cuda_rng"]])
+    def _restore(self, run: RunState, state: dict) -> None:
+        run.restore(state, str(self.resume_from))
         self._latest = state.get("latest_valuation")
         self.requests.restore(state.get("requests", []))
-        self.requests.next_epoch = run.start_epoch
-        run.global_step = int(state.get("global_step", run.start_epoch * run.steps_per_epoch))
-        run.train_time_s = float(state.get("train_time_s", 0.0))
-        partial = state.get("partial_epoch")
-        if partial is not None:
-            run.partial = _PartialEpoch.from_plain(partial)
-            self.requests.next_epoch = run.start_epoch + 1
+        self.requests.next_epoch = run.start_epoch + (1 if run.partial is not None else 0)
         self._saved_epoch = run.start_epoch
         where = f"epoch {run.start_epoch + 1}" + (f", step {run.partial.step + 1}" if run.partial else "")
         self._log(f"resumed from {self.resume_from} at {where}")
 
-    def _run_epoch(self, run: _Run, epoch: int) -> None:
+    def _run_epoch(self, run: RunState, epoch: int) -> None:
         """Let the strategy measure the model, then plan, train, evaluate, value and checkpoint one epoch
         (or finish one that a stop interrupted: its measurements and plan come from the checkpoint)."""
         if run.partial is None:
             run.strategy.before_epoch(self._epoch_start(run, epoch))
-            run.partial = _PartialEpoch(epoch, self._plan_epoch(run, epoch))
+            run.partial = PartialEpoch(epoch, self._plan_epoch(run, epoch))
         plan = run.partial.plan
         rows = shard(np.arange(len(plan.index)), self.dist)
         run.clock.total += -(-len(rows) // self.config.optim.batch_size) - run.steps_per_epoch
@@ -348,7 +324,7 @@ class Engine:
             self._save(run, epoch + 1, "best")
         self._save(run, epoch + 1, "last")
 
-    def _epoch_start(self, run: _Run, epoch: int) -> EpochStart:
+    def _epoch_start(self, run: RunState, epoch: int) -> EpochStart:
         """The strategy's view before an epoch: the model and ordered batches of any dataset rows."""
 
         def batches(index: np.ndarray):
@@ -358,7 +334,7 @@ class Engine:
             epoch, run.model, run.train_index, run.data.split_indices("val"), run.rng, batches
         )
 
-    def _plan_epoch(self, run: _Run, epoch: int) -> EpochPlan:
+    def _plan_epoch(self, run: RunState, epoch: int) -> EpochPlan:
         """The strategy's copies plus the user's requests, shuffled, agreed across ranks, announced."""
         self.requests.next_epoch = epoch
         automatic = run.strategy.plan_copies(EpochContext(epoch, run.train_index, self._latest, run.rng))
@@ -377,7 +353,7 @@ class Engine:
         )
         return plan
 
-    def _value_epoch(self, run: _Run, epoch: int) -> dict[str, float]:
+    def _value_epoch(self, run: RunState, epoch: int) -> dict[str, float]:
         """Shapley values of every configured split, sharded across ranks and gathered; returns each
         split's imbalance figures (:func:`core.valuation.imbalance.split_imbalance`)."""
         figures: dict[str, float] = {}
@@ -397,97 +373,9 @@ class Engine:
             figures.update(split_imbalance(result))
         return figures
 
-    def _train_epoch(self, run: _Run, index: np.ndarray, keep: np.ndarray, epoch: int) -> dict[str, float]:
-        """One pass over this rank's rows; returns the epoch means of the step metrics (MI terms aside)."""
-        cfg = self.config.runtime
-        model, strategy, optimizer = run.model, run.strategy, run.optimizer
-        model.train()
-        partial = run.partial
-        sums, first = partial.sums, partial.step
-        batch_size = self.config.optim.batch_size
-        steps = -(-len(index) // batch_size)
-        batches = iterate_batches(
-            run.data,
-            index[first * batch_size :],
-            batch_size,
-            run.device,
-            keep[first * batch_size :],
-            cfg.pin_memory,
-            cfg.num_workers,
-            augment_seed=(cfg.seed, epoch, self.dist.rank),
-            first_batch=first,
-        )
-        input_absence = self.config.valuation.absence == "input"  # copies drop modalities as valuation does
-        by_hand = self.dist.enabled and strategy.reshapes_gradients
-        hand_synced = (list(model.parameters()) if by_hand else []) + list(run.extras.parameters())
-        for step, batch in enumerate(batches, start=first):
-            partial.step = step
-            self._wait_if_paused(run.device)
-            with run.train_model.no_sync() if by_hand else contextlib.nullcontext():
-                with autocast(run.device, run.precision):
-                    if input_absence:
-                        output = run.train_model(zero_absent_inputs(batch.inputs, batch.keep, model.modalities))
-                    else:
-                        output = run.train_model(batch.inputs, keep=batch.keep)
-                    ctx = StepContext(model, batch, output, epoch, step)
-                    terms = strategy.loss_terms(ctx)
-                    if not self._finite_loss(terms["loss"], epoch, step):
-                        partial.skipped += 1
-                        continue
-                    minimised = dict(terms)
-                    if not strategy.trains_unimodal_heads(epoch):
-                        probe = probe_loss(model, output, batch.labels)
-                        minimised["loss"] = terms["loss"] + probe
-                        terms["loss/probe"] = probe.detach()
-                step_mi = {}
-                if cfg.mi_every_steps > 0 and step % cfg.mi_every_steps == 0:
-                    with torch.no_grad():  # before the update, so the terms describe the model that ran
-                        step_mi = mi_terms(model, output, batch.labels, run.label_entropy)
-                optimizer.zero_grad(set_to_none=True)
-                if run.scaler is not None:
-                    minimised = {**minimised, "loss": run.scaler.scale(minimised["loss"])}
-                strategy.backward(ctx, minimised)
-            average_gradients(hand_synced, self.dist)
-            set_lr(optimizer, lr_factor(self.config.optim, epoch, step, steps))
-            with scaled_updates(model, strategy.update_scales(epoch)):
-                if run.scaler is not None:
-                    run.scaler.step(optimizer)
-                    run.scaler.update()
-                else:
-                    optimizer.step()
-            strategy.after_step(model, epoch)
-
-            metrics = {k: float(v.detach()) for k, v in terms.items() if v.numel() == 1}
-            metrics.update(_accuracies(output, batch.labels, model.modalities))
-            counts = head_counts(output.logits, output.unimodal_logits, batch.labels, model.modalities)
-            add_counts(partial.counts, counts)
-            metrics.update(step_mi)
-            for key, value in metrics.items():
-                sums[key] = sums.get(key, 0.0) + value
-            partial.count += 1
-            run.global_step += 1
-            run.clock.done += 1
-            if cfg.log_every_steps > 0 and step % cfg.log_every_steps == 0:
-                self.bus.emit(ev.StepMetrics(epoch, step, run.global_step, time.time(), metrics))
-            self.bus.emit(run.clock.progress(epoch, step))
-        means = {k: v / max(partial.count, 1) for k, v in sums.items() if not k.startswith("mi/")}
-        means.update(f1_metrics(partial.counts))
-        if self.config.optim.nonfinite_loss == "skip":
-            means["skipped_steps"] = float(partial.skipped)
-        return means
-
-    def _finite_loss(self, loss: torch.Tensor, epoch: int, step: int) -> bool:
-        """True for a finite loss; a non-finite one stops the run, or is skipped when so configured."""
-        if bool(torch.isfinite(loss.detach()).all()):
-            return True
-        where = f"epoch {epoch + 1}, step {step + 1}"
-        if self.config.optim.nonfinite_loss == "skip":
-            self._log(f"{where}: the loss is {float(loss.detach()):g}; step skipped", "warning")
-            return False
-        raise NonFiniteLossError(
-            f"{where}: the loss is {float(loss.detach()):g} (not finite); the run stops so that no NaN model is "
-            "saved. Lower optim.lr, or set optim.nonfinite_loss = \"skip\" to skip such steps"
-        )
+    def _train_epoch(self, run: RunState, index: np.ndarray, keep: np.ndarray, epoch: int) -> dict[str, float]:
+        """One pass over this rank's rows (see :func:`core.training.loop.train_epoch`)."""
+        return train_epoch(run, index, keep, epoch, self.config, self.dist, self.bus, self._wait_if_paused)
 
     def _prepare_data(self) -> PreparedData:
         """Decode into the store; under DDP every rank decodes its share of the missing files, then all
@@ -549,7 +437,7 @@ class Engine:
             return True
         return False
 
-    def _save(self, run: _Run, next_epoch: int, name: str) -> None:
+    def _save(self, run: RunState, next_epoch: int, name: str) -> None:
         """Checkpoint the run; ``run.partial`` set means a stop mid-epoch, saved so a resume continues it."""
         if not self.dist.is_main:
             return
@@ -560,157 +448,15 @@ class Engine:
                 f"{', ...' if len(bad) > 3 else ''}); not saved as {name}.pt"
             )
         path = self.run_dir / "checkpoints" / f"{name}.pt"
-        cuda = run.device.type == "cuda"
         save_checkpoint(
             path,
             {
-                "model": run.model.state_dict(),
-                "extras": run.extras.state_dict(),
-                "optimizer": run.optimizer.state_dict(),
+                **run.checkpoint(next_epoch),
                 "config_toml": self.config.to_toml(),
-                "next_epoch": next_epoch,
-                "best_epoch": run.best_epoch,
-                "best_val_accuracy": run.best_accuracy,
-                "numpy_rng": run.rng.bit_generator.state,
-                "torch_rng": torch.get_rng_state(),
-                "cuda_rng": torch.cuda.get_rng_state_all() if cuda else [],
-                "global_step": run.global_step,
-                "train_time_s": run.train_time_s,
                 "latest_valuation": self._latest,
                 "requests": [r.to_dict() for r in self.requests.list()],
-                "partial_epoch": run.partial.to_plain() if run.partial is not None else None,
-                "dataset": identity_of(run.data),
             },
         )
         if name == "last":
             self._saved_epoch = next_epoch
         self.bus.emit(ev.CheckpointSaved(next_epoch - 1, str(path), best=name == "best"))
-
-
-@dataclass
-class _Run:
-    """Everything one run holds while it trains."""
-
-    data: PreparedData
-    train_index: np.ndarray
-    device: torch.device
-    precision: str
-    model: MultimodalModel
-    train_model: torch.nn.Module
-    strategy: Strategy
-    extras: torch.nn.ModuleDict
-    optimizer: torch.optim.Optimizer
-    scaler: torch.amp.GradScaler | None
-    rng: np.random.Generator
-    valuation: ValuationSettings
-    label_entropy: float
-    steps_per_epoch: int
-    static_metrics: dict[str, float]
-    """The model's cost, the same every epoch: ``model/params`` and ``model/flops_per_sample``."""
-    start_epoch: int = 0
-    train_time_s: float = 0.0
-    """Seconds of the epochs so far (training and evaluation, as ``epoch_time_s``), summed across resumes."""
-    global_step: int = 0
-    best_epoch: int | None = None
-    best_accuracy: float = -1.0
-    clock: _Clock | None = None
-    partial: _PartialEpoch | None = None
-    """The epoch under way: its plan and how far training has gone (None between epochs)."""
-
-    def best_fields(self) -> dict:
-        return {
-            "best_epoch": self.best_epoch,
-            "best_val_accuracy": None if self.best_accuracy < 0 else self.best_accuracy,
-        }
-
-
-@dataclass
-class _PartialEpoch:
-    """An epoch under way: its plan, the next step to run, and the step metrics summed so far."""
-
-    epoch: int
-    plan: EpochPlan
-    step: int = 0
-    count: int = 0
-    skipped: int = 0
-    sums: dict[str, float] = field(default_factory=dict)
-    counts: dict[str, np.ndarray] = field(default_factory=dict)
-    """Each head's class counts so far, for the epoch's macro-F1 (see core.training.metrics.head_counts)."""
-
-    _PLAN_FIELDS = ("index", "keep", "copy_sample", "copy_modality", "copy_count", "copy_user")
-
-    def to_plain(self) -> dict:
-        plan = {name: torch.from_numpy(np.ascontiguousarray(getattr(self.plan, name))) for name in self._PLAN_FIELDS}
-        counts = {k: torch.from_numpy(v) for k, v in self.counts.items()}
-        return {"epoch": self.epoch, "step": self.step, "count": self.count, "skipped": self.skipped,
-                "sums": dict(self.sums), "counts": counts, "plan": plan}
-
-    @classmethod
-    def from_plain(cls, plain: dict) -> _PartialEpoch:
-        plan = EpochPlan(**{name: plain["plan"][name].numpy() for name in cls._PLAN_FIELDS})
-        counts = {str(k): v.numpy().astype(np.float64) for k, v in plain.get("counts", {}).items()}
-        return cls(int(plain["epoch"]), plan, int(plain["step"]), int(plain["count"]), int(plain["skipped"]),
-                   {str(k): float(v) for k, v in plain["sums"].items()}, counts)
-
-
-@dataclass
-class _Clock:
-    start: float
-    done: int
-    total: int
-
-    def progress(self, epoch: int, step: int) -> ev.Progress:
-        elapsed = time.monotonic() - self.start
-        remaining = elapsed / self.done * max(self.total - self.done, 0) if self.done else None
-        return ev.Progress(epoch, step, self.done, self.total, elapsed, remaining)
-
-
-def _accuracies(output, labels: torch.Tensor, modalities: list[str]) -> dict[str, float]:
-    metrics = {"acc": float((output.logits.argmax(-1) == labels).float().mean())}
-    unimodal = output.unimodal_logits.argmax(-1) == labels[:, None]
-    for j, name in enumerate(modalities):
-        metrics[f"acc/{name}"] = float(unimodal[:, j].float().mean())
-    return metrics
-
-
-def model_costs(
-    model: MultimodalModel,
-    extras: torch.nn.Module,
-    data: PreparedData,
-    train_index: np.ndarray,
-    batch_size: int,
-    device: torch.device,
-) -> dict[str, float]:
-    """Parameters of the model and the strategy's extra modules, and the model's forward FLOPs per sample
-    on the first batch of training rows (see :mod:`core.training.metrics`)."""
-    batch = next(iter(iterate_batches(data, train_index[:batch_size], batch_size, device)))
-    return {
-        "model/params": float(parameter_count(model, extras)),
-        "model/flops_per_sample": flops_per_sample(model, batch.inputs),
-    }
-
-
-def probe_loss(model: MultimodalModel, output, labels: torch.Tensor) -> torch.Tensor:
-    """Cross-entropy of the unimodal heads on DETACHED features: linear probes that leave the encoders
-    and the fused head untouched."""
-    logits = model.unimodal(output.features.detach())
-    return F.cross_entropy(logits.flatten(0, 1), labels.repeat_interleave(logits.shape[1]))
-
-
-def make_optimizer(cfg: RunConfig, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:
-    """Adam, AdamW or SGD as configured."""
-    o = cfg.optim
-    if o.optimizer == "adam":
-        return torch.optim.Adam(params, lr=o.lr, weight_decay=o.weight_decay)
-    if o.optimizer == "adamw":
-        return torch.optim.AdamW(params, lr=o.lr, weight_decay=o.weight_decay)
-    if o.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=o.lr, momentum=o.momentum, weight_decay=o.weight_decay)
-    raise ValueError(f"optim.optimizer must be adam, adamw or sgd, got {o.optimizer!r}")
-
-
-def seed_everything(seed: int) -> None:
-    """Seed Python, numpy and torch so a CPU run is repeatable."""
-    random.seed(seed)
-    np.random.seed(seed % 2**32)
-    torch.manual_seed(seed)

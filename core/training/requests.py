@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import threading
 from dataclasses import dataclass, field, replace
 
@@ -70,15 +71,15 @@ class ResamplingRequests:
                 raise KeyError(f"no re-sampling request with id {request_id}")
             self._items[request_id] = replace(self._items[request_id], cancelled=True)
 
-    def list(self) -> list[ResamplingRequest]:
+    def list(self) -> builtins.list[ResamplingRequest]:
         with self._lock:
             return list(self._items.values())
 
-    def active(self, epoch: int) -> list[ResamplingRequest]:
+    def active(self, epoch: int) -> builtins.list[ResamplingRequest]:
         with self._lock:
             return [r for r in self._items.values() if r.active(epoch)]
 
-    def restore(self, items: list[dict]) -> None:
+    def restore(self, items: builtins.list[dict]) -> None:
         """Reload requests saved in a checkpoint."""
         with self._lock:
             for item in items:

@@ -135,7 +135,7 @@ def test_unimodal_probes_learn_without_touching_the_encoders(tmp_path):
     import torch
 
     from core.models.multimodal import ModelOutput, build_model_for_data
-    from core.training.engine import probe_loss
+    from core.training.loop import probe_loss
 
     data = vector_data(n=90, informative=("a",))
     config = small_config(epochs=4)
