@@ -20,11 +20,6 @@ class RunState(StrEnum):
     """A grid's run that had finished before, so it was not trained again."""
 
 
-REPORT_STATES = (RunState.RUNNING, RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
-"""The states a report records."""
-ENDED = (RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
-"""The states of a run that has ended (its report is complete)."""
-
 
 def ended_state(stopped: bool, failed: bool) -> RunState:
     """The state a run ends in: failed over stopped over finished."""
