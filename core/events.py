@@ -10,11 +10,12 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import numpy as np
 
-from core.valuation.result import ValuationResult
+if TYPE_CHECKING:  # only annotations name it, so the events sit below every package that emits them
+    from core.valuation.result import ValuationResult
 
 log = logging.getLogger(__name__)
 

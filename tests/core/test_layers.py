@@ -1,7 +1,8 @@
-"""The import contracts in pyproject.toml hold: layers data → models → valuation | mi → strategies →
-training → report → cli → app, and core never imports the window or Qt."""
+"""The import contracts in pyproject.toml hold (the layers of core and of app, no circles between
+siblings, core and the window's state free of Qt), and a forbidden import breaks them."""
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -10,9 +11,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def _lint(*args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", *args], cwd=ROOT, env=env, capture_output=True, text=True)
+def _lint(*args: str, root: Path = ROOT) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", *args], cwd=root, env=env, capture_output=True, text=True)
 
 
 def test_the_layer_contracts_are_kept():
@@ -45,3 +46,24 @@ def test_imports_made_in_every_app_package_are_seen(tmp_path):
     result = _lint("--config", str(config))
     assert result.returncode == 1 and "BROKEN" in result.stdout
     assert "app.views.curves -> pyqtgraph" in result.stdout and "app.views.player -> pyqtgraph" in result.stdout
+
+
+def test_the_projects_contracts_catch_forbidden_imports(tmp_path):
+    """A copy of the project with an arrow up the layers in a view and in core, a circle between two
+    sibling modules and a module of core given no layer: the real contracts report each."""
+    for package in ("core", "app"):
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "pyproject.toml", tmp_path)
+    added = {
+        "app/views/log.py": "import app.window",
+        "core/config.py": "import core.data",
+        "core/data/kinds/flow_layout.py": "import core.data.kinds.flow",
+        "core/stray.py": "",
+    }
+    for name, line in added.items():
+        path = tmp_path / name
+        path.write_text((path.read_text(encoding="utf-8") if path.exists() else "") + f"\n{line}\n", encoding="utf-8")
+    result = _lint(root=tmp_path)
+    assert result.returncode == 1, result.stdout
+    for reported in ("app.views.log -> app.window", "core.config -> core.data", ".flow_layout -> .flow", "core.stray"):
+        assert reported in result.stdout, reported

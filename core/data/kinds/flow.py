@@ -24,16 +24,7 @@ import numpy as np
 
 from core.config import DataConfig
 from core.data.kinds.base import Kind, Window, register, with_windows
-
-
-def is_uv_folder(folder: Path) -> bool:
-    """Whether ``folder`` is ``<root>/u/<clip>`` (its v images are in ``<root>/v/<clip>``)."""
-    return folder.parent.name == "u"
-
-
-def flow_folders(folder: Path) -> tuple[Path, ...]:
-    """The folders a flow cell naming ``folder`` reads: itself, and its ``v`` folder for the u/v layout."""
-    return (folder, folder.parent.parent / "v" / folder.name) if is_uv_folder(folder) else (folder,)
+from core.data.kinds.flow_layout import flow_folders
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:

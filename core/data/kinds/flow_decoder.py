@@ -11,7 +11,7 @@ import numpy as np
 
 from core.config import DataConfig
 from core.data.kinds.base import Window
-from core.data.kinds.flow import flow_folders, is_uv_folder
+from core.data.kinds.flow_layout import flow_folders, is_uv_folder
 from core.data.kinds.image_decoder import read_image
 from core.data.kinds.video_decoder import window_span
 from core.data.media import MediaError, VideoClip, frame_positions
