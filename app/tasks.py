@@ -31,7 +31,8 @@ class Cancelled(Exception):
 
 
 class TaskState:
-    """What a running job sees of its task: cancellation and a throttled progress callback."""
+    """What a running job sees of its task: cancellation and a throttled progress callback (the ``steps`` a
+    core job such as :func:`core.runs.value.value_split` reports to)."""
 
     def __init__(self, emit: Callable[[int, int, str], None]) -> None:
         self._emit = emit
