@@ -149,3 +149,30 @@ def average_gradients(parameters: list[torch.nn.Parameter], ctx: DistContext) ->
         if count > 0:
             parameter.grad = (flat[offset : offset + size] / ctx.world_size).view_as(parameter).to(parameter.dtype)
         offset += size
+
+
+def unreached_parameters(model: torch.nn.Module, inputs: Any) -> list[str]:
+    """Names of the trainable parameters that one forward pass of ``model`` on ``inputs`` does not reach
+    (run in eval mode, so no running statistics change); DDP must be told to look for such parameters."""
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.enable_grad():
+            output = model(inputs)
+    finally:
+        model.train(was_training)
+    values = vars(output).values() if hasattr(output, "__dict__") else output
+    tensors = [value for value in values if isinstance(value, torch.Tensor)]
+    pending = [tensor.grad_fn for tensor in tensors if tensor.grad_fn is not None]
+    seen: set[Any] = set()
+    reached: set[int] = set()
+    while pending:
+        node = pending.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        variable = getattr(node, "variable", None)
+        if variable is not None:
+            reached.add(id(variable))
+        pending.extend(parent for parent, _ in node.next_functions if parent is not None)
+    return [name for name, p in model.named_parameters() if p.requires_grad and id(p) not in reached]

@@ -43,6 +43,7 @@ from core.training.distributed import (
     init_distributed,
     shard,
     shutdown_distributed,
+    unreached_parameters,
 )
 from core.training.evaluate import evaluate_split
 from core.training.limits import cap_workers, check_model_size
@@ -248,7 +249,7 @@ class Engine:
             device=device,
             precision=precision,
             model=model,
-            train_model=self._parallel(model, device),
+            train_model=self._parallel(model, data, train_index, device),
             strategy=strategy,
             extras=extras,
             optimizer=optimizer,
@@ -386,11 +387,17 @@ class Engine:
         torch.distributed.barrier()
         return prepare_dataset(self.config.data, log=self._log)
 
-    def _parallel(self, model: MultimodalModel, device: torch.device) -> torch.nn.Module:
+    def _parallel(self, model: MultimodalModel, data: PreparedData, train_index: np.ndarray, device: torch.device) -> torch.nn.Module:
+        """The model under DDP when torchrun started the run; DDP looks for parameters without a gradient
+        each step (an extra pass over the graph, and a warning when there are none) only when the model's
+        forward pass leaves some unreached (the fusion bias under a cosine head)."""
         if not self.dist.enabled:
             return model
+        batch_size = self.config.optim.batch_size
+        batch = next(iter(iterate_batches(data, train_index[:batch_size], batch_size, device)))
+        unreached = unreached_parameters(model, batch.inputs)
         ids = [device.index] if device.type == "cuda" else None
-        return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=True)
+        return torch.nn.parallel.DistributedDataParallel(model, device_ids=ids, find_unused_parameters=bool(unreached))
 
     def _agree_on_plan(self, plan: EpochPlan, epoch: int) -> EpochPlan:
         """Use rank 0's plan everywhere, and check every rank had built the very same one."""

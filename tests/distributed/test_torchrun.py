@@ -77,6 +77,7 @@ def test_two_gloo_ranks_match_one_process(tmp_path):
     )
     assert ddp.returncode == 0, ddp.stderr[-3000:]
     output = ddp.stdout + ddp.stderr
+    assert "find_unused_parameters" not in output  # DDP is asked to look for unused parameters only when some are
     agreed = re.findall(r"epoch (\d+): plan \w+ \((\d+) copies\) identical on all 2 ranks", output)
     assert [int(e) for e, _ in agreed] == [1, 2], output[-3000:]
     assert int(agreed[1][1]) > 0  # after the warm-up the plan re-samples, identically on both ranks

@@ -224,3 +224,22 @@ def test_encoders_can_start_from_another_runs_checkpoint(tmp_path):
     config.model.feature_dim = 4  # encoders of another width do not fit
     _, third, seen = run_engine(tmp_path / "c", config, data)
     assert third.failed and "do not fit" in of_type(seen, ev.RunFailed)[0].error
+
+
+def test_ddp_looks_for_unused_parameters_only_when_the_forward_pass_leaves_some():
+    """Under torchrun the engine sets DDP's find_unused_parameters from this (True for every model
+    printed one warning per rank); the cosine head of mmcosine leaves the fusion bias out of the graph."""
+    import torch
+
+    from core.config import ModelConfig
+    from core.models.multimodal import build_model_for_data
+    from core.strategies import create_strategy
+    from core.training.distributed import unreached_parameters
+
+    data = vector_data(n=8)
+    inputs = {m: torch.from_numpy(data.arrays[m][:4]) for m in data.modalities}
+    model = build_model_for_data(data, ModelConfig(feature_dim=4))
+    assert unreached_parameters(model, inputs) == []
+    create_strategy("mmcosine", {}, model)
+    assert unreached_parameters(model, inputs) == ["fusion.bias"]
+    assert model.training  # the probe ran in eval mode and left the mode as it was
