@@ -58,8 +58,9 @@ class DatasetActions(ControllerBase):
         except OSError:
             return None
         folders.sort(key=_report_time, reverse=True)
-        for folder in folders[:LAST_RUN_SCAN] if dataset is not None else ():
-            if _run_data(folder) == dataset.resolve():
+        wanted = dataset.resolve() if dataset is not None else None
+        for folder in folders[:LAST_RUN_SCAN] if wanted is not None else ():
+            if _run_data(folder) == wanted:
                 return folder / "report.h5"
         return folders[0] / "report.h5" if folders else None
 

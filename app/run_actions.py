@@ -60,6 +60,7 @@ class RunActions(ControllerBase):
         for module in (*LAZY_RUN_IMPORTS, *VALUING_IMPORTS):
             importlib.import_module(module)
         session = self.session
+        assert session.run_dir is not None and session.dataset is not None  # as unvalued_splits() found
         run_dir, known = Path(session.run_dir), session.known_epochs()
         data_path = session.dataset.root if session.dataset.media_found() else None
         self._set_activity("value", Activity(f"Valuing the {split} split…"))

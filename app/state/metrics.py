@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 STEP_INDEX = ("global_step", "step", "epoch", "wall_time")
 """Columns of a report's per-step metric table that index the rows rather than being metrics."""
@@ -34,7 +35,7 @@ class MetricSeries:
         return self.steps[:n], self.wall[:n], self.values[:n]
 
     @classmethod
-    def of(cls, steps: np.ndarray, wall: np.ndarray, values: np.ndarray) -> MetricSeries:
+    def of(cls, steps: ArrayLike, wall: ArrayLike, values: ArrayLike) -> MetricSeries:
         """A series holding the given points (rows whose value is NaN are left out)."""
         keep = np.isfinite(np.asarray(values, np.float64))
         n = int(keep.sum())

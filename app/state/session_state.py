@@ -257,7 +257,7 @@ class SessionState:
     # -- valuations and plans ----------------------------------------------------------------
     def best_epoch(self) -> BestEpoch | None:
         """The run's best epoch by val accuracy and the test accuracy there and at the last epoch."""
-        series = {}
+        series: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         for key in ("val/acc", "train/acc", "test/acc"):
             if key in self.epoch_metrics:
                 epochs, _, values = self.epoch_metrics[key].arrays()
@@ -321,11 +321,12 @@ class SessionState:
 
     def _as_shown(self, result: ValuationResult) -> ValuationResult:
         name = self.shown_value_fn if self.chosen_value_fn else ""
-        if not name or name == result.value_fn or result.coalition_log_p is None:
+        correct, log_p = result.coalition_correct, result.coalition_log_p
+        if not name or name == result.value_fn or correct is None or log_p is None:
             return result
         from core.valuation.revalue import revalue
 
-        phi, values = revalue(result.coalition_correct, result.coalition_log_p, name)
+        phi, values = revalue(correct, log_p, name)
         return dataclasses.replace(result, value_fn=name, phi=phi, coalition_values=values)
 
     # -- queries -----------------------------------------------------------------------------
