@@ -14,11 +14,11 @@ import tomli_w
 
 from core.config import ConfigError, RunConfig
 from core.experiments.spec import DatasetSpec, ExperimentSpec
+from core.runs.layout import BEST_CHECKPOINT
 
 RUNS_DIR = "runs"
 DATA_DIR = "data"
 PARAM_PREFIX = "strategy.params."
-BEST_CHECKPOINT = Path("checkpoints", "best.pt")
 UNSAFE = re.compile(r"[^A-Za-z0-9._+=-]+")
 
 
