@@ -51,7 +51,7 @@ def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     with atomic_write(path) as handle:
         recording = _RecordingWriter(handle)
         try:
-            torch.save(payload, recording)
+            torch.save(payload, recording)  # type: ignore[arg-type]  # a file-like writer, as torch.save takes
         except RuntimeError as exc:  # torch reports a failed write as "unexpected pos ...": say what failed
             if recording.error is None:
                 raise
@@ -122,7 +122,10 @@ def load_encoders(model: torch.nn.Module, path: str | Path, trusted: bool = Fals
     state = load_checkpoint(path, trusted=trusted)["model"]
     _check_modalities(model, state, path)
     encoders = {k.removeprefix("encoders."): v for k, v in state.items() if k.startswith("encoders.")}
-    _load_strict(model.encoders, encoders, path, "encoders")
+    target = model.encoders
+    if not isinstance(target, torch.nn.Module):
+        raise CheckpointError(f"{path}: the model to initialise has no encoders")
+    _load_strict(target, encoders, path, "encoders")
 
 
 def load_model_state(model: torch.nn.Module, state: dict[str, Any], source: str | Path) -> None:
@@ -185,7 +188,7 @@ def valuation_from_plain(plain: dict[str, Any], path: Path) -> ValuationResult:
     expected = {item.name for item in fields(ValuationResult)}
     if not set(plain) <= expected:
         raise CheckpointError(f"{path}: 'latest_valuation' has unknown fields {sorted(set(plain) - expected)}")
-    values = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in plain.items()}
+    values: dict[str, Any] = {k: v.numpy() if isinstance(v, torch.Tensor) else v for k, v in plain.items()}
     try:
         return ValuationResult(**values)
     except TypeError as exc:

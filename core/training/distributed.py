@@ -120,7 +120,8 @@ def gather_valuation(part: ValuationResult, ctx: DistContext) -> ValuationResult
     per_sample = [  # every per-sample array of the result (sample_index aside), so none is ever missed
         f.name for f in fields(part) if f.name != "sample_index" and isinstance(getattr(part, f.name), np.ndarray)
     ]
-    return replace(part, sample_index=unique, **{name: join(name) for name in per_sample})
+    joined: dict[str, Any] = {name: join(name) for name in per_sample}
+    return replace(part, sample_index=unique, **joined)
 
 
 def average_gradients(parameters: list[torch.nn.Parameter], ctx: DistContext) -> None:
