@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
-from typing import Any
+from typing import Any, cast
 
 POLL_S = 0.2
 """How often the pool looks at ``stop()`` and at the workers' clocks while no result comes."""
@@ -98,7 +98,7 @@ class DecodePool:
                     return
                 busy = {w.conn: w for w in workers if w.items or not w.ready}
                 for conn in wait(list(busy), timeout=POLL_S):
-                    worker = busy[conn]
+                    worker = busy[cast(Connection, conn)]
                     messages = worker.read()
                     if messages is None:
                         worker.process.join(1)

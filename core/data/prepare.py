@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 import torch
@@ -25,7 +26,7 @@ from core.data.decode_pool import DecodePool
 from core.data.kinds.base import Window
 from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
-from core.data.prepared import Exclusion, PreparedData
+from core.data.prepared import Exclusion, PreparedData, SampleRows
 from core.data.preprocess import preprocess_sample, preprocessing_params
 from core.data.store import (
     Entry,
@@ -153,15 +154,16 @@ def _prepare(
         for modality in manifest.modalities:
             store = stores[manifest.modality_kinds[modality]]
             entries[modality] = []
-            for index, cell in enumerate(cells[modality]):
+            for row, cell in enumerate(cells[modality]):
                 entry = None if isinstance(cell, str) else store.lookup(cell.key)
+                failure: str | None
                 if isinstance(cell, str) or entry is None:
                     failure = cell if isinstance(cell, str) else lost[(cell.kind, cell.key)]
                 else:
                     failure = entry.failure
                 if failure is not None:
                     entry = None
-                    problems.setdefault(index, []).append(_exclusion(manifest, index, modality, failure))
+                    problems.setdefault(row, []).append(_exclusion(manifest, row, modality, failure))
                 entries[modality].append(entry)
     finally:
         for store in stores.values():
@@ -184,13 +186,13 @@ def _prepare(
     index = np.array(keep, dtype=np.int64)
     ids = manifest.ids[index]
     kept_windows = [windows[i] for i in keep] if config.window_columns else None
-    arrays = {}
+    arrays: dict[str, SampleRows] = {}
     for modality in manifest.modalities:
         kind = manifest.modality_kinds[modality]
         files = manifest.media[modality][index]
         arrays[modality] = StoredRows(
             folders[kind],
-            [entries[modality][i] for i in keep],
+            cast(list[Entry], [entries[modality][i] for i in keep]),  # the kept rows have an entry each
             ids,
             files,
             repair=_Redecode(kind, root, config, folders[kind], files, kept_windows),
@@ -235,11 +237,11 @@ class _Redecode:
     def __call__(self, row: int) -> np.ndarray:
         relative = str(self.files[row])
         job = _job(self.root, self.kind, relative, None if self.windows is None else self.windows[row])
-        failure = job if isinstance(job, str) else None
-        if isinstance(job, _Job):
-            job, array, failure = _decode(job, self.config, self.root)
-        if failure is not None:
-            raise MediaError(self.root / relative, failure)
+        if isinstance(job, str):
+            raise MediaError(self.root / relative, job)
+        _, array, failure = _decode(job, self.config, self.root)
+        if array is None:
+            raise MediaError(self.root / relative, failure or "the decoder gave no array")
         append_one(self.folder, job.key, array)
         return array
 
@@ -285,11 +287,11 @@ def _build(
         if problem is not None:  # the decoder hung or died: left out of this run, tried again by the next
             lost[(job.kind, job.key)] = problem
             counts["failed"] += 1
-        elif failure is None:
+        elif array is not None:
             stores[job.kind].append(job.key, array)
             counts["decoded"] += 1
         else:
-            stores[job.kind].append_failure(job.key, failure)
+            stores[job.kind].append_failure(job.key, failure or "the decoder gave no array")
             counts["failed"] += 1
         if progress:
             progress(done, len(jobs))

@@ -167,7 +167,7 @@ def append_one(folder: Path, key: FileKey, array: np.ndarray) -> Entry:
     writer = _SegmentWriter(Path(folder), user_key())
     try:
         array = np.ascontiguousarray(array)
-        return writer.write(key, array.dtype.str, array.shape, memoryview(array).cast("B"), None)
+        return writer.write(key, array.dtype.str, array.shape, array.data.cast("B"), None)
     finally:
         writer.close()
 
@@ -219,7 +219,7 @@ class TensorStore:
     def append(self, key: FileKey, array: np.ndarray) -> Entry:
         """Store ``array`` as the entry of ``key`` (``WriteError`` naming the segment when the write fails)."""
         array = np.ascontiguousarray(array)
-        entry = self._segment().write(key, array.dtype.str, array.shape, memoryview(array).cast("B"), None)
+        entry = self._segment().write(key, array.dtype.str, array.shape, array.data.cast("B"), None)
         self._index[key] = entry
         return entry
 
@@ -404,8 +404,8 @@ class StoredRows:
         self,
         folder: Path,
         entries: list[Entry],
-        names: Sequence[str],
-        files: Sequence[str],
+        names: Sequence[str] | np.ndarray,
+        files: Sequence[str] | np.ndarray,
         repair: Callable[[int], np.ndarray] | None = None,
         log: Callable[[str], None] | None = None,
     ) -> None:

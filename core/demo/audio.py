@@ -65,7 +65,9 @@ def _voice(
         phase = 2 * np.pi * np.cumsum(f0 * 2.0**octaves) / SAMPLE_RATE
         highest = 0.95 * _NYQUIST / (f0 * 2.0 ** float(octaves.max()))  # harmonic numbers that fit
         used = [(k, a) for k, a in enumerate(harmonics, start=1) if k == 1 or (a and k < highest)]
-        wave = sum(a * np.sin(k * phase + rng.uniform(0, 2 * np.pi)) for k, a in used)
+        wave = np.zeros_like(phase)
+        for k, a in used:
+            wave = wave + a * np.sin(k * phase + rng.uniform(0, 2 * np.pi))
         wave /= sum(a for _, a in used)
     if motif in ("pulse", "burst"):
         wave *= np.clip(2.0 * np.sin(2 * np.pi * cycle), 0.0, 1.0)

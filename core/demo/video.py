@@ -53,7 +53,7 @@ def render_clip(cls: AVClass, info: str, rng: np.random.Generator) -> np.ndarray
 def write_mp4(path: Path, frames: np.ndarray, fps: float = FPS) -> None:
     """Encode RGB frames ``uint8 [T, H, W, 3]`` as an MPEG-4 Part 2 ('mp4v') file at ``fps`` frames per second."""
     height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*"mp4v"), fps, (width, height))
     if not writer.isOpened():
         raise OSError(f"{path}: OpenCV cannot open an mp4v video writer")
     try:

@@ -121,7 +121,7 @@ def compare_runs(run_a: str | Path, run_b: str | Path, split: str = "test", rule
     for run in (run_a, run_b):
         report = open_report(report_path(run))
         outcomes.append(split_outcome(report, split, chosen_epoch(report, rule)))
-    return compare_outcomes(*outcomes)
+    return compare_outcomes(outcomes[0], outcomes[1])
 
 
 def comparison_text(c: Comparison, names: tuple[str, str], list_samples: bool = False) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from core.experiments.grid import Cell, data_folder
 from core.experiments.spec import ExperimentSpec
@@ -22,7 +23,7 @@ def make_data(spec: ExperimentSpec, exp: Path, cells: list[Cell], log: Callable[
     for dataset in (d for d in spec.datasets if d.demo):
         for seed in spec.seeds:
             folder = data_folder(exp, dataset, seed)
-            extra = {"unique_ratio": dataset.unique_ratio} if dataset.demo in RATIO_PRESETS else {}
+            extra: dict[str, Any] = {"unique_ratio": dataset.unique_ratio} if dataset.demo in RATIO_PRESETS else {}
             samples = dataset.samples or default_samples(dataset.demo)
             if _is_same_demo(folder / MARKER, dataset.demo, samples, seed, extra):
                 continue

@@ -133,8 +133,8 @@ def _histograms(values: np.ndarray, names: list[str], colors: list[str], bins: i
         for column, (name, color) in enumerate(zip(names, colors, strict=True)):
             column_values = values[:, column]
             column_values = column_values[np.isfinite(column_values)]
-            ax.hist(column_values, bins=edges, histtype="stepfilled", alpha=0.35, color=color)
-            ax.hist(column_values, bins=edges, histtype="step", linewidth=1.0, color=color, label=name)
+            ax.hist(column_values, bins=list(edges), histtype="stepfilled", alpha=0.35, color=color)
+            ax.hist(column_values, bins=list(edges), histtype="step", linewidth=1.0, color=color, label=name)
         ax.axvline(0, color=NEUTRAL_COLOR, linewidth=0.6)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("samples")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 import matplotlib
 from matplotlib.axes import Axes
@@ -19,7 +20,7 @@ FIXED_COLORS = {"audio": AUDIO_COLOR, "video": VIDEO_COLOR}
 PALETTE = ("#56B4E9", "#CC79A7", "#009E73", "#D55E00", "#F0E442", "#999999")
 CORRECT_COLOR, INCORRECT_COLOR, NEUTRAL_COLOR = "#009E73", "#D55E00", "#999999"
 
-PAPER_RC = {
+PAPER_RC: dict[Any, Any] = {
     "font.size": FONT_PT,
     "axes.titlesize": FONT_PT,
     "axes.labelsize": FONT_PT,

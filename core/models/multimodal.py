@@ -8,6 +8,7 @@ go through this one mechanism.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 import torch
 import torch.nn.functional as F
@@ -92,6 +93,10 @@ class MultimodalModel(nn.Module):
 
     def unimodal(self, features: torch.Tensor) -> torch.Tensor:
         return torch.stack([head(features[:, j]) for j, head in enumerate(self.unimodal_heads)], dim=1)
+
+    def linear_heads(self) -> list[nn.Linear]:
+        """The unimodal heads, one ``nn.Linear`` per modality in order (typed, unlike the ModuleList)."""
+        return [cast(nn.Linear, head) for head in self.unimodal_heads]
 
     def coalition_logits(
         self, features: torch.Tensor, members: torch.Tensor, baseline: torch.Tensor | None = None

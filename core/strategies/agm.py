@@ -39,6 +39,9 @@ class AGMParams:
 class RunningScores(nn.Module):
     """The running mean of every modality's score over all steps so far (a buffer, so it is checkpointed)."""
 
+    mean: torch.Tensor
+    steps: torch.Tensor
+
     def __init__(self, num_modalities: int) -> None:
         super().__init__()
         self.register_buffer("mean", torch.zeros(num_modalities))

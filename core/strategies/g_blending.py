@@ -34,6 +34,11 @@ class BlendState(nn.Module):
     """Weights of the M unimodal heads and the fused head, and the losses measured at the super-epoch's
     start (buffers, so checkpoints carry them)."""
 
+    weights: torch.Tensor
+    start_train: torch.Tensor
+    start_val: torch.Tensor
+    measured: torch.Tensor
+
     def __init__(self, num_heads: int) -> None:
         super().__init__()
         self.register_buffer("weights", torch.full((num_heads,), 1.0 / num_heads))
@@ -68,6 +73,8 @@ def head_losses(model: MultimodalModel, batches: Iterable[Batch]) -> torch.Tenso
         total = losses if total is None else total + losses
         count += len(batch.labels)
     model.train(was_training)
+    if total is None:
+        raise ValueError("no batches to measure the head losses on")
     return total / count
 
 

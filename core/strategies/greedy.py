@@ -45,6 +45,11 @@ class GreedyState(nn.Module):
     """Running counts of correct predictions (all modalities; each one left out), the curation mode and its
     step count (buffers: a resumed run continues with them)."""
 
+    correct_all: torch.Tensor
+    correct_without: torch.Tensor
+    caring: torch.Tensor
+    curation_step: torch.Tensor
+
     def __init__(self, modalities: int) -> None:
         super().__init__()
         self.register_buffer("correct_all", torch.zeros((), dtype=torch.float64))

@@ -53,6 +53,9 @@ def trace_change(traces: list[float], span: int) -> float:
 class FisherHistory(nn.Module):
     """Per-epoch Fisher traces of the encoders (a buffer, so a resumed run keeps its window state)."""
 
+    traces: torch.Tensor
+    count: torch.Tensor
+
     def __init__(self, max_epochs: int = 4096) -> None:
         super().__init__()
         self.register_buffer("traces", torch.zeros(max_epochs, dtype=torch.float32))

@@ -78,6 +78,10 @@ def fitted_cls_weight(epoch: int) -> float:
 class AlignWeight(nn.Module):
     """α_align and its learning rate (buffers, so a resumed run continues from them)."""
 
+    alpha_align: torch.Tensor
+    lr_alpha: torch.Tensor
+    updated_epoch: torch.Tensor
+
     def __init__(self, alpha_align: float, lr_alpha: float) -> None:
         super().__init__()
         self.register_buffer("alpha_align", torch.tensor(alpha_align, dtype=torch.float32))
@@ -122,6 +126,7 @@ class LFM(Strategy):
 
     def update_alpha(self, model: MultimodalModel, epoch: int) -> float:
         """One learnable α step on the fixed probe batch; returns the gradient estimate g."""
+        assert self._probe is not None, "update_alpha before the probe batch was drawn"
         inputs, labels = self._probe
         params = [p for p in model.parameters() if p.requires_grad]
         alpha = float(self.state.alpha_align)

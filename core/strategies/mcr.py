@@ -197,8 +197,8 @@ def _routed_feature_terms(
             values.append(divergence.detach())
             continue
         player_terms = []
-        for player in np.flatnonzero(grad_weights[t]):
-            key = int(player) if route_clean_side else -1
+        for player in map(int, np.flatnonzero(grad_weights[t])):
+            key = player if route_clean_side else -1
             if key not in clean:
                 clean[key] = head(route(features, player) if route_clean_side else features)
             divergence = jensen_shannon(clean[key], head(route(mixed, player))).mean()

@@ -57,6 +57,9 @@ def update_projector(projector: torch.Tensor, mean_feature: torch.Tensor, alpha:
 class SharedHead(nn.Module):
     """The classifier h shared by every modality, and the plugin's projector P and step counter (buffers)."""
 
+    projector: torch.Tensor
+    updates: torch.Tensor
+
     def __init__(self, feature_dim: int, num_classes: int) -> None:
         super().__init__()
         self.head = nn.Linear(feature_dim, num_classes)
@@ -144,7 +147,7 @@ class MLA(Strategy):
 @torch.no_grad()
 def tie_heads(model: MultimodalModel, head: nn.Linear) -> None:
     """Unimodal head m = h for every m; fused head W = [W_h/M, …, W_h/M], b = b_h."""
-    for unimodal in model.unimodal_heads:
+    for unimodal in model.linear_heads():
         unimodal.weight.copy_(head.weight)
         unimodal.bias.copy_(head.bias)
     count = model.num_modalities

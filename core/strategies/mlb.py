@@ -93,7 +93,7 @@ class MLB(Strategy):
         with torch.no_grad():
             for j, m in enumerate(self.modalities):
                 coefficient = terms[f"mlb/coef/{m}"]
-                scaled = [*model.encoders[m].parameters(), model.unimodal_heads[j].weight]
+                scaled = [*model.encoders[m].parameters(), model.linear_heads()[j].weight]
                 for parameter in scaled:
                     if parameter.grad is not None:
                         parameter.grad.mul_(coefficient.to(parameter.grad.dtype))

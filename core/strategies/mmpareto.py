@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -93,12 +94,12 @@ class MMPareto(Strategy):
             start = stop
 
 
-def _grads(loss: torch.Tensor, params: list[torch.Tensor], retain_graph: bool) -> list[torch.Tensor]:
+def _grads(loss: torch.Tensor, params: Sequence[torch.Tensor], retain_graph: bool) -> list[torch.Tensor]:
     grads = torch.autograd.grad(loss, params, retain_graph=retain_graph, allow_unused=True)
     return [torch.zeros_like(p) if g is None else g for p, g in zip(params, grads, strict=True)]
 
 
-def _accumulate(params: list[torch.Tensor], grads: list[torch.Tensor]) -> None:
+def _accumulate(params: Sequence[torch.Tensor], grads: Sequence[torch.Tensor]) -> None:
     for parameter, grad in zip(params, grads, strict=True):
         grad = grad.view_as(parameter)
         parameter.grad = grad if parameter.grad is None else parameter.grad + grad

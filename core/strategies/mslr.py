@@ -60,6 +60,10 @@ class AccuracyMemory(nn.Module):
     """Per-epoch validation accuracies of each unimodal head and the current lr ratios (buffers: a resumed
     run continues with them)."""
 
+    accuracies: torch.Tensor
+    count: torch.Tensor
+    ratios: torch.Tensor
+
     def __init__(self, modalities: int, max_epochs: int = 4096) -> None:
         super().__init__()
         self.register_buffer("accuracies", torch.zeros(max_epochs, modalities, dtype=torch.float64))

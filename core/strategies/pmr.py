@@ -44,6 +44,9 @@ class PMRParams:
 class Prototypes(nn.Module):
     """Class centres of every modality's features [M, C, d] (buffers, so checkpoints carry them)."""
 
+    centres: torch.Tensor
+    ready: torch.Tensor
+
     def __init__(self, num_modalities: int, num_classes: int, feature_dim: int) -> None:
         super().__init__()
         self.register_buffer("centres", torch.zeros(num_modalities, num_classes, feature_dim))

@@ -47,13 +47,13 @@ def kmeans(points: np.ndarray, k: int, seed: int = 0, restarts: int = 10, iterat
     k = min(k, len(points))
     best, best_inertia = np.zeros(len(points), dtype=np.int64), np.inf
     for _ in range(restarts):
-        centres = [points[rng.integers(len(points))]]
+        starts = [points[rng.integers(len(points))]]
         for _ in range(1, k):
-            distance = ((points[:, None] - np.asarray(centres)[None]) ** 2).sum(-1).min(1)
+            distance = ((points[:, None] - np.asarray(starts)[None]) ** 2).sum(-1).min(1)
             total = distance.sum()
             pick = rng.choice(len(points), p=distance / total) if total > 0 else rng.integers(len(points))
-            centres.append(points[pick])
-        centres = np.asarray(centres)
+            starts.append(points[pick])
+        centres = np.asarray(starts)
         for _ in range(iterations):
             assign = ((points[:, None] - centres[None]) ** 2).sum(-1).argmin(1)
             moved = np.array([points[assign == c].mean(0) if (assign == c).any() else centres[c] for c in range(k)])
@@ -81,6 +81,8 @@ def reset_strength(train_purity: float, val_purity: float, move_lambda: float) -
 class InitialWeights(nn.Module):
     """The encoders' weights at the start of training and the number of re-initialisations so far
     (buffers: checkpoints carry them)."""
+
+    done: torch.Tensor
 
     def __init__(self, model: MultimodalModel) -> None:
         super().__init__()

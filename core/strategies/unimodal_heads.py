@@ -25,6 +25,6 @@ def unimodal_terms(modalities: list[str], losses: torch.Tensor) -> dict[str, tor
 @torch.no_grad()
 def tie_fused_head_to_unimodal_average(model: MultimodalModel) -> None:
     """Set W = [W_1/M, …, W_M/M], b = mean b_m, so the fused logits equal the mean of the unimodal logits."""
-    heads = model.unimodal_heads
+    heads = model.linear_heads()
     model.fusion.weight.copy_(torch.cat([head.weight for head in heads], dim=1) / len(heads))
     model.fusion.bias.copy_(torch.stack([head.bias for head in heads]).mean(0))

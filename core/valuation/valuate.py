@@ -7,6 +7,7 @@ path re-runs the whole model once per coalition; it exists to check the fast pat
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -85,7 +86,7 @@ def value_samples(
         full_logits = model.coalition_logits(features, full, baseline)[:, 0]
         predictions.append(full_logits.argmax(dim=-1))
 
-        if exact:
+        if members is not None:
             stats = CoalitionStats.from_logits(
                 model.coalition_logits(features, members, baseline), batch.labels, members.sum(dim=1)
             )
@@ -96,9 +97,7 @@ def value_samples(
             phis.append(exact_shapley(v))
         else:
             phi, err = monte_carlo_shapley(
-                lambda coalitions, f=features, y=batch.labels: _values_of(
-                    model, value_fn, f, y, coalitions, baseline
-                ),
+                functools.partial(_values_of, model, value_fn, features, batch.labels, baseline=baseline),
                 len(batch.labels),
                 m,
                 settings.mc_permutations,
@@ -126,7 +125,7 @@ def value_samples(
     )
 
 
-def _values_of(model, value_fn, features, labels, coalitions, baseline) -> torch.Tensor:
+def _values_of(model, value_fn, features, labels, coalitions, baseline=None) -> torch.Tensor:
     """Values [B, K] of arbitrary coalitions [K, M]; ∅ is evaluated alongside so soft payoffs are exact."""
     empty = torch.zeros(1, coalitions.shape[1], dtype=torch.bool, device=features.device)
     with_empty = torch.cat([empty, coalitions.to(features.device)])

@@ -91,11 +91,12 @@ class Ave(Source):
 
 def _rows(path: Path, log: ImportLog) -> list[tuple[str, str, str, str, str]]:
     """The ``&``-separated rows of a list file, without a header line; malformed rows are logged."""
-    rows = []
+    rows: list[tuple[str, str, str, str, str]] = []
     for number, line in enumerate(read_lines(path, log) or [], start=1):
         fields = [f.strip() for f in line.split("&")]
         if len(fields) == 5 and _is_number(fields[3]) and _is_number(fields[4]):
-            rows.append(tuple(fields))
+            category, video_id, quality, start, end = fields
+            rows.append((category, video_id, quality, start, end))
         elif number > 1 or fields[0].lower() != "category":
             log.skip(
                 "malformed list row (expected Category&VideoID&Quality&StartTime&EndTime)",

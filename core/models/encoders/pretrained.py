@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import cast
 
 import torch
 from torch import nn
@@ -84,7 +85,7 @@ def load_imagenet_weights(model: nn.Module, source: str) -> list[str]:
 
 
 def _load_trunk(trunk: ResNet18Trunk, state: dict[str, torch.Tensor]) -> None:
-    stem = trunk.stem[0].weight
+    stem = cast(nn.Conv2d, trunk.stem[0]).weight
     if stem.shape[1] != state["stem.0.weight"].shape[1]:
         rgb = state["stem.0.weight"]
         state = {**state, "stem.0.weight": rgb.mean(dim=1, keepdim=True).repeat(1, stem.shape[1], 1, 1)}
