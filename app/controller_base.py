@@ -13,10 +13,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from app.state.run_machine import Activity, Mode, RunMachine
-from app.state.run_state import RunState
 from core.config import ConfigError
 from core.data.manifest import ManifestError
 from core.report.errors import ReportError
+from core.runs.state import RunState
 from core.training.checkpoint import CheckpointError
 
 if TYPE_CHECKING:

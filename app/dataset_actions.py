@@ -12,6 +12,7 @@ from app.state.samples import SampleSet
 from app.tasks import BackgroundTask, TaskState
 from core.data.manifest import load_manifest
 from core.data.prepare import format_exclusions
+from core.runs.layout import REPORT_NAME
 
 LAST_RUN_SCAN = 50  # newest run folders whose config is read to find a run on the opened dataset
 
@@ -54,15 +55,15 @@ class DatasetActions(ControllerBase):
         """The report of the newest run in the runs folder, preferring runs on ``dataset``; None when none
         (a first launch). Reads only folder entries and small config files."""
         try:
-            folders = [p for p in Path(self.settings.runs_dir).iterdir() if (p / "report.h5").is_file()]
+            folders = [p for p in Path(self.settings.runs_dir).iterdir() if (p / REPORT_NAME).is_file()]
         except OSError:
             return None
         folders.sort(key=_report_time, reverse=True)
         wanted = dataset.resolve() if dataset is not None else None
         for folder in folders[:LAST_RUN_SCAN] if wanted is not None else ():
             if _run_data(folder) == wanted:
-                return folder / "report.h5"
-        return folders[0] / "report.h5" if folders else None
+                return folder / REPORT_NAME
+        return folders[0] / REPORT_NAME if folders else None
 
     def open_demo(self, preset: str = "", samples: int | None = None) -> BackgroundTask:
         """Create the demo data of ``preset`` (default: the first-launch demo) with ``samples`` samples
@@ -137,7 +138,7 @@ class DatasetActions(ControllerBase):
 
 def _report_time(folder: Path) -> float:
     try:
-        return (folder / "report.h5").stat().st_mtime
+        return (folder / REPORT_NAME).stat().st_mtime
     except OSError:
         return 0.0
 

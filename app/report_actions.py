@@ -11,7 +11,6 @@ from app.controller_base import ControllerBase, error_text
 from app.state.curves import CurveRun, comparison_name
 from app.state.report_loading import read_snapshot
 from app.state.run_machine import Activity, Mode
-from app.state.run_state import FINAL
 from app.state.snapshot import RunSnapshot
 from app.tasks import BackgroundTask, TaskState
 from core.config import ConfigError, RunConfig
@@ -19,6 +18,7 @@ from core.report.errors import ReportError
 from core.report.export import export_report
 from core.report.reader import Report, open_report
 from core.report.summary import ALL_SPLITS, write_phi_csv
+from core.runs.state import FINAL
 
 FOLLOW_INTERVAL_MS = 1000
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"

@@ -16,12 +16,13 @@ from app.report_actions import read_report, whole_snapshot
 from app.runner import LAZY_RUN_IMPORTS, RequestRow, new_run_dir
 from app.state.report_loading import read_snapshot
 from app.state.run_machine import RUN, Activity
-from app.state.run_state import RunState
 from app.state.snapshot import RunSnapshot
 from app.tasks import BackgroundTask, TaskState
 from app.valuing import IMPORTS as VALUING_IMPORTS
 from app.valuing import value_split
 from core.config import RunConfig
+from core.runs.layout import REPORT_NAME
+from core.runs.state import RunState
 from core.text import plural
 from core.training.checkpoint import UntrustedCheckpointError, load_checkpoint
 
@@ -67,7 +68,7 @@ class RunActions(ControllerBase):
 
         def job(state: TaskState) -> RunSnapshot:
             value_split(run_dir, split, state, data_path)
-            return read_snapshot(read_report(run_dir / "report.h5"), known)
+            return read_snapshot(read_report(run_dir / REPORT_NAME), known)
 
         def progress(done: int, total: int, text: str) -> None:
             self._set_activity("value", Activity(f"Valuing the {split} split: {text}…", done, total))
@@ -132,7 +133,7 @@ class RunActions(ControllerBase):
         def job(state: TaskState) -> _Resume:
             loaded = load_checkpoint(checkpoint, trusted=trusted)
             config = RunConfig.from_toml(loaded["config_toml"], f"{checkpoint} (config)")
-            report = run_dir / "report.h5"
+            report = run_dir / REPORT_NAME
             snapshot = None if shown or not report.is_file() else whole_snapshot(read_report(report))
             return _Resume(checkpoint, loaded, config, snapshot, trusted)
 

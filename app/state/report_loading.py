@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 
 from app.state.metrics import EPOCH_INDEX, STEP_INDEX, MetricSeries
-from app.state.run_state import RunState
 from app.state.samples import SampleSet
 from app.state.snapshot import ResamplingStep, RunSnapshot
+from core.runs.state import RunState
 from core.valuation.result import ValuationResult
 
 

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from app.state.run_state import ACTIVE, FINAL, RunState
+from core.runs.state import ACTIVE, FINAL, RunState
 
 
 class Mode(StrEnum):

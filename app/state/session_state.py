@@ -21,11 +21,11 @@ import numpy as np
 
 from app.state.metrics import MetricSeries
 from app.state.report_loading import read_snapshot
-from app.state.run_state import RunState
 from app.state.samples import SampleSet
 from app.state.snapshot import RunSnapshot
 from core import events as ev
 from core.report.summary import BestEpoch, best_epoch
+from core.runs.state import RunState, ended_state
 from core.valuation.result import ValuationResult
 
 WINDOW_VALUE_FN = "probability"
@@ -242,7 +242,7 @@ class SessionState:
         self._notify(Change.CHECKPOINT, event.path)
 
     def _run_finished(self, event: ev.RunFinished) -> None:
-        self._set_state(RunState.ended(event.stopped))
+        self._set_state(ended_state(event.stopped))
 
     def _run_failed(self, event: ev.RunFailed) -> None:
         self.last_error = event.error

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from app.state.metrics import MetricSeries
-from app.state.run_state import RunState
 from app.state.samples import SampleSet
+from core.runs.state import RunState
 from core.valuation.result import ValuationResult
 
 

@@ -31,7 +31,7 @@ print(len(names))
 def test_every_state_module_imports_with_qt_blocked():
     done = subprocess.run([sys.executable, "-c", SCRIPT], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout) >= 8  # the modules are really walked
+    assert int(done.stdout) >= 7  # the modules are really walked
 
 
 def test_the_blocker_catches_a_qt_import():

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.state.run_state import RunState
 from app.state.session_state import Change, SessionState
 from core import events as ev
+from core.runs.state import RunState
 from tests.report import run_events
 
 
