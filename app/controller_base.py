@@ -16,7 +16,7 @@ from app.state.run_machine import Activity, Mode, RunMachine
 from core.config import ConfigError
 from core.data.manifest import ManifestError
 from core.report.errors import ReportError
-from core.runs.state import RunState
+from core.run_files.state import RunState
 from core.training.checkpoint import CheckpointError
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from app.state.samples import SampleSet
 from app.tasks import BackgroundTask, TaskState
 from core.data.manifest import load_manifest
 from core.data.prepare import format_exclusions
-from core.runs.layout import REPORT_NAME
+from core.run_files.layout import REPORT_NAME
 
 LAST_RUN_SCAN = 50  # newest run folders whose config is read to find a run on the opened dataset
 

@@ -18,7 +18,7 @@ from core.report.errors import ReportError
 from core.report.export import export_report
 from core.report.reader import Report, open_report
 from core.report.summary import ALL_SPLITS, write_phi_csv
-from core.runs.state import FINAL
+from core.run_files.state import FINAL
 
 FOLLOW_INTERVAL_MS = 1000
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"

@@ -21,8 +21,8 @@ from app.tasks import BackgroundTask, TaskState
 from app.valuing import IMPORTS as VALUING_IMPORTS
 from app.valuing import value_split
 from core.config import RunConfig
-from core.runs.layout import REPORT_NAME
-from core.runs.state import RunState
+from core.run_files.layout import REPORT_NAME
+from core.run_files.state import RunState
 from core.text import plural
 from core.training.checkpoint import UntrustedCheckpointError, load_checkpoint
 

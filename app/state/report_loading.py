@@ -16,7 +16,7 @@ import numpy as np
 from app.state.metrics import EPOCH_INDEX, STEP_INDEX, MetricSeries
 from app.state.samples import SampleSet
 from app.state.snapshot import ResamplingStep, RunSnapshot
-from core.runs.state import RunState
+from core.run_files.state import RunState
 from core.valuation.result import ValuationResult
 
 

@@ -25,7 +25,7 @@ from app.state.samples import SampleSet
 from app.state.snapshot import RunSnapshot
 from core import events as ev
 from core.report.summary import BestEpoch, best_epoch
-from core.runs.state import RunState, ended_state
+from core.run_files.state import RunState, ended_state
 from core.valuation.result import ValuationResult
 
 WINDOW_VALUE_FN = "probability"

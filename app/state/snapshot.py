@@ -9,7 +9,7 @@ import numpy as np
 
 from app.state.metrics import MetricSeries
 from app.state.samples import SampleSet
-from core.runs.state import RunState
+from core.run_files.state import RunState
 from core.valuation.result import ValuationResult
 
 

@@ -50,7 +50,7 @@ from app.views.point_cloud import PointCloud
 from app.views.queries import valued_epochs
 from core.experiments.compare import BOTH_RIGHT, BOTH_WRONG, BROKEN, FIXED, Comparison, compare_runs, gap
 from core.experiments.readout import report_path
-from core.runs.layout import REPORT_NAME
+from core.run_files.layout import REPORT_NAME
 
 ALL = "all"
 CATEGORIES = (FIXED, BROKEN, BOTH_RIGHT, BOTH_WRONG)

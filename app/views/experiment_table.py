@@ -30,7 +30,7 @@ from core.experiments.grid import expand
 from core.experiments.outcome import read_outcome
 from core.experiments.readout import run_figures
 from core.report.errors import ReportError
-from core.runs.layout import REPORT_NAME
+from core.run_files.layout import REPORT_NAME
 
 FINISHED = "finished"
 COLUMNS = ("run", "dataset", "strategy", "settings", "seed", "state", "test acc", "macro-F1", "φ gap")

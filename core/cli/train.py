@@ -130,8 +130,8 @@ DEFAULT_RUNS_DIR = "runs"
 def run(args: argparse.Namespace) -> int:
     from core.cli.checks import check_run
     from core.cli.progress import TerminalProgress
+    from core.run_files.identity import check_same_strategy
     from core.runs.folder import RunFolder
-    from core.runs.identity import check_same_strategy
     from core.runs.start import start_run
     from core.training.checkpoint import load_checkpoint
 

@@ -14,7 +14,7 @@ import tomli_w
 
 from core.config import ConfigError, RunConfig
 from core.experiments.spec import DatasetSpec, ExperimentSpec
-from core.runs.layout import BEST_CHECKPOINT
+from core.run_files.layout import BEST_CHECKPOINT
 
 RUNS_DIR = "runs"
 DATA_DIR = "data"

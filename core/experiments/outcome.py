@@ -8,7 +8,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from core.atomic import atomic_write
-from core.runs.state import RunState
+from core.run_files.state import RunState
 
 OUTCOME_NAME = "outcome.json"
 STATES = (RunState.FINISHED, RunState.SKIPPED, RunState.STOPPED, RunState.FAILED)

@@ -15,8 +15,8 @@ import numpy as np
 
 from core.report.errors import ReportError
 from core.report.reader import Report, open_report
-from core.runs.layout import REPORT_NAME
-from core.runs.state import RunState
+from core.run_files.layout import REPORT_NAME
+from core.run_files.state import RunState
 from core.valuation.imbalance import imbalance_summary
 from core.valuation.interaction import pair_interactions, pair_labels
 

@@ -26,9 +26,9 @@ from core import events as ev
 from core.config import ConfigError, RunConfig
 from core.experiments.grid import Cell
 from core.experiments.outcome import CellResult, write_outcome
+from core.run_files.layout import CONFIG_NAME
+from core.run_files.state import RunState, ended_state
 from core.runs.folder import RunFolder
-from core.runs.layout import CONFIG_NAME
-from core.runs.state import RunState, ended_state
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 POLL_S = 0.2

@@ -1,5 +1,5 @@
 """A run folder: where each of a run's files lies, its lock, the state its report records, and new folders'
-names. The names and the checks on a folder are in :mod:`core.runs.layout`."""
+names. The names and the checks on a folder are in :mod:`core.run_files.layout`."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from core.runs import layout
-from core.runs.lock import RunLock, read_holder
-from core.runs.state import RunState
+from core.run_files import layout
+from core.run_files.lock import RunLock, read_holder
+from core.run_files.state import RunState
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,8 @@ class RunFolder:
         return layout.holds_run(self.path)
 
     def check(self, resuming_here: bool = False, overwrite: bool = False) -> None:
-        """Raise :class:`~core.runs.layout.RunFolderError` when a run may not write here (see
-        :func:`~core.runs.layout.check_run_folder`)."""
+        """Raise :class:`~core.run_files.layout.RunFolderError` when a run may not write here (see
+        :func:`~core.run_files.layout.check_run_folder`)."""
         layout.check_run_folder(self.path, resuming_here, overwrite)
 
     def clear(self) -> list[Path]:

@@ -11,13 +11,13 @@ from core.data.prepare import prepare_dataset
 from core.data.prepared import PreparedData
 from core.report.reader import open_report
 from core.report.writer import ReportWriter
+from core.run_files.identity import check_same_data, dataset_identity, identity_of
+from core.run_files.layout import REPORT_NAME
 from core.runs.folder import RunFolder
-from core.runs.identity import check_same_data, dataset_identity, identity_of
-from core.runs.layout import REPORT_NAME
 from core.runs.restore import SavedRun, restore_model
-from core.runs.settings import valuation_settings
 from core.training.device import resolve_device
 from core.valuation.result import ValuationResult
+from core.valuation.settings import valuation_settings
 from core.valuation.valuate import value_samples
 
 

@@ -26,9 +26,8 @@ from core.data.prepared import PreparedData
 from core.mi import MIAccumulator, label_entropy
 from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data
-from core.runs.identity import check_resume
-from core.runs.lock import RunLock, RunLockedError
-from core.runs.settings import valuation_settings
+from core.run_files.identity import check_resume
+from core.run_files.lock import RunLock, RunLockedError
 from core.strategies import create_strategy
 from core.strategies.base import EpochContext, EpochStart
 from core.training.checkpoint import load_checkpoint, load_encoders, save_checkpoint
@@ -54,6 +53,7 @@ from core.training.run_state import Clock, PartialEpoch, RunState
 from core.training.setup import make_optimizer, model_costs, seed_everything
 from core.valuation.imbalance import split_imbalance
 from core.valuation.result import ValuationResult
+from core.valuation.settings import valuation_settings
 from core.valuation.valuate import value_samples
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ import torch
 from core import events as ev
 from core.data.prepared import PreparedData
 from core.models.multimodal import MultimodalModel
-from core.runs.identity import identity_of
+from core.run_files.identity import identity_of
 from core.strategies import Strategy
 from core.training.checkpoint import load_model_state
 from core.training.plan import EpochPlan

@@ -8,12 +8,12 @@ import time
 
 import pytest
 
-from core.runs.lock import LOCK_NAME, RunLock, RunLockedError, read_holder
+from core.run_files.lock import LOCK_NAME, RunLock, RunLockedError, read_holder
 from core.training.engine import Engine
 from tests.synthetic import vector_data
 from tests.training.test_engine import small_config
 
-HOLD = "import sys, time; from core.runs.lock import RunLock; RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)"
+HOLD = "import sys, time; from core.run_files.lock import RunLock; RunLock(sys.argv[1]).acquire(); print('held', flush=True); time.sleep(60)"
 
 
 def holder_process(run_dir):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.state.run_machine import Activity, Mode, RunMachine
-from core.runs.state import RunState
+from core.run_files.state import RunState
 
 
 def test_a_run_goes_from_start_to_its_end():

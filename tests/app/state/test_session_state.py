@@ -7,7 +7,7 @@ import pytest
 
 from app.state.session_state import Change, SessionState
 from core import events as ev
-from core.runs.state import RunState
+from core.run_files.state import RunState
 from tests.report import run_events
 
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from core.run_files.layout import RunFolderError
+from core.run_files.lock import RunLockedError
+from core.run_files.state import RunState, ended_state
 from core.runs.folder import RunFolder
-from core.runs.layout import RunFolderError
-from core.runs.lock import RunLockedError
-from core.runs.state import RunState, ended_state
 
 
 def test_paths_are_the_names_a_run_writes(tmp_path):

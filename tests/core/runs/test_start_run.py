@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from core import events as ev
 from core.report.reader import open_report
+from core.run_files.state import RunState
 from core.runs.start import start_run
-from core.runs.state import RunState
 from tests.core.runs.conftest import run_config
 
 

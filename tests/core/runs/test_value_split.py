@@ -13,9 +13,9 @@ from core.config import RunConfig
 from core.models.multimodal import build_model
 from core.report.reader import open_report
 from core.runs.restore import open_checkpoint
-from core.runs.settings import valuation_settings
 from core.runs.value import value_split
 from core.strategies.base import prepare_model
+from core.valuation.settings import valuation_settings
 
 
 def phi_in_order(sample_index, phi):

@@ -16,7 +16,7 @@ import socket
 import time
 from pathlib import Path
 
-from core.runs.layout import LOCK_NAME, RunFolderError, check_no_links, link_message
+from core.run_files.layout import LOCK_NAME, RunFolderError, check_no_links, link_message
 
 
 class RunLockedError(RuntimeError):
