@@ -6,7 +6,9 @@ import argparse
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from core.config import RunConfig
@@ -180,6 +182,10 @@ def _print_failure(event: object) -> None:
         print(event.error, file=sys.stderr)
 
 
+_Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
+"""What ``signal.signal`` takes and returns."""
+
+
 class StopOnSignals:
     """Ctrl-C, SIGTERM (cluster preemption) and SIGHUP (a closed terminal) ask the run to stop at the
     next clean point, where it saves a checkpoint and closes its report as stopped. A second signal does
@@ -188,7 +194,7 @@ class StopOnSignals:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.received: int | None = None
-        self._previous: dict[int, object] = {}
+        self._previous: dict[int, _Handler] = {}
 
     def __enter__(self) -> StopOnSignals:
         for signum in STOP_SIGNALS:

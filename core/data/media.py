@@ -60,7 +60,8 @@ class _FrameReader:
             self._stream = self._container.streams.video[0]
             self._stream.thread_type = "AUTO"
             stamps = _frame_timestamps(self._container, self._stream, path)
-            self.timestamps, keyframes = stamps if stamps is not None else (None, [])
+            self.timestamps: list[int] | None = stamps[0] if stamps is not None else None
+            keyframes = stamps[1] if stamps is not None else []
             self.frame_count = len(self.timestamps) if self.timestamps is not None else _count_frames(path)
         except BaseException:
             self._container.close()
@@ -106,6 +107,7 @@ class _FrameReader:
         return keyframe > self._position + _SEEK_COST
 
     def _decode_to(self, index: int) -> av.VideoFrame | None:
+        assert self._frames is not None, "decoding before a seek"
         try:
             for frame in self._frames:
                 self._position = self._frame_index(frame)
@@ -118,10 +120,10 @@ class _FrameReader:
 
     def count_decodable(self) -> int:
         """Decode the whole stream once; keep only the frames that decode and return how many."""
-        self._seek(0)
+        frames = self._seek(0)
         decoded: list[int] = []
         try:
-            for frame in self._frames:
+            for frame in frames:
                 decoded.append(frame.pts if frame.pts is not None else len(decoded))
         except (av.error.FFmpegError, OSError):
             pass
@@ -139,7 +141,8 @@ class _FrameReader:
         self._index = {t: i for i, t in enumerate(self.timestamps or [])}
         self._keyframes = sorted(self._index[t] for t in self._keyframe_stamps if t in self._index)
 
-    def _seek(self, index: int) -> None:
+    def _seek(self, index: int) -> Iterator[av.VideoFrame]:
+        """Point the decoder at frame ``index`` (or the keyframe before it); returns its frames."""
         self._position = -1
         try:
             if index == 0 or self.timestamps is None or not self._seekable:
@@ -153,6 +156,7 @@ class _FrameReader:
             self._stream = self._container.streams.video[0]
             self._stream.thread_type = "AUTO"
         self._frames = self._container.decode(self._stream)
+        return self._frames
 
     def _frame_index(self, frame: av.VideoFrame) -> int:
         if self.timestamps is None or frame.pts is None:

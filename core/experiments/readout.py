@@ -133,8 +133,9 @@ def run_figures(run: str | Path, rule: str = "best", phi_split: str = "test") ->
     values["cost_s"] = float(report.epoch_metrics.get("train_time_s", [math.nan])[-1])
     phi = _phi_at(report, phi_split, epoch)
     figures = imbalance_summary(phi, modalities) if phi is not None and len(phi) else {}
+    mean_phi = phi.mean(axis=0) if phi is not None and figures else None
     values.update(
-        {f"phi/{m}": float(phi.mean(axis=0)[j]) if figures else math.nan for j, m in enumerate(modalities)}
+        {f"phi/{m}": float(mean_phi[j]) if mean_phi is not None else math.nan for j, m in enumerate(modalities)}
     )
     values["phi_gap"] = figures.get("phi_gap", math.nan)
     values["phi_ties"] = figures.get("phi_ties", math.nan)

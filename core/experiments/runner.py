@@ -164,11 +164,7 @@ def run_local(cells: list[Cell], jobs: int, progress: Any) -> list[CellResult]:
     of the runs that were started or skipped (fewer when the grid was stopped)."""
     todo = [(str(cell.run_dir), cell.config.to_toml()) for cell in cells]
     if jobs <= 1 or len(todo) <= 1:
-        stop = threading.Event()
-        channel = Channel(stop, progress)
-        with _stopping_on_signals(stop):
-            started = [run_cell(run_dir, text, channel) for run_dir, text in todo if not stop.is_set()]
-            return [result for result in started if result is not None]
+        return _run_in_turn(todo, progress)
     context = multiprocessing.get_context("spawn")
     stop, messages, slots = context.Event(), context.Queue(), context.Value("i", 0)
     threads = max(1, _cores() // jobs)
@@ -191,6 +187,15 @@ def run_local(cells: list[Cell], jobs: int, progress: Any) -> list[CellResult]:
                     results.append(result)
         _forward(messages, progress, 0)
     return results
+
+
+def _run_in_turn(todo: list[tuple[str, str]], progress: Any) -> list[CellResult]:
+    """Run each (run folder, config text) of ``todo`` in this process, one after the other."""
+    stop = threading.Event()
+    channel = Channel(stop, progress)
+    with _stopping_on_signals(stop):
+        started = [run_cell(run_dir, text, channel) for run_dir, text in todo if not stop.is_set()]
+        return [result for result in started if result is not None]
 
 
 def _result_of(future: Future, run_dir: str, progress: Any) -> CellResult | None:

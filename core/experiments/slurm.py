@@ -18,6 +18,7 @@ from core.experiments.grid import Cell
 from core.experiments.outcome import CellResult, write_outcome
 from core.experiments.runner import run_cell
 from core.experiments.spec import SlurmSpec
+from core.run_files.state import RunState
 
 POLL_S = 2.0
 
@@ -97,8 +98,8 @@ def _result_of(job: submitit.Job, cell: Cell) -> CellResult:
     except Exception as exc:  # noqa: BLE001 - the scheduler or the task's process failed
         lines = str(exc).strip().splitlines()
         result = CellResult(
-            cell.name, "failed", f"job {job.job_id}: {lines[-1] if lines else type(exc).__name__}"
+            cell.name, RunState.FAILED, f"job {job.job_id}: {lines[-1] if lines else type(exc).__name__}"
         )
         write_outcome(cell.run_dir, result)
         return result
-    return CellResult(**value) if value else CellResult(cell.name, "stopped")
+    return CellResult(**value) if value else CellResult(cell.name, RunState.STOPPED)
