@@ -49,6 +49,7 @@ from app.views.player import SamplePlayer
 from app.views.registry import VIEWS
 from app.views.resampling import ResamplingPane
 from app.views.training import TrainingPanel
+from core.run_files.state import RunState
 from core.text import format_seconds
 
 STATE_VERSION = 1
@@ -418,7 +419,7 @@ class MainWindow(QMainWindow):
         following = control.following
         self.training.set_can_train(not following, "A live report is shown: training is off while following it"
                                     if following else "")
-        self.training.set_state(control.phase if control.mode == Mode.TRAINING else "idle")
+        self.training.set_state(control.phase if control.mode == Mode.TRAINING else RunState.IDLE)
         self.act_start.setEnabled(control.can("start"))
         self.act_resume.setEnabled(control.can("resume"))
         self.act_pause.setEnabled(control.can("pause"))
@@ -432,7 +433,7 @@ class MainWindow(QMainWindow):
         if self.theme is not None:
             self.state_label.setStyleSheet(f"color: {self.theme.state_color(key).name()}")
         self.device_label.setText(self.session.device or "")
-        if control.phase not in ("running", "paused") or control.mode != Mode.TRAINING:
+        if control.phase not in (RunState.RUNNING, RunState.PAUSED) or control.mode != Mode.TRAINING:
             self.remaining_label.clear()
         if not control.training and control.activity() is None:
             self.progress.hide()

@@ -21,6 +21,7 @@ from app.views.lazy import BURST_MS, RefreshWhenVisible
 from app.views.queries import epoch_values, tie_share
 from app.views.table_model import SampleTable, SampleTableModel
 from app.views.value_fn_chooser import ValueFnChooser
+from core.run_files.state import RunState
 from core.valuation.interaction import pair_interactions
 
 _Flag = QItemSelectionModel.SelectionFlag
@@ -168,7 +169,7 @@ class SampleBrowser(QWidget):
     def _valuation_added(self, _split: str, epoch: int) -> None:
         if self.epoch_chooser.epoch() in (None, epoch):
             self._values_stale = True  # a live run's split valuations of one epoch: one repaint
-            self._lazy.request_later(BURST_MS if self.session.run_state == "running" else 0)
+            self._lazy.request_later(BURST_MS if self.session.run_state == RunState.RUNNING else 0)
 
     def _values_changed(self) -> None:
         self._values_stale = True

@@ -27,6 +27,7 @@ from app.views.epoch_chooser import epoch_label
 from app.views.lazy import BURST_MS
 from app.views.queries import sample_history, sample_valuation
 from app.views.value_fn_chooser import ValueFnChooser
+from core.run_files.state import FINAL, RunState
 from core.valuation.interaction import pair_interactions, pair_labels
 from core.valuation.result import coalition_labels
 
@@ -39,7 +40,7 @@ LABEL_GAP_PX = 4.0  # the least room between the value labels of neighbouring ba
 
 def not_valued_note(run_state: str) -> str:
     """Why a sample shows no values: more epochs may value it while a run goes on, not after it ended."""
-    if run_state in ("finished", "stopped", "failed"):
+    if run_state in FINAL:
         return "not valued in this run (Run → Value split now…)"
     return "not valued yet (values appear after the first epoch that values it)"
 
@@ -99,7 +100,7 @@ class ContributionView(View, QWidget):
         # gets the chance to be drawn before these four plots are
         session.current_changed.connect(lambda _: self._lazy.request_later())
         session.valuation_added.connect(  # a live run's split valuations of one epoch: one redraw
-            lambda *_: self._lazy.request_later(BURST_MS if session.run_state == "running" else 0)
+            lambda *_: self._lazy.request_later(BURST_MS if session.run_state == RunState.RUNNING else 0)
         )
         for signal in (session.dataset_changed, session.value_fn_changed, session.run_state_changed):
             signal.connect(lambda *_: self._lazy.request_later())

@@ -32,6 +32,7 @@ from app.views.epoch_chooser import EpochChooser, epoch_label
 from app.views.lazy import BURST_MS
 from app.views.point_cloud import PointCloud
 from app.views.queries import epoch_values, tie_share
+from core.run_files.state import RunState
 
 HISTOGRAM_BINS = 40
 JITTER_SEED = 20240611  # fixed so that each sample keeps its jitter offset across refreshes
@@ -180,7 +181,7 @@ class DatasetPlot(View, QWidget):
 
     def _valuation_added(self, _split: str, epoch: int) -> None:
         if self.epoch_chooser.epoch() in (None, epoch):  # a live run's split valuations of one epoch: one redraw
-            self._lazy.request_later(BURST_MS if self.session.run_state == "running" else 0)
+            self._lazy.request_later(BURST_MS if self.session.run_state == RunState.RUNNING else 0)
 
     def _modalities(self) -> list[str]:
         return list(self.session.dataset.modalities) if self.session.dataset is not None else []

@@ -31,8 +31,8 @@ from core.experiments.outcome import read_outcome
 from core.experiments.readout import run_figures
 from core.report.errors import ReportError
 from core.run_files.layout import REPORT_NAME
+from core.run_files.state import RunState
 
-FINISHED = "finished"
 COLUMNS = ("run", "dataset", "strategy", "settings", "seed", "state", "test acc", "macro-F1", "φ gap")
 
 
@@ -74,11 +74,11 @@ def read_experiment(exp: str | Path) -> ExperimentRuns:
         note = ""
         try:
             values = run_figures(cell.run_dir, spec.table.epoch, spec.table.phi_split).values
-            state = FINISHED
+            state = RunState.FINISHED
         except ReportError as exc:
             outcome = read_outcome(cell.run_dir)
-            if outcome is not None and outcome.state == "failed":
-                state, note = "failed", outcome.error
+            if outcome is not None and outcome.state == RunState.FAILED:
+                state, note = RunState.FAILED, outcome.error
             elif not (cell.run_dir / REPORT_NAME).is_file():
                 state = "not run"
             else:
@@ -172,7 +172,7 @@ class ExperimentTable(QDialog):
         buttons.addWidget(self.pair_label, 1)
         buttons.addWidget(self.swap_button)
         buttons.addWidget(self.compare_button)
-        finished = sum(run.state == FINISHED for run in runs.runs)
+        finished = sum(run.state == RunState.FINISHED for run in runs.runs)
         head = QLabel(
             f"{len(runs.runs)} runs, {finished} finished; baseline <b>{runs.baseline}</b>. Select two finished "
             "runs to compare them sample by sample."
@@ -221,12 +221,12 @@ class ExperimentTable(QDialog):
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
         chosen = [self._run_at(row) for row in rows]
         self._pair = None
-        if len(chosen) == 2 and all(run.state == FINISHED for run in chosen):
+        if len(chosen) == 2 and all(run.state == RunState.FINISHED for run in chosen):
             a, b = chosen
             if b.strategy == self.runs.baseline and a.strategy != self.runs.baseline:
                 a, b = b, a
             self._pair = (a, b)
-        self._show_pair(len(chosen), any(run.state != FINISHED for run in chosen))
+        self._show_pair(len(chosen), any(run.state != RunState.FINISHED for run in chosen))
 
     def _swap(self) -> None:
         if self._pair is not None:

@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 from app.views.base import LEFT, View, ViewContext
 from app.widgets.params_form import FloatSpinBox, ParamsForm
 from core.config import RunConfig
+from core.run_files.state import ACTIVE, RunState
 from core.strategies import STRATEGIES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
-BUSY_STATES = ("running", "paused", "starting", "stopping")
 
 
 def device_available(name: str) -> bool:
@@ -99,7 +99,7 @@ class TrainingPanel(View, QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._base = RunConfig()
-        self._state = "idle"
+        self._state = RunState.IDLE
         self._can_train = True
 
         self.data_folder = _PathField("Choose the dataset folder (it holds manifest.csv)")
@@ -215,7 +215,7 @@ class TrainingPanel(View, QWidget):
         self.strategy.currentTextChanged.connect(self._strategy_changed)
         self.params.changed.connect(self._check_params)
         self.set_config(self._base)
-        self.set_state("idle")
+        self.set_state(RunState.IDLE)
 
     # -- config ----------------------------------------------------------------------------------
     def set_config(self, config: RunConfig) -> None:
@@ -285,16 +285,16 @@ class TrainingPanel(View, QWidget):
         self.start_button.setToolTip(reason)
         self._update_buttons()
 
-    def set_state(self, state: str) -> None:
+    def set_state(self, state: RunState) -> None:
         self._state = state
         self._update_buttons()
 
     def _update_buttons(self) -> None:
-        busy = self._state in BUSY_STATES
+        busy = self._state in ACTIVE
         self.start_button.setEnabled(self._can_train and not busy and not self.problem.text())
         self.resume_button.setEnabled(self._can_train and not busy)
-        self.pause_button.setEnabled(busy and self._state not in ("starting", "stopping"))
-        self.pause_button.setText("Resume" if self._state == "paused" else "Pause")
+        self.pause_button.setEnabled(busy and self._state not in (RunState.STARTING, RunState.STOPPING))
+        self.pause_button.setText("Resume" if self._state == RunState.PAUSED else "Pause")
         self.stop_button.setEnabled(busy)
         for widget in (self.data_folder, self.strategy, self.params, self.epochs, self.batch_size, self.lr,
                        self.device, self.seed, self.runs_folder, self.init_encoders):

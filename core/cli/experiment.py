@@ -135,16 +135,15 @@ def chosen_spec(args: argparse.Namespace):
 
 def run_command(args: argparse.Namespace) -> int:
     from core.experiments.experiment import run_experiment
+    from core.experiments.outcome import STATES
     from core.experiments.table import RESULTS_MD
+    from core.run_files.state import RunState
 
     spec = chosen_spec(args)
     results = run_experiment(spec, args.out, jobs=args.jobs, backend=args.backend)
-    failed = [r for r in results if r.state == "failed"]
-    stopped = [r for r in results if r.state == "stopped"]
-    counts = {
-        state: sum(1 for r in results if r.state == state)
-        for state in ("finished", "skipped", "stopped", "failed")
-    }
+    failed = [r for r in results if r.state == RunState.FAILED]
+    stopped = [r for r in results if r.state == RunState.STOPPED]
+    counts = {state: sum(1 for r in results if r.state == state) for state in STATES}
     print(
         ", ".join(f"{n} {state}" for state, n in counts.items()) + f"; table: {Path(args.out) / RESULTS_MD}"
     )

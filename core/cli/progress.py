@@ -7,6 +7,7 @@ import sys
 from typing import IO, Any
 
 from core import events as ev
+from core.run_files.state import ended_state
 from core.text import format_seconds, plural
 
 
@@ -56,7 +57,7 @@ class TerminalProgress:
         elif isinstance(event, ev.LogMessage) and event.level != "debug":
             self._line(event.text if event.level == "info" else f"{event.level}: {event.text}")
         elif isinstance(event, ev.RunFinished):
-            state = "stopped" if event.stopped else "finished"
+            state = ended_state(event.stopped)
             best = (
                 f", best {self.selected_on} acc {event.best_val_accuracy:.4f} (epoch {event.best_epoch + 1})"
                 if event.best_epoch is not None

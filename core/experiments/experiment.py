@@ -20,6 +20,7 @@ from core.experiments.progress import GridProgress
 from core.experiments.runner import default_jobs, is_finished, run_local
 from core.experiments.spec import SPEC_NAME, ExperimentSpec
 from core.experiments.table import write_table
+from core.run_files.state import RunState
 
 BACKENDS = ("local", "slurm")
 SLURM_DIR = "slurm"
@@ -87,7 +88,7 @@ def run_experiment(
         todo = [c for c in cells if not is_finished(c.run_dir)]
         for cell in cells:
             if cell not in todo:
-                progress.put(("end", cell.name, {"name": cell.name, "state": "skipped"}))
+                progress.put(("end", cell.name, {"name": cell.name, "state": RunState.SKIPPED}))
         results = _in_waves(
             todo, lambda wave: run_slurm(wave, exp / SLURM_DIR, spec.name, spec.slurm, progress, cluster)
         )
@@ -104,6 +105,6 @@ def _in_waves(cells: list[Cell], run: Callable[[list[Cell]], list[CellResult]]) 
     for wave in ordered(cells):
         done = run(wave)
         results += done
-        if len(done) < len(wave) or any(result.state == "stopped" for result in done):
+        if len(done) < len(wave) or any(result.state == RunState.STOPPED for result in done):
             break
     return results

@@ -8,6 +8,7 @@ import time
 from typing import IO, Any
 
 from core.experiments.outcome import CellResult
+from core.run_files.state import RunState
 from core.text import format_seconds
 
 
@@ -41,7 +42,7 @@ class GridProgress:
         elif kind == "end":
             result = CellResult(**value)
             self.running.discard(name)
-            if result.state in ("finished", "skipped"):
+            if result.state in (RunState.FINISHED, RunState.SKIPPED):
                 self.done_epochs[name] = self.epochs.get(name, 0)
             self.results.append(result)
             self._line(f"[{len(self.results)}/{len(self.epochs)}] {result.describe()}")
@@ -53,7 +54,7 @@ class GridProgress:
         done, total = sum(self.done_epochs.values()), sum(self.epochs.values())
         elapsed = time.monotonic() - self.start
         left = elapsed / self.trained * (total - done) if self.trained else None
-        failed = sum(1 for r in self.results if r.state == "failed")
+        failed = sum(1 for r in self.results if r.state == RunState.FAILED)
         self.stream.write(
             f"\r\033[Kgrid: {len(self.results)}/{len(self.epochs)} runs done ({len(self.running)} running, "
             f"{failed} failed), {done}/{total} epochs, elapsed {format_seconds(elapsed)}, left {format_seconds(left)}"

@@ -25,6 +25,7 @@ from core.experiments.outcome import read_outcome
 from core.experiments.readout import RunFigures, SplitOutcome, run_figures
 from core.experiments.spec import ExperimentSpec
 from core.report.errors import ReportError
+from core.run_files.state import RunState
 from core.valuation.interaction import pair_labels
 
 RESULTS_MD = "results.md"
@@ -100,7 +101,7 @@ def build_table(spec: ExperimentSpec, exp: str | Path) -> list[Group]:
             group.figures[cell.seed] = run_figures(cell.run_dir, spec.table.epoch, spec.table.phi_split)
         except ReportError as exc:
             outcome = read_outcome(cell.run_dir)
-            reason = outcome.error if outcome and outcome.state == "failed" else str(exc)
+            reason = outcome.error if outcome and outcome.state == RunState.FAILED else str(exc)
             group.problems.append(f"{cell.name}: {reason}")
     for group in groups.values():
         keys = _keys(group.modalities)

@@ -8,13 +8,16 @@ from datetime import datetime
 import h5py
 import numpy as np
 
+from core.run_files.state import RunState
+
 FORMAT_NAME = "modalens-report"
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
 """Version 1 (ModaLens 0.1) lacks the coalition statistics, so its valuations keep the value function they
 were written with."""
 LIBVER = ("v110", "v110")
-STATES = ("running", "finished", "stopped", "failed")
+STATES = (RunState.RUNNING, RunState.FINISHED, RunState.STOPPED, RunState.FAILED)
+"""The states a report records."""
 
 STATE_DTYPE = h5py.string_dtype("ascii", 8)
 TIME_DTYPE = h5py.string_dtype("ascii", 32)

@@ -35,6 +35,7 @@ from core.report.format import (
     encode_name,
     string_array,
 )
+from core.run_files.state import RunState
 from core.valuation.result import coalition_labels
 
 CHUNK_BYTES = 128 * 1024
@@ -59,7 +60,7 @@ def write_root(f: h5py.File, *, created: str, modalities: list[str], total_epoch
     f.attrs["format_version"] = np.int64(FORMAT_VERSION)
     f.attrs["creator"] = f"ModaLens {core.__version__}"
     f.attrs["created"] = created
-    f.attrs.create("state", "running", dtype=STATE_DTYPE)
+    f.attrs.create("state", RunState.RUNNING, dtype=STATE_DTYPE)
     f.attrs["modalities"] = np.asarray(modalities, dtype=TEXT_DTYPE)
     f.attrs["total_epochs"] = np.int64(total_epochs)
     f.attrs["steps_per_epoch"] = np.int64(steps_per_epoch)

@@ -24,6 +24,7 @@ from core.report.format import (
     attr_text,
     is_mi_key,
 )
+from core.run_files.state import RunState
 from core.valuation.result import coalition_labels
 
 ENVIRONMENT_KEYS = (
@@ -153,7 +154,7 @@ class _Checker:
             self.iso_time("/environment/@start_time", attrs["start_time"])
         if "end_time" in attrs:
             self.iso_time("/environment/@end_time", attrs["end_time"], allow_empty=True)
-            running = attr_text(self.f.attrs.get("state", "")) == "running"
+            running = attr_text(self.f.attrs.get("state", "")) == RunState.RUNNING
             if not running and not attr_text(attrs["end_time"]):
                 self.fail("/environment/@end_time: empty although the run has ended")
 

@@ -54,6 +54,7 @@ from core.report.format import (
 from core.report.resume import DYNAMIC_GROUPS, not_resumable, trim_for_resume
 from core.report.run_info import collect_environment, config_values
 from core.report.valuation_rows import check_result, place_samples, spread
+from core.run_files.state import RunState, ended_state
 from core.valuation.result import ValuationResult
 
 log = logging.getLogger(__name__)
@@ -388,7 +389,7 @@ class ReportWriter(Listener):
 
     @handles(RunFinished)
     def _on_finished(self, event: RunFinished) -> None:
-        self._set_final_state("stopped" if event.stopped else "finished")
+        self._set_final_state(ended_state(event.stopped))
         f = self._open
         f.attrs.modify("epochs_done", np.int64(event.epochs_done))
         f.attrs.modify("best_epoch", np.int64(-1 if event.best_epoch is None else event.best_epoch))
@@ -398,7 +399,7 @@ class ReportWriter(Listener):
 
     @handles(RunFailed)
     def _on_failed(self, event: RunFailed) -> None:
-        self._set_final_state("failed")
+        self._set_final_state(RunState.FAILED)
         self.close()
         self._restructure(lambda f: _add_failure(f, event), reopen=False)
 
@@ -407,7 +408,7 @@ class ReportWriter(Listener):
         self._broken = False
 
         def mark(f: h5py.File) -> None:
-            f.attrs.modify("state", "failed")
+            f.attrs.modify("state", RunState.FAILED)
             f["environment"].attrs.modify("end_time", now_iso())
             _add_failure(f, event)
 
@@ -416,7 +417,7 @@ class ReportWriter(Listener):
         except Exception as exc:  # noqa: BLE001 - the reason reaches the user through the run's own error
             log.warning("report %s: the failure could not be recorded in the file (%s)", self.path, exc)
 
-    def _set_final_state(self, state: str) -> None:
+    def _set_final_state(self, state: RunState) -> None:
         self._flush_steps()
         self._open.attrs.modify("state", state)
         self._open["environment"].attrs.modify("end_time", now_iso())
