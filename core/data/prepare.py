@@ -22,12 +22,12 @@ import torch
 
 from core.config import DataConfig
 from core.data.augment import InputTransform
+from core.data.decode import preprocess_sample, preprocessing_params
 from core.data.decode_pool import DecodePool
 from core.data.kinds.base import Window
 from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
 from core.data.prepared import Exclusion, PreparedData, SampleRows
-from core.data.preprocess import preprocess_sample, preprocessing_params
 from core.data.store import (
     Entry,
     FileKey,

@@ -10,11 +10,11 @@ import pytest
 import torch
 
 from core.config import DataConfig
+from core.data.decode import preprocess_sample, preprocessing_params
 from core.data.kinds import KINDS, PLAYERS, Kind, extension_kinds, file_kind, get_kind, kind_names
 from core.data.kinds.base import register
 from core.data.manifest import load_manifest
 from core.data.media import MediaError
-from core.data.preprocess import preprocess_sample, preprocessing_params
 from core.models.encoders import ENCODERS
 from core.models.encoders.small_cnn import FlowCNN, FrameCNN
 from core.models.multimodal import build_model

@@ -9,10 +9,10 @@ import pytest
 
 from core.cli.main import main
 from core.config import DataConfig
+from core.data.decode import preprocess_sample, preprocessing_params
 from core.data.kinds.flow_decoder import farneback, flow_image_pairs
 from core.data.manifest import load_manifest
 from core.data.prepare import prepare_dataset
-from core.data.preprocess import preprocess_sample, preprocessing_params
 from core.report.reader import open_report
 from tests.data.helpers import write_manifest, write_video
 

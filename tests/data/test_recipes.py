@@ -9,10 +9,10 @@ import torch
 
 from core.config import AudioConfig, ConfigError, DataConfig, RunConfig
 from core.data.augment import InputTransform
+from core.data.decode import preprocessing_params
 from core.data.kinds.audio_decoder import preprocess_audio
 from core.data.media import MediaError
 from core.data.prepare import prepare_dataset
-from core.data.preprocess import preprocessing_params
 from core.recipes import RECIPES
 from tests.data.helpers import frame_number, numbered_frames, write_manifest, write_video, write_wav
 

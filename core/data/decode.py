@@ -1,6 +1,6 @@
-"""Turning one media file into the fixed-shape array a model consumes: ``preprocess_sample`` and
-``preprocessing_params`` dispatch to the modality kind's own decoder and cache key (see
-``core.data.kinds``; the audio and video decoders are ``kinds.audio_decoder`` and ``kinds.video_decoder``).
+"""Decoding one media file into the fixed-shape array a model consumes: ``preprocess_sample`` hands the
+file to its modality kind's own decoder and ``preprocessing_params`` gives that decoder's cache key (see
+``core.data.kinds``; the decoders are ``kinds.*_decoder``).
 """
 
 from __future__ import annotations

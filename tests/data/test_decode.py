@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from core.config import AudioConfig, DataConfig, VideoConfig
+from core.data.decode import preprocess_sample, preprocessing_params
 from core.data.kinds.audio_decoder import log_spectrogram
-from core.data.preprocess import preprocess_sample, preprocessing_params
 from tests.data.helpers import frame_number, tone, write_numbered_video, write_vector, write_wav
 
 
