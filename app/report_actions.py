@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import numpy as np
@@ -164,7 +163,6 @@ class ReportActions(ControllerBase):
             self.dialog_parent, "Open an experiment folder (made by modalens experiment run)", self.settings.last_folder)
         if not folder:
             return None
-        importlib.import_module("core.strategies")  # the grid's expansion imports it: not in a worker thread
         self._set_activity("experiment", Activity(f"Reading experiment {Path(folder).name}…"))
         return self.tasks.start("experiment", lambda state: read_experiment(folder), done=self.experiment_read.emit,
                                 failed=self._failed("Cannot open experiment"))

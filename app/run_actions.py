@@ -3,7 +3,6 @@ afterwards, and the re-sampling requests the run takes."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,13 +11,13 @@ import numpy as np
 from PySide6.QtCore import QTimer
 
 from app.controller_base import ControllerBase, error_text
+from app.preimport import import_in_gui_thread
 from app.report_actions import read_report, whole_snapshot
-from app.runner import LAZY_RUN_IMPORTS, RequestRow, new_run_dir
+from app.runner import RequestRow, new_run_dir
 from app.state.report_loading import read_snapshot
 from app.state.run_machine import RUN, Activity
 from app.state.snapshot import RunSnapshot
 from app.tasks import BackgroundTask, TaskState
-from app.valuing import IMPORTS as VALUING_IMPORTS
 from app.valuing import value_split
 from core.config import RunConfig
 from core.run_files.layout import REPORT_NAME
@@ -58,8 +57,7 @@ class RunActions(ControllerBase):
         if split not in choices:
             self.fail("Cannot value split", f"split {split!r} cannot be valued now; choices: {', '.join(choices)}")
             return None
-        for module in (*LAZY_RUN_IMPORTS, *VALUING_IMPORTS):
-            importlib.import_module(module)
+        import_in_gui_thread(models=True)
         session = self.session
         assert session.run_dir is not None and session.dataset is not None  # as unvalued_splits() found
         run_dir, known = Path(session.run_dir), session.known_epochs()

@@ -12,7 +12,6 @@ scheduler then serves the GUI and media threads first when they wake, and traini
 
 from __future__ import annotations
 
-import importlib
 import os
 import sys
 import threading
@@ -23,6 +22,7 @@ import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
 from app.bridge import EventBridge
+from app.preimport import import_in_gui_thread
 from app.session import Session
 from core import events as ev
 from core.config import RunConfig
@@ -31,10 +31,6 @@ from core.runs.start import start_run
 from core.training.engine import Engine, RunOutcome
 from core.training.requests import ResamplingRequest, checked_request
 
-# Modules torch (and the manifest reader) import lazily during a run's first steps and checkpoints. PySide6's
-# import hook inspects every newly imported module; doing that in the worker thread while the GUI thread
-# runs Python has crashed the process, so these are imported in the GUI thread before the first run.
-LAZY_RUN_IMPORTS = ("torch._dynamo", "torch.utils.serialization", "encodings.utf_8_sig")
 ENGINE_NICE = 5
 """How many nice steps the engine's thread runs below the process's main (GUI) thread, on Linux, where a
 nice value belongs to one thread and the threads and processes it starts (torch's intra-op pool,
@@ -171,8 +167,7 @@ class TrainingRunner(QObject):
         (only after the user said so) lets the run read old-format checkpoints, which can run code."""
         if self.busy:
             raise RuntimeError("a run is already going; stop it first")
-        for module in LAZY_RUN_IMPORTS:
-            importlib.import_module(module)
+        import_in_gui_thread(models=True)  # what the run would import lazily, not in its worker thread
         folder = RunFolder(run_dir)
         folder.check(resuming_here=resume_from is not None)  # a new run never replaces another
         engine = start_run(

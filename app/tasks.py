@@ -8,12 +8,11 @@ running before it ("the latest request wins"), and ``wait_all()`` joins every th
 calls it when the window closes, so no thread outlives the window).
 
 Modules the jobs would import lazily on first use are imported in the GUI thread before a task starts
-(see :data:`app.runner.LAZY_RUN_IMPORTS` for why an import in a worker thread is avoided).
+(see :mod:`app.preimport` for why an import in a worker thread is avoided).
 """
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 from collections.abc import Callable
@@ -21,9 +20,9 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
+from app.preimport import import_in_gui_thread
+
 PROGRESS_INTERVAL_S = 0.05  # at most 20 progress signals a second reach the GUI thread
-# imported on first use by the manifest reader (utf-8 with BOM), h5py's string reads and torch.load
-BACKGROUND_IMPORTS = ("encodings.utf_8_sig", "numpy.ma", "torch.utils.serialization")
 
 
 class Cancelled(Exception):
@@ -167,8 +166,7 @@ class TaskSlots(QObject):
     ) -> BackgroundTask:
         """Start ``job`` as the task of ``kind`` (cancelling the one before), calling ``done(result)``,
         ``failed(exception)`` and ``progress(done, total, text)`` in the GUI thread."""
-        for module in BACKGROUND_IMPORTS:
-            importlib.import_module(module)
+        import_in_gui_thread()
         old = self._current.get(kind)
         if old is not None:
             old.cancel()

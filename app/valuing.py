@@ -8,9 +8,6 @@ from pathlib import Path
 from app.tasks import TaskState
 from core.valuation.result import ValuationResult
 
-IMPORTS = ("core.runs.restore", "core.runs.value")
-"""What value_split imports on first use, imported in the GUI thread before the task starts (see app.tasks)."""
-
 
 def value_split(run_dir: Path, split: str, state: TaskState, data_path: Path | None = None) -> ValuationResult:
     """Value ``split`` with the run's last checkpoint and add it to the run's report (the dataset read from
