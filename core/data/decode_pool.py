@@ -92,8 +92,10 @@ class DecodePool:
         workers = [self._start() for _ in range(min(self.workers, len(items)))]
         try:
             while pending or any(w.items for w in workers):
-                for worker in workers:
-                    self._feed(worker, pending, items)
+                for i, worker in enumerate(workers):
+                    if not self._feed(worker, pending, items) and not worker.items:
+                        self._end(worker, kill=True)  # died idle: nothing of its own to give back
+                        workers[i] = self._start()
                 if stop is not None and stop():
                     return
                 busy = {w.conn: w for w in workers if w.items or not w.ready}
@@ -126,14 +128,21 @@ class DecodePool:
             for worker in workers:
                 self._end(worker)
 
-    def _feed(self, worker: _Worker, pending: deque[int], items: Sequence[Any]) -> None:
+    def _feed(self, worker: _Worker, pending: deque[int], items: Sequence[Any]) -> bool:
+        """Send ``worker`` items up to the depth; False when its pipe is broken (the process died), in which
+        case the item stays pending."""
         while pending and len(worker.items) < self.depth:
-            index = pending.popleft()
+            index = pending[0]
+            try:
+                worker.conn.send((index, items[index]))
+            except OSError:
+                return False
+            pending.popleft()
             if not worker.items:
                 worker.since = time.monotonic()
-            worker.conn.send((index, items[index]))
             worker.items.append(index)
             self.outstanding += 1
+        return True
 
     def _replace(
         self, workers: list[_Worker], worker: _Worker, pending: deque[int], tries: dict[int, int], reason: str

@@ -35,6 +35,13 @@ def test_a_dead_worker_is_replaced(tmp_path):
     assert results == {i: (i, None) for i in range(12)}
 
 
+def test_a_worker_that_died_while_idle_is_replaced_when_fed():
+    results = DecodePool(pool_work.exit_after_first, workers=1, depth=1).run([0, 1, 2])
+    assert next(results) == (0, 0, None)
+    time.sleep(1.0)  # the pool is paused here (nothing asked for); its only worker exits meanwhile
+    assert list(results) == [(1, 1, None), (2, 2, None)]
+
+
 def test_an_item_that_hangs_twice_is_a_problem_not_a_hang():
     [(index, result, problem)] = list(DecodePool(pool_work.always_stop, workers=1, timeout_s=1).run([7]))
     assert (index, result) == (0, None) and "longer than 1 s" in problem and "twice" in problem
