@@ -49,8 +49,8 @@ from core.training.limits import cap_workers, check_model_size
 from core.training.loop import NonFiniteLossError, StopRequested, train_epoch
 from core.training.plan import EpochPlan, build_plan
 from core.training.requests import ResamplingRequests
-from core.training.run_state import Clock, PartialEpoch, RunState
 from core.training.setup import make_optimizer, model_costs, seed_everything
+from core.training.training_run import Clock, PartialEpoch, TrainingRun
 from core.valuation.imbalance import split_imbalance
 from core.valuation.result import ValuationResult
 from core.valuation.settings import valuation_settings
@@ -194,7 +194,7 @@ class Engine:
         self.bus.emit(ev.RunFinished(self._epochs_done, stopped=False, **run.best_fields()))
         return RunOutcome(self._epochs_done, stopped=False, failed=False, run_dir=self.run_dir)
 
-    def _setup(self) -> RunState:
+    def _setup(self) -> TrainingRun:
         """Device, data, model, strategy and optimiser; restored from the checkpoint when resuming."""
         cfg = self.config
         self.dist, device = init_distributed(resolve_device(cfg.runtime.device))
@@ -243,7 +243,7 @@ class Engine:
             )
         extras = torch.nn.ModuleDict(strategy.extra_modules()).to(device)
         optimizer = make_optimizer(cfg, list(model.parameters()) + list(extras.parameters()))
-        run = RunState(
+        run = TrainingRun(
             data=data,
             train_index=train_index,
             device=device,
@@ -267,7 +267,7 @@ class Engine:
         )
         return run
 
-    def _restore(self, run: RunState, state: dict) -> None:
+    def _restore(self, run: TrainingRun, state: dict) -> None:
         run.restore(state, str(self.resume_from))
         self._latest = state.get("latest_valuation")
         self.requests.restore(state.get("requests", []))
@@ -276,7 +276,7 @@ class Engine:
         where = f"epoch {run.start_epoch + 1}" + (f", step {run.partial.step + 1}" if run.partial else "")
         self._log(f"resumed from {self.resume_from} at {where}")
 
-    def _run_epoch(self, run: RunState, epoch: int) -> None:
+    def _run_epoch(self, run: TrainingRun, epoch: int) -> None:
         """Let the strategy measure the model, then plan, train, evaluate, value and checkpoint one epoch
         (or finish one that a stop interrupted: its measurements and plan come from the checkpoint)."""
         if run.partial is None:
@@ -325,7 +325,7 @@ class Engine:
             self._save(run, epoch + 1, "best")
         self._save(run, epoch + 1, "last")
 
-    def _epoch_start(self, run: RunState, epoch: int) -> EpochStart:
+    def _epoch_start(self, run: TrainingRun, epoch: int) -> EpochStart:
         """The strategy's view before an epoch: the model and ordered batches of any dataset rows."""
 
         def batches(index: np.ndarray):
@@ -335,7 +335,7 @@ class Engine:
             epoch, run.model, run.train_index, run.data.split_indices("val"), run.rng, batches
         )
 
-    def _plan_epoch(self, run: RunState, epoch: int) -> EpochPlan:
+    def _plan_epoch(self, run: TrainingRun, epoch: int) -> EpochPlan:
         """The strategy's copies plus the user's requests, shuffled, agreed across ranks, announced."""
         self.requests.next_epoch = epoch
         automatic = run.strategy.plan_copies(EpochContext(epoch, run.train_index, self._latest, run.rng))
@@ -354,7 +354,7 @@ class Engine:
         )
         return plan
 
-    def _value_epoch(self, run: RunState, epoch: int) -> dict[str, float]:
+    def _value_epoch(self, run: TrainingRun, epoch: int) -> dict[str, float]:
         """Shapley values of every configured split, sharded across ranks and gathered; returns each
         split's imbalance figures (:func:`core.valuation.imbalance.split_imbalance`)."""
         figures: dict[str, float] = {}
@@ -374,7 +374,7 @@ class Engine:
             figures.update(split_imbalance(result))
         return figures
 
-    def _train_epoch(self, run: RunState, index: np.ndarray, keep: np.ndarray, epoch: int) -> dict[str, float]:
+    def _train_epoch(self, run: TrainingRun, index: np.ndarray, keep: np.ndarray, epoch: int) -> dict[str, float]:
         """One pass over this rank's rows (see :func:`core.training.loop.train_epoch`)."""
         return train_epoch(run, index, keep, epoch, self.config, self.dist, self.bus, self._wait_if_paused)
 
@@ -444,7 +444,7 @@ class Engine:
             return True
         return False
 
-    def _save(self, run: RunState, next_epoch: int, name: str) -> None:
+    def _save(self, run: TrainingRun, next_epoch: int, name: str) -> None:
         """Checkpoint the run; ``run.partial`` set means a stop mid-epoch, saved so a resume continues it."""
         if not self.dist.is_main:
             return

@@ -19,8 +19,8 @@ from core.strategies.base import StepContext, scaled_updates
 from core.training.device import autocast
 from core.training.distributed import DistContext, average_gradients
 from core.training.metrics import add_counts, f1_metrics, head_counts
-from core.training.run_state import RunState
 from core.training.schedule import lr_factor, set_lr
+from core.training.training_run import TrainingRun
 
 
 class StopRequested(Exception):
@@ -32,7 +32,7 @@ class NonFiniteLossError(RuntimeError):
 
 
 def train_epoch(
-    run: RunState,
+    run: TrainingRun,
     index: np.ndarray,
     keep: np.ndarray,
     epoch: int,

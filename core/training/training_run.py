@@ -21,7 +21,7 @@ from core.valuation.valuate import ValuationSettings
 
 
 @dataclass
-class RunState:
+class TrainingRun:
     """Everything one run holds while it trains."""
 
     data: PreparedData
