@@ -10,12 +10,9 @@ import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
-
-if TYPE_CHECKING:  # only annotations name it, so the events sit below every package that emits them
-    from core.valuation.result import ValuationResult
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +62,7 @@ class EpochMetrics:
 class ValuationReady:
     """Per-sample Shapley values of one split after one epoch."""
 
-    result: ValuationResult
+    result: Any  # core.valuation.result.ValuationResult; not imported, so events stay below valuation
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWidget
 
 from app.views.lazy import RefreshWhenVisible
+from app.views.ports import ViewController
 
 if TYPE_CHECKING:
-    from app.controller import AppController
     from app.prompts import Prompter
     from app.session import Session
     from app.settings import AppSettings
@@ -34,7 +34,7 @@ class ViewContext:
     """What the window hands each view it builds."""
 
     session: Session
-    controller: AppController
+    controller: ViewController
     prompter: Prompter
     settings: AppSettings
 

@@ -10,7 +10,6 @@ with their state and can be cancelled; the engine records them in the run's plan
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -39,10 +38,8 @@ from app.runner import RequestRow
 from app.session import Session
 from app.style import modality_color
 from app.views.base import LEFT, View, ViewContext
+from app.views.ports import ViewController
 from core.text import plural
-
-if TYPE_CHECKING:
-    from app.controller import AppController
 
 TARGETS = ("selection", "filter")
 _COLUMNS = ("#", "modality", "copies", "samples", "epochs", "state")
@@ -89,7 +86,7 @@ class ResamplingPane(View, QWidget):
     def __init__(
         self,
         session: Session,
-        controller: AppController,
+        controller: ViewController,
         prompter: Prompter | None = None,
         parent: QWidget | None = None,
     ) -> None:
