@@ -1,5 +1,5 @@
 """The window's state: the samples on show, valuations per epoch, metric series, the run's state, the
-selection; changed by engine events (through a dispatch table) and by report snapshots.
+selection; changed by engine events (each by its ``@handles`` method) and by report snapshots.
 
 One :class:`SessionState` backs the window (as :class:`app.session.Session`, which turns its changes
 into Qt signals); every view reads from it, and no view talks to the engine. Cross-view state (the
@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 
@@ -24,6 +24,7 @@ from app.state.report_loading import read_snapshot
 from app.state.samples import SampleSet
 from app.state.snapshot import RunSnapshot
 from core import events as ev
+from core.events import Listener, handles
 from core.report.summary import BestEpoch, best_epoch
 from core.run_files.state import RunState, ended_state
 from core.valuation.result import ValuationResult
@@ -62,22 +63,10 @@ def _ignore(change: Change, *args: Any) -> None:
     """The default ``notify``: nobody listens."""
 
 
-class SessionState:
-    """State shared by all views (see the module docstring); mutated only in one thread (the GUI's)."""
+class SessionState(Listener):
+    """State shared by all views (see the module docstring); mutated only in one thread (the GUI's).
 
-    HANDLERS: ClassVar[dict[type, str]] = {  # event type -> the method that applies it
-        ev.RunStarted: "_run_started",
-        ev.StepMetrics: "_step_metrics",
-        ev.EpochMetrics: "_epoch_metrics",
-        ev.ValuationReady: "_valuation_ready",
-        ev.ResamplingPlanned: "_resampling_planned",
-        ev.Progress: "_progress",
-        ev.RunPaused: "_run_paused",
-        ev.LogMessage: "_log",
-        ev.CheckpointSaved: "_checkpoint_saved",
-        ev.RunFinished: "_run_finished",
-        ev.RunFailed: "_run_failed",
-    }
+    Engine events are applied by calling it (or :meth:`apply`): each goes to its ``@handles`` method."""
 
     def __init__(self, notify: Notify = _ignore) -> None:
         self._notify = notify
@@ -189,13 +178,12 @@ class SessionState:
         diffs = [b - a for (_, a), (_, b) in zip(spans, spans[1:], strict=False)]
         return max(diffs) if diffs else (spans[0][1] + 1 if spans else 0)
 
-    # -- engine events (see HANDLERS) --------------------------------------------------------
+    # -- engine events ----------------------------------------------------------------------
     def apply(self, event: object) -> None:
-        """Update the state from one engine event; events of a type not in :attr:`HANDLERS` are ignored."""
-        name = self.HANDLERS.get(type(event))
-        if name is not None:
-            getattr(self, name)(event)
+        """Update the state from one engine event; events of a type no method handles are ignored."""
+        self(event)
 
+    @handles(ev.RunStarted)
     def _run_started(self, event: ev.RunStarted) -> None:
         self.run_dir = Path(event.run_dir)
         self.device = event.device
@@ -208,6 +196,7 @@ class SessionState:
         self.steps_per_epoch = event.steps_per_epoch
         self._set_state(RunState.RUNNING)
 
+    @handles(ev.StepMetrics)
     def _step_metrics(self, event: ev.StepMetrics) -> None:
         for key, value in event.metrics.items():
             if math.isfinite(value):
@@ -217,33 +206,42 @@ class SessionState:
             self.start_wall = event.wall_time
         self._notify(Change.METRICS)
 
+    @handles(ev.EpochMetrics)
     def _epoch_metrics(self, event: ev.EpochMetrics) -> None:
         for key, value in event.metrics.items():
             self.epoch_metrics.setdefault(key, MetricSeries()).append(event.epoch + 1, event.wall_time, value)
         self._notify(Change.METRICS)
 
+    @handles(ev.ValuationReady)
     def _valuation_ready(self, event: ev.ValuationReady) -> None:
         self.add_valuation(event.result)
 
+    @handles(ev.ResamplingPlanned)
     def _resampling_planned(self, event: ev.ResamplingPlanned) -> None:
         self.add_resampling(event.epoch, event.sample_index, event.copies, event.user_requested)
 
+    @handles(ev.Progress)
     def _progress(self, event: ev.Progress) -> None:
         self._notify(Change.PROGRESS, event)
 
+    @handles(ev.RunPaused)
     def _run_paused(self, event: ev.RunPaused) -> None:
         self._set_state(RunState.PAUSED if event.paused else RunState.RUNNING)
 
+    @handles(ev.LogMessage)
     def _log(self, event: ev.LogMessage) -> None:
         self._notify(Change.LOG, event.level, event.text)
 
+    @handles(ev.CheckpointSaved)
     def _checkpoint_saved(self, event: ev.CheckpointSaved) -> None:
         self.last_checkpoint = Path(event.path)
         self._notify(Change.CHECKPOINT, event.path)
 
+    @handles(ev.RunFinished)
     def _run_finished(self, event: ev.RunFinished) -> None:
         self._set_state(ended_state(event.stopped))
 
+    @handles(ev.RunFailed)
     def _run_failed(self, event: ev.RunFailed) -> None:
         self.last_error = event.error
         self._notify(Change.LOG, "error", event.error)

@@ -30,7 +30,7 @@ def test_a_whole_run_applied_in_order_gives_its_state(data):
     assert state.device == "cpu" and state.total_epochs == 2 and state.steps_per_epoch == run_events.STEPS_PER_EPOCH
     assert len(state.dataset) == 10 and state.dataset.ids.dtype.kind == "U"
     assert state.epochs("train") == state.epochs("val") == [0, 1]
-    np.testing.assert_array_equal(state.latest("val").sample_index, data.split_indices("val"))
+    np.testing.assert_array_equal(state.latest("val").sample_index, data.samples.split_indices("val"))
     assert state.epoch_last_step == {0: 2, 1: 5} and state.start_wall == 100.0
     steps, _, losses = state.step_metrics["loss"].arrays()
     assert steps.tolist() == list(range(6)) and losses[0] == 1.0
@@ -71,10 +71,12 @@ def test_events_of_unknown_types_are_ignored(data):
     assert (state.run_state, len(notices), state.dataset) == before
 
 
-def test_every_handler_names_a_method_taking_its_event():
-    for event_type, name in SessionState.HANDLERS.items():
-        assert callable(getattr(SessionState, name, None)), f"{event_type.__name__}: no method {name}"
-    assert len(set(SessionState.HANDLERS.values())) == len(SessionState.HANDLERS)
+def test_every_engine_event_has_its_own_handler():
+    handled = SessionState._handlers
+    emitted = {ev.RunStarted, ev.StepMetrics, ev.EpochMetrics, ev.ValuationReady, ev.ResamplingPlanned, ev.Progress,
+               ev.RunPaused, ev.LogMessage, ev.CheckpointSaved, ev.RunFinished, ev.RunFailed}
+    assert set(handled) == emitted
+    assert len(set(handled.values())) == len(handled)
 
 
 def test_a_resumed_run_keeps_the_shown_epochs_of_the_same_samples(data):
