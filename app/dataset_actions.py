@@ -5,13 +5,15 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
-from app.controller_base import ControllerBase
+from app.controller_base import ControllerBase, error_text
 from app.import_dialog import ImportChoice
 from app.state.run_machine import Activity, Mode
 from app.state.samples import SampleSet
 from app.tasks import BackgroundTask, TaskState
-from core.data.manifest import load_manifest
+from core.data.dataset_info import read_dataset_info
+from core.data.manifest import ManifestError, load_manifest
 from core.data.prepare import format_exclusions
+from core.data.trust import approve_media_root, approved_media_roots, check_media_root
 from core.run_files.layout import REPORT_NAME
 
 LAST_RUN_SCAN = 50  # newest run folders whose config is read to find a run on the opened dataset
@@ -34,8 +36,27 @@ class DatasetActions(ControllerBase):
         self._opened += 1
         self._set_activity("open", Activity(f"Reading {folder.name or folder}/manifest.csv…"))
         self.tasks.start("open", lambda state: load_manifest(folder), done=lambda m: self._dataset_read(folder, m),
-                         failed=self._failed("Cannot open dataset"))
+                         failed=lambda exc: self._open_failed(folder, exc))
         return True
+
+    def _open_failed(self, folder: Path, exc: BaseException) -> None:
+        """A dataset refused for reading media from a folder outside it that the user has not approved
+        asks whether to approve that folder (remembered for this dataset folder), then opens it again."""
+        root = unapproved_media_root(folder) if isinstance(exc, ManifestError) else None
+        if root is None or not self.prompter.question(
+            self.dialog_parent, "Media outside the dataset",
+            f"{folder} reads media from {root}, outside the dataset folder.\n\n"
+            f"Approve {root} as a media root for this dataset (remembered) and open it?",
+        ):
+            self.fail("Cannot open dataset", error_text(exc))
+            return
+        try:
+            approve_media_root(folder, root)
+        except (OSError, ValueError) as error:
+            self.fail("Cannot open dataset", error_text(error))
+            return
+        self.session.log_message.emit("info", f"approved media root {root} for {folder}")
+        self.open_dataset(folder)
 
     def _dataset_read(self, folder: Path, manifest) -> None:
         if self.training:  # Start was pressed while the folder was read
@@ -134,6 +155,20 @@ class DatasetActions(ControllerBase):
 
         return self.tasks.start("import", job, done=done, failed=self._failed("Cannot import dataset"),
                                 progress=progress)
+
+
+def unapproved_media_root(folder: Path) -> Path | None:
+    """The ``media_root`` of the dataset's ``dataset.toml`` (resolved) when it lies outside the dataset,
+    the user has not approved it and may (never ``/`` or a system folder); else None."""
+    try:
+        declared = read_dataset_info(folder).media_root
+        if declared is None:
+            return None
+        root = check_media_root(declared)
+        allowed = [folder.resolve(), *approved_media_roots(folder)]
+    except (OSError, ValueError):  # (a refused root is a ValueError: never offered)
+        return None
+    return None if any(root.is_relative_to(a) for a in allowed) else root
 
 
 def _report_time(folder: Path) -> float:
