@@ -20,7 +20,7 @@ from app.state.snapshot import RunSnapshot
 from app.tasks import BackgroundTask, TaskState
 from app.valuing import value_split
 from core.config import RunConfig
-from core.run_files.layout import REPORT_NAME
+from core.run_files.layout import CHECKPOINTS_DIR, REPORT_NAME
 from core.run_files.state import RunState
 from core.text import plural
 from core.training.checkpoint import UntrustedCheckpointError, load_checkpoint
@@ -76,10 +76,10 @@ class RunActions(ControllerBase):
 
     def _split_valued(self, split: str, run_dir: Path, snapshot: RunSnapshot) -> None:
         if self.session.run_dir is None or Path(self.session.run_dir) != run_dir:  # something else opened since
-            self.session.log_message.emit("info", f"split {split!r} added to {run_dir / 'report.h5'}")
+            self.session.log_message.emit("info", f"split {split!r} added to {run_dir / REPORT_NAME}")
             return
         self.session.apply_snapshot(snapshot)
-        self.session.log_message.emit("info", f"valued split {split!r}; added to {run_dir / 'report.h5'}")
+        self.session.log_message.emit("info", f"valued split {split!r}; added to {run_dir / REPORT_NAME}")
 
     # -- training --------------------------------------------------------------------------------
     def start_training(self, config: RunConfig | Callable[[], RunConfig], runs_dir: str = "") -> bool:
@@ -113,7 +113,7 @@ class RunActions(ControllerBase):
         if not self.can("resume"):
             return False
         if checkpoint is None:
-            start = self.session.last_checkpoint or (self.session.run_dir / "checkpoints" if self.session.run_dir else "")
+            start = self.session.last_checkpoint or (self.session.run_dir / CHECKPOINTS_DIR if self.session.run_dir else "")
             checkpoint = self.prompter.open_file(self.dialog_parent, "Resume from checkpoint",
                                                  str(start or self.settings.last_folder), "Checkpoints (*.pt);;All files (*)")
             if not checkpoint:

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from core.atomic import atomic_write
+from core.run_files.layout import LAST_CHECKPOINT
 from core.valuation.result import ValuationResult
 
 log = logging.getLogger(__name__)
@@ -204,7 +205,7 @@ def _load_trusted(path: Path, map_location: str | torch.device) -> dict[str, Any
 
 def _checkpoint_in_run_folder(folder: Path) -> Path:
     """A run folder stands for its last checkpoint."""
-    return folder / "checkpoints" / "last.pt"
+    return folder / LAST_CHECKPOINT
 
 
 def _looks_like_checkpoint(path: Path) -> bool:

@@ -27,6 +27,13 @@ from core.mi import MIAccumulator, label_entropy
 from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data
 from core.run_files.identity import check_resume
+from core.run_files.layout import (
+    BEST_CHECKPOINT,
+    CHECKPOINTS_DIR,
+    CONFIG_NAME,
+    EXCLUDED_NAME,
+    LAST_CHECKPOINT,
+)
 from core.run_files.lock import RunLock, RunLockedError
 from core.strategies import create_strategy
 from core.strategies.base import EpochContext, EpochStart
@@ -57,6 +64,7 @@ from core.valuation.settings import valuation_settings
 from core.valuation.valuate import value_samples
 
 log = logging.getLogger(__name__)
+_CHECKPOINT_FILES = {"last": LAST_CHECKPOINT, "best": BEST_CHECKPOINT}  # the names Engine._save takes
 
 
 @dataclass(frozen=True)
@@ -149,7 +157,7 @@ class Engine:
         if self._saved_epoch is None:
             return "no checkpoint of this run was written"
         return (
-            f"kept: {self.run_dir / 'checkpoints' / 'last.pt'} (after epoch {self._saved_epoch}) and the report's "
+            f"kept: {self.run_dir / LAST_CHECKPOINT} (after epoch {self._saved_epoch}) and the report's "
             "complete epochs; resume with --resume"
         )
 
@@ -178,7 +186,7 @@ class Engine:
             )
         )
         if self.dist.is_main:
-            cfg.save(self.run_dir / "config.toml")
+            cfg.save(self.run_dir / CONFIG_NAME)
         self._epochs_done = run.start_epoch
         for epoch in range(run.start_epoch, cfg.optim.epochs):
             try:
@@ -203,7 +211,7 @@ class Engine:
 
         if self.dist.is_main:
             self._run_lock.acquire()  # before anything is written: a second run on this folder stops here
-            for folder in (self.run_dir, self.run_dir / "checkpoints"):
+            for folder in (self.run_dir, self.run_dir / CHECKPOINTS_DIR):
                 remove_stale_temporaries(folder)
         for note in cap_workers(cfg):
             if self.dist.is_main:
@@ -218,7 +226,7 @@ class Engine:
         if data.excluded and self.dist.is_main:
             report = format_exclusions(data.excluded)
             self._log(report, "warning")
-            (self.run_dir / "excluded.txt").write_text(report + "\n", encoding="utf-8")
+            (self.run_dir / EXCLUDED_NAME).write_text(report + "\n", encoding="utf-8")
         train_index = data.split_indices("train")
         if len(train_index) == 0:
             raise ValueError(f"{cfg.data.path}: no usable training samples (split 'train')")
@@ -454,7 +462,7 @@ class Engine:
                 f"epoch {next_epoch}: the model has non-finite parameters ({', '.join(bad[:3])}"
                 f"{', ...' if len(bad) > 3 else ''}); not saved as {name}.pt"
             )
-        path = self.run_dir / "checkpoints" / f"{name}.pt"
+        path = self.run_dir / _CHECKPOINT_FILES[name]
         save_checkpoint(
             path,
             {
