@@ -13,7 +13,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "demo", description="Write a demo dataset: mp4 clips + wav audio + manifest.csv, or feature vectors."
     )
-    parser.add_argument("--preset", default="balanced", choices=list(DEMO_PRESETS), help="which demo")
+    parser.add_argument(
+        "--scenario", default="balanced", choices=list(DEMO_PRESETS), help="which demo dataset (see docs/datasets.md)"
+    )
+    # the flag's former name, kept working; hidden, since `modalens train --preset` names a model preset
+    parser.add_argument("--preset", dest="scenario", choices=list(DEMO_PRESETS), default=argparse.SUPPRESS,
+                        help=argparse.SUPPRESS)
     parser.add_argument(
         "--samples",
         type=int,
@@ -34,7 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from core.demo import default_demo_dir, default_samples, generate_demo
 
-    out = args.out or default_demo_dir(args.preset)
+    out = args.out or default_demo_dir(args.scenario)
     tty = sys.stderr.isatty()
 
     def progress(done: int, total: int) -> None:
@@ -42,10 +47,10 @@ def run(args: argparse.Namespace) -> int:
             sys.stderr.write(f"\rwriting samples: {done}/{total}")
             sys.stderr.flush()
 
-    samples = default_samples(args.preset) if args.samples is None else args.samples
+    samples = default_samples(args.scenario) if args.samples is None else args.samples
     start = time.perf_counter()
-    path = generate_demo(out, args.preset, samples, args.seed, args.unique_ratio, progress=progress)
+    path = generate_demo(out, args.scenario, samples, args.seed, args.unique_ratio, progress=progress)
     if tty:
         sys.stderr.write("\n")
-    print(f"wrote {samples} {args.preset} samples to {path} in {time.perf_counter() - start:.1f} s")
+    print(f"wrote {samples} {args.scenario} samples to {path} in {time.perf_counter() - start:.1f} s")
     return 0

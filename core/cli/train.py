@@ -47,7 +47,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--preset",
         choices=PRESETS.names(),
-        help="a reference's recipe, encoders and optimiser in one (see docs/recipes.md)",
+        help="a model preset: a reference's recipe, encoders and optimiser in one (see docs/recipes.md)",
     )
     parser.add_argument(
         "--recipe",

@@ -32,7 +32,7 @@ class DatasetSpec:
     name: str = ""
     path: str = ""
     demo: str = ""
-    """A demo preset (`modalens demo --preset`); seed s of the grid trains on the demo generated with seed s."""
+    """A demo scenario (`modalens demo --scenario`); seed s of the grid trains on the demo generated with seed s."""
     samples: int = 0
     """Samples of the generated demo (0: the generator's default)."""
     unique_ratio: float = 1.0

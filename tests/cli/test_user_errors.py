@@ -166,7 +166,7 @@ def test_a_row_with_two_problems_is_one_sample_and_its_label_no_class(tmp_path, 
 def test_demo_folder_gets_the_users_umask(tmp_path, umask, mode):
     previous = os.umask(umask)
     try:
-        assert main(["demo", "--preset", "vectors", "--samples", "5", "--out", str(tmp_path / "demo")]) == 0
+        assert main(["demo", "--scenario", "vectors", "--samples", "5", "--out", str(tmp_path / "demo")]) == 0
     finally:
         os.umask(previous)
     assert (tmp_path / "demo").stat().st_mode & 0o777 == mode

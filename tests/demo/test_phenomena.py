@@ -97,7 +97,7 @@ def test_mcr_synthetic_has_the_papers_layout_and_joint_learns_it(tmp_path, ratio
 def test_cli_writes_a_presets_own_default_size(tmp_path, capsys):
     from core.cli.main import main
 
-    assert main(["demo", "--preset", "greedy", "--out", str(tmp_path / "g")]) == 0
+    assert main(["demo", "--scenario", "greedy", "--out", str(tmp_path / "g")]) == 0
     assert "wrote 2000 greedy samples" in capsys.readouterr().out
     assert len(list((tmp_path / "g" / "slow").iterdir())) == 2000
 

@@ -14,7 +14,7 @@ def modalens(capsys, *args):
 
 
 def test_quick_form_two_at_once_then_table_and_compare(tmp_path, capsys):
-    assert modalens(capsys, "demo", "--preset", "vectors", "--samples", 40, "--out", tmp_path / "D")[0] == 0
+    assert modalens(capsys, "demo", "--scenario", "vectors", "--samples", 40, "--out", tmp_path / "D")[0] == 0
     exp = tmp_path / "EXP"
     status, out, err = modalens(
         capsys,

@@ -105,7 +105,7 @@ def in_subprocess(*args: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("data") / "D"
-    assert main(["demo", "--preset", "vectors", "--samples", "60", "--out", str(root)]) == 0
+    assert main(["demo", "--scenario", "vectors", "--samples", "60", "--out", str(root)]) == 0
     return root
 
 

@@ -54,7 +54,7 @@ def test_a_second_engine_on_the_same_folder_is_refused_before_writing(tmp_path):
 
 def test_two_train_commands_with_the_same_out_do_not_mix(tmp_path):
     demo = subprocess.run(
-        [sys.executable, "-m", "core.cli", "demo", "--preset", "vectors", "--samples", "600", "--out", tmp_path / "D"],
+        [sys.executable, "-m", "core.cli", "demo", "--scenario", "vectors", "--samples", "600", "--out", tmp_path / "D"],
         capture_output=True, text=True,
     )
     assert demo.returncode == 0, demo.stderr

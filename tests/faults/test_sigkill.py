@@ -24,7 +24,7 @@ def modalens(*args):
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("kill") / "D"
-    made = subprocess.run(modalens("demo", "--preset", "vectors", "--samples", 300, "--out", root), capture_output=True)
+    made = subprocess.run(modalens("demo", "--scenario", "vectors", "--samples", 300, "--out", root), capture_output=True)
     assert made.returncode == 0
     return root
 

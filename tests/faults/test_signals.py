@@ -17,7 +17,7 @@ EPOCHS = 15
 def dataset(tmp_path_factory):
     root = tmp_path_factory.mktemp("signals") / "D"
     made = subprocess.run(
-        [sys.executable, "-m", "core.cli", "demo", "--preset", "vectors", "--samples", "600", "--out", str(root)],
+        [sys.executable, "-m", "core.cli", "demo", "--scenario", "vectors", "--samples", "600", "--out", str(root)],
         capture_output=True, text=True,
     )
     assert made.returncode == 0, made.stderr

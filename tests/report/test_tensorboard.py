@@ -8,7 +8,7 @@ event_accumulator = pytest.importorskip("tensorboard.backend.event_processing.ev
 
 
 def test_train_with_tensorboard_writes_curves_beside_the_report(tmp_path):
-    assert main(["demo", "--preset", "vectors", "--samples", "60", "--out", str(tmp_path / "D")]) == 0
+    assert main(["demo", "--scenario", "vectors", "--samples", "60", "--out", str(tmp_path / "D")]) == 0
     run = tmp_path / "R"
     status = main(["train", "--data", str(tmp_path / "D"), "--out", str(run), "--device", "cpu",
                    "--epochs", "2", "--strategy", "sample-resampling", "--set", "warmup_epochs=1", "--tensorboard"])
@@ -23,7 +23,7 @@ def test_train_with_tensorboard_writes_curves_beside_the_report(tmp_path):
 
 
 def test_without_the_flag_no_event_files(tmp_path):
-    assert main(["demo", "--preset", "vectors", "--samples", "60", "--out", str(tmp_path / "D")]) == 0
+    assert main(["demo", "--scenario", "vectors", "--samples", "60", "--out", str(tmp_path / "D")]) == 0
     run = tmp_path / "R"
     assert main(["train", "--data", str(tmp_path / "D"), "--out", str(run), "--device", "cpu", "--epochs", "1"]) == 0
     assert not (run / "tensorboard").exists()

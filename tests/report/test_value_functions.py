@@ -16,7 +16,7 @@ from core.valuation.value_functions import VALUE_FUNCTIONS
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("vf")
-    assert main(["demo", "--preset", "vectors", "--samples", "90", "--out", str(root / "D")]) == 0
+    assert main(["demo", "--scenario", "vectors", "--samples", "90", "--out", str(root / "D")]) == 0
     assert main(["train", "--data", str(root / "D"), "--out", str(root / "R"), "--device", "cpu", "--epochs", "2"]) == 0
     return root
 
@@ -79,7 +79,7 @@ def test_unknown_value_function_is_one_clear_line(run, tmp_path, capsys):
 
 
 def test_a_split_the_run_did_not_value_is_added_to_its_report(tmp_path):
-    assert main(["demo", "--preset", "vectors", "--samples", "90", "--out", str(tmp_path / "D")]) == 0
+    assert main(["demo", "--scenario", "vectors", "--samples", "90", "--out", str(tmp_path / "D")]) == 0
     run = tmp_path / "R"
     assert main(["train", "--data", str(tmp_path / "D"), "--out", str(run), "--device", "cpu", "--epochs", "2",
                  "--set", 'valuation.splits=["train"]']) == 0

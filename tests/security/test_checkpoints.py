@@ -42,7 +42,7 @@ def crafted_checkpoint(path, marker):
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("ckpt")
-    assert modalens("demo", "--preset", "vectors", "--samples", 48, "--out", root / "D").returncode == 0
+    assert modalens("demo", "--scenario", "vectors", "--samples", 48, "--out", root / "D").returncode == 0
     train = modalens("train", "--data", root / "D", "--epochs", 1, "--out", root / "R", "--device", "cpu")
     assert train.returncode == 0, train.stderr[-2000:]
     return root
