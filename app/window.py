@@ -485,7 +485,7 @@ class MainWindow(QMainWindow):
     def _dataset_opened(self, manifest) -> None:
         self.training.data_folder.setText(str(manifest.root))
         head = (f"<b>{len(manifest)} samples</b> of <b>{Path(manifest.root).name}</b> "
-                f"({', '.join(manifest.modalities)}; {len(manifest.class_names)} classes)")
+                f"({', '.join(manifest.samples.modalities)}; {manifest.samples.num_classes} classes)")
         left_out = len({e.row for e in manifest.excluded})
         if left_out:
             head += f"; {left_out} row{'' if left_out == 1 else 's'} left out (View → Dataset summary)"

@@ -116,7 +116,7 @@ def child_epoch(folder: Path, cache: Path, in_memory: bool, batch_size: int) -> 
     config.model.feature_dim = 32
     data = prepare_dataset(config.data)
     if in_memory:
-        data = dataclasses.replace(data, arrays={m: data.arrays[m][:] for m in data.modalities})
+        data = dataclasses.replace(data, arrays={m: data.arrays[m][:] for m in data.samples.modalities})
     with tempfile.TemporaryDirectory() as run_dir:
         engine = Engine(config, run_dir, data=data)
         samples: list[float] = []

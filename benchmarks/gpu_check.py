@@ -39,7 +39,8 @@ if __package__ in (None, ""):  # run as a file: make the repository importable
 from benchmarks.valuation_overhead import inference_pass, stored  # noqa: E402
 from core.config import ModelConfig  # noqa: E402
 from core.data.batches import iterate_batches  # noqa: E402
-from core.data.prepared import PreparedData  # noqa: E402
+from core.data.samples import Samples  # noqa: E402
+from core.data.tensors import PreparedData  # noqa: E402
 from core.models.multimodal import build_model_for_data  # noqa: E402
 from core.presets import PRESETS  # noqa: E402
 from core.training.device import autocast  # noqa: E402
@@ -61,15 +62,17 @@ def fixture(size: dict, seed: int = 0) -> PreparedData:
     }
     return PreparedData(
         root=Path("."),
-        ids=np.arange(n).astype(str).astype(object),
-        rows=np.arange(n),
-        labels=rng.integers(0, CLASSES, n),
-        class_names=[str(c) for c in range(CLASSES)],
-        splits=np.array(["train"] * n, dtype=object),
-        modalities=["audio", "video"],
-        modality_kinds={"audio": "audio", "video": "video"},
-        media={m: np.array([""] * n, dtype=object) for m in arrays},
-        metadata={},
+        samples=Samples(
+            ids=np.arange(n).astype(str).astype(object),
+            rows=np.arange(n),
+            labels=rng.integers(0, CLASSES, n),
+            class_names=[str(c) for c in range(CLASSES)],
+            splits=np.array(["train"] * n, dtype=object),
+            modalities=["audio", "video"],
+            modality_kinds={"audio": "audio", "video": "video"},
+            media={m: np.array([""] * n, dtype=object) for m in arrays},
+            metadata={},
+        ),
         arrays=arrays,
     )
 

@@ -24,7 +24,7 @@ from core.training.engine import Engine
 def epoch_seconds(samples: int, epochs: int, splits: list[str], seed: int) -> float:
     data = random_data(2, samples, seed)
     n = len(data)
-    data.splits[:] = np.array(["train"] * (n * 3 // 5) + ["val"] * (n // 5) + ["test"] * (n - n * 3 // 5 - n // 5))
+    data.samples.splits[:] = np.array(["train"] * (n * 3 // 5) + ["val"] * (n // 5) + ["test"] * (n - n * 3 // 5 - n // 5))
     config = RunConfig()
     config.optim.epochs = epochs
     config.runtime.device = "cpu"

@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from core import events as ev
 from core.config import DataConfig, RunConfig
 from core.data.prepare import prepare_dataset
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.demo import generate_demo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -123,7 +123,7 @@ def train_curve(folder: Path, dataset: str, run: str, seed: int, epochs: int, ov
 def pooled_features(data: PreparedData, modality: str, index: np.ndarray) -> np.ndarray:
     """Frames averaged over time and colour and pooled to 16 × 16; spectrograms pooled to 16 × 32."""
     x = torch.from_numpy(np.stack([np.asarray(data.arrays[modality][i]) for i in index])).float()
-    if data.modality_kinds[modality] == "video":
+    if data.samples.modality_kinds[modality] == "video":
         pooled = F.adaptive_avg_pool2d(x.mean(dim=(1, 2)).unsqueeze(1), (16, 16))
     else:
         pooled = F.adaptive_avg_pool2d(x.unsqueeze(1), (16, 32))
@@ -137,11 +137,11 @@ def logistic_reference(folder: Path) -> dict[str, float]:
     from sklearn.preprocessing import StandardScaler
 
     data = prepare_dataset(DataConfig(path=str(folder)))
-    split = {s: data.split_indices(s) for s in ("train", "val", "test")}
-    labels = {s: data.labels[i] for s, i in split.items()}
+    split = {s: data.samples.split_indices(s) for s in ("train", "val", "test")}
+    labels = {s: data.samples.labels[i] for s, i in split.items()}
     log_probs = {"val": 0.0, "test": 0.0}
     result = {}
-    for modality in data.modalities:
+    for modality in data.samples.modalities:
         x = {s: pooled_features(data, modality, i) for s, i in split.items()}
         fits = [
             make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000)).fit(x["train"], labels["train"])

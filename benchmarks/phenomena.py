@@ -30,7 +30,7 @@ import torch
 from core import events as ev
 from core.config import DataConfig, RunConfig
 from core.data.prepare import prepare_dataset
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.demo import generate_demo
 from core.models.multimodal import build_model_for_data
 from core.training.checkpoint import load_checkpoint
@@ -155,14 +155,14 @@ def per_sample_section(root: Path, sizes: Sizes) -> list[str]:
         metrics, run_dir = train(root, data, "joint", {}, sizes.epochs, seed)
         model = build_model_for_data(data, RunConfig().model)
         model.load_state_dict(load_checkpoint(run_dir / "checkpoints" / "last.pt")["model"])
-        test = data.split_indices("test")
+        test = data.samples.split_indices("test")
         for payoff in ("probability", "benefit"):
             result = value_samples(
                 model, data, test, ValuationSettings(value_fn=payoff, seed=seed), torch.device("cpu"), 0, "test"
             )
             x1, x2 = (result.modalities.index(m) for m in ("x1", "x2"))
             gap = result.phi[:, x1] - result.phi[:, x2]
-            informative = data.metadata["informative"][result.sample_index]
+            informative = data.samples.metadata["informative"][result.sample_index]
             agree = np.where(informative == "x1", gap > 0, gap < 0).mean()
             lines.append(
                 f"| {seed} | {metrics['test/acc']:.3f} | {payoff} | {agree:.3f} | {(gap == 0).mean():.3f} | "

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from core.config import RunConfig
-from core.data.prepared import PreparedData
+from core.data.samples import Samples
+from core.data.tensors import PreparedData
 from core.events import EpochMetrics, ResamplingPlanned, RunFinished, RunStarted, StepMetrics, ValuationReady
 from core.report import ReportWriter, open_report
 from core.valuation.result import ValuationResult
@@ -27,15 +28,17 @@ def dataset(n: int, modalities: list[str]) -> PreparedData:
     ids = np.char.add("sample_", np.arange(n).astype("U7")).astype(object)
     return PreparedData(
         root=Path("/data/big"),
-        ids=ids,
-        rows=np.arange(2, n + 2),
-        labels=np.arange(n) % 10,
-        class_names=[f"class{k}" for k in range(10)],
-        splits=np.full(n, "train", dtype=object),
-        modalities=modalities,
-        modality_kinds={m: "vector" for m in modalities},
-        media={m: np.char.add(f"{m}/", ids.astype(str)).astype(object) for m in modalities},
-        metadata={},
+        samples=Samples(
+            ids=ids,
+            rows=np.arange(2, n + 2),
+            labels=np.arange(n) % 10,
+            class_names=[f"class{k}" for k in range(10)],
+            splits=np.full(n, "train", dtype=object),
+            modalities=modalities,
+            modality_kinds={m: "vector" for m in modalities},
+            media={m: np.char.add(f"{m}/", ids.astype(str)).astype(object) for m in modalities},
+            metadata={},
+        ),
         arrays={},
     )
 
@@ -87,7 +90,7 @@ def main() -> None:
         writer = ReportWriter(path)
         started = RunStarted(
             run_dir=folder, config_toml=RunConfig().to_toml(), device="cpu", modalities=modalities,
-            class_names=data.class_names, num_train=args.samples, num_val=0, start_epoch=0,
+            class_names=data.samples.class_names, num_train=args.samples, num_val=0, start_epoch=0,
             total_epochs=args.epochs, steps_per_epoch=100, dataset=data,
         )  # fmt: skip
         spent = {"start": 0.0, "valuation": 0.0, "other": 0.0}

@@ -79,15 +79,15 @@ def main() -> None:
     data = prepare_dataset(config.data)
     model = build_model_for_data(data, config.model)
     model.load_state_dict(torch.load(work / "run" / "checkpoints" / "last.pt", weights_only=False)["model"])
-    train = data.split_indices("train")
+    train = data.samples.split_indices("train")
     results = {}
     for value_fn in VALUE_FUNCTIONS.names():
         result = value_samples(model, data, train, ValuationSettings(value_fn=value_fn), torch.device("cpu"))
         results[value_fn] = sign_agreement(
             result.phi,
-            data.metadata["audio_info"][train],
-            data.metadata["video_info"][train],
-            data.modalities,
+            data.samples.metadata["audio_info"][train],
+            data.samples.metadata["video_info"][train],
+            data.samples.modalities,
         )
     last = epochs[-1].metrics
     print(

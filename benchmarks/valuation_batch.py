@@ -32,7 +32,7 @@ def split_data(samples: int):
     data = random_data(2, samples)
     n = len(data)
     val, test = n // 5, n // 5
-    data.splits[:] = np.array(["train"] * (n - val - test) + ["val"] * val + ["test"] * test)
+    data.samples.splits[:] = np.array(["train"] * (n - val - test) + ["val"] * val + ["test"] * test)
     return data
 
 
@@ -54,7 +54,7 @@ def main() -> None:
 
     def value_all(batch_size: int) -> list[np.ndarray]:
         settings = ValuationSettings(batch_size=batch_size)
-        return [value_samples(model, data, data.split_indices(s), settings, device, split=s).phi for s in SPLITS]
+        return [value_samples(model, data, data.samples.split_indices(s), settings, device, split=s).phi for s in SPLITS]
 
     def timed(fn) -> float:
         """Wall seconds on a GPU; on the CPU this process's CPU seconds, which other load barely moves."""

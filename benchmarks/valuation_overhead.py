@@ -21,8 +21,9 @@ import torch
 
 from core.config import ModelConfig
 from core.data.batches import iterate_batches
-from core.data.prepared import PreparedData
+from core.data.samples import Samples
 from core.data.store import FileKey, StoredRows, TensorStore
+from core.data.tensors import PreparedData
 from core.models.multimodal import build_model_for_data
 from core.valuation.valuate import ValuationSettings, brute_force_values, value_samples
 
@@ -55,15 +56,17 @@ def random_data(num_modalities: int, samples: int, seed: int = 0) -> PreparedDat
             arrays[name] = rng.normal(size=(samples, *SHAPES[kind])).astype(np.float32)
     return PreparedData(
         root=Path("."),
-        ids=np.arange(samples).astype(str).astype(object),
-        rows=np.arange(samples),
-        labels=rng.integers(0, 8, samples),
-        class_names=[str(c) for c in range(8)],
-        splits=np.array(["train"] * samples, dtype=object),
-        modalities=names,
-        modality_kinds=dict(zip(names, kinds)),
-        media={n: np.array([""] * samples, dtype=object) for n in names},
-        metadata={},
+        samples=Samples(
+            ids=np.arange(samples).astype(str).astype(object),
+            rows=np.arange(samples),
+            labels=rng.integers(0, 8, samples),
+            class_names=[str(c) for c in range(8)],
+            splits=np.array(["train"] * samples, dtype=object),
+            modalities=names,
+            modality_kinds=dict(zip(names, kinds)),
+            media={n: np.array([""] * samples, dtype=object) for n in names},
+            metadata={},
+        ),
         arrays=arrays,
     )
 

@@ -33,7 +33,7 @@ class RunStarted:
     start_epoch: int
     total_epochs: int
     steps_per_epoch: int
-    dataset: Any  # core.data.prepared.PreparedData; kept untyped to avoid an import cycle
+    dataset: Any  # core.data.tensors.PreparedData; kept untyped to avoid an import cycle
     start_step: int = 0
     """The step of ``start_epoch`` the run continues at (a resume of a run stopped mid-epoch)."""
 

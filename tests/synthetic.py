@@ -6,7 +6,8 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.prepared import PreparedData
+from core.data.samples import Samples
+from core.data.tensors import PreparedData
 
 
 def vector_data(
@@ -29,14 +30,16 @@ def vector_data(
     splits = np.array(["train"] * (n * 2 // 3) + ["val"] * (n - n * 2 // 3), dtype=object)
     return PreparedData(
         root=Path("."),
-        ids=np.array([f"s{i}" for i in range(n)], dtype=object),
-        rows=np.arange(2, n + 2),
-        labels=labels.astype(np.int64),
-        class_names=[f"c{k}" for k in range(classes)],
-        splits=splits,
-        modalities=list(modalities),
-        modality_kinds={m: "vector" for m in modalities},
-        media={m: np.array([f"{m}/{i}.npy" for i in range(n)], dtype=object) for m in modalities},
-        metadata={},
+        samples=Samples(
+            ids=np.array([f"s{i}" for i in range(n)], dtype=object),
+            rows=np.arange(2, n + 2),
+            labels=labels.astype(np.int64),
+            class_names=[f"c{k}" for k in range(classes)],
+            splits=splits,
+            modalities=list(modalities),
+            modality_kinds={m: "vector" for m in modalities},
+            media={m: np.array([f"{m}/{i}.npy" for i in range(n)], dtype=object) for m in modalities},
+            metadata={},
+        ),
         arrays=arrays,
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.prepared import Exclusion
+from core.data.samples import Exclusion, Samples
 
 SUMMARY_KINDS = 8  # kinds of problem the dataset summary lists one by one
 SUMMARY_EXAMPLES = 3  # rows named per kind
@@ -17,29 +17,58 @@ SUMMARY_EXAMPLES = 3  # rows named per kind
 
 @dataclass
 class SampleSet:
-    """A dataset's samples as the window shows them: one numpy column per field, one row per sample.
+    """A dataset's samples as the window shows them: a :class:`core.data.samples.Samples` table whose ids,
+    splits and metadata are ``str`` columns, converted once when the set is made (for a report, in the task
+    that reads it), not by each view that shows them.
 
-    Made from a manifest, from the data a run trains on, or from a report (all three list the same
-    fields). Ids, splits and metadata are ``str`` columns, converted once when the set is made (for a
-    report, in the task that reads it), not by each view that shows them."""
+    Made from a manifest, from the data a run trains on, or from a report (all three hold the same table)."""
 
     root: Path
-    ids: np.ndarray
-    labels: np.ndarray
-    class_names: list[str]
-    splits: np.ndarray
-    modalities: list[str]
-    modality_kinds: dict[str, str]
-    media: dict[str, np.ndarray]
-    metadata: dict[str, np.ndarray]
+    samples: Samples
     excluded: list[Exclusion] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.ids, self.splits = _text(self.ids), _text(self.splits)
-        self.metadata = {name: _text(column) for name, column in self.metadata.items()}
+        s = self.samples
+        self.samples = dataclasses.replace(
+            s, ids=_text(s.ids), labels=np.asarray(s.labels, np.int64), splits=_text(s.splits),
+            metadata={name: _text(c) for name, c in s.metadata.items()},
+        )
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.samples)
+
+    # The table's columns, as the views read them.
+    @property
+    def ids(self) -> np.ndarray:
+        return self.samples.ids
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.samples.labels
+
+    @property
+    def class_names(self) -> list[str]:
+        return self.samples.class_names
+
+    @property
+    def splits(self) -> np.ndarray:
+        return self.samples.splits
+
+    @property
+    def modalities(self) -> list[str]:
+        return self.samples.modalities
+
+    @property
+    def modality_kinds(self) -> dict[str, str]:
+        return self.samples.modality_kinds
+
+    @property
+    def media(self) -> dict[str, np.ndarray]:
+        return self.samples.media
+
+    @property
+    def metadata(self) -> dict[str, np.ndarray]:
+        return self.samples.metadata
 
     def media_path(self, index: int, modality: str) -> Path:
         return self.root / str(self.media[modality][index])
@@ -81,47 +110,23 @@ class SampleSet:
     def with_root(self, root: str | Path) -> SampleSet:
         return dataclasses.replace(self, root=Path(root))
 
-    def same_samples(self, samples) -> bool:
-        """Whether ``samples`` (anything with ``ids`` and ``modalities``) lists the same sample ids and
-        modalities as this set."""
-        return list(self.modalities) == list(samples.modalities) and np.array_equal(
-            self.ids, np.asarray(samples.ids).astype(str)
-        )
+    def same_samples(self, holder) -> bool:
+        """Whether ``holder`` (anything with a ``samples`` table) lists the same sample ids and modalities as
+        this set."""
+        other = holder.samples
+        return list(self.modalities) == list(other.modalities) and np.array_equal(self.ids, np.asarray(other.ids).astype(str))
 
     @classmethod
-    def from_samples(cls, samples) -> SampleSet:
+    def from_samples(cls, holder) -> SampleSet:
         """From a :class:`core.data.manifest.Manifest` (no media decoded) or a
-        :class:`core.data.prepared.PreparedData` (as carried by ``RunStarted``): both list the samples
-        with the same fields."""
-        return cls(
-            root=Path(samples.root),
-            ids=samples.ids,
-            labels=samples.labels,
-            class_names=list(samples.class_names),
-            splits=samples.splits,
-            modalities=list(samples.modalities),
-            modality_kinds=dict(samples.modality_kinds),
-            media=dict(samples.media),
-            metadata=dict(samples.metadata),
-            excluded=list(samples.excluded),
-        )
+        :class:`core.data.tensors.PreparedData` (as carried by ``RunStarted``): both hold a sample table."""
+        return cls(root=Path(holder.root), samples=holder.samples, excluded=list(holder.excluded))
 
     @classmethod
     def from_report(cls, dataset, modalities: list[str]) -> SampleSet:
-        """From a report's :class:`core.report.reader.ReportDataset` (no media access)."""
-        media = dataset.media
-        return cls(
-            root=Path(dataset.root) if dataset.root else Path("."),
-            ids=dataset.ids,
-            labels=np.asarray(dataset.labels, np.int64),
-            class_names=list(dataset.class_names),
-            splits=dataset.splits,
-            modalities=list(modalities),
-            modality_kinds=dict(dataset.modality_kinds),
-            media={m: media[m].astype(object) for m in modalities if m in media},
-            metadata=dict(dataset.metadata),
-            excluded=list(dataset.excluded),
-        )
+        """From a report's :class:`core.report.report_dataset.ReportDataset` (no media access)."""
+        root = Path(dataset.root) if dataset.root else Path(".")
+        return cls(root=root, samples=dataset.samples(modalities), excluded=list(dataset.excluded))
 
 
 def _kind(reason: str) -> str:

@@ -179,7 +179,7 @@ class SampleBrowser(QWidget):
         if self._dataset_stale:
             dataset = self.session.dataset
             self.model.set_table(SampleTable.from_dataset(dataset))
-            splits = sorted(set(self.model.table.splits.tolist()))
+            splits = sorted(set(self.model.table.samples.splits.tolist()))
             modalities = list(dataset.modalities) if dataset is not None else []
             class_names = list(dataset.class_names) if dataset is not None else []
             self.filters.set_choices(class_names, splits, modalities)  # emits changed: applies the filter
@@ -267,7 +267,7 @@ class SampleBrowser(QWidget):
             self._pushing = False
 
     def _modality_position(self, modality: str | int) -> int:
-        modalities = self.model.table.modalities
+        modalities = self.model.table.samples.modalities
         if isinstance(modality, int):
             return modality
         if modality not in modalities:

@@ -57,9 +57,9 @@ values) fail both. ``samples`` (dataset indices, None for no limit) keeps
         if text:
             keep &= table.text_match(text)
         if self.label is not None:
-            keep &= table.labels == self.label
+            keep &= table.samples.labels == self.label
         if self.split is not None:
-            keep &= table.splits == self.split
+            keep &= table.samples.splits == self.split
         if self.correct != "any":
             wanted = {"correct": 1, "incorrect": 0, "not valued": -1}[self.correct]
             keep &= table.correct == wanted

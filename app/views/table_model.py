@@ -15,6 +15,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from app.state.samples import SampleSet
 from app.style import correctness_color, modality_color
 from app.views.queries import EpochValues
+from core.data.samples import Samples
 from core.valuation.interaction import modality_pairs, pair_labels
 
 _Index = QModelIndex | QPersistentModelIndex
@@ -28,36 +29,25 @@ _USER = int(Qt.ItemDataRole.UserRole.value)
 _ROLES = frozenset((_DISPLAY, _ALIGN, _FOREGROUND, _DECORATION, _USER))
 _RIGHT = int((Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter).value)
 _LEFT = int((Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter).value)
+_NO_TEXT = np.zeros(0, str)
+_EMPTY = Samples(ids=_NO_TEXT, rows=np.zeros(0, np.int64), labels=np.zeros(0, np.int64), class_names=[],
+                 splits=_NO_TEXT, modalities=[], modality_kinds={}, media={}, metadata={})
 
 
 class SampleTable:
     """Every sample of a dataset as numpy columns, plus the values of the epoch on show.
 
-    ``phi`` and ``interaction`` (one column per modality pair, :func:`core.valuation.interaction.pair_labels`
-    order) are NaN, ``prediction`` and ``correct`` are -1 for samples without a valuation.
+    ``samples`` is the dataset's table with ``str`` ids, splits and metadata (a :class:`SampleSet`'s, used
+    as it is); ``phi`` and ``interaction`` (one column per modality pair,
+    :func:`core.valuation.interaction.pair_labels` order) are NaN, ``prediction`` and ``correct`` are -1
+    for samples without a valuation.
     """
 
-    def __init__(
-        self,
-        ids: np.ndarray,
-        labels: np.ndarray,
-        class_names: list[str],
-        splits: np.ndarray,
-        modalities: list[str],
-        metadata: dict[str, np.ndarray] | None = None,
-    ) -> None:
-        n = len(ids)
-        self.ids = np.asarray(ids, dtype=str)
-        self.labels = np.asarray(labels, dtype=np.int64)
-        self.class_names = list(class_names)
-        self.splits = np.asarray(splits, dtype=str)
-        self.modalities = list(modalities)
-        self.metadata = {name: np.asarray(column, dtype=str) for name, column in (metadata or {}).items()}
-        for name, column in (("labels", self.labels), ("splits", self.splits), *self.metadata.items()):
-            if len(column) != n:
-                raise ValueError(f"sample table column {name!r} has {len(column)} rows, expected {n} (one per id)")
-        self.phi = np.full((n, len(self.modalities)), np.nan, np.float32)
-        self.pairs = pair_labels(self.modalities)
+    def __init__(self, samples: Samples) -> None:
+        n = len(samples)
+        self.samples = samples
+        self.phi = np.full((n, len(samples.modalities)), np.nan, np.float32)
+        self.pairs = pair_labels(samples.modalities)
         self.interaction = np.full((n, len(self.pairs)), np.nan, np.float32)
         self.prediction = np.full(n, -1, np.int64)
         self.correct = np.full(n, -1, np.int8)
@@ -67,12 +57,10 @@ class SampleTable:
 
     @classmethod
     def from_dataset(cls, dataset: SampleSet | None) -> SampleTable:
-        if dataset is None:
-            return cls(np.zeros(0, str), np.zeros(0, np.int64), [], np.zeros(0, str), [])
-        return cls(dataset.ids, dataset.labels, dataset.class_names, dataset.splits, dataset.modalities, dataset.metadata)
+        return cls(_EMPTY if dataset is None else dataset.samples)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.samples)
 
     def set_values(self, values: EpochValues, interaction: np.ndarray | None = None) -> None:
         """Show one epoch's values; ``interaction`` [N, pairs] (None: not known, shown empty)."""
@@ -93,8 +81,8 @@ class SampleTable:
     def text_match(self, text: str) -> np.ndarray:
         """Rows whose id, label name or any metadata value contains ``text`` (lower case)."""
         if self._search is None:
-            self._search = [np.strings.lower(c) for c in (self.ids, *self.metadata.values())]
-        keep = np.array([text in name.lower() for name in self.class_names], bool)[self.labels]
+            self._search = [np.strings.lower(c) for c in (self.samples.ids, *self.samples.metadata.values())]
+        keep = np.array([text in name.lower() for name in self.samples.class_names], bool)[self.samples.labels]
         for column in self._search:
             keep |= np.strings.find(column, text) >= 0
         return keep
@@ -156,10 +144,10 @@ def _columns(table: SampleTable) -> list[Column]:
         Column("prediction", "prediction", "The full model's prediction at the epoch on show", "prediction"),
         Column("correct", "correct", "Whether that prediction is right", "correct"),
     ]
-    for position, modality in enumerate(table.modalities):
+    for position, modality in enumerate(table.samples.modalities):
         columns.append(Column(f"phi:{modality}", f"φ {modality}", f"Shapley value of {modality}", "phi", position))
-    for position, (i, j) in enumerate(modality_pairs(len(table.modalities))):
-        a, b = table.modalities[i], table.modalities[j]
+    for position, (i, j) in enumerate(modality_pairs(len(table.samples.modalities))):
+        a, b = table.samples.modalities[i], table.samples.modalities[j]
         tip = f"Shapley interaction of {a} and {b}: positive = synergy (worth more together), negative = redundancy"
         columns.append(Column(f"interaction:{a}×{b}", f"I {a}×{b}", tip, "interaction", position))
     columns += [
@@ -168,7 +156,7 @@ def _columns(table: SampleTable) -> list[Column]:
         Column("copies", "copies", "Extra copies added by re-sampling for the next epoch", "copies"),
         Column("user_copies", "your copies", "Extra copies you requested for the next epoch", "user_copies"),
     ]
-    for name in table.metadata:
+    for name in table.samples.metadata:
         columns.append(Column(f"meta:{name}", name, f"Metadata column {name!r}", "meta", name))
     return columns
 
@@ -265,13 +253,13 @@ class SampleTableModel(QAbstractTableModel):
         t = self.table
         match column.kind:
             case "id":
-                return _ranks(t.ids)
+                return _ranks(t.samples.ids)
             case "label":
-                return _ranks(np.asarray(t.class_names + [""], dtype=str))[t.labels]
+                return _ranks(np.asarray(t.samples.class_names + [""], dtype=str))[t.samples.labels]
             case "split":
-                return _ranks(t.splits)
+                return _ranks(t.samples.splits)
             case "prediction":
-                names = _ranks(np.asarray(t.class_names + [""], dtype=str))
+                names = _ranks(np.asarray(t.samples.class_names + [""], dtype=str))
                 return np.where(t.prediction >= 0, names[t.prediction], np.nan)
             case "correct":
                 return np.where(t.correct >= 0, t.correct, np.nan).astype(np.float64)
@@ -288,7 +276,7 @@ class SampleTableModel(QAbstractTableModel):
             case "user_copies":
                 return t.user_copies.astype(np.float64)
             case "meta":
-                return _metadata_key(t.metadata[column.arg])
+                return _metadata_key(t.samples.metadata[column.arg])
         raise AssertionError(f"unknown column kind {column.kind}")
 
     def _rebuild(self) -> None:
@@ -318,7 +306,7 @@ class SampleTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self.columns[section].tooltip
             if role == Qt.ItemDataRole.DecorationRole and self.columns[section].kind == "phi":
-                return modality_color(self.table.modalities[self.columns[section].arg], self.table.modalities)
+                return modality_color(self.table.samples.modalities[self.columns[section].arg], self.table.samples.modalities)
         elif orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return str(section + 1)
         return None
@@ -340,8 +328,8 @@ class SampleTableModel(QAbstractTableModel):
         if role == _DECORATION:
             if column.kind in ("dominant", "low"):
                 position = self._modality_at(column, sample)
-                if 0 <= position < len(self.table.modalities):
-                    return modality_color(self.table.modalities[position], self.table.modalities)
+                if 0 <= position < len(self.table.samples.modalities):
+                    return modality_color(self.table.samples.modalities[position], self.table.samples.modalities)
             return None
         return sample  # UserRole: the dataset index
 
@@ -363,13 +351,13 @@ class SampleTableModel(QAbstractTableModel):
         t = self.table
         match column.kind:
             case "id":
-                return str(t.ids[sample])
+                return str(t.samples.ids[sample])
             case "label":
-                return self._class_name(int(t.labels[sample]))
+                return t.samples.label_name(int(t.samples.labels[sample]))
             case "split":
-                return str(t.splits[sample])
+                return str(t.samples.splits[sample])
             case "prediction":
-                return self._class_name(int(t.prediction[sample])) if t.prediction[sample] >= 0 else ""
+                return t.samples.label_name(int(t.prediction[sample])) if t.prediction[sample] >= 0 else ""
             case "correct":
                 return {1: "✓ right", 0: "✗ wrong"}.get(int(t.correct[sample]), "")
             case "phi" | "interaction":
@@ -379,16 +367,11 @@ class SampleTableModel(QAbstractTableModel):
                 position = self._modality_at(column, sample)
                 if position < 0:
                     return ""
-                return "tie" if position == len(t.modalities) else t.modalities[position]
+                return "tie" if position == len(t.samples.modalities) else t.samples.modalities[position]
             case "copies":
                 return str(int(t.copies[sample]))
             case "user_copies":
                 return str(int(t.user_copies[sample]))
             case "meta":
-                return str(t.metadata[column.arg][sample])
+                return str(t.samples.metadata[column.arg][sample])
         raise AssertionError(f"unknown column kind {column.kind}")
-
-    def _class_name(self, label: int) -> str:
-        names = self.table.class_names
-        return names[label] if 0 <= label < len(names) else str(label)
-

@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
     if valued.report is not None:
         print(f"added split {result.split!r} (epoch {result.epoch + 1}) to {valued.report}", file=sys.stderr)
     if args.out or not args.into_report:
-        write_values_csv(result, data.ids, data.class_names, data.labels, args.out)
+        write_values_csv(result, data.samples.ids, data.samples.class_names, data.samples.labels, args.out)
     return 0
 
 

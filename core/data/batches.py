@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,10 @@ class Batch:
 
 def gather_rows(data: PreparedData, index: np.ndarray, keep: np.ndarray | None) -> Batch:
     """Rows ``index`` of every modality as CPU tensors (all modalities kept when ``keep`` is None)."""
-    keep_array = np.ones((len(index), len(data.modalities)), np.float32) if keep is None else keep
+    keep_array = np.ones((len(index), len(data.samples.modalities)), np.float32) if keep is None else keep
     return Batch(
-        inputs={m: torch.from_numpy(np.ascontiguousarray(data.arrays[m][index])) for m in data.modalities},
-        labels=torch.from_numpy(data.labels[index].astype(np.int64)),
+        inputs={m: torch.from_numpy(np.ascontiguousarray(data.arrays[m][index])) for m in data.samples.modalities},
+        labels=torch.from_numpy(data.samples.labels[index].astype(np.int64)),
         keep=torch.from_numpy(keep_array.astype(np.float32)),
         index=torch.from_numpy(np.asarray(index, dtype=np.int64)),
     )

@@ -44,7 +44,7 @@ import numpy as np
 
 from core.data.dataset_info import DATASET_INFO_NAME, read_dataset_info
 from core.data.kinds import Kind, extension_kinds, file_kind, get_kind, kind_names
-from core.data.prepared import Exclusion
+from core.data.samples import Exclusion, Samples
 from core.data.trust import MediaRootError, approved_media_roots, check_media_root
 
 MANIFEST_NAME = "manifest.csv"
@@ -63,26 +63,18 @@ class ManifestError(ValueError):
 
 @dataclass
 class Manifest:
-    """The usable rows of a manifest, in file order, and the problems of the rows left out.
+    """The usable rows of a manifest, in file order, as a sample table, and the problems of the rows left out.
 
-    ``rows`` are CSV line numbers (header = line 1); ``labels`` are indices into ``class_names``;
-    ``media[m]`` holds paths relative to ``root`` (with ``/`` separators); ``metadata[c]`` the raw strings.
+    ``samples.rows`` are CSV line numbers (header = line 1); ``samples.media[m]`` holds paths relative to
+    ``root`` (with ``/`` separators); ``samples.metadata[c]`` the raw strings.
     """
 
     root: Path
-    ids: np.ndarray
-    rows: np.ndarray
-    labels: np.ndarray
-    class_names: list[str]
-    splits: np.ndarray
-    modalities: list[str]
-    modality_kinds: dict[str, str]
-    media: dict[str, np.ndarray]
-    metadata: dict[str, np.ndarray]
+    samples: Samples
     excluded: list[Exclusion] = field(default_factory=list)
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.samples)
 
 
 def media_kind(file_name: str) -> str | None:
@@ -136,8 +128,7 @@ def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> 
         )
 
     class_index = {name: i for i, name in enumerate(class_names)}
-    return Manifest(
-        root=root,
+    samples = Samples(
         ids=_objects(cells["id"][i] for i in keep),
         rows=np.array([line_numbers[i] for i in keep], dtype=np.int64),
         labels=np.array([class_index[cells["label"][i]] for i in keep], dtype=np.int64),
@@ -147,8 +138,8 @@ def load_manifest(root: str | Path, modalities: Sequence[str] | None = None) -> 
         modality_kinds={m: kinds[m] for m in selected},
         media={m: _objects(_normalise_path(cells[m][i]) for i in keep) for m in selected},
         metadata={c: _objects(cells[c][i] for i in keep) for c in metadata_columns},
-        excluded=excluded,
     )
+    return Manifest(root=root, samples=samples, excluded=excluded)
 
 
 def _read_csv(root: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:

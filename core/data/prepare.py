@@ -27,7 +27,7 @@ from core.data.decode_pool import DecodePool
 from core.data.kinds.base import Window
 from core.data.manifest import Manifest, ManifestError, load_manifest
 from core.data.media import MediaError
-from core.data.prepared import Exclusion, PreparedData, SampleRows
+from core.data.samples import Exclusion
 from core.data.store import (
     Entry,
     FileKey,
@@ -38,6 +38,7 @@ from core.data.store import (
     is_symlink,
     store_folder,
 )
+from core.data.tensors import PreparedData, SampleRows
 
 MIN_FILES_PER_WORKER = 16
 """A pool gets at most one process per this many files to decode (starting a process costs ~1 s)."""
@@ -116,12 +117,12 @@ def _prepare(
     if share is None:  # (a rank building its share describes the data once, when it prepares it all)
         say(
             f"{root}: {len(manifest)} usable row(s), {_rows(manifest.excluded)} left out for manifest problems; "
-            f"modalities {', '.join(f'{m} ({manifest.modality_kinds[m]})' for m in manifest.modalities)}"
+            f"modalities {', '.join(f'{m} ({manifest.samples.modality_kinds[m]})' for m in manifest.samples.modalities)}"
         )
 
-    transform = InputTransform.from_config(config, manifest.modality_kinds)
+    transform = InputTransform.from_config(config, manifest.samples.modality_kinds)
     windows = _windows(manifest, config.window_columns, say)
-    kinds = sorted(set(manifest.modality_kinds.values()))
+    kinds = sorted(set(manifest.samples.modality_kinds.values()))
     params = {kind: preprocessing_params(kind, config) for kind in kinds}
     cache = _ready_cache_folder(root, config.cache_dir, say, [store_folder(Path(), k, params[k]).name for k in kinds])
     folders = {kind: store_folder(cache, kind, params[kind]) for kind in kinds}
@@ -131,10 +132,10 @@ def _prepare(
     stores = {kind: TensorStore(folder, say) for kind, folder in folders.items()}
     try:
         every: dict[tuple[str, FileKey], _Job] = {}  # each file once, in manifest order
-        for modality in manifest.modalities:
-            kind = manifest.modality_kinds[modality]
+        for modality in manifest.samples.modalities:
+            kind = manifest.samples.modality_kinds[modality]
             cells[modality] = [
-                _job(root, kind, str(manifest.media[modality][i]), windows[i]) for i in range(len(manifest))
+                _job(root, kind, str(manifest.samples.media[modality][i]), windows[i]) for i in range(len(manifest))
             ]
             for cell in cells[modality]:
                 if isinstance(cell, _Job):
@@ -151,8 +152,8 @@ def _prepare(
         if share is not None:
             return None
         entries: dict[str, list[Entry | None]] = {}
-        for modality in manifest.modalities:
-            store = stores[manifest.modality_kinds[modality]]
+        for modality in manifest.samples.modalities:
+            store = stores[manifest.samples.modality_kinds[modality]]
             entries[modality] = []
             for row, cell in enumerate(cells[modality]):
                 entry = None if isinstance(cell, str) else store.lookup(cell.key)
@@ -173,7 +174,7 @@ def _prepare(
         f"{counts['failed']} failed"
     )
 
-    for modality in manifest.modalities:
+    for modality in manifest.samples.modalities:
         _exclude_odd_shapes(manifest, modality, entries[modality], problems)
     keep = [i for i in range(len(manifest)) if i not in problems]
     decode_problems = [p for i in sorted(problems) for p in problems[i]]
@@ -183,32 +184,23 @@ def _prepare(
     if decode_problems:
         say(f"{len(manifest) - len(keep)} more sample(s) left out after decoding")
 
-    index = np.array(keep, dtype=np.int64)
-    ids = manifest.ids[index]
+    samples = manifest.samples.take(np.array(keep, dtype=np.int64))
     kept_windows = [windows[i] for i in keep] if config.window_columns else None
     arrays: dict[str, SampleRows] = {}
-    for modality in manifest.modalities:
-        kind = manifest.modality_kinds[modality]
-        files = manifest.media[modality][index]
+    for modality in manifest.samples.modalities:
+        kind = manifest.samples.modality_kinds[modality]
+        files = samples.media[modality]
         arrays[modality] = StoredRows(
             folders[kind],
             cast(list[Entry], [entries[modality][i] for i in keep]),  # the kept rows have an entry each
-            ids,
+            samples.ids,
             files,
             repair=_Redecode(kind, root, config, folders[kind], files, kept_windows),
             log=say,
         )
     return PreparedData(
         root=root,
-        ids=ids,
-        rows=manifest.rows[index],
-        labels=manifest.labels[index],
-        class_names=list(manifest.class_names),
-        splits=manifest.splits[index],
-        modalities=list(manifest.modalities),
-        modality_kinds=dict(manifest.modality_kinds),
-        media={m: paths[index] for m, paths in manifest.media.items()},
-        metadata={c: values[index] for c, values in manifest.metadata.items()},
+        samples=samples,
         arrays=arrays,
         excluded=excluded,
         transform=transform,
@@ -420,12 +412,12 @@ def _windows(manifest: Manifest, columns: list[str], say: Callable[[str], None])
         return [None] * len(manifest)
     if len(columns) != 2:
         raise ValueError(f"data.window_columns must name two columns (start, end), got {columns}")
-    missing = [c for c in columns if c not in manifest.metadata]
+    missing = [c for c in columns if c not in manifest.samples.metadata]
     if missing:
         say(f"no column {', '.join(missing)} in the manifest: every clip is used whole")
         return [None] * len(manifest)
     windows: list[Window | str | None] = []
-    for start, end in zip(*(manifest.metadata[c] for c in columns)):
+    for start, end in zip(*(manifest.samples.metadata[c] for c in columns)):
         if not str(start).strip() and not str(end).strip():
             windows.append(None)
             continue
@@ -449,7 +441,7 @@ def _exclude_odd_shapes(
     if len(shapes) <= 1:
         return
     expected = shapes.most_common(1)[0][0]
-    vector = manifest.modality_kinds[modality] == "vector"
+    vector = manifest.samples.modality_kinds[modality] == "vector"
     for index, array in enumerate(arrays):
         if array is None or array.shape == expected:
             continue
@@ -462,9 +454,9 @@ def _exclude_odd_shapes(
 
 def _exclusion(manifest: Manifest, index: int, modality: str, reason: str | None) -> Exclusion:
     return Exclusion(
-        row=int(manifest.rows[index]),
-        sample_id=str(manifest.ids[index]),
+        row=int(manifest.samples.rows[index]),
+        sample_id=str(manifest.samples.ids[index]),
         column=modality,
-        file=str(manifest.media[modality][index]),
+        file=str(manifest.samples.media[modality][index]),
         reason=reason or "unknown failure",
     )

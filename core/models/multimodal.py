@@ -16,7 +16,7 @@ from torch import nn
 
 from core.config import ModelConfig
 from core.data.kinds import get_kind, kind_names
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.models.encoders import EncoderSpec, build_encoder
 
 
@@ -170,9 +170,9 @@ def build_model(
 def build_model_for_data(data: PreparedData, config: ModelConfig) -> MultimodalModel:
     """The model for a prepared dataset: one encoder per modality, sized from its model inputs."""
     return build_model(
-        data.modality_kinds,
-        {m: data.input_shape(m) for m in data.modalities},
-        data.num_classes,
+        data.samples.modality_kinds,
+        {m: data.input_shape(m) for m in data.samples.modalities},
+        data.samples.num_classes,
         config.feature_dim,
         config.encoders,
         config.kind_encoders,

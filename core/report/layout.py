@@ -94,22 +94,23 @@ def write_environment(f: h5py.File, info: Mapping[str, str], start_time: str) ->
 def write_dataset(f: h5py.File, data: Any, class_names: list[str], modalities: list[str]) -> None:
     """Ids, labels, splits, media paths, metadata and exclusions of the prepared dataset (no tensors)."""
     group = f.create_group("dataset")
-    n = 0 if data is None else len(data.ids)
+    samples = None if data is None else data.samples
+    n = 0 if samples is None else len(samples)
     group.attrs["root"] = "" if data is None else str(data.root)
     group.attrs["num_samples"] = np.int64(n)
-    static_array(group, "ids", string_array([] if data is None else data.ids))
-    static_array(group, "rows", np.asarray([] if data is None else data.rows, dtype=np.int64))
-    static_array(group, "labels", np.asarray([] if data is None else data.labels, dtype=np.int64))
-    static_array(group, "splits", string_array([] if data is None else data.splits))
-    static_array(group, "class_names", string_array(data.class_names if data is not None else class_names))
+    static_array(group, "ids", string_array([] if samples is None else samples.ids))
+    static_array(group, "rows", np.asarray([] if samples is None else samples.rows, dtype=np.int64))
+    static_array(group, "labels", np.asarray([] if samples is None else samples.labels, dtype=np.int64))
+    static_array(group, "splits", string_array([] if samples is None else samples.splits))
+    static_array(group, "class_names", string_array(samples.class_names if samples is not None else class_names))
     media = group.create_group("media")
-    for modality in modalities if data is None else data.modalities:
-        paths = data.media.get(modality, []) if data is not None else []
+    for modality in modalities if samples is None else samples.modalities:
+        paths = samples.media.get(modality, []) if samples is not None else []
         ds = static_array(media, encode_name(modality), string_array(paths))
         ds.attrs["modality"] = modality
-        ds.attrs["kind"] = "" if data is None else data.modality_kinds.get(modality, "")
+        ds.attrs["kind"] = "" if samples is None else samples.modality_kinds.get(modality, "")
     metadata = group.create_group("metadata")
-    for column, values in ({} if data is None else data.metadata).items():
+    for column, values in ({} if samples is None else samples.metadata).items():
         ds = static_array(metadata, _unique_name(metadata, encode_name(column)), _metadata_array(values))
         ds.attrs["column"] = column
     excluded = group.create_group("excluded")

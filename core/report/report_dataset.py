@@ -10,7 +10,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from core.data.prepared import Exclusion
+from core.data.samples import Exclusion, Samples
 from core.report import bounds
 from core.report.access import report_file
 from core.report.errors import ReportError
@@ -21,7 +21,8 @@ PER_SAMPLE_ARRAYS = ("ids", "rows", "labels", "splits")
 
 class ReportDataset:
     """The run's samples as stored in the report, each array read on first access: ids, labels, splits,
-    media paths relative to ``root``, metadata columns and excluded samples."""
+    media paths relative to ``root``, metadata columns and excluded samples; :meth:`samples` reads them all
+    as one sample table."""
 
     def __init__(self, path: Path, group: h5py.Group) -> None:
         self._path = path
@@ -87,6 +88,22 @@ class ReportDataset:
                 column = attr_text(ds.attrs.get("column", name))
                 columns[column] = decode_strings(values) if values.dtype.kind in "SOU" else values
         return columns
+
+    def samples(self, modalities: list[str]) -> Samples:
+        """The sample table of the run's ``modalities`` (the report's ``modalities`` attribute, in its order);
+        media paths of the modalities the report lists, kinds of every stored media column."""
+        media = self.media
+        return Samples(
+            ids=self.ids,
+            rows=self.rows,
+            labels=np.asarray(self.labels, np.int64),
+            class_names=list(self.class_names),
+            splits=self.splits,
+            modalities=list(modalities),
+            modality_kinds=dict(self.modality_kinds),
+            media={m: media[m].astype(object) for m in modalities if m in media},
+            metadata=dict(self.metadata),
+        )
 
     @cached_property
     def excluded(self) -> list[Exclusion]:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from core.config import RunConfig
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 
 
 def dataset_identity(
@@ -42,7 +42,8 @@ def dataset_identity(
 
 def identity_of(data: PreparedData) -> dict[str, Any]:
     """The identity of a prepared dataset (its usable samples, as the run's report records them)."""
-    return dataset_identity(data.ids, data.labels, data.splits, data.class_names, data.modalities)
+    samples = data.samples
+    return dataset_identity(samples.ids, samples.labels, samples.splits, samples.class_names, samples.modalities)
 
 
 def check_same_data(stored: dict[str, Any] | None, given: dict[str, Any], source: str, data_path: str) -> str | None:

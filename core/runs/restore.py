@@ -9,7 +9,7 @@ from typing import Any
 import torch
 
 from core.config import RunConfig
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.models.multimodal import MultimodalModel, build_model_for_data
 from core.strategies.base import prepare_model
 from core.training.checkpoint import load_checkpoint, load_model_state

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from core.data.prepare import prepare_dataset
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.report.reader import open_report
 from core.report.writer import ReportWriter
 from core.run_files.identity import check_same_data, dataset_identity, identity_of
@@ -65,7 +65,7 @@ def value_split(
     data = prepare_dataset(run.config.data)
     if into_report:
         check_report_data(folder.report, data, str(run.config.data.path))
-    index = data.split_indices(split)
+    index = data.samples.split_indices(split)
     if len(index) == 0:
         raise ValueError(f"{run.config.data.path}: split {split!r} has no usable samples")
     steps.check()

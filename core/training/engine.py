@@ -22,7 +22,7 @@ from core.atomic import WriteError, describe_os_error, is_disk_full, remove_stal
 from core.config import RunConfig
 from core.data.batches import iterate_batches
 from core.data.prepare import BuildStopped, build_store, format_exclusions, prepare_dataset
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.mi import MIAccumulator, label_entropy
 from core.models.encoders.pretrained import load_imagenet_weights
 from core.models.multimodal import MultimodalModel, build_model_for_data
@@ -99,7 +99,7 @@ class Engine:
         """Read old-format checkpoints (full pickles, which can run code) for --resume and init_encoders_from."""
         self._run_lock = RunLock(self.run_dir)
         self._saved_epoch: int | None = None
-        self.requests = ResamplingRequests(modalities=list(data.modalities) if data else [])
+        self.requests = ResamplingRequests(modalities=list(data.samples.modalities) if data else [])
         self._stop = threading.Event()
         self._running = threading.Event()
         self._running.set()
@@ -174,10 +174,10 @@ class Engine:
                 run_dir=str(self.run_dir),
                 config_toml=cfg.to_toml(),
                 device=f"{run.device} ({run.precision})",
-                modalities=list(run.data.modalities),
-                class_names=list(run.data.class_names),
+                modalities=list(run.data.samples.modalities),
+                class_names=list(run.data.samples.class_names),
                 num_train=len(run.train_index),
-                num_val=len(run.data.split_indices("val")),
+                num_val=len(run.data.samples.split_indices("val")),
                 start_epoch=run.start_epoch,
                 start_step=run.partial.step if run.partial else 0,
                 total_epochs=cfg.optim.epochs,
@@ -227,10 +227,10 @@ class Engine:
             report = format_exclusions(data.excluded)
             self._log(report, "warning")
             (self.run_dir / EXCLUDED_NAME).write_text(report + "\n", encoding="utf-8")
-        train_index = data.split_indices("train")
+        train_index = data.samples.split_indices("train")
         if len(train_index) == 0:
             raise ValueError(f"{cfg.data.path}: no usable training samples (split 'train')")
-        self.requests.modalities = list(data.modalities)
+        self.requests.modalities = list(data.samples.modalities)
 
         check_model_size(data, cfg.model, device)
         model = build_model_for_data(data, cfg.model)
@@ -264,7 +264,7 @@ class Engine:
             scaler=torch.amp.GradScaler("cuda") if precision == "fp16" else None,
             rng=np.random.default_rng(cfg.runtime.seed),
             valuation=valuation_settings(cfg, seed=cfg.runtime.seed),
-            label_entropy=label_entropy(data.labels[train_index], data.num_classes),
+            label_entropy=label_entropy(data.samples.labels[train_index], data.samples.num_classes),
             steps_per_epoch=-(-len(shard(train_index, self.dist)) // cfg.optim.batch_size),
             static_metrics=model_costs(model, extras, data, train_index, cfg.optim.batch_size, device),
         )
@@ -304,7 +304,7 @@ class Engine:
         metrics["train/resampled_copies"] = float(plan.copy_count.sum())
         metrics["lr"] = run.optimizer.param_groups[0]["lr"]
         for split in ("val", "test"):
-            index = run.data.split_indices(split)
+            index = run.data.samples.split_indices(split)
             if len(index):
                 metrics.update(
                     evaluate_split(
@@ -340,7 +340,7 @@ class Engine:
             return iterate_batches(run.data, index, self.config.optim.batch_size, run.device)
 
         return EpochStart(
-            epoch, run.model, run.train_index, run.data.split_indices("val"), run.rng, batches
+            epoch, run.model, run.train_index, run.data.samples.split_indices("val"), run.rng, batches
         )
 
     def _plan_epoch(self, run: TrainingRun, epoch: int) -> EpochPlan:
@@ -349,7 +349,7 @@ class Engine:
         automatic = run.strategy.plan_copies(EpochContext(epoch, run.train_index, self._latest, run.rng))
         requests = self._active_requests(epoch, run.data)
         self.requests.next_epoch = epoch + 1
-        plan = build_plan(run.train_index, len(run.data.modalities), automatic, requests, run.data.modalities)
+        plan = build_plan(run.train_index, len(run.data.samples.modalities), automatic, requests, run.data.samples.modalities)
         plan = self._agree_on_plan(plan.shuffled(run.rng), epoch)
         self.bus.emit(
             ev.ResamplingPlanned(
@@ -367,7 +367,7 @@ class Engine:
         split's imbalance figures (:func:`core.valuation.imbalance.split_imbalance`)."""
         figures: dict[str, float] = {}
         for split in self.config.valuation.splits:
-            index = run.data.split_indices(split)
+            index = run.data.samples.split_indices(split)
             if split == "train":
                 index = np.sort(run.strategy.valuation_subset(epoch, run.train_index, run.rng))
             if len(index) == 0:
@@ -427,7 +427,7 @@ class Engine:
     def _active_requests(self, epoch: int, data: PreparedData) -> list:
         requests = []
         for request in self.requests.active(epoch):
-            if request.modality not in data.modalities or request.sample_index.max() >= len(data):
+            if request.modality not in data.samples.modalities or request.sample_index.max() >= len(data):
                 self._log(f"re-sampling request {request.id} ignored: not valid for this dataset", "warning")
                 self.requests.cancel(request.id)
             else:

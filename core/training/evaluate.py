@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 
 from core.data.batches import iterate_batches
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.models.multimodal import ModelOutput, MultimodalModel
 from core.training.device import autocast
 from core.training.metrics import add_counts, f1_metrics, head_counts

@@ -13,7 +13,7 @@ import torch
 
 from core.config import ModelConfig, RunConfig
 from core.data.prepare import available_cores
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.models.multimodal import build_model_for_data
 
 TRAINING_COPIES = 4

@@ -9,7 +9,7 @@ import torch
 
 from core.config import RunConfig
 from core.data.batches import iterate_batches
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.models.multimodal import MultimodalModel
 from core.training.metrics import flops_per_sample, parameter_count
 

@@ -11,7 +11,7 @@ import numpy as np
 import torch
 
 from core import events as ev
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.models.multimodal import MultimodalModel
 from core.run_files.identity import identity_of
 from core.strategies import Strategy

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from core.data.batches import iterate_batches
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.models.multimodal import MultimodalModel
 from core.valuation.result import ValuationResult, coalition_members
 from core.valuation.shapley import exact_shapley, monte_carlo_shapley
@@ -47,7 +47,7 @@ def input_baseline(model: MultimodalModel, data: PreparedData, device: torch.dev
     """encoder_m(zero input) for every modality, [M, d]: the feature of an input-level absent modality."""
     zeros = {
         m: torch.zeros((1, *data.input_shape(m)), dtype=torch.float32, device=device)
-        for m in data.modalities
+        for m in data.samples.modalities
     }
     return model.encode(zeros)[0]
 
@@ -106,7 +106,7 @@ def value_samples(
             phis.append(phi)
             errors.append(err)
     model.train(was_training)
-    labels = data.labels[index]
+    labels = data.samples.labels[index]
     prediction = torch.cat(predictions).cpu().numpy() if predictions else np.zeros(0, np.int64)
     return ValuationResult(
         epoch=epoch,

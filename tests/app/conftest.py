@@ -82,7 +82,7 @@ def vector_run(tmp_path_factory, vector_demo) -> RecordedRun:
 
     def request_on_start(event) -> None:
         if isinstance(event, ev.RunStarted):
-            train = event.dataset.split_indices("train")
+            train = event.dataset.samples.split_indices("train")
             engine.requests.add(np.intersect1d(samples, train), "x2", copies=2, epochs=1)
 
     engine.bus.subscribe(request_on_start)
@@ -90,7 +90,7 @@ def vector_run(tmp_path_factory, vector_demo) -> RecordedRun:
     engine.bus.subscribe(events.append)
     outcome = engine.run()
     assert not outcome.failed, [e for e in events if isinstance(e, ev.RunFailed)]
-    train = next(e for e in events if isinstance(e, ev.RunStarted)).dataset.split_indices("train")
+    train = next(e for e in events if isinstance(e, ev.RunStarted)).dataset.samples.split_indices("train")
     return RecordedRun(run_dir, run_dir / "report.h5", events, np.intersect1d(samples, train))
 
 

@@ -23,9 +23,9 @@ def test_sample_set_from_manifest_lists_every_sample(vector_demo):
     manifest = load_manifest(vector_demo)
     view = SampleSet.from_samples(manifest)
     assert len(view) == len(manifest) == 48
-    assert list(view.ids) == list(manifest.ids)
+    assert list(view.ids) == list(manifest.samples.ids)
     assert view.modalities == ["x1", "x2"] and view.modality_kinds == {"x1": "vector", "x2": "vector"}
-    assert view.media_path(3, "x2") == vector_demo / manifest.media["x2"][3]
+    assert view.media_path(3, "x2") == vector_demo / manifest.samples.media["x2"][3]
     assert view.media_found()
     assert not view.with_root(vector_demo.parent).media_found()
 
@@ -45,8 +45,7 @@ def test_sample_sets_hold_text_columns_the_sample_table_uses_as_they_are(tmp_pat
     assert {name: column.dtype.kind for name, column in view.metadata.items()} == {"speaker": "U", "snr": "U"}
     assert view.ids.dtype.kind == "U" and view.splits.dtype.kind == "U"
     table = SampleTable.from_dataset(view)  # on the GUI thread: no conversion, the same arrays
-    assert table.ids is view.ids and table.splits is view.splits
-    assert all(table.metadata[name] is column for name, column in view.metadata.items())
+    assert table.samples is view.samples and table.samples.ids is view.ids and table.samples.splits is view.splits
     built = make_dataset(3)  # from object columns: the view converts them itself
     assert built.ids.dtype.kind == built.splits.dtype.kind == built.metadata["speaker"].dtype.kind == "U"
 
@@ -131,10 +130,11 @@ def test_a_resumed_run_keeps_the_shown_epochs_only_for_the_same_samples(vector_r
     session.apply(resumed)
     assert session.valuations, "same dataset: the epochs on show stay"
 
-    other = dataclasses.replace(started.dataset, ids=np.array([f"other-{i}" for i in range(len(started.dataset))]))
+    ids = np.array([f"other-{i}" for i in range(len(started.dataset))])
+    other = dataclasses.replace(started.dataset, samples=dataclasses.replace(started.dataset.samples, ids=ids))
     session = live_session(vector_run.events)
     session.apply(dataclasses.replace(resumed, dataset=other))
-    assert not session.valuations and list(session.dataset.ids) == list(other.ids)
+    assert not session.valuations and list(session.dataset.ids) == list(other.samples.ids)
 
 
 def test_every_state_change_is_a_session_signal(qtbot, vector_demo):

@@ -18,7 +18,8 @@ from core.data.augment import (
     random_resized_crops,
 )
 from core.data.batches import iterate_batches
-from core.data.prepared import PreparedData
+from core.data.samples import Samples
+from core.data.tensors import PreparedData
 from core.training.engine import Engine
 
 CPU = torch.device("cpu")
@@ -92,15 +93,17 @@ def video_audio_data(augment: bool, n=12) -> PreparedData:
     config.audio.crop_s = 1.0  # 126 of the 251 time steps of 2 s
     return PreparedData(
         root=Path("."),
-        ids=np.array([f"s{i}" for i in range(n)], dtype=object),
-        rows=np.arange(2, n + 2),
-        labels=np.arange(n) % 2,
-        class_names=["a", "b"],
-        splits=np.array(["train"] * (n - 4) + ["val"] * 4, dtype=object),
-        modalities=["video", "audio"],
-        modality_kinds=kinds,
-        media={m: np.array([""] * n, dtype=object) for m in kinds},
-        metadata={},
+        samples=Samples(
+            ids=np.array([f"s{i}" for i in range(n)], dtype=object),
+            rows=np.arange(2, n + 2),
+            labels=np.arange(n) % 2,
+            class_names=["a", "b"],
+            splits=np.array(["train"] * (n - 4) + ["val"] * 4, dtype=object),
+            modalities=["video", "audio"],
+            modality_kinds=kinds,
+            media={m: np.array([""] * n, dtype=object) for m in kinds},
+            metadata={},
+        ),
         arrays={
             "video": rng.integers(0, 256, (n, 2, 3, 8, 8), np.uint8),
             "audio": rng.normal(size=(n, 5, 1 + 16000 * 2 // 128)).astype(np.float32),
@@ -170,7 +173,7 @@ def test_the_engine_augments_training_batches_only(tmp_path, monkeypatch):
     config.valuation.splits = ["train", "val"]
     outcome = Engine(config, tmp_path / "run", data=data).run()
     assert not outcome.failed
-    train_steps = -(-len(data.split_indices("train")) // 4)
+    train_steps = -(-len(data.samples.split_indices("train")) // 4)
     first = calls.index(True)  # before it: the one deterministic batch that counts the model's FLOPs
     assert calls[first : first + train_steps] == [True] * train_steps  # the training pass
     rest = calls[:first] + calls[first + train_steps :]

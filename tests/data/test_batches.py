@@ -18,6 +18,6 @@ def test_worker_processes_yield_the_same_batches():
         assert (
             torch.equal(a.labels, b.labels) and torch.equal(a.keep, b.keep) and torch.equal(a.index, b.index)
         )
-        for m in data.modalities:
+        for m in data.samples.modalities:
             assert torch.equal(a.inputs[m], b.inputs[m])
     np.testing.assert_array_equal(torch.cat([b.index for b in local]).numpy(), index)

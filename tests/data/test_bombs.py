@@ -13,7 +13,7 @@ from core.data.kinds.audio_decoder import preprocess_audio
 from core.data.kinds.image_decoder import declared_size, read_image
 from core.data.media import MediaError
 from core.data.prepare import format_exclusions
-from core.data.prepared import Exclusion
+from core.data.samples import Exclusion
 from tests.data.helpers import tone, write_wav
 
 

@@ -41,5 +41,5 @@ def test_a_forced_import_that_dies_leaves_the_earlier_one_whole(tmp_path, monkey
     monkeypatch.setattr(WritesFeatures, "value", 3.0)
     writer.import_dataset(WritesFeatures, source, out, force=True)
     assert np.load(out / "feat" / "0.npy")[0] == 3.0 and (out / CACHE_DIR_NAME).is_dir()
-    assert list(load_manifest(out).ids) == ["s0", "s1"]
+    assert list(load_manifest(out).samples.ids) == ["s0", "s1"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config", "dataset", "source"]

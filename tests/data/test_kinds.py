@@ -86,7 +86,7 @@ def test_the_manifest_detects_an_image_column(tmp_path):
         rows.append([f"s{i}", "a", "train", video, photo])
     write_manifest(tmp_path, ["id", "label", "split", "video", "still"], rows)
     manifest = load_manifest(tmp_path)
-    assert manifest.modality_kinds == {"video": "video", "still": "image"}
+    assert manifest.samples.modality_kinds == {"video": "video", "still": "image"}
     assert manifest.excluded == []
 
 

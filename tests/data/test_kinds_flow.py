@@ -142,11 +142,11 @@ def test_the_manifest_takes_flow_columns_from_dataset_toml_or_the_header(tmp_pat
         row += [folder, row[3], row[3]]
     write_manifest(tmp_path, ["id", "label", "split", "rgb", "motion", "flow", "again"], rows)
     undeclared = load_manifest(tmp_path)
-    assert undeclared.modality_kinds == {"rgb": "video", "flow": "flow", "again": "video"}
-    assert list(undeclared.metadata) == ["motion"]  # a column of folders is media only when declared
+    assert undeclared.samples.modality_kinds == {"rgb": "video", "flow": "flow", "again": "video"}
+    assert list(undeclared.samples.metadata) == ["motion"]  # a column of folders is media only when declared
     (tmp_path / "dataset.toml").write_text('[kinds]\nmotion = "flow"\n')
     manifest = load_manifest(tmp_path)
-    assert manifest.modality_kinds == {"rgb": "video", "motion": "flow", "flow": "flow", "again": "video"}
+    assert manifest.samples.modality_kinds == {"rgb": "video", "motion": "flow", "flow": "flow", "again": "video"}
     assert manifest.excluded == []
 
 
@@ -185,7 +185,7 @@ def test_train_one_epoch_on_video_and_flow(tmp_path, capsys):
     write_manifest(data, ["id", "label", "split", "rgb", "flow"], rows)
     (data / "dataset.toml").write_text('[kinds]\nflow = "flow"\n')
     prepared = prepare_dataset(_config_for(data))
-    assert prepared.modality_kinds == {"rgb": "video", "flow": "flow"}
+    assert prepared.samples.modality_kinds == {"rgb": "video", "flow": "flow"}
     assert prepared.arrays["flow"].shape == (8, 2, 2, 24, 24) and prepared.arrays["flow"].dtype == np.float32
     args = ["train", "--data", str(data), "--epochs", "1", "--out", str(tmp_path / "R"), "--device", "cpu"]
     settings = ["optim.batch_size=4", "data.video.frames=2", "data.video.height=24", "data.video.width=24"]

@@ -21,17 +21,17 @@ def test_valid_manifest_is_read_with_kinds_classes_and_metadata(tmp_path):
     write_manifest(tmp_path, HEADER, _valid_rows(tmp_path))
     manifest = load_manifest(tmp_path)
 
-    assert list(manifest.ids) == ["s0", "s1", "s2"]
-    assert list(manifest.rows) == [2, 3, 4]  # header is line 1
-    assert manifest.class_names == ["cat", "dog"]
-    assert manifest.labels.dtype == np.int64 and list(manifest.labels) == [0, 1, 0]
-    assert list(manifest.splits) == ["val", "train", "train"]
-    assert manifest.modalities == ["video", "audio"]
-    assert manifest.modality_kinds == {"video": "video", "audio": "audio"}
-    assert list(manifest.media["audio"]) == ["audio/s0.wav", "audio/s1.wav", "audio/s2.wav"]
-    assert list(manifest.metadata) == ["video_info"]
-    assert manifest.metadata["video_info"].dtype == object
-    assert list(manifest.metadata["video_info"]) == ["clip 0", "clip 1", "clip 2"]
+    assert list(manifest.samples.ids) == ["s0", "s1", "s2"]
+    assert list(manifest.samples.rows) == [2, 3, 4]  # header is line 1
+    assert manifest.samples.class_names == ["cat", "dog"]
+    assert manifest.samples.labels.dtype == np.int64 and list(manifest.samples.labels) == [0, 1, 0]
+    assert list(manifest.samples.splits) == ["val", "train", "train"]
+    assert manifest.samples.modalities == ["video", "audio"]
+    assert manifest.samples.modality_kinds == {"video": "video", "audio": "audio"}
+    assert list(manifest.samples.media["audio"]) == ["audio/s0.wav", "audio/s1.wav", "audio/s2.wav"]
+    assert list(manifest.samples.metadata) == ["video_info"]
+    assert manifest.samples.metadata["video_info"].dtype == object
+    assert list(manifest.samples.metadata["video_info"]) == ["clip 0", "clip 1", "clip 2"]
     assert manifest.excluded == []
 
 
@@ -41,10 +41,10 @@ def test_bom_whitespace_and_integer_labels_sorted_numerically(tmp_path):
     write_manifest(tmp_path, [f" {h} " for h in HEADER], padded, bom=True)
     manifest = load_manifest(tmp_path)
 
-    assert manifest.class_names == ["1", "2", "10"]
-    assert list(manifest.labels) == [2, 1, 0]
-    assert list(manifest.ids) == ["s0", "s1", "s2"]
-    assert "id" not in manifest.metadata and "video_info" in manifest.metadata
+    assert manifest.samples.class_names == ["1", "2", "10"]
+    assert list(manifest.samples.labels) == [2, 1, 0]
+    assert list(manifest.samples.ids) == ["s0", "s1", "s2"]
+    assert "id" not in manifest.samples.metadata and "video_info" in manifest.samples.metadata
 
 
 def test_every_row_problem_is_reported_with_its_row(tmp_path):
@@ -66,7 +66,7 @@ def test_every_row_problem_is_reported_with_its_row(tmp_path):
     write_manifest(tmp_path, HEADER, rows)
     manifest = load_manifest(tmp_path)
 
-    assert list(manifest.ids) == ["s0", "s1"]
+    assert list(manifest.samples.ids) == ["s0", "s1"]
     found = {(e.row, e.column): e for e in manifest.excluded}
     assert len(found) == len(manifest.excluded) == 9
     assert found[4, "video"].reason == "file 'video/missing.mp4' not found"
@@ -108,8 +108,8 @@ def test_modality_selection_restricts_checks(tmp_path):
     write_manifest(tmp_path, HEADER, rows)
 
     only_video = load_manifest(tmp_path, ["video"])
-    assert only_video.modalities == ["video"] and len(only_video) == 2
-    assert "audio" not in only_video.media and "audio" not in only_video.metadata
+    assert only_video.samples.modalities == ["video"] and len(only_video) == 2
+    assert "audio" not in only_video.samples.media and "audio" not in only_video.samples.metadata
     assert len(load_manifest(tmp_path)) == 1
 
     with pytest.raises(
@@ -126,8 +126,8 @@ def test_extra_modalities_and_vectors_are_detected(tmp_path):
         row += [f"feat/{i}.npy", f"flow/{i}.flac", "note.txt"]
     write_manifest(tmp_path, [*HEADER, "feat", "flow", "notes"], rows)
     manifest = load_manifest(tmp_path)
-    assert manifest.modality_kinds == {"video": "video", "audio": "audio", "feat": "vector", "flow": "audio"}
-    assert list(manifest.metadata) == ["video_info", "notes"]
+    assert manifest.samples.modality_kinds == {"video": "video", "audio": "audio", "feat": "vector", "flow": "audio"}
+    assert list(manifest.samples.metadata) == ["video_info", "notes"]
 
 
 @pytest.mark.parametrize(

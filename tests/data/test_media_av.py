@@ -145,9 +145,9 @@ def _audio_from_video_dataset(tmp_path, header_name: str):
 
 def test_an_audio_column_of_video_files_declared_in_dataset_toml(tmp_path):
     _audio_from_video_dataset(tmp_path, "sound")
-    assert load_manifest(tmp_path).modality_kinds == {"video": "video", "sound": "video"}
+    assert load_manifest(tmp_path).samples.modality_kinds == {"video": "video", "sound": "video"}
     (tmp_path / "dataset.toml").write_text('[kinds]\nsound = "audio"\n')
-    assert load_manifest(tmp_path).modality_kinds == {"video": "video", "sound": "audio"}
+    assert load_manifest(tmp_path).samples.modality_kinds == {"video": "video", "sound": "audio"}
 
     config = DataConfig(
         path=str(tmp_path), video=VideoConfig(frames=2, height=8, width=8), audio=AudioConfig(duration_s=0.5)
@@ -165,7 +165,7 @@ def test_an_audio_column_of_video_files_declared_in_dataset_toml(tmp_path):
 
 def test_a_column_named_audio_holding_videos_is_an_audio_column(tmp_path):
     _audio_from_video_dataset(tmp_path, "audio")
-    assert load_manifest(tmp_path).modality_kinds == {"video": "video", "audio": "audio"}
+    assert load_manifest(tmp_path).samples.modality_kinds == {"video": "video", "audio": "audio"}
 
 
 def test_dataset_toml_naming_an_unknown_column_is_a_clear_error(tmp_path):
@@ -198,7 +198,7 @@ def test_a_video_without_audio_in_an_audio_column_is_one_excluded_sample(tmp_pat
         path=str(tmp_path), video=VideoConfig(frames=2, height=8, width=8), audio=AudioConfig(duration_s=0.5)
     )
     data = prepare_dataset(config)
-    assert list(data.ids) == ["s0", "s1"]
+    assert list(data.samples.ids) == ["s0", "s1"]
     [problem] = data.excluded
     assert (problem.sample_id, problem.column, problem.file) == ("s2", "audio", "mute.mkv")
     assert problem.reason == "the file has no audio stream"

@@ -63,15 +63,15 @@ def test_problem_dataset_gives_one_report_and_the_valid_rows(tmp_path, decode_co
         _config(tmp_path), progress=lambda d, t: progress.append((d, t)), log=messages.append
     )
 
-    assert list(data.ids) == ["s0", "s1", "s2"]
-    assert list(data.rows) == [2, 3, 4]
-    assert data.class_names == ["a", "b"] and list(data.labels) == [0, 1, 0]
+    assert list(data.samples.ids) == ["s0", "s1", "s2"]
+    assert list(data.samples.rows) == [2, 3, 4]
+    assert data.samples.class_names == ["a", "b"] and list(data.samples.labels) == [0, 1, 0]
     assert data.arrays["video"].shape == (3, 2, 3, 8, 8) and data.arrays["video"].dtype == np.uint8
     assert data.arrays["audio"].shape == (3, 128, 9) and data.arrays["audio"].dtype == np.float32
-    assert list(data.metadata) == ["audio_info", "video_info"]
-    assert list(data.metadata["audio_info"]) == ["220 Hz", "440 Hz", "220 Hz"]
-    assert list(data.media["video"]) == ["video/s0.mp4", "video/s1.mp4", "video/s2.mp4"]
-    assert list(data.split_indices("val")) == [1]
+    assert list(data.samples.metadata) == ["audio_info", "video_info"]
+    assert list(data.samples.metadata["audio_info"]) == ["220 Hz", "440 Hz", "220 Hz"]
+    assert list(data.samples.media["video"]) == ["video/s0.mp4", "video/s1.mp4", "video/s2.mp4"]
+    assert list(data.samples.split_indices("val")) == [1]
     assert progress[0] == (0, 7) and progress[-1] == (7, 7)  # 7 distinct files of the 4 rows that pass
     assert "cut.mp4" in decode_counter
 
@@ -149,7 +149,7 @@ def test_decode_failures_are_cached(tmp_path, decode_counter):
 def test_modality_selection(tmp_path):
     _clean_dataset(tmp_path, 2)
     data = prepare_dataset(_config(tmp_path, modalities=["audio"]))
-    assert data.modalities == ["audio"] and list(data.arrays) == ["audio"] and list(data.media) == ["audio"]
+    assert data.samples.modalities == ["audio"] and list(data.arrays) == ["audio"] and list(data.samples.media) == ["audio"]
     with pytest.raises(
         ValueError, match=r"unknown modality 'depth'; available: video \(video\), audio \(audio\)"
     ):
@@ -166,8 +166,8 @@ def test_vectors_with_an_odd_length_are_excluded(tmp_path):
     write_manifest(tmp_path, ["id", "label", "split", "feat"], rows)
 
     data = prepare_dataset(_config(tmp_path))
-    assert data.modality_kinds == {"feat": "vector"}
-    assert list(data.ids) == ["v0", "v1", "v3"]
+    assert data.samples.modality_kinds == {"feat": "vector"}
+    assert list(data.samples.ids) == ["v0", "v1", "v3"]
     assert data.arrays["feat"].shape == (3, 5) and data.arrays["feat"].dtype == np.float32
     np.testing.assert_array_equal(data.arrays["feat"][:, 0], [0, 1, 3])
     reasons = {e.sample_id: e.reason for e in data.excluded}

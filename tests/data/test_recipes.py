@@ -113,7 +113,7 @@ def test_ave_mcr_uses_the_annotated_window_for_audio_and_frames(tmp_path):
     config = DataConfig(path=str(tmp_path)).with_recipe("ave-mcr")
     config.video.height = config.video.width = 16
     data = prepare_dataset(config)
-    assert list(data.ids) == ["a", "b"] and data.arrays["audio"].shape[1:] == (257, 1004)
+    assert list(data.samples.ids) == ["a", "b"] and data.arrays["audio"].shape[1:] == (257, 1004)
     window = np.clip(np.tile(waveform[2 * rate : 4 * rate], 5), -1, 1)
     _, _, density = scipy.signal.spectrogram(window, rate, nperseg=512, noverlap=353)
     np.testing.assert_allclose(data.arrays["audio"][0], np.log(density + 1e-7), atol=1e-4)

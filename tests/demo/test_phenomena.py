@@ -13,7 +13,7 @@ import torch
 from core import events as ev
 from core.config import DataConfig, RunConfig
 from core.data.prepare import prepare_dataset
-from core.data.prepared import PreparedData
+from core.data.tensors import PreparedData
 from core.demo import generate_demo
 from core.training.engine import Engine
 
@@ -65,7 +65,7 @@ def test_per_sample_contributions_point_at_the_informative_modality_and_balance_
     data = prepared(tmp_path / "per-sample", "per-sample", 1000)
     _, valuations = train(tmp_path, data, "joint", 12, value_fn="probability")
     result = valuations[-1]
-    informative = data.metadata["informative"][result.sample_index]
+    informative = data.samples.metadata["informative"][result.sample_index]
     x1, x2 = (result.modalities.index(m) for m in ("x1", "x2"))
     gap = result.phi[:, x1] - result.phi[:, x2]
     agree = np.where(informative == "x1", gap > 0, gap < 0)
@@ -84,12 +84,12 @@ def test_per_sample_manifest_records_one_informative_modality_per_sample(tmp_pat
 @pytest.mark.parametrize("ratio", [0.25, 4.0])
 def test_mcr_synthetic_has_the_papers_layout_and_joint_learns_it(tmp_path, ratio):
     data = prepared(tmp_path / f"mcr{ratio}", "mcr-synthetic", 700, unique_ratio=ratio)
-    assert {s: int((data.splits == s).sum()) for s in ("train", "val", "test")} == {
+    assert {s: int((data.samples.splits == s).sum()) for s in ("train", "val", "test")} == {
         "train": 500,
         "val": 100,
         "test": 100,
     }
-    assert data.arrays["x1"].shape == (700, 100) and len(data.class_names) == 5
+    assert data.arrays["x1"].shape == (700, 100) and len(data.samples.class_names) == 5
     metrics, _ = train(tmp_path, data, "joint", 8)
     assert held_out(metrics) > 0.5  # chance is 0.2
 

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from core.config import RunConfig
-from core.data.prepared import PreparedData
+from core.data.samples import Samples
+from core.data.tensors import PreparedData
 from core.models.encoders import EncoderSpec, build_encoder
 from core.models.encoders.pretrained import IMAGENET_FILE, load_imagenet_weights
 from core.models.multimodal import build_model
@@ -140,15 +141,17 @@ def test_a_run_with_model_pretrained_starts_from_the_file(tmp_path):
     n = 6
     data = PreparedData(
         root=Path("."),
-        ids=np.array([f"s{i}" for i in range(n)], dtype=object),
-        rows=np.arange(2, n + 2),
-        labels=np.arange(n) % 2,
-        class_names=["a", "b"],
-        splits=np.array(["train"] * n, dtype=object),
-        modalities=["video"],
-        modality_kinds={"video": "video"},
-        media={"video": np.array([""] * n, dtype=object)},
-        metadata={},
+        samples=Samples(
+            ids=np.array([f"s{i}" for i in range(n)], dtype=object),
+            rows=np.arange(2, n + 2),
+            labels=np.arange(n) % 2,
+            class_names=["a", "b"],
+            splits=np.array(["train"] * n, dtype=object),
+            modalities=["video"],
+            modality_kinds={"video": "video"},
+            media={"video": np.array([""] * n, dtype=object)},
+            metadata={},
+        ),
         arrays={"video": np.random.default_rng(0).integers(0, 256, (n, 1, 3, 16, 16), np.uint8)},
     )
     config = RunConfig()

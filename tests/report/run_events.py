@@ -13,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from core.config import RunConfig
-from core.data.prepared import Exclusion, PreparedData
+from core.data.samples import Exclusion, Samples
+from core.data.tensors import PreparedData
 from core.events import (
     EpochMetrics,
     ResamplingPlanned,
@@ -33,15 +34,17 @@ def prepared(n: int = 10) -> PreparedData:
     ids = np.array([f"clip-{i:02d}" if i != 3 else "clip-ß3" for i in range(n)], dtype=object)
     return PreparedData(
         root=Path("/data/tiny"),
-        ids=ids,
-        rows=np.arange(2, n + 2),
-        labels=np.arange(n) % 3,
-        class_names=["cat", "dog", "bird"],
-        splits=np.array(["train"] * (n - 3) + ["val"] * 3, dtype=object),
-        modalities=list(MODALITIES),
-        modality_kinds={"audio": "audio", "video": "video"},
-        media={m: np.array([f"{m}/{ids[i]}.dat" for i in range(n)], dtype=object) for m in MODALITIES},
-        metadata={"speaker": np.array([f"spk{i % 2}" for i in range(n)], dtype=object), "snr": np.linspace(0, 1, n)},
+        samples=Samples(
+            ids=ids,
+            rows=np.arange(2, n + 2),
+            labels=np.arange(n) % 3,
+            class_names=["cat", "dog", "bird"],
+            splits=np.array(["train"] * (n - 3) + ["val"] * 3, dtype=object),
+            modalities=list(MODALITIES),
+            modality_kinds={"audio": "audio", "video": "video"},
+            media={m: np.array([f"{m}/{ids[i]}.dat" for i in range(n)], dtype=object) for m in MODALITIES},
+            metadata={"speaker": np.array([f"spk{i % 2}" for i in range(n)], dtype=object), "snr": np.linspace(0, 1, n)},
+        ),
         arrays={m: np.zeros((n, 2), np.float32) for m in MODALITIES},
         excluded=[
             Exclusion(row=20, sample_id="bad-1", column="video", file="video/bad-1.mp4", reason="cannot decode"),
@@ -62,9 +65,9 @@ def run_started(data: PreparedData, start_epoch: int = 0, total_epochs: int = 3)
         config_toml=config.to_toml(),
         device="cpu",
         modalities=list(MODALITIES),
-        class_names=list(data.class_names),
-        num_train=int((data.splits == "train").sum()),
-        num_val=int((data.splits == "val").sum()),
+        class_names=list(data.samples.class_names),
+        num_train=int((data.samples.splits == "train").sum()),
+        num_val=int((data.samples.splits == "val").sum()),
         start_epoch=start_epoch,
         total_epochs=total_epochs,
         steps_per_epoch=STEPS_PER_EPOCH,
@@ -74,7 +77,7 @@ def run_started(data: PreparedData, start_epoch: int = 0, total_epochs: int = 3)
 
 def valuation(data: PreparedData, split: str, epoch: int, stderr: bool = False) -> ValuationResult:
     """Deterministic values that differ per split, epoch, sample and modality."""
-    index = data.split_indices(split)
+    index = data.samples.split_indices(split)
     n, m = len(index), len(MODALITIES)
     rng = np.random.default_rng(1000 * epoch + len(split))
     coalitions = rng.random((n, 2**m)).astype(np.float32)
@@ -90,7 +93,7 @@ def valuation(data: PreparedData, split: str, epoch: int, stderr: bool = False) 
         phi=phi,
         coalition_values=coalitions,
         prediction=prediction,
-        correct=prediction == data.labels[index],
+        correct=prediction == data.samples.labels[index],
         method="monte_carlo" if stderr else "exact",
         phi_stderr=rng.random((n, m)).astype(np.float32) if stderr else None,
     )
@@ -116,7 +119,7 @@ def epoch_metrics(epoch: int) -> EpochMetrics:
 
 
 def resampling(data: PreparedData, epoch: int) -> ResamplingPlanned:
-    index = data.split_indices("train")[: 2 + epoch]
+    index = data.samples.split_indices("train")[: 2 + epoch]
     return ResamplingPlanned(
         epoch=epoch + 1,
         sample_index=index,

@@ -39,8 +39,8 @@ def test_export_of_a_selection(finished_report, tmp_path, data):
     assert validate_report(out) == []
     with open_report(finished_report) as src, open_report(out) as dst:
         assert list(dst.valuation) == ["train"]
-        assert dst.dataset.ids.tolist() == [data.ids[i] for i in (1, 3, 5, 8)]
-        assert dst.dataset.media["audio"].tolist() == [data.media["audio"][i] for i in (1, 3, 5, 8)]
+        assert dst.dataset.ids.tolist() == [data.samples.ids[i] for i in (1, 3, 5, 8)]
+        assert dst.dataset.media["audio"].tolist() == [data.samples.media["audio"][i] for i in (1, 3, 5, 8)]
         with h5py.File(out, "r") as f:
             assert f["dataset/source_index"][()].tolist() == [1, 3, 5, 8]
             assert f["overview"].attrs["default"] == "mean_phi_train"
@@ -118,7 +118,7 @@ def test_cli_export_csv(finished_report, tmp_path, capsys, data):
     assert rows[0] == ["id", "label", "label_index", "split"] + [
         f"phi/{m}/e{e}" for e in (1, 2, 3) for m in ("audio", "video")
     ]
-    assert [r[0] for r in rows[1:]] == data.ids[:7].tolist()
+    assert [r[0] for r in rows[1:]] == data.samples.ids[:7].tolist()
     with open_report(finished_report) as report:
         phi = report.valuation["train"].phi
     assert rows[4][:4] == ["clip-ß3", "cat", "0", "train"]  # label is the class name, as in `modalens value`
@@ -213,7 +213,7 @@ def test_cli_export_csv_names_the_split_and_exports_all(finished_report, tmp_pat
     assert "wrote 10 samples of splits train, val" in capsys.readouterr().out
     rows = list(csv.reader(out.open(encoding="utf-8")))
     assert [r[3] for r in rows[1:]] == ["train"] * 7 + ["val"] * 3
-    assert sorted(r[0] for r in rows[1:]) == sorted(data.ids.tolist())
+    assert sorted(r[0] for r in rows[1:]) == sorted(data.samples.ids.tolist())
     with open_report(finished_report) as report:
         val = report.valuation["val"].phi
     assert np.allclose([float(v) for v in rows[8][4:]], val[:, 0].ravel(), rtol=1e-6)

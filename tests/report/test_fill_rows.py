@@ -35,7 +35,7 @@ def test_rows_without_values_read_as_fill_values_also_when_overwritten(tmp_path,
     with h5py.File(path, "r") as f:
         group = f["valuation/train"]
         assert group["epoch"][:].tolist() == [0, 1]
-        n = len(data.split_indices("train"))
+        n = len(data.samples.split_indices("train"))
         assert group["coalition_log_p"].shape == (2, n, 4)
         assert np.isnan(group["coalition_log_p"][:]).all()
         assert not group["coalition_correct"][:].any()

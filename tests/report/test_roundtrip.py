@@ -99,16 +99,16 @@ def test_every_array_round_trips(report_path, data):
 def test_dataset_config_and_environment_round_trip(report_path, data):
     with open_report(report_path) as report:
         stored = report.dataset
-        assert stored.ids.tolist() == data.ids.tolist()  # includes a non-ASCII id
-        assert stored.labels.tolist() == data.labels.tolist()
-        assert stored.rows.tolist() == data.rows.tolist()
-        assert stored.splits.tolist() == data.splits.tolist()
-        assert stored.class_names == data.class_names
+        assert stored.ids.tolist() == data.samples.ids.tolist()  # includes a non-ASCII id
+        assert stored.labels.tolist() == data.samples.labels.tolist()
+        assert stored.rows.tolist() == data.samples.rows.tolist()
+        assert stored.splits.tolist() == data.samples.splits.tolist()
+        assert stored.class_names == data.samples.class_names
         assert stored.root == str(data.root)
-        assert {m: p.tolist() for m, p in stored.media.items()} == {m: p.tolist() for m, p in data.media.items()}
-        assert stored.modality_kinds == data.modality_kinds
-        assert stored.metadata["speaker"].tolist() == data.metadata["speaker"].tolist()
-        assert np.array_equal(stored.metadata["snr"], data.metadata["snr"])
+        assert {m: p.tolist() for m, p in stored.media.items()} == {m: p.tolist() for m, p in data.samples.media.items()}
+        assert stored.modality_kinds == data.samples.modality_kinds
+        assert stored.metadata["speaker"].tolist() == data.samples.metadata["speaker"].tolist()
+        assert np.array_equal(stored.metadata["snr"], data.samples.metadata["snr"])
         assert stored.excluded == data.excluded
 
         started = ev.run_started(data)
@@ -159,7 +159,7 @@ def test_select_and_sample_history_read_slices(report_path, data):
         assert np.array_equal(spread.correct, train.correct[[2, 0]][:, [6, 2, 4]])
 
         history = report.sample_history("train", 3)
-        assert history.sample_id == "clip-ß3" and history.label == int(data.labels[3])
+        assert history.sample_id == "clip-ß3" and history.label == int(data.samples.labels[3])
         assert np.array_equal(history.phi, train.phi[:, 3])
         assert np.array_equal(history.prediction, train.prediction[:, 3])
         assert history.resampled["copies"].tolist() == [4]  # sample 3 is planned only for epoch 3

@@ -34,7 +34,7 @@ def rows_with(dataset, bad_path):
 def excluded_row(dataset, bad_path):
     write_manifest(dataset, HEADER, rows_with(dataset, bad_path))
     manifest = load_manifest(dataset)
-    assert list(manifest.ids) == ["s0", "s1"]
+    assert list(manifest.samples.ids) == ["s0", "s1"]
     [problem] = manifest.excluded
     assert (problem.row, problem.column, problem.sample_id) == (4, "x", "evil")
     assert "leads outside the dataset" in problem.reason
@@ -91,7 +91,7 @@ def test_the_approved_import_root_is_allowed_and_nothing_else(layout, tmp_path, 
         [["s0", "a", "train", str(outside / "secret.npy")], ["s1", "b", "train", str(elsewhere / "v.npy")]],
     )
     manifest = load_manifest(dataset)
-    assert list(manifest.ids) == ["s0"]
+    assert list(manifest.samples.ids) == ["s0"]
     assert [(p.row, p.column) for p in manifest.excluded] == [(3, "x")]
 
 

@@ -42,7 +42,7 @@ def test_an_approved_media_root_is_read_and_remembered_outside_the_dataset(recei
     dataset, media = received
     before = sorted(p.name for p in dataset.iterdir())
     approve_media_root(dataset, media)
-    assert list(load_manifest(dataset).ids) == ["s0", "s1"]
+    assert list(load_manifest(dataset).samples.ids) == ["s0", "s1"]
     assert approved_media_roots(dataset) == [media.resolve()]
     assert any(config_home().iterdir()) and sorted(p.name for p in dataset.iterdir()) == before
 

@@ -19,18 +19,18 @@ from tests.training.test_engine import of_type, run_engine, small_config
 
 
 def epoch_start(data, model, epoch, val=True):
-    val_index = data.split_indices("val") if val else np.zeros(0, np.int64)
+    val_index = data.samples.split_indices("val") if val else np.zeros(0, np.int64)
     return EpochStart(
-        epoch, model, data.split_indices("train"), val_index, np.random.default_rng(0),
+        epoch, model, data.samples.split_indices("train"), val_index, np.random.default_rng(0),
         lambda index: iterate_batches(data, index, 8, torch.device("cpu")),
     )
 
 
 def head_losses_by_hand(model, data, index):
     with torch.no_grad():
-        output = model.eval()({m: torch.from_numpy(data.arrays[m][index]) for m in data.modalities})
+        output = model.eval()({m: torch.from_numpy(data.arrays[m][index]) for m in data.samples.modalities})
     model.train()
-    labels = torch.from_numpy(data.labels[index])
+    labels = torch.from_numpy(data.samples.labels[index])
     heads = [F.cross_entropy(output.unimodal_logits[:, j], labels) for j in range(model.num_modalities)]
     return torch.stack([*heads, F.cross_entropy(output.logits, labels)])
 
@@ -48,7 +48,7 @@ def test_super_epoch_measurements_set_the_weights():
     data = vector_data(n=60)
     model = build_model_for_data(data, ModelConfig(feature_dim=8))
     strategy = create_strategy("g-blending", {"super_epoch": 2}, model)
-    train, val = data.split_indices("train"), data.split_indices("val")
+    train, val = data.samples.split_indices("train"), data.samples.split_indices("val")
     strategy.before_epoch(epoch_start(data, model, 0))
     torch.testing.assert_close(strategy.state.weights, torch.full((3,), 1 / 3))
     before = head_losses_by_hand(model, data, train), head_losses_by_hand(model, data, val)

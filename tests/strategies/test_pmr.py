@@ -19,17 +19,17 @@ from tests.training.test_engine import of_type, run_engine, small_config
 
 def epoch_start(data, model, epoch):
     return EpochStart(
-        epoch, model, data.split_indices("train"), data.split_indices("val"), np.random.default_rng(0),
+        epoch, model, data.samples.split_indices("train"), data.samples.split_indices("val"), np.random.default_rng(0),
         lambda index: iterate_batches(data, index, 8, torch.device("cpu")),
     )
 
 
 def class_means(model, data, index):
     with torch.no_grad():
-        features = model.eval().encode({m: torch.from_numpy(data.arrays[m][index]) for m in data.modalities})
+        features = model.eval().encode({m: torch.from_numpy(data.arrays[m][index]) for m in data.samples.modalities})
     model.train()
-    labels = torch.from_numpy(data.labels[index])
-    return torch.stack([features[labels == k].mean(0) for k in range(data.num_classes)], dim=1)
+    labels = torch.from_numpy(data.samples.labels[index])
+    return torch.stack([features[labels == k].mean(0) for k in range(data.samples.num_classes)], dim=1)
 
 
 def test_coefficient_goes_to_the_weaker_modality_and_follows_the_imbalance():
@@ -44,7 +44,7 @@ def test_prototypes_are_class_means_blended_with_momentum():
     data = vector_data(n=60)
     model = build_model_for_data(data, ModelConfig(feature_dim=8))
     strategy = create_strategy("pmr", {"prototype_fraction": 1.0, "momentum": 0.25}, model)
-    train = data.split_indices("train")
+    train = data.samples.split_indices("train")
     strategy.before_epoch(epoch_start(data, model, 0))
     first = class_means(model, data, train)
     torch.testing.assert_close(strategy.prototypes.centres, first)

@@ -44,9 +44,9 @@ def test_run_emits_events_values_every_epoch_and_checkpoints(tmp_path):
     assert isinstance(seen[0], ev.RunStarted) and isinstance(seen[-1], ev.RunFinished)
     every = [e.result for e in of_type(seen, ev.ValuationReady)]
     assert [(v.epoch, v.split) for v in every] == [(0, "train"), (0, "val"), (1, "train"), (1, "val")]
-    train = data.split_indices("train")
+    train = data.samples.split_indices("train")
     for v in every:
-        np.testing.assert_array_equal(v.sample_index, data.split_indices(v.split))
+        np.testing.assert_array_equal(v.sample_index, data.samples.split_indices(v.split))
         np.testing.assert_allclose(v.phi.sum(axis=1), v.coalition_values[:, -1], atol=1e-5)
     epochs = of_type(seen, ev.EpochMetrics)
     assert {"train/loss", "val/acc", "val/acc/a", "val/mi/U/a"} <= set(epochs[-1].metrics)
@@ -145,10 +145,10 @@ def test_unimodal_probes_learn_without_touching_the_encoders(tmp_path):
     assert last["val/acc/a"] > 0.6 and last["val/acc/a"] > last["val/acc/b"]
 
     model = build_model_for_data(data, config.model)
-    x = {m: torch.from_numpy(data.arrays[m][:8]) for m in data.modalities}
+    x = {m: torch.from_numpy(data.arrays[m][:8]) for m in data.samples.modalities}
     features = model.encode(x)
     output = ModelOutput(features, model.fuse(features), model.unimodal(features))
-    probe_loss(model, output, torch.from_numpy(data.labels[:8])).backward()
+    probe_loss(model, output, torch.from_numpy(data.samples.labels[:8])).backward()
     assert all(p.grad is None for p in model.encoders.parameters())
     assert all(p.grad is not None for p in model.unimodal_heads.parameters())
 
@@ -188,7 +188,7 @@ def test_input_level_absence_zeroes_the_dropped_modalities_inputs_of_copies(tmp_
     assert not engine.run().failed
     assert calls and all(keep is None for keep, _ in calls)
     rows_without_a = sum(int((x["a"].abs().sum(dim=1) == 0).sum()) for _, x in calls)
-    assert rows_without_a == len(data.split_indices("train"))  # exactly the copies that keep only "b"
+    assert rows_without_a == len(data.samples.split_indices("train"))  # exactly the copies that keep only "b"
 
 
 def test_requests_never_copy_validation_or_test_samples_into_training():
@@ -237,7 +237,7 @@ def test_ddp_looks_for_unused_parameters_only_when_the_forward_pass_leaves_some(
     from core.training.distributed import unreached_parameters
 
     data = vector_data(n=8)
-    inputs = {m: torch.from_numpy(data.arrays[m][:4]) for m in data.modalities}
+    inputs = {m: torch.from_numpy(data.arrays[m][:4]) for m in data.samples.modalities}
     model = build_model_for_data(data, ModelConfig(feature_dim=4))
     assert unreached_parameters(model, inputs) == []
     create_strategy("mmcosine", {}, model)

@@ -25,7 +25,7 @@ def last_model(tmp_path, data, config):
 
 def predictions(model, data, index):
     with torch.no_grad():
-        output = model.eval()({m: torch.from_numpy(data.arrays[m][index]) for m in data.modalities})
+        output = model.eval()({m: torch.from_numpy(data.arrays[m][index]) for m in data.samples.modalities})
     return output.logits.argmax(-1).numpy(), output.unimodal_logits.argmax(-1).numpy()
 
 
@@ -39,11 +39,11 @@ def test_epoch_metrics_hold_f1_imbalance_cost_and_time(tmp_path):
     last = epochs[-1]
 
     model = last_model(tmp_path, data, config)
-    val = data.split_indices("val")
+    val = data.samples.split_indices("val")
     fused, unimodal = predictions(model, data, val)
-    assert last["val/f1"] == pytest.approx(macro_f1(data.labels[val], fused, 3))
-    for j, m in enumerate(data.modalities):
-        assert last[f"val/f1/{m}"] == pytest.approx(macro_f1(data.labels[val], unimodal[:, j], 3))
+    assert last["val/f1"] == pytest.approx(macro_f1(data.samples.labels[val], fused, 3))
+    for j, m in enumerate(data.samples.modalities):
+        assert last[f"val/f1/{m}"] == pytest.approx(macro_f1(data.samples.labels[val], unimodal[:, j], 3))
     assert {"train/f1", "train/f1/a", "train/f1/b"} <= set(last)
 
     valuations = {e.result.split: e.result for e in of_type(seen, ev.ValuationReady) if e.result.epoch == 1}
@@ -71,11 +71,11 @@ def test_train_f1_of_a_frozen_model_is_that_of_its_predictions(tmp_path):
     config.optim.weight_decay = 0.0
     _, outcome, seen = run_engine(tmp_path, config, data)
     assert not outcome.failed, outcome.error
-    train = data.split_indices("train")
+    train = data.samples.split_indices("train")
     fused, unimodal = predictions(last_model(tmp_path, data, config), data, train)
     metrics = of_type(seen, ev.EpochMetrics)[0].metrics
-    assert metrics["train/f1"] == pytest.approx(macro_f1(data.labels[train], fused, 3))
-    assert metrics["train/f1/b"] == pytest.approx(macro_f1(data.labels[train], unimodal[:, 1], 3))
+    assert metrics["train/f1"] == pytest.approx(macro_f1(data.samples.labels[train], fused, 3))
+    assert metrics["train/f1/b"] == pytest.approx(macro_f1(data.samples.labels[train], unimodal[:, 1], 3))
 
 
 def test_train_time_continues_across_a_resume(tmp_path):
@@ -113,7 +113,7 @@ def test_report_stores_the_new_metrics_and_summary_shows_them(tmp_path):
 
 def test_summary_gives_test_accuracy_at_the_best_val_epoch_beside_the_last(tmp_path):
     data = vector_data(n=60)
-    data.splits[50:] = "test"
+    data.samples.splits[50:] = "test"
     engine = Engine(small_config(epochs=3), tmp_path / "run", data=data)
     engine.bus.subscribe(ReportWriter(tmp_path / "run" / "report.h5"), critical=True)
     seen = []

@@ -26,7 +26,7 @@ def test_constant_and_step_schedules():
 
 def test_the_engine_follows_the_schedule_at_every_step(tmp_path):
     config, data = small_config(epochs=2), vector_data(n=40)
-    steps = -(-len(data.split_indices("train")) // config.optim.batch_size)
+    steps = -(-len(data.samples.split_indices("train")) // config.optim.batch_size)
     _, outcome, seen = run_engine(tmp_path, config, data)
     assert not outcome.failed
     reported = [e.metrics["lr"] for e in of_type(seen, ev.EpochMetrics)]  # the rate of each epoch's last step

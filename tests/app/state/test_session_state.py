@@ -30,7 +30,7 @@ def test_a_whole_run_applied_in_order_gives_its_state(data):
     assert state.device == "cpu" and state.total_epochs == 2 and state.steps_per_epoch == run_events.STEPS_PER_EPOCH
     assert len(state.dataset) == 10 and state.dataset.ids.dtype.kind == "U"
     assert state.epochs("train") == state.epochs("val") == [0, 1]
-    np.testing.assert_array_equal(state.latest("val").sample_index, data.split_indices("val"))
+    np.testing.assert_array_equal(state.latest("val").sample_index, data.samples.split_indices("val"))
     assert state.epoch_last_step == {0: 2, 1: 5} and state.start_wall == 100.0
     steps, _, losses = state.step_metrics["loss"].arrays()
     assert steps.tolist() == list(range(6)) and losses[0] == 1.0

@@ -10,6 +10,7 @@ import soundfile
 
 from app.session import Session
 from app.state.samples import SampleSet
+from core.data.samples import Samples
 from core.valuation.result import ValuationResult, coalition_members
 
 MODALITIES = ["audio", "video"]
@@ -23,15 +24,18 @@ def make_dataset(n: int = 12, root: Path = Path("."), modalities: list[str] | No
     extension = {"audio": "wav", "video": "mp4", "vector": "npy", "image": "png", "flow": "mp4"}
     return SampleSet(
         root=root,
-        ids=np.array([f"s{i}" for i in range(n)], dtype=object),
-        labels=np.arange(n, dtype=np.int64) % 3,
-        class_names=["cat", "dog", "bird"],
-        splits=np.array([("train", "train", "val", "test")[i % 4] for i in range(n)], dtype=object),
-        modalities=modalities,
-        modality_kinds=kinds,
-        media={m: np.array([f"{m}/{i}.{extension[kinds[m]]}" for i in range(n)], dtype=object) for m in modalities},
-        metadata={"speaker": np.array([f"spk{i % 5}" for i in range(n)], dtype=object),
-                  "snr": np.array([str(10 - i) for i in range(n)], dtype=object)},
+        samples=Samples(
+            ids=np.array([f"s{i}" for i in range(n)], dtype=object),
+            rows=np.arange(2, n + 2),
+            labels=np.arange(n, dtype=np.int64) % 3,
+            class_names=["cat", "dog", "bird"],
+            splits=np.array([("train", "train", "val", "test")[i % 4] for i in range(n)], dtype=object),
+            modalities=modalities,
+            modality_kinds=kinds,
+            media={m: np.array([f"{m}/{i}.{extension[kinds[m]]}" for i in range(n)], dtype=object) for m in modalities},
+            metadata={"speaker": np.array([f"spk{i % 5}" for i in range(n)], dtype=object),
+                      "snr": np.array([str(10 - i) for i in range(n)], dtype=object)},
+        ),
     )
 
 

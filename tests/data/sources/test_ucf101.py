@@ -67,7 +67,7 @@ def test_flow_adds_a_flow_column_of_the_videos(tmp_path, capsys):
     assert len(rows) == 8 and all(row["flow"] == row["rgb"] for row in rows.values())
     assert dataset_toml(out)["kinds"] == {"flow": "flow"}
     manifest = load_manifest(out)
-    assert manifest.modality_kinds == {"rgb": "video", "flow": "flow"}
+    assert manifest.samples.modality_kinds == {"rgb": "video", "flow": "flow"}
 
 
 def _write_uv(flow_dir: Path, stem: str) -> None:
@@ -92,7 +92,7 @@ def test_flow_dir_adds_the_clips_flow_folders(tmp_path, capsys):
     assert skip_count(out, f"no flow folder in {(root / 'tvl1_flow').resolve()}") == 1
     assert dataset_toml(out)["kinds"] == {"flow": "flow"}
     manifest = load_manifest(out)
-    assert manifest.modality_kinds == {"rgb": "video", "flow": "flow"} and manifest.excluded == []
+    assert manifest.samples.modality_kinds == {"rgb": "video", "flow": "flow"} and manifest.excluded == []
 
 
 def test_flow_options_are_checked(tmp_path, capsys):
