@@ -36,6 +36,11 @@ ENGINE_NICE = 5
 nice value belongs to one thread and the threads and processes it starts (torch's intra-op pool,
 data-loading workers) inherit it. Each step is about 1.25x less CPU share when both compete; measured
 in benchmarks/results/gui_latency.md ("Under load")."""
+ENGINE_SWITCH_INTERVAL_S = 0.001
+"""Python's thread switch interval while a run trains (the default is 5 ms, restored after the run). The
+engine's thread holds the GIL between torch calls; a thread that wants it back (the GUI thread with a
+decoded frame, the media thread with a request) waits up to one interval before the holder must let
+go, once at every hand-over of a selection. Measured in benchmarks/results/gui_latency.md ("GIL")."""
 
 
 def lower_thread_priority(steps: int) -> int | None:
@@ -83,19 +88,23 @@ class _Worker(QObject):
 
     done = Signal(object)  # RunOutcome
 
-    def __init__(self, idle: threading.Event, nice: int) -> None:
+    def __init__(self, idle: threading.Event, nice: int, switch_interval_s: float) -> None:
         super().__init__()
         self._idle = idle
         self.nice = nice
+        self.switch_interval_s = switch_interval_s
         self.native_id: int | None = None  # the worker thread's id, once it has run an engine
 
     @Slot(object)
     def run_engine(self, engine: Engine) -> None:
         self.native_id = threading.get_native_id()
         lower_thread_priority(self.nice)  # before the run starts torch's threads or loading workers
+        previous = sys.getswitchinterval()
+        sys.setswitchinterval(min(previous, self.switch_interval_s))
         try:
             outcome = engine.run()
         finally:
+            sys.setswitchinterval(previous)
             self._idle.set()
         self.done.emit(outcome)
 
@@ -114,7 +123,13 @@ class TrainingRunner(QObject):
 
     _launch = Signal(object)
 
-    def __init__(self, session: Session, parent: QObject | None = None, nice: int = ENGINE_NICE) -> None:
+    def __init__(
+        self,
+        session: Session,
+        parent: QObject | None = None,
+        nice: int = ENGINE_NICE,
+        switch_interval_s: float = ENGINE_SWITCH_INTERVAL_S,
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self.engine: Engine | None = None
@@ -122,7 +137,7 @@ class TrainingRunner(QObject):
         self._idle.set()
         self._thread = QThread(self)
         self._thread.setObjectName("modalens-engine")
-        self._worker = _Worker(self._idle, nice)
+        self._worker = _Worker(self._idle, nice, switch_interval_s)
         self._worker.moveToThread(self._thread)
         self._launch.connect(self._worker.run_engine)
         self._worker.done.connect(self._on_done)
@@ -149,6 +164,15 @@ class TrainingRunner(QObject):
     @engine_nice.setter
     def engine_nice(self, steps: int) -> None:
         self._worker.nice = steps
+
+    @property
+    def switch_interval_s(self) -> float:
+        """Python's thread switch interval while a run trains (see ENGINE_SWITCH_INTERVAL_S)."""
+        return self._worker.switch_interval_s
+
+    @switch_interval_s.setter
+    def switch_interval_s(self, seconds: float) -> None:
+        self._worker.switch_interval_s = seconds
 
     @property
     def engine_thread_id(self) -> int | None:

@@ -74,19 +74,35 @@ def timer_lateness(app, seconds: float) -> list[float]:
     return np.maximum(intervals - round(period_ms), 0.0).tolist()
 
 
-def first_frames(app, window_or_player, session, samples: list[int]) -> list[float]:
-    """Milliseconds from selecting each sample to the player's ``frame_shown``."""
-    player = window_or_player
+def first_frames(app, player, session, samples: list[int]) -> list[float]:
+    """Milliseconds from selecting each sample to the player's ``frame_shown``. The wait is an event loop,
+    as in the window: it wakes when the frame arrives (a loop that polls and sleeps would add its sleep)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
     shown: list[float] = []
-    player.frame_shown.connect(lambda _: shown.append(time.perf_counter()))
+    loop = QEventLoop()
+
+    def arrived(_index: int) -> None:
+        shown.append(time.perf_counter())
+        loop.quit()
+
+    player.frame_shown.connect(arrived)
+    give_up = QTimer(singleShot=True, interval=10_000)
+    give_up.timeout.connect(loop.quit)
     timings = []
     for index in samples:
         before = len(shown)
         start = time.perf_counter()
         session.select([index])
-        wait_until(app, lambda b=before: len(shown) > b, 10.0)
+        if len(shown) == before:
+            give_up.start()
+            loop.exec()
+            give_up.stop()
+        if len(shown) == before:
+            raise TimeoutError(f"no frame of sample {index} within 10 s")
         timings.append((shown[before] - start) * 1000.0)
         app.processEvents()
+    player.frame_shown.disconnect(arrived)
     return timings
 
 
@@ -194,6 +210,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=10.0, help="how long to measure the timer")
     parser.add_argument("--frames", type=int, default=20, help="samples selected while training")
     parser.add_argument("--engine-nice", type=int, help="nice steps the engine's thread takes below the GUI's")
+    parser.add_argument("--switch-ms", type=float,
+                        help="Python's thread switch interval while the run trains (default the window's own)")
     parser.add_argument("--training-only", action="store_true",
                         help="only the figures taken while training (timer, first frame)")
     parser.add_argument("--out", help="also write the JSON to this file")
@@ -220,7 +238,10 @@ def main(argv: list[str] | None = None) -> int:
             session = window.session
             if args.engine_nice is not None:
                 control.runner.engine_nice = args.engine_nice
+            if args.switch_ms is not None:
+                control.runner.switch_interval_s = args.switch_ms / 1000.0
             result["machine"]["engine_nice"] = control.runner.engine_nice
+            result["machine"]["switch_ms"] = control.runner.switch_interval_s * 1000.0
             idle_samples = list(range(1, 21))
             idle = first_frames(app, window.player, session, [0] + idle_samples)
             window.training.epochs.setValue(1000)
