@@ -4,6 +4,7 @@ over successive frames so that the GUI thread never redraws them all in one turn
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, QTimer
@@ -12,6 +13,8 @@ from shiboken6 import isValid
 
 FRAME_MS = 16
 """The least time between two deferred refreshes: one redraw (and its paint) per frame."""
+HOLD_MS = 250
+"""The longest a hold (a frame the user waits for) keeps the deferred refreshes back."""
 BURST_MS = 300
 """How long a live run's burst of data (an epoch's valuations of train, val and test) is gathered
 into one refresh."""
@@ -23,12 +26,16 @@ class FrameQueue(QObject):
     An epoch's end asks several views at once to redraw (the browser, the contribution bars, the
     dataset plot, the curves); done in one event-loop turn they add up to a stall. Here each runs in
     its own turn, ``FRAME_MS`` after the previous one (or after being asked), so its paint comes in
-    between.
+    between. While something the user just asked for is on its way (the player's first frame of a newly
+    selected sample), a :meth:`hold` keeps the queue back, at most ``HOLD_MS``, so that no refresh takes
+    the GUI thread the moment the frame arrives.
     """
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._pending: dict[object, Callable[[], None]] = {}
+        self._holds: dict[object, float] = {}
+        """Holders and the monotonic time their hold ends by."""
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(FRAME_MS)
@@ -40,6 +47,19 @@ class FrameQueue(QObject):
 
     def cancel(self, key: object) -> None:
         self._pending.pop(key, None)
+
+    def hold(self, holder: object) -> None:
+        """Keep the queued refreshes back until ``holder`` releases, or ``HOLD_MS`` at most."""
+        self._holds[holder] = time.monotonic() + HOLD_MS / 1000
+
+    def release(self, holder: object) -> None:
+        self._holds.pop(holder, None)
+
+    @property
+    def held(self) -> bool:
+        now = time.monotonic()
+        self._holds = {h: end for h, end in self._holds.items() if end > now}
+        return bool(self._holds)
 
     @property
     def pending(self) -> int:
@@ -54,6 +74,9 @@ class FrameQueue(QObject):
 
     def _run_next(self) -> None:
         if not self._pending:
+            return
+        if self.held:
+            self._timer.start()
             return
         key = next(iter(self._pending))
         callback = self._pending.pop(key)

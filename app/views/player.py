@@ -39,6 +39,7 @@ from app.style import apply_plot_palette, modality_color, plain_axes, text_color
 from app.views.audio_output import NO_DEVICE, AudioOutput, output_available
 from app.views.base import RIGHT, View
 from app.views.frame_worker import MediaThread
+from app.views.lazy import frame_queue
 from app.views.playback_clock import PlaybackClock
 from core.data.kinds import get_kind
 from core.data.media import MediaError, load_vector
@@ -280,6 +281,7 @@ class SamplePlayer(View, QWidget):
 
     # -- loading -----------------------------------------------------------------------------
     def _load_current(self) -> None:
+        frame_queue().release(self)
         self._clock.stop()
         self._audio.stop()
         self._audio_due = None
@@ -357,6 +359,7 @@ class SamplePlayer(View, QWidget):
     # -- the displays (see DISPLAYS) -------------------------------------------------------------
     def _show_clip(self, _modality: str, path: Path) -> None:
         self._video_path = str(path)
+        frame_queue().hold(self)  # the other views' deferred refreshes wait for the first frame
         self._request_frame(0)
 
     def _show_still(self, modality: str, path: Path) -> None:
@@ -404,6 +407,7 @@ class SamplePlayer(View, QWidget):
         self.image_item.setImage(image, autoLevels=False, levels=(0, 255))
         if resized:
             self.video_box.autoRange(padding=0)
+        frame_queue().release(self)
         self.frame_shown.emit(index)
 
     def _still_ready(self, request: int, path: str, picture: np.ndarray) -> None:
@@ -431,6 +435,7 @@ class SamplePlayer(View, QWidget):
     def _failed(self, request: int, kind: str, path: str, reason: str) -> None:
         if request != self._request:
             return
+        frame_queue().release(self)
         self._messages[kind] = _describe(kind, path, reason)
         self._update_messages()
 

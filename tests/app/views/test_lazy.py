@@ -24,6 +24,21 @@ def test_queued_callbacks_run_one_per_turn_in_order_and_once(qtbot):
     assert order == ["a", "posted by a", "b"], "b waits until what a caused has been handled"
 
 
+def test_a_hold_keeps_refreshes_back_until_released_or_expired(qtbot, monkeypatch):
+    queue = FrameQueue()
+    ran: list[str] = []
+    queue.hold("player")
+    queue.schedule("a", lambda: ran.append("a"))
+    qtbot.wait(5 * FRAME_MS)
+    assert ran == [] and queue.held  # the frame the user waits for comes first
+    queue.release("player")
+    qtbot.waitUntil(lambda: ran == ["a"], timeout=30_000)
+    monkeypatch.setattr("app.views.lazy.HOLD_MS", 0)
+    queue.hold("lost")  # a frame that never comes holds the views back no longer than HOLD_MS
+    queue.schedule("b", lambda: ran.append("b"))
+    qtbot.waitUntil(lambda: ran == ["a", "b"], timeout=30_000)
+
+
 def test_a_cancelled_callback_does_not_run(qtbot):
     queue = FrameQueue()
     ran: list[str] = []
