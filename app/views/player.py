@@ -539,7 +539,6 @@ class Display:
 DISPLAYS: dict[str, Display] = {
     "video": Display(PICTURE, True, SamplePlayer._show_clip),
     "image": Display(PICTURE, False, SamplePlayer._show_still),
-    "flow": Display(PICTURE, False, SamplePlayer._show_still),
     "audio": Display(SOUND, True, SamplePlayer._show_sound),
     "vector": Display(VECTORS, False, SamplePlayer._show_vector),
 }
