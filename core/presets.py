@@ -39,12 +39,12 @@ class Preset:
         return out
 
 
-PRESETS: Registry[Preset] = Registry("preset")
-
-
-def _add(preset: Preset) -> None:
+def _check_recipe(preset: Preset) -> None:
+    """Refuse a preset whose recipe does not exist (``UnknownNameError`` naming the known recipes)."""
     RECIPES.get(preset.recipe)
-    PRESETS.register(preset.name)(preset)
+
+
+PRESETS: Registry[Preset] = Registry("preset", check=_check_recipe)
 
 
 # OGM-GE main.py: SGD, lr 1e-3, momentum 0.9, weight decay 1e-4, batch 64, 100 epochs, StepLR(70, 0.1).
@@ -65,7 +65,7 @@ for _name, _dataset in (
     ("kinetics-fbank", "Kinetics-Sounds"),
     ("vggsound", "VGGSound"),
 ):
-    _add(
+    PRESETS.register(
         Preset(
             _name,
             f"OGM-GE on {_dataset}: ResNet-18 audio + video, SGD",
@@ -76,7 +76,7 @@ for _name, _dataset in (
         )
     )
 # MCR configs/AVE/default_config_ave_res.json: Adam, lr 1e-3, weight decay 1e-4, batch 32.
-_add(
+PRESETS.register(
     Preset(
         "ave-mcr",
         "MCR on AVE: ResNet-18 audio + video, Adam",

@@ -58,14 +58,10 @@ def under_recipe(table: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def _add(recipe: Recipe) -> None:
-    RECIPES.register(recipe.name)(recipe)
-
-
 _IMAGENET_FRAMES = {"height": 224, "width": 224, "normalize": "imagenet"}
 
-_add(Recipe(DEFAULT_RECIPE, "small frames and spectrograms, fast on a CPU (the defaults; no augmentation)"))
-_add(
+RECIPES.register(Recipe(DEFAULT_RECIPE, "small frames and spectrograms, fast on a CPU (the defaults; no augmentation)"))
+RECIPES.register(
     Recipe(
         "ogm-ge-cremad",
         "OGM-GE's CREMA-D loader: 22,050 Hz, 3 s, log|STFT| 512/353 → 257 × 188; 1 frame (set 3) at 224²",
@@ -76,7 +72,7 @@ _add(
         augment=True,
     )
 )
-_add(
+RECIPES.register(
     Recipe(
         "kinetics-fbank",
         "OGM-GE's Kinetics-Sounds audio: Kaldi log-mel fbank, 128 bins × 1,024 frames, normalised; 3 frames",
@@ -97,7 +93,7 @@ _add(
         augment=True,
     )
 )
-_add(
+RECIPES.register(
     Recipe(
         "vggsound",
         "OGM-GE's VGGSound loader: 16 kHz, 10 s, 5 s crop, log|STFT| 256/128 → 129 × 626; 3 frames",
@@ -114,7 +110,7 @@ _add(
         augment=True,
     )
 )
-_add(
+RECIPES.register(
     Recipe(
         "ave-mcr",
         "MCR's AVE preprocessing: event window, 16 kHz, 10 s, log periodogram 512/353 → 257 × 1004; 4 frames",

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import difflib
+import importlib
+import pkgutil
 from collections.abc import Callable, Iterable, Iterator
-from typing import Generic, TypeVar
+from typing import Generic, TypeVar, overload
 
 T = TypeVar("T")
 
@@ -28,20 +30,38 @@ class UnknownNameError(KeyError):
 
 
 class Registry(Generic[T]):
-    """Maps names to registered objects; ``register`` is usable as a decorator."""
+    """Maps names to registered objects. ``register`` is the one way in: ``@R.register`` on a class with a
+    ``name``, ``R.register(obj)`` for a data object with a ``name``, ``@R.register(name="x")`` (or
+    ``R.register(obj, name="x")``) for a function or class that has none. ``check``, when given, is called
+    with each object before it is added and raises ``ValueError`` to refuse it."""
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, check: Callable[[T], None] | None = None) -> None:
         self.kind = kind
+        self._check = check
         self._items: dict[str, T] = {}
 
-    def register(self, name: str) -> Callable[[T], T]:
-        def add(obj: T) -> T:
-            if name in self._items:
-                raise ValueError(f"{self.kind} {name!r} is registered twice")
-            self._items[name] = obj
-            return obj
+    @overload
+    def register(self, obj: T, /, *, name: str | None = None) -> T: ...
 
-        return add
+    @overload
+    def register(self, obj: None = None, /, *, name: str) -> Callable[[T], T]: ...
+
+    def register(self, obj: T | None = None, /, *, name: str | None = None) -> T | Callable[[T], T]:
+        """Add ``obj`` under ``name`` (default ``obj.name``) and return it; without ``obj``, a decorator."""
+        if obj is None:
+            if name is None:
+                raise TypeError(f"{self.kind}: register() needs an object or a name")
+            given = name
+            return lambda item: self.register(item, name=given)
+        key = name if name is not None else getattr(obj, "name", None)
+        if not isinstance(key, str):
+            raise TypeError(f"{self.kind} {obj!r}: has no str `name`; pass register(..., name=...)")
+        if key in self._items:
+            raise ValueError(f"{self.kind} {key!r} is registered twice")
+        if self._check is not None:
+            self._check(obj)
+        self._items[key] = obj
+        return obj
 
     def get(self, name: str) -> T:
         try:
@@ -54,8 +74,20 @@ class Registry(Generic[T]):
     def names(self) -> list[str]:
         return sorted(self._items)
 
+    def values(self) -> list[T]:
+        """The registered objects, in name order."""
+        return [self._items[name] for name in self.names()]
+
     def __contains__(self, name: object) -> bool:
         return name in self._items
 
     def __iter__(self) -> Iterator[str]:
         return iter(self.names())
+
+
+def discover(package: str, path: Iterable[str], skip: Callable[[str], bool] = lambda name: False) -> None:
+    """Import every module of ``package`` (its ``__path__`` is ``path``) whose name ``skip`` does not reject,
+    so that each registers its extensions; call it at the end of the package's ``__init__``."""
+    for module in pkgutil.iter_modules(path):
+        if not skip(module.name):
+            importlib.import_module(f"{package}.{module.name}")

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 
 LOSS_CAP = -math.log(1e-8)  # the code scores a true-class probability below 1e-8 as −log(1e-8)
 
@@ -77,7 +77,7 @@ def coefficients(scores: torch.Tensor, running: torch.Tensor, alpha: float, cap:
     return torch.exp(alpha * torch.clamp(optimal - ratio, max=cap))
 
 
-@register
+@STRATEGIES.register
 class AGM(Strategy):
     """Fused cross-entropy; encoder m's gradients are multiplied by the coefficient k_m of
     :func:`coefficients`, from the scores of :func:`modality_scores` and their running mean over all

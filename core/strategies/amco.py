@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.head_summands import summand_cross_entropies
 from core.strategies.unimodal_heads import unimodal_terms
 
@@ -52,7 +52,7 @@ def modality_shares(summands: torch.Tensor) -> torch.Tensor:
     return probs.sum(-1).mean(0)
 
 
-@register
+@STRATEGIES.register
 class AMCo(Strategy):
     """Masking epochs: the modality found dominant at the previous step (share of the joint softmax > σ;
     none at the first step of an epoch) has int(p_t·d) of its d feature dimensions, drawn uniformly for the

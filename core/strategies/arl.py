@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.head_summands import summand_cross_entropies, summand_logits
 from core.strategies.unimodal_heads import unimodal_terms
 
@@ -74,7 +74,7 @@ def arl_weights(
     }
 
 
-@register
+@STRATEGIES.register
 class ARL(Strategy):
     """Loss = CE(fused) + γ Σ_m CE(u_m), u_m = W_m z_m + b the fused head applied to modality m alone (the
     released code's shared-parameter auxiliary heads, ``ConcatFusion_AUXI``); before ``start_epoch`` γ is 1

@@ -198,10 +198,6 @@ def drop_gradients(module: nn.Module) -> None:
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy")
 
 
-def register(cls: type[Strategy]) -> type[Strategy]:
-    """Class decorator: register a strategy under its ``name``."""
-    return STRATEGIES.register(cls.name)(cls)
-
 
 def build_params(cls: type[Strategy], values: dict[str, Any]) -> Any:
     """Build ``cls.Params`` from a plain dict, with a clear error for unknown keys or wrong types."""

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ def calibration_terms(
     return torch.stack(losses).mean(), penalty
 
 
-@register
+@STRATEGIES.register
 class CML(Strategy):
     """Loss = mean CE over a chain of nested modality subsets + λ · confidence penalty
     (:func:`calibration_terms`), BalanceBenchmark ``balancemm/trainer/CML_trainer.py`` L19-22 (penalty),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy
 from core.strategies.unimodal_heads import (
     tie_fused_head_to_unimodal_average,
     unimodal_cross_entropies,
@@ -13,7 +13,7 @@ from core.strategies.unimodal_heads import (
 )
 
 
-@register
+@STRATEGIES.register
 class Ensemble(Strategy):
     """Loss Σ_m CE(unimodal head m): each encoder learns only from its own head. After every step the fused
     head is set to W = [W_1/M, …, W_M/M], b = mean b_m, so the fused logits are exactly the mean of the

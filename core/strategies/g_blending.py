@@ -11,7 +11,7 @@ from torch import nn
 
 from core.data.batches import Batch
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import EpochStart, StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, EpochStart, StepContext, Strategy, check_param
 from core.strategies.unimodal_heads import unimodal_cross_entropies
 
 OVERFIT_FLOOR = 1e-12  # keeps w = |ΔG| / ΔO² finite when the overfitting did not change
@@ -78,7 +78,7 @@ def head_losses(model: MultimodalModel, batches: Iterable[Batch]) -> torch.Tenso
     return total / count
 
 
-@register
+@STRATEGIES.register
 class GBlending(Strategy):
     """Loss = Σ_k w_k CE_k over the M unimodal heads and the fused head, the weights from
     :func:`blend_weights` (BalanceBenchmark ``balancemm/trainer/GBlending_trainer.py`` L292-303 for the

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ class GreedyState(nn.Module):
         self.register_buffer("curation_step", torch.zeros((), dtype=torch.int64))
 
 
-@register
+@STRATEGIES.register
 class Greedy(Strategy):
     """Regular steps: CE(fused). After each regular step the counts of correct fused predictions with all
     modalities and with each one left out (exact coalition logits of the additive head, features of the left

@@ -13,7 +13,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.head_summands import summand_cross_entropies, summand_logits
 from core.strategies.unimodal_heads import unimodal_terms
 
@@ -72,7 +72,7 @@ class FisherHistory(nn.Module):
         self.count += 1
 
 
-@register
+@STRATEGIES.register
 class InfoReg(Strategy):
     """Loss = CE(fused) + Σ_m CE(u_m), u_m = W_m z_m + b/M. Per batch, s_m = Σ_b softmax(u_m)[y] over the
     rows where m is kept; the leading modality l = argmax s gets, while the prime learning window is open,

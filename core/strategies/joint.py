@@ -1,9 +1,9 @@
 """`joint`: the concatenation baseline — cross-entropy on the fused prediction only."""
 
-from core.strategies.base import Strategy, register
+from core.strategies.base import STRATEGIES, Strategy
 
 
-@register
+@STRATEGIES.register
 class Joint(Strategy):
     name = "joint"
     summary = "Concatenation baseline: cross-entropy on the fused output."

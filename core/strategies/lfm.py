@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 
 SCHEDULES = ("learnable", "fitted")
 FITTED_CLS = (
@@ -89,7 +89,7 @@ class AlignWeight(nn.Module):
         self.register_buffer("updated_epoch", torch.tensor(-1, dtype=torch.int64))
 
 
-@register
+@STRATEGIES.register
 class LFM(Strategy):
     """Loss = 2·(α_cls·CE(fused) + α_align·L_align), α_cls = 1 − α_align, L_align of
     :func:`jensen_shannon_alignment` over u_m = W_m z_m + b/M (rows where every modality is kept).

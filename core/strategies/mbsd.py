@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.head_summands import summand_cross_entropies, summand_logits
 from core.strategies.unimodal_heads import unimodal_terms
 
@@ -51,7 +51,7 @@ def pair_terms(
     return regression, divergence
 
 
-@register
+@STRATEGIES.register
 class MBSD(Strategy):
     """Loss = CE(fused) + Σ_m CE(u_m) + L_RS + L_KL with u_m = W_m z_m + b/M (the fused head's per-modality
     part, as BalanceBenchmark's concat fusion) and L_RS, L_KL of :func:`pair_terms` averaged over all modality

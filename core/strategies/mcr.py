@@ -17,7 +17,7 @@ from core.mi.estimators import (
     supervised_nt_xent,
 )
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
 from core.valuation.result import coalition_members
 
@@ -254,7 +254,7 @@ class CEBHead(nn.Sequential):
         )
 
 
-@register
+@STRATEGIES.register
 class MCR(Strategy):
     """L = CE(fused) + λ_uni Σ_m CE(head m) + λ_M L_game + λ_Con L_Con + λ_CEB L_CEB, from ONE encoder pass:
     the permutations act on the latents of that pass (B·K rows), never on the inputs. The game uses the

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import ModelOutput, MultimodalModel
-from core.strategies.base import EpochStart, StepContext, Strategy, check_param, drop_gradients, register
+from core.strategies.base import STRATEGIES, EpochStart, StepContext, Strategy, check_param, drop_gradients
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ class SharedHead(nn.Module):
         self.register_buffer("updates", torch.zeros((), dtype=torch.int64))
 
 
-@register
+@STRATEGIES.register
 class MLA(Strategy):
     """Step t trains modality m = t mod M only: CE(h(z_m)) over the rows where m is kept, h one linear head
     shared by all modalities; with ``modify_gradients`` the head's weight gradient g becomes g + g Pᵀ, P

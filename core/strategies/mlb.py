@@ -12,7 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
 
 
@@ -44,7 +44,7 @@ def mlb_coefficients(scores: torch.Tensor, alpha: float, beta: float) -> tuple[t
     return ratio, torch.where(ratio > 1, 1 + (beta - 1) * shaped, 1 + shaped)
 
 
-@register
+@STRATEGIES.register
 class MLB(Strategy):
     """Loss = CE(fused) + Σ_m CE(unimodal head m), one backward; then the gradients of encoder m and of the
     weight of unimodal head m are multiplied by k_m (:func:`mlb_coefficients`), where s_m is the batch mean

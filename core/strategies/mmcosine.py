@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import Strategy, check_param, register
+from core.strategies.base import STRATEGIES, Strategy, check_param
 
 
 @dataclass(frozen=True)
@@ -20,7 +20,7 @@ class MMCosineParams:
         check_param("mmcosine", "scaling", self.scaling > 0, "a number > 0", self.scaling)
 
 
-@register
+@STRATEGIES.register
 class MMCosine(Strategy):
     """Fused cross-entropy on cosine logits: logits[c] = s · Σ_m cos(z_m, W_m[c]), features and each
     modality's class weights L2-normalised, no bias (``MMCosine_ICASSP23`` ``main_CD.py`` L113-118,

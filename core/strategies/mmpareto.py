@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.unimodal_heads import unimodal_cross_entropies
 
 NORM_FLOOR = 1e-12
@@ -42,7 +42,7 @@ def pareto_combine(multimodal: torch.Tensor, unimodal: torch.Tensor) -> torch.Te
     return combined * (target_norm / combined.norm().clamp_min(NORM_FLOOR))
 
 
-@register
+@STRATEGIES.register
 class MMPareto(Strategy):
     """Loss = fused CE + Σ_m CE(unimodal head m), from ONE forward pass. For encoder m, the gradient g_mm
     of the fused CE and g_u of its own unimodal CE are taken separately (two ``torch.autograd.grad`` calls

@@ -10,7 +10,7 @@ from itertools import combinations
 import numpy as np
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import EpochContext, PlannedCopies, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, EpochContext, PlannedCopies, Strategy, check_param
 from core.strategies.sample_resampling import check_valuation
 
 GAP_FUNCTIONS = ("linear", "tanh", "square")
@@ -61,7 +61,7 @@ class ModalityResamplingParams:
         )
 
 
-@register
+@STRATEGIES.register
 class ModalityResampling(Strategy):
     """Plain fused cross-entropy. After each epoch only a random part of the training set is valued. From
     epoch ``warmup_epochs`` on, int(p·N) uniformly drawn training samples (with replacement) are added,

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import EpochStart, StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, EpochStart, StepContext, Strategy, check_param
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ class AccuracyMemory(nn.Module):
         self.count += 1
 
 
-@register
+@STRATEGIES.register
 class MSLR(Strategy):
     """Loss = CE(fused) only. Before every epoch e ≥ 1 the accuracy acc_m of each unimodal head on the
     validation split (the training split when there is none) is measured; ratio_m = :func:`lr_ratios`, then

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.unimodal_heads import unimodal_cross_entropies, unimodal_terms
 
 
@@ -23,7 +23,7 @@ class MultiLossParams:
         check_param("multi-loss", "lambda_uni", self.lambda_uni >= 0, "a weight >= 0", self.lambda_uni)
 
 
-@register
+@STRATEGIES.register
 class MultiLoss(Strategy):
     name = "multi-loss"
     summary = "Fused cross-entropy + λ_uni · Σ_m unimodal-head cross-entropy."

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 
 COEFFICIENT_FORMS = ("paper", "shifted")
 
@@ -42,7 +42,7 @@ class OgmGeParams:
         )
 
 
-@register
+@STRATEGIES.register
 class OgmGe(Strategy):
     """Fused cross-entropy; each step, per-modality confidence s_m = Σ_batch softmax(W_m z_m + b/M)[y],
     discrepancy ratio ρ_m = s_m / mean of the others' s, coefficient k_m < 1 for every ρ_m > 1 (1 otherwise);

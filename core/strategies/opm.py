@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 
 SCALE_FLOOR = 1e-5  # the released code's guard in 1 / (1 − θ + 1e-5)
 
@@ -59,7 +59,7 @@ def drop_features(features: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor
     return features * kept.unsqueeze(-1) / (1 - q.mean() + SCALE_FLOOR), kept
 
 
-@register
+@STRATEGIES.register
 class OPM(Strategy):
     """Fused cross-entropy on features where the dominant modality is dropped at random.
 

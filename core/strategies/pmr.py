@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import EpochStart, StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, EpochStart, StepContext, Strategy, check_param
 
 
 @dataclass(frozen=True)
@@ -70,7 +70,7 @@ def prototype_coefficients(scores: torch.Tensor, alpha: float) -> torch.Tensor:
     return torch.where(scores < scores.max(), alpha, 0.0)
 
 
-@register
+@STRATEGIES.register
 class PMR(Strategy):
     """Loss = fused CE + Σ_m β_m · CE(−‖z_m − c_m,k‖ over classes k, y), the prototypical cross-entropy.
 

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, drop_gradients, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param, drop_gradients
 
 
 @dataclass(frozen=True)
@@ -50,7 +50,7 @@ def boosting_loss(
     return (-weight1 * log_p + weight2 * p_others * log_p) / learner.shape[-1]
 
 
-@register
+@STRATEGIES.register
 class ReconBoost(Strategy):
     """Epochs cycle through stages: for each modality m in order, ``stage_epochs`` boosting epochs, then
     ``ensemble_epochs`` of CE(fused). A boosting epoch trains only learner m, u_m = W_m z_m + b/M (the fused

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import EpochStart, StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, EpochStart, StepContext, Strategy, check_param
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def _key(modality: str, name: str) -> str:
     return f"{modality}__{name.replace('.', '__')}"
 
 
-@register
+@STRATEGIES.register
 class ReLearning(Strategy):
     """Loss = CE(fused). Before epoch e (e > 0, e % reinit_epoch == 0, at most ``reinit_num`` times), the
     pooled features of every encoder on the training and the validation split are clustered (k-means, k =

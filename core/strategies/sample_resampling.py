@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.strategies.base import EpochContext, PlannedCopies, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, EpochContext, PlannedCopies, Strategy, check_param
 from core.valuation.result import ValuationResult
 
 COPY_RULES = ("step", "linear")
@@ -65,7 +65,7 @@ class SampleResamplingParams:
         check_param("sample-resampling", "rule", self.rule in COPY_RULES, f"one of {COPY_RULES}", self.rule)
 
 
-@register
+@STRATEGIES.register
 class SampleResampling(Strategy):
     """Plain fused cross-entropy. From epoch ``warmup_epochs`` on, before each epoch, every valued training
     sample i and modality j gets k(φ_ij) extra copies keeping only modality j, from the valuation after the

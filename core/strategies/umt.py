@@ -15,7 +15,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import EncoderLoader, StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, EncoderLoader, StepContext, Strategy, check_param
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class Teachers(nn.Module):
         )
 
 
-@register
+@STRATEGIES.register
 class UMT(Strategy):
     """Teacher phase (epochs < teacher_epochs, only without ``teachers_from``): Σ_m CE(head_m(T_m(x_m))) over
     the rows where m is kept trains the teachers alone; the student is left as initialised (its fused head

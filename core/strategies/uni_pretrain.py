@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, check_param, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy, check_param
 from core.strategies.unimodal_heads import (
     tie_fused_head_to_unimodal_average,
     unimodal_cross_entropies,
@@ -41,7 +41,7 @@ class UniPretrainParams:
         check_param("uni-pretrain", "lambda_uni", self.lambda_uni >= 0, "a weight >= 0", self.lambda_uni)
 
 
-@register
+@STRATEGIES.register
 class UniPretrain(Strategy):
     """Epochs < pretrain_epochs: Σ_m CE(unimodal head m) with the fused head tied to the average of the
     unimodal heads (exactly `ensemble`); afterwards fused CE + λ_uni Σ_m CE(head m), starting from the tied

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from core.models.multimodal import MultimodalModel
-from core.strategies.base import StepContext, Strategy, register
+from core.strategies.base import STRATEGIES, StepContext, Strategy
 
 
 @dataclass(frozen=True)
@@ -18,7 +18,7 @@ class UnimodalParams:
     modality: str = field(default="", metadata={"help": "modality to train (empty: the first modality)"})
 
 
-@register
+@STRATEGIES.register
 class Unimodal(Strategy):
     """Fused cross-entropy with every other modality's feature zeroed, on the rows where the modality is kept.
 

@@ -49,26 +49,26 @@ def _empty_is_zero(values: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
     return values * (sizes > 0).to(values.dtype)
 
 
-@VALUE_FUNCTIONS.register("benefit")
+@VALUE_FUNCTIONS.register(name="benefit")
 def benefit(stats: CoalitionStats) -> torch.Tensor:
     """Reference payoff: v(S) = |S| if the coalition's prediction is right, else 0."""
     return stats.correct * stats.sizes.to(stats.correct.dtype)
 
 
-@VALUE_FUNCTIONS.register("accuracy")
+@VALUE_FUNCTIONS.register(name="accuracy")
 def accuracy(stats: CoalitionStats) -> torch.Tensor:
     """0/1 payoff: v(S) = 1 if the coalition's prediction is right, else 0."""
     return _empty_is_zero(stats.correct, stats.sizes)
 
 
-@VALUE_FUNCTIONS.register("probability")
+@VALUE_FUNCTIONS.register(name="probability")
 def probability(stats: CoalitionStats) -> torch.Tensor:
     """Soft payoff: p_S(y) − p_∅(y), the gain in true-class probability over the empty coalition."""
     p = stats.log_p.exp()
     return p - p[:, :1]
 
 
-@VALUE_FUNCTIONS.register("log-probability")
+@VALUE_FUNCTIONS.register(name="log-probability")
 def log_probability(stats: CoalitionStats) -> torch.Tensor:
     """Soft payoff: log p_S(y) − log p_∅(y), the gain in true-class log-likelihood (nats)."""
     return stats.log_p - stats.log_p[:, :1]

@@ -12,7 +12,6 @@ import torch
 from core.config import DataConfig
 from core.data.decode import preprocess_sample, preprocessing_params
 from core.data.kinds import KINDS, PLAYERS, Kind, extension_kinds, file_kind, get_kind, kind_names
-from core.data.kinds.base import register
 from core.data.manifest import load_manifest
 from core.data.media import MediaError
 from core.models.encoders import ENCODERS
@@ -48,9 +47,9 @@ def test_unknown_kind_and_a_doubly_claimed_extension_are_refused():
         get_kind("text")
     image = get_kind("image")
     with pytest.raises(ValueError, match=r"extension\(s\) \.png already claimed"):
-        register(Kind("sketch", "", image.decode, image.params, "frame-cnn", "image", extensions=(".png",)))
+        KINDS.register(Kind("sketch", "", image.decode, image.params, "frame-cnn", "image", 60, extensions=(".png",)))
     with pytest.raises(ValueError, match="player must be one of"):
-        register(Kind("sketch", "", image.decode, image.params, "frame-cnn", "slideshow"))
+        KINDS.register(Kind("sketch", "", image.decode, image.params, "frame-cnn", "slideshow", 60))
     assert "sketch" not in KINDS
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from core.config import AudioConfig, DataConfig
-from core.data.kinds.base import Kind, Window, register, with_windows
+from core.data.kinds.base import KINDS, Kind, Window, with_windows
 
 AUDIO_EXTENSIONS = (".wav", ".flac", ".ogg", ".oga", ".aiff", ".aif", ".mp3", ".m4a", ".aac", ".opus", ".wma")
 
@@ -52,7 +52,7 @@ def audio_params(config: DataConfig) -> dict[str, Any]:
     return with_windows(params, config)
 
 
-AUDIO = register(
+AUDIO = KINDS.register(
     Kind(
         name="audio",
         summary="sound, or the audio stream of a video file: data.audio spectrogram, float32 [F, S]",
@@ -60,6 +60,7 @@ AUDIO = register(
         params=audio_params,
         default_encoder="spec-cnn",
         player="audio",
+        priority=20,
         extensions=AUDIO_EXTENSIONS,
         also_reads=("video",),
     )

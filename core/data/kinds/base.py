@@ -34,7 +34,8 @@ class Kind:
     gives the folders such a cell reads (each is checked to lie inside the dataset). ``decode`` turns one
     file (or folder) into the array cached for it, ``params`` gives the settings that array depends on
     (the cache key), ``default_encoder`` the encoder used when the config names none, and ``player``
-    (one of ``PLAYERS``) how the app shows a sample.
+    (one of ``PLAYERS``) how the app shows a sample. ``priority`` orders the kinds, lowest first: when the
+    files of a manifest column vote equally for two kinds, the earlier one wins (equal priorities: by name).
     """
 
     name: str
@@ -43,6 +44,7 @@ class Kind:
     params: Callable[[DataConfig], dict[str, Any]]
     default_encoder: str
     player: str
+    priority: int
     extensions: tuple[str, ...] = ()
     also_reads: tuple[str, ...] = ()
     folder_parts: Callable[[Path], tuple[Path, ...]] | None = None
@@ -52,41 +54,41 @@ class Kind:
         return file_kind is not None and (file_kind == self.name or file_kind in self.also_reads)
 
 
-KINDS: Registry[Kind] = Registry("modality kind")
-_ORDER: list[str] = []
-_EXTENSIONS: dict[str, str] = {}
-
-
-def register(kind: Kind) -> Kind:
-    """Add ``kind`` to ``KINDS``; an extension claimed by two kinds or an unknown player is an error."""
+def _check(kind: Kind) -> None:
+    """Refuse an unknown player or an extension that another kind already claims."""
     if kind.player not in PLAYERS:
         raise ValueError(
             f"kind {kind.name!r}: player must be one of {', '.join(PLAYERS)}, got {kind.player!r}"
         )
-    taken = [e for e in kind.extensions if e in _EXTENSIONS]
+    claimed = extension_kinds()
+    taken = [e for e in kind.extensions if e in claimed]
     if taken:
         raise ValueError(f"kind {kind.name!r}: extension(s) {', '.join(taken)} already claimed")
-    KINDS.register(kind.name)(kind)
-    _ORDER.append(kind.name)
-    _EXTENSIONS.update(dict.fromkeys(kind.extensions, kind.name))
-    return kind
+
+
+KINDS: Registry[Kind] = Registry("modality kind", check=_check)
+
+
+def _ordered() -> list[Kind]:
+    return sorted(KINDS.values(), key=lambda kind: (kind.priority, kind.name))
 
 
 def kind_names() -> tuple[str, ...]:
-    """The registered kinds in registration order (the order that breaks ties of the extension vote)."""
-    return tuple(_ORDER)
+    """The registered kinds by ``priority`` (the order that breaks ties of the extension vote)."""
+    return tuple(kind.name for kind in _ordered())
 
 
 def extension_kinds() -> dict[str, str]:
-    """Every claimed file extension (lower case, with the dot) and the kind that claims it."""
-    return dict(_EXTENSIONS)
+    """Every claimed file extension (lower case, with the dot) and the kind that claims it, by priority."""
+    return {extension: kind.name for kind in _ordered() for extension in kind.extensions}
 
 
 def file_kind(file_name: str) -> str | None:
     """The kind a file name's extension stands for, or None."""
     if "\n" in file_name:
         return None
-    return _EXTENSIONS.get(PurePosixPath(file_name.lower()).suffix)
+    suffix = PurePosixPath(file_name.lower()).suffix
+    return next((kind.name for kind in KINDS.values() if suffix in kind.extensions), None)
 
 
 def get_kind(name: str) -> Kind:

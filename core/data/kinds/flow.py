@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from core.config import DataConfig
-from core.data.kinds.base import Kind, Window, register, with_windows
+from core.data.kinds.base import KINDS, Kind, Window, with_windows
 from core.data.kinds.flow_layout import flow_folders
 
 
@@ -40,7 +40,7 @@ def flow_params(config: DataConfig) -> dict[str, Any]:
     return with_windows({**params, "bound": config.flow.bound}, config)
 
 
-FLOW = register(
+FLOW = KINDS.register(
     Kind(
         name="flow",
         summary="optical flow (u, v) from a video (Farneback) or flow-image folder, float32 [T, 2, H, W]",
@@ -48,6 +48,7 @@ FLOW = register(
         params=flow_params,
         default_encoder="flow-cnn",
         player="image",
+        priority=50,
         also_reads=("video",),
         folder_parts=flow_folders,
     )

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from core.config import DataConfig
-from core.data.kinds.base import Kind, Window, register
+from core.data.kinds.base import KINDS, Kind, Window
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
 
@@ -26,7 +26,7 @@ def image_params(config: DataConfig) -> dict[str, Any]:
     return {"height": config.video.height, "width": config.video.width}
 
 
-IMAGE = register(
+IMAGE = KINDS.register(
     Kind(
         name="image",
         summary="still image (jpg, png, bmp, webp): RGB at data.video height × width, uint8 [3, H, W]",
@@ -34,6 +34,7 @@ IMAGE = register(
         params=image_params,
         default_encoder="frame-cnn",
         player="image",
+        priority=40,
         extensions=IMAGE_EXTENSIONS,
     )
 )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from core.config import DataConfig
-from core.data.kinds.base import Kind, Window, register
+from core.data.kinds.base import KINDS, Kind, Window
 
 
 def _decode(path: Path, config: DataConfig, window: Window | None) -> np.ndarray:
@@ -21,7 +21,7 @@ def _params(config: DataConfig) -> dict[str, Any]:
     return {}
 
 
-VECTOR = register(
+VECTOR = KINDS.register(
     Kind(
         name="vector",
         summary="feature vector in a .npy file, float32 [D]",
@@ -29,6 +29,7 @@ VECTOR = register(
         params=_params,
         default_encoder="mlp",
         player="vector",
+        priority=30,
         extensions=(".npy",),
     )
 )

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from core.config import DataConfig
-from core.data.kinds.base import Kind, Window, register, with_windows
+from core.data.kinds.base import KINDS, Kind, Window, with_windows
 
 VIDEO_EXTENSIONS = (".mp4", ".avi", ".mov", ".mkv", ".webm", ".m4v", ".flv", ".mpg", ".mpeg", ".wmv", ".3gp")
 
@@ -25,7 +25,7 @@ def video_params(config: DataConfig) -> dict[str, Any]:
     return with_windows({"frames": video.frames, "height": video.height, "width": video.width}, config)
 
 
-VIDEO = register(
+VIDEO = KINDS.register(
     Kind(
         name="video",
         summary="video clip: data.video.frames evenly spaced RGB frames, uint8 [T, 3, H, W]",
@@ -33,6 +33,7 @@ VIDEO = register(
         params=video_params,
         default_encoder="frame-cnn",
         player="video",
+        priority=10,
         extensions=VIDEO_EXTENSIONS,
     )
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from core.data.sources.base import (
+    SOURCES,
     ImportLog,
     Option,
     Sample,
@@ -15,7 +16,6 @@ from core.data.sources.base import (
     media_problem,
     missing_list,
     read_lines,
-    register,
 )
 from core.data.sources.splits import stratified_split
 
@@ -23,7 +23,7 @@ ANNOTATIONS = "Annotations.txt"
 SPLIT_LISTS = {"train": "trainSet.txt", "val": "valSet.txt", "test": "testSet.txt"}
 
 
-@register
+@SOURCES.register
 class Ave(Source):
     name = "ave"
     summary = "AVE audio-visual events: AVE/*.mp4 (audio inside) + split lists, label = event category (28)"

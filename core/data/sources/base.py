@@ -86,7 +86,7 @@ class ImportLog:
 
 
 class Source:
-    """A reader of one dataset layout as distributed; subclasses register with ``@register``.
+    """A reader of one dataset layout as distributed; subclasses register with ``@SOURCES.register``.
 
     ``scan`` returns the samples with absolute media paths under ``root`` (``out`` is the dataset
     folder being written, for a source that must write files of its own) and records in ``log`` every
@@ -110,10 +110,6 @@ class Source:
 
 SOURCES: Registry[type[Source]] = Registry("dataset source")
 
-
-def register(cls: type[Source]) -> type[Source]:
-    """Class decorator: register a source under its ``name``."""
-    return SOURCES.register(cls.name)(cls)
 
 
 def media_problem(path: Path, need_audio: bool = False) -> str | None:

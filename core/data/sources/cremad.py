@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from core.data.sources.base import (
+    SOURCES,
     ImportLog,
     Option,
     Sample,
@@ -16,7 +17,6 @@ from core.data.sources.base import (
     files_by_stem,
     media_problem,
     read_lines,
-    register,
 )
 from core.data.sources.splits import carve_val, group_split
 
@@ -25,7 +25,7 @@ _NAME = re.compile(r"^(\d{4})_([A-Z]{3})_([A-Z]{3})_([A-Z]{2})$")
 SPLIT_LISTS = {"train": "train.csv", "test": "test.csv"}
 
 
-@register
+@SOURCES.register
 class CremaD(Source):
     name = "cremad"
     summary = "CREMA-D emotions: VideoFlash/*.flv + AudioWAV/*.wav, label = emotion (6 classes)"

@@ -8,13 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from core.data.manifest import SPLITS
-from core.data.sources.base import ImportLog, Option, Sample, Source, media_problem, read_lines, register
+from core.data.sources.base import SOURCES, ImportLog, Option, Sample, Source, media_problem, read_lines
 from core.data.sources.splits import stratified_split
 
 VIDEO_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".flv")
 
 
-@register
+@SOURCES.register
 class Folder(Source):
     name = "folder"
     summary = "any clips sorted into class folders: ROOT/<class>/<clip>.mp4|mkv|webm|avi|flv, video + audio"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from core.data.sources.base import (
+    SOURCES,
     ImportLog,
     Option,
     Sample,
@@ -15,7 +16,6 @@ from core.data.sources.base import (
     files_by_stem,
     media_problem,
     read_lines,
-    register,
 )
 from core.data.sources.splits import carve_val
 
@@ -56,7 +56,7 @@ KINETICS_SOUNDS_31 = (
 ANNOTATION_SPLITS = {"train": "train", "val": "val", "validate": "val", "test": "test"}
 
 
-@register
+@SOURCES.register
 class KineticsSounds(Source):
     name = "kinetics-sounds"
     summary = "Kinetics-Sounds: a Kinetics-400/600/700 download filtered to the Kinetics-Sounds classes"

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from core.data.sources.base import ImportLog, Option, Sample, Source, register
+from core.data.sources.base import SOURCES, ImportLog, Option, Sample, Source
 
 PICKLE_NAME = "mosei_senti_data_noalign.pkl"
 SPLITS = {"train": "train", "valid": "val", "val": "val", "test": "test"}
@@ -59,7 +59,7 @@ def load_arrays_pickle(path: Path) -> Any:
         raise ValueError(f"{path}: not a readable pickle ({exc})") from None
 
 
-@register
+@SOURCES.register
 class Mosei(Source):
     name = "mosei"
     summary = "CMU-MOSEI features (BalanceBenchmark's pickle): text, audio, vision vectors, binary sentiment"

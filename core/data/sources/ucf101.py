@@ -12,13 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from core.data.sources.base import ImportLog, Option, Sample, Source, media_problem, read_lines, register
+from core.data.sources.base import SOURCES, ImportLog, Option, Sample, Source, media_problem, read_lines
 from core.data.sources.splits import carve_val
 
 LISTS = "ucfTrainTestlist"
 
 
-@register
+@SOURCES.register
 class Ucf101(Source):
     name = "ucf101"
     summary = "UCF-101 actions: UCF-101/<Class>/v_*.avi + ucfTrainTestlist (fold 1, 2 or 3), modality rgb"

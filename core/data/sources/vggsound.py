@@ -7,7 +7,7 @@ import csv
 from pathlib import Path
 from typing import Any
 
-from core.data.sources.base import ImportLog, Option, Sample, Source, media_problem, read_lines, register
+from core.data.sources.base import SOURCES, ImportLog, Option, Sample, Source, media_problem, read_lines
 from core.data.sources.splits import carve_val
 
 CSV_NAME = "vggsound.csv"
@@ -15,7 +15,7 @@ CLIP_SUFFIXES = (".mp4", ".mkv", ".webm", ".avi", ".flv")
 CLIP_SECONDS = 10
 
 
-@register
+@SOURCES.register
 class VggSound(Source):
     name = "vggsound"
     summary = "VGGSound: vggsound.csv + a folder of clips (audio inside), 309-310 classes"

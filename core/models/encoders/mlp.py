@@ -10,7 +10,7 @@ from torch import nn
 from core.models.encoders.registry import ENCODERS, EncoderSpec
 
 
-@ENCODERS.register("mlp")
+@ENCODERS.register(name="mlp")
 class VectorMLP(nn.Module):
     """[B, D] → [B, d] through one hidden layer."""
 

@@ -71,7 +71,7 @@ def _projection(feature_dim: int) -> nn.Module:
     return nn.Identity() if feature_dim == TRUNK_WIDTH else nn.Linear(TRUNK_WIDTH, feature_dim)
 
 
-@ENCODERS.register("resnet18-audio")
+@ENCODERS.register(name="resnet18-audio")
 class ResNet18Audio(nn.Module):
     """[B, F, S] spectrogram as a one-channel image → ResNet-18 → [B, d]."""
 
@@ -107,12 +107,12 @@ class _FramesResNet18(nn.Module):
         return self.proj(self.trunk(self.scale(x.flatten(0, 1))).view(batch, frames, -1).mean(dim=1))
 
 
-@ENCODERS.register("resnet18-video")
+@ENCODERS.register(name="resnet18-video")
 class ResNet18Video(_FramesResNet18):
     """[B, T, 3, H, W] RGB frames (scaled as ``spec.frame_norm``) → ResNet-18 per frame → mean over time."""
 
 
-@ENCODERS.register("resnet18-flow")
+@ENCODERS.register(name="resnet18-flow")
 class ResNet18Flow(_FramesResNet18):
     """[B, T, 2, H, W] optical flow in pixels per frame (divided by ``FLOW_SCALE``) → ResNet-18 with a
     two-channel stem per frame → time average → [B, d]."""

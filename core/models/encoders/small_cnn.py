@@ -42,6 +42,7 @@ def _halved(size: int, times: int) -> int:
     return size
 
 
+@ENCODERS.register(name="spec-cnn")
 class SpectrogramCNN(nn.Module):
     """[B, F, S] log-spectrogram → [B, d], per-sample standardised input. The feature map is averaged over
     time only: where in frequency a pattern lies stays visible to the projection."""
@@ -58,6 +59,7 @@ class SpectrogramCNN(nn.Module):
         return self.proj(self.body((x - mean) / std).mean(dim=3).flatten(1))
 
 
+@ENCODERS.register(name="frame-cnn")
 class FrameCNN(nn.Module):
     """[B, T, C, H, W] uint8 frames (scaled as ``spec.frame_norm``) → 2-D CNN per frame → time average.
 
@@ -84,6 +86,7 @@ class FrameCNN(nn.Module):
         return self.proj(per_frame.mean(dim=1))
 
 
+@ENCODERS.register(name="flow-cnn")
 class FlowCNN(FrameCNN):
     """[B, T, 2, H, W] optical flow in pixels per frame (divided by ``FLOW_SCALE``) → the frame CNN with
     two input channels."""
@@ -94,7 +97,3 @@ class FlowCNN(FrameCNN):
     def scale(self, frames: torch.Tensor) -> torch.Tensor:
         return scale_flow(frames)
 
-
-ENCODERS.register("spec-cnn")(SpectrogramCNN)
-ENCODERS.register("frame-cnn")(FrameCNN)
-ENCODERS.register("flow-cnn")(FlowCNN)
