@@ -14,7 +14,7 @@ from core.data.dataset_info import read_dataset_info
 from core.data.manifest import ManifestError, load_manifest
 from core.data.prepare import format_exclusions
 from core.data.trust import approve_media_root, approved_media_roots, check_media_root
-from core.run_files.layout import REPORT_NAME
+from core.run_files.layout import CONFIG_NAME, REPORT_NAME
 
 LAST_RUN_SCAN = 50  # newest run folders whose config is read to find a run on the opened dataset
 
@@ -181,7 +181,7 @@ def _report_time(folder: Path) -> float:
 def _run_data(folder: Path) -> Path | None:
     """The dataset folder a run's ``config.toml`` names (resolved), None when unreadable."""
     try:
-        with (folder / "config.toml").open("rb") as handle:
+        with (folder / CONFIG_NAME).open("rb") as handle:
             path = tomllib.load(handle).get("data", {}).get("path", "")
         return Path(path).resolve() if path else None
     except (OSError, ValueError, AttributeError):
