@@ -29,7 +29,7 @@ from app.session import Session
 from app.settings import AppSettings
 from app.state.run_machine import RUN, Mode, RunMachine
 from app.tasks import TaskSlots
-from core.report.reader import Report
+from core.report import Report
 
 __all__ = ["AppController", "Mode"]  # Mode: for the window and the tests
 

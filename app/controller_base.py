@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 
 from app.state.run_machine import Activity, Mode, RunMachine
 from core.config import ConfigError
-from core.data.manifest import ManifestError
-from core.report.errors import ReportError
-from core.run_files.state import RunState
-from core.training.checkpoint import CheckpointError
+from core.data import ManifestError
+from core.report import ReportError
+from core.run_files import RunState
+from core.training import CheckpointError
 
 if TYPE_CHECKING:
     from PySide6.QtCore import QTimer, SignalInstance
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from app.session import Session
     from app.settings import AppSettings
     from app.tasks import TaskSlots
-    from core.report.reader import Report
+    from core.report import Report
 
 LOADING_KINDS = ("open", "checkpoint")  # background tasks that read what the window is to show
 _KNOWN_ERRORS = (ManifestError, ReportError, CheckpointError, ConfigError, ValueError, OSError, KeyError)

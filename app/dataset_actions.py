@@ -10,11 +10,16 @@ from app.import_dialog import ImportChoice
 from app.state.run_machine import Activity, Mode
 from app.state.samples import SampleSet
 from app.tasks import BackgroundTask, TaskState
-from core.data.dataset_info import read_dataset_info
-from core.data.manifest import ManifestError, load_manifest
-from core.data.prepare import format_exclusions
-from core.data.trust import approve_media_root, approved_media_roots, check_media_root
-from core.run_files.layout import CONFIG_NAME, REPORT_NAME
+from core.data import (
+    ManifestError,
+    approve_media_root,
+    approved_media_roots,
+    check_media_root,
+    format_exclusions,
+    load_manifest,
+    read_dataset_info,
+)
+from core.run_files import CONFIG_NAME, REPORT_NAME
 
 LAST_RUN_SCAN = 50  # newest run folders whose config is read to find a run on the opened dataset
 
@@ -133,8 +138,7 @@ class DatasetActions(ControllerBase):
         if not choice.root or not choice.out:
             self.fail("Cannot import dataset", "choose the dataset folder and the output folder to write")
             return None
-        from core.data.sources import SOURCES
-        from core.data.sources.writer import import_dataset
+        from core.data import SOURCES, import_dataset
 
         source = SOURCES.get(choice.source)
         self._set_activity("import", Activity(f"Importing {choice.source} from {Path(choice.root).name}…"))

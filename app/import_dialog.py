@@ -29,8 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.widgets.params_form import INT_RANGE, FloatSpinBox
-from core.data.sources import SOURCES
-from core.data.sources.base import Option
+from core.data import SOURCES, Option
 
 
 @dataclass(frozen=True)

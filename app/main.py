@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.run_files.state import RunState
+from core.run_files import RunState
 
 SMOKE_TIMEOUT_MS = 120_000
 SCREENSHOT_TIMEOUT_MS = 590_000

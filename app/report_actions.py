@@ -13,11 +13,8 @@ from app.state.run_machine import Activity, Mode
 from app.state.snapshot import RunSnapshot
 from app.tasks import BackgroundTask, TaskState
 from core.config import ConfigError, RunConfig
-from core.report.errors import ReportError
-from core.report.export import export_report
-from core.report.reader import Report, open_report
-from core.report.summary import ALL_SPLITS, write_phi_csv
-from core.run_files.state import FINAL
+from core.report import ALL_SPLITS, Report, ReportError, export_report, open_report, write_phi_csv
+from core.run_files import FINAL
 
 FOLLOW_INTERVAL_MS = 1000
 REPORT_FILTER = "ModaLens reports (*.h5);;All files (*)"

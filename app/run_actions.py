@@ -20,10 +20,9 @@ from app.state.snapshot import RunSnapshot
 from app.tasks import BackgroundTask, TaskState
 from app.valuing import value_split
 from core.config import RunConfig
-from core.run_files.layout import CHECKPOINTS_DIR, REPORT_NAME
-from core.run_files.state import RunState
+from core.run_files import CHECKPOINTS_DIR, REPORT_NAME, RunState
 from core.text import plural
-from core.training.checkpoint import UntrustedCheckpointError, load_checkpoint
+from core.training import UntrustedCheckpointError, load_checkpoint
 
 LAUNCH_DELAY_MS = 30  # lets the window draw "Preparing data…" before the run's imports start
 

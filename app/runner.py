@@ -26,10 +26,8 @@ from app.preimport import import_in_gui_thread
 from app.session import Session
 from core import events as ev
 from core.config import RunConfig
-from core.runs.folder import RunFolder
-from core.runs.start import start_run
-from core.training.engine import Engine, RunOutcome
-from core.training.requests import ResamplingRequest, checked_request
+from core.runs import RunFolder, start_run
+from core.training import Engine, ResamplingRequest, RunOutcome, checked_request
 
 ENGINE_NICE = 5
 """How many nice steps the engine's thread runs below the process's main (GUI) thread, on Linux, where a

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QByteArray, QSettings
 
-from core.demo.folder import data_home
+from core.demo import data_home
 from resources import APP_NAME, ORGANIZATION_NAME
 
 MAX_RECENT = 10

@@ -49,7 +49,7 @@ from app.views.player import SamplePlayer
 from app.views.registry import VIEWS
 from app.views.resampling import ResamplingPane
 from app.views.training import TrainingPanel
-from core.run_files.state import RunState
+from core.run_files import RunState
 from core.text import format_seconds
 
 STATE_VERSION = 1

@@ -16,8 +16,8 @@ import numpy as np
 from app.state.metrics import EPOCH_INDEX, STEP_INDEX, MetricSeries
 from app.state.samples import SampleSet
 from app.state.snapshot import ResamplingStep, RunSnapshot
-from core.run_files.state import RunState
-from core.valuation.result import ValuationResult
+from core.run_files import RunState
+from core.valuation import ValuationResult
 
 
 def read_snapshot(report, known: dict[str, set[int]] | None = None) -> RunSnapshot:

@@ -16,7 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from core.run_files.state import ACTIVE, FINAL, RunState
+from core.run_files import ACTIVE, FINAL, RunState
 
 
 class Mode(StrEnum):

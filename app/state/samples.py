@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from core.data.samples import Exclusion, Samples
+from core.data import Exclusion, Samples
 
 SUMMARY_KINDS = 8  # kinds of problem the dataset summary lists one by one
 SUMMARY_EXAMPLES = 3  # rows named per kind

@@ -25,9 +25,9 @@ from app.state.samples import SampleSet
 from app.state.snapshot import RunSnapshot
 from core import events as ev
 from core.events import Listener, handles
-from core.report.summary import BestEpoch, best_epoch
-from core.run_files.state import RunState, ended_state
-from core.valuation.result import ValuationResult
+from core.report import BestEpoch, best_epoch
+from core.run_files import RunState, ended_state
+from core.valuation import ValuationResult
 
 WINDOW_VALUE_FN = "probability"
 """The value function the window shows valuations under until the user picks another (where the report
@@ -295,10 +295,10 @@ class SessionState(Listener):
 
     def value_functions(self) -> list[str]:
         """The value functions the valuations can be shown under: every registered one when all of them
-        carry coalition statistics (see :func:`core.valuation.revalue.revalue`), else only the one written."""
+        carry coalition statistics (see :func:`core.valuation.recompute.revalue`), else only the one written."""
         results = [r for by_epoch in self.written.values() for r in by_epoch.values()]
         if results and all(r.coalition_log_p is not None for r in results):
-            from core.valuation.value_functions import VALUE_FUNCTIONS  # imports torch: only once valued
+            from core.valuation import VALUE_FUNCTIONS  # imports torch: only once valued
 
             return VALUE_FUNCTIONS.names()
         return [self.value_fn] if self.value_fn else []
@@ -322,7 +322,7 @@ class SessionState(Listener):
         correct, log_p = result.coalition_correct, result.coalition_log_p
         if not name or name == result.value_fn or correct is None or log_p is None:
             return result
-        from core.valuation.revalue import revalue
+        from core.valuation import revalue
 
         phi, values = revalue(correct, log_p, name)
         return dataclasses.replace(result, value_fn=name, phi=phi, coalition_values=values)

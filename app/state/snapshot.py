@@ -9,8 +9,8 @@ import numpy as np
 
 from app.state.metrics import MetricSeries
 from app.state.samples import SampleSet
-from core.run_files.state import RunState
-from core.valuation.result import ValuationResult
+from core.run_files import RunState
+from core.valuation import ValuationResult
 
 
 @dataclass(frozen=True)

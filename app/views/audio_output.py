@@ -10,7 +10,7 @@ import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal
 from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
 
-from core.data.media import resample
+from core.data import resample
 
 NO_DEVICE = "no audio output"
 _FATAL = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError)

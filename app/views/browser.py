@@ -21,8 +21,8 @@ from app.views.lazy import BURST_MS, RefreshWhenVisible
 from app.views.queries import epoch_values, tie_share
 from app.views.table_model import SampleTable, SampleTableModel
 from app.views.value_fn_chooser import ValueFnChooser
-from core.run_files.state import RunState
-from core.valuation.interaction import pair_interactions
+from core.run_files import RunState
+from core.valuation import pair_interactions
 
 _Flag = QItemSelectionModel.SelectionFlag
 

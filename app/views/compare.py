@@ -48,9 +48,8 @@ from app.style import (
 from app.views.base import BOTTOM, View
 from app.views.point_cloud import PointCloud
 from app.views.queries import valued_epochs
-from core.experiments.compare import BOTH_RIGHT, BOTH_WRONG, BROKEN, FIXED, Comparison, compare_runs, gap
-from core.experiments.readout import report_path
-from core.run_files.layout import REPORT_NAME
+from core.experiments import BOTH_RIGHT, BOTH_WRONG, BROKEN, FIXED, Comparison, compare_runs, gap, report_path
+from core.run_files import REPORT_NAME
 
 ALL = "all"
 CATEGORIES = (FIXED, BROKEN, BOTH_RIGHT, BOTH_WRONG)

@@ -27,9 +27,8 @@ from app.views.epoch_chooser import epoch_label
 from app.views.lazy import BURST_MS
 from app.views.queries import sample_history, sample_valuation
 from app.views.value_fn_chooser import ValueFnChooser
-from core.run_files.state import FINAL, RunState
-from core.valuation.interaction import pair_interactions, pair_labels
-from core.valuation.result import coalition_labels
+from core.run_files import FINAL, RunState
+from core.valuation import coalition_labels, pair_interactions, pair_labels
 
 # Value functions whose v(S) > 0 means the coalition S predicts the right class.
 RIGHT_WHEN_POSITIVE = ("benefit", "accuracy")

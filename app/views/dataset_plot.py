@@ -32,7 +32,7 @@ from app.views.epoch_chooser import EpochChooser, epoch_label
 from app.views.lazy import BURST_MS
 from app.views.point_cloud import PointCloud
 from app.views.queries import epoch_values, tie_share
-from core.run_files.state import RunState
+from core.run_files import RunState
 
 HISTOGRAM_BINS = 40
 JITTER_SEED = 20240611  # fixed so that each sample keeps its jitter offset across refreshes

@@ -25,13 +25,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from core.experiments.experiment import stored_spec
-from core.experiments.grid import expand
-from core.experiments.outcome import read_outcome
-from core.experiments.readout import run_figures
-from core.report.errors import ReportError
-from core.run_files.layout import REPORT_NAME
-from core.run_files.state import RunState
+from core.experiments import expand, read_outcome, run_figures, stored_spec
+from core.report import ReportError
+from core.run_files import REPORT_NAME, RunState
 
 COLUMNS = ("run", "dataset", "strategy", "settings", "seed", "state", "test acc", "macro-F1", "φ gap")
 

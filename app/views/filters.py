@@ -11,7 +11,7 @@ from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.views.table_model import SampleTable
-from core.valuation.interaction import pair_labels
+from core.valuation import pair_labels
 
 CORRECTNESS = ("any", "correct", "incorrect", "not valued")
 INTERACTION = ("any", "synergy", "redundancy")

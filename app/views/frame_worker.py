@@ -15,8 +15,7 @@ import numpy as np
 import shiboken6
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from core.data.media import MediaError, VideoClip, open_video, read_audio
-from core.data.preview import still_picture
+from core.data import MediaError, VideoClip, open_video, read_audio, still_picture
 
 
 class MediaWorker(QObject):

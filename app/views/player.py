@@ -41,8 +41,7 @@ from app.views.base import RIGHT, View
 from app.views.frame_worker import MediaThread
 from app.views.lazy import frame_queue
 from app.views.playback_clock import PlaybackClock
-from core.data.kinds import get_kind
-from core.data.media import MediaError, load_vector
+from core.data import MediaError, get_kind, load_vector
 
 SPECTROGRAM_COLUMNS = 600  # at most this many time columns in the spectrogram
 AUDIO_RESTART_DELAY_S = 0.15  # while scrubbing during playback, restart the sound once seeks pause this long

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.session import Session
-from core.valuation.result import ValuationResult
+from core.valuation import ValuationResult
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersisten
 from app.state.samples import SampleSet
 from app.style import correctness_color, modality_color
 from app.views.queries import EpochValues
-from core.data.samples import Samples
-from core.valuation.interaction import modality_pairs, pair_labels
+from core.data import Samples
+from core.valuation import modality_pairs, pair_labels
 
 _Index = QModelIndex | QPersistentModelIndex
 _NUMERIC = ("phi", "interaction", "copies", "user_copies")  # column kinds aligned right

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from app.views.base import LEFT, View, ViewContext
 from app.widgets.params_form import FloatSpinBox, ParamsForm
 from core.config import RunConfig
-from core.run_files.state import ACTIVE, RunState
+from core.run_files import ACTIVE, RunState
 from core.strategies import STRATEGIES
 
 DEVICES = ("auto", "cpu", "cuda", "mps")

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from core.config import parse_value
-from core.strategies.base import Strategy, build_params
+from core.strategies import Strategy, build_params
 
 _QUOTED = re.compile(r"'([^']+)'")
 INT_RANGE = 1_000_000_000

@@ -1,7 +1,7 @@
 """Built-in demo data: synthetic audio-visual clips with planted per-sample modality informativeness, and
 two-modality vectors where modality imbalance is real (greedy, per-sample, the MCR paper's synthetic)."""
 
-from core.demo.folder import DemoFolderError, default_demo_dir
+from core.demo.folder import DemoFolderError, data_home, default_demo_dir
 from core.demo.generate import ensure_demo, generate_demo
 from core.demo.presets import DEFAULT_SAMPLES, DEMO_PRESETS, FIRST_LAUNCH_PRESET, default_samples
 
@@ -10,6 +10,7 @@ __all__ = [
     "FIRST_LAUNCH_PRESET",
     "DEMO_PRESETS",
     "DemoFolderError",
+    "data_home",
     "default_demo_dir",
     "default_samples",
     "ensure_demo",

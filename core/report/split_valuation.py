@@ -131,7 +131,7 @@ class SplitValuation:
                 f"coalition statistics (format 1); other value functions need a format-2 report"
             )
         if value_fn not in self._revalued:
-            from core.valuation.revalue import revalue
+            from core.valuation.recompute import revalue
 
             self._revalued[value_fn] = revalue(self._whole("coalition_correct"), self._whole("coalition_log_p"), value_fn)
         return self._revalued[value_fn]
@@ -163,7 +163,7 @@ class SplitValuation:
             return
         if value_fn not in self.value_functions:
             self.values_as(value_fn)  # raises the clear error
-        from core.valuation.revalue import revalue
+        from core.valuation.recompute import revalue
 
         for index, correct, log_p in self._blocks(("coalition_correct", "coalition_log_p"), epoch, block_bytes):
             yield index, revalue(correct, log_p, value_fn)[0]
@@ -179,7 +179,7 @@ class SplitValuation:
             return
         if value_fn not in self.value_functions:
             self.values_as(value_fn)  # raises the clear error
-        from core.valuation.revalue import revalue
+        from core.valuation.recompute import revalue
 
         for index, correct, log_p in self._blocks(("coalition_correct", "coalition_log_p"), epoch, block_bytes):
             yield (index, *revalue(correct, log_p, value_fn))

@@ -9,7 +9,7 @@ import pytest
 
 from core.cli.main import main
 from core.report import ReportError, open_report
-from core.valuation.revalue import revalue
+from core.valuation.recompute import revalue
 from core.valuation.value_functions import VALUE_FUNCTIONS
 
 

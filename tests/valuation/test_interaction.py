@@ -9,8 +9,8 @@ import pytest
 import shapiq
 
 from core.valuation.interaction import modality_pairs, pair_interactions, pair_labels
+from core.valuation.recompute import revalue
 from core.valuation.result import coalition_members
-from core.valuation.revalue import revalue
 from core.valuation.value_functions import VALUE_FUNCTIONS
 
 
