@@ -10,6 +10,11 @@ late-fused by summing log-probabilities, its C chosen on the validation split.
 
     nice .venv/bin/python benchmarks/learning.py                       # → benchmarks/results/learning.md
     nice .venv/bin/python benchmarks/learning.py --datasets checkset --runs joint --set optim.lr=1e-3
+
+A preset's recipe on a dataset folder already on disk (e.g. one written by ``modalens import``):
+
+    nice .venv/bin/python benchmarks/learning.py --data /tmp/cremad-imported --preset ogm-ge-cremad \
+        --runs joint --epochs 12 --out benchmarks/results/learning-presets.md
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from core.config import DataConfig, RunConfig
 from core.data.prepare import prepare_dataset
 from core.data.tensors import PreparedData
 from core.demo import generate_demo
+from core.presets import PRESETS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from checkset import generate_checkset  # noqa: E402 - the sibling benchmark tool
@@ -80,10 +86,14 @@ def make_dataset(name: str, root: Path, balanced_samples: int) -> Path:
     return folder
 
 
-def train_curve(folder: Path, dataset: str, run: str, seed: int, epochs: int, overrides: list[str]) -> Curve:
-    """Train one run with the engine (valuation off: it does not change training) and record its curve."""
+def train_curve(
+    folder: Path, dataset: str, run: str, seed: int, epochs: int, overrides: list[str], preset: str | None = None
+) -> Curve:
+    """Train one run with the engine (valuation off: it does not change training) and record its curve;
+    ``preset`` first, then ``overrides``, as ``modalens train --preset NAME --set ...`` applies them."""
     strategy, modalities = RUNS[run]
-    config = RunConfig().with_overrides(overrides)
+    config = PRESETS.get(preset).apply(RunConfig()) if preset else RunConfig()
+    config = config.with_overrides(overrides)
     config.data.path = str(folder)
     config.data.modalities = list(modalities or [])
     config.optim.epochs = epochs
@@ -177,6 +187,7 @@ def report(curves: list[Curve], references: dict[str, dict[str, float]], args: a
         "",
         f"`{' '.join(['benchmarks/learning.py', *sys.argv[1:]])}`: {args.epochs} epochs, seeds "
         f"{', '.join(map(str, range(args.seeds)))}, default settings"
+        + (f", preset `{args.preset}`" if args.preset else "")
         + (f" with `{' '.join(args.set)}`" if args.set else "")
         + f"; torch {torch.__version__}, {platform.machine()} CPU, one thread.",
         "",
@@ -208,7 +219,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", default=str(Path(tempfile.gettempdir()) / "modalens-learning"),
                         help="where the datasets are written (kept and reused)")
-    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--datasets", default=None, help=f"of {', '.join(DATASETS)} (default: both, or none with --data)")
+    parser.add_argument("--data", action="append", default=[], metavar="PATH",
+                        help="a dataset folder on disk, named by its folder (repeatable)")
+    parser.add_argument("--preset", default=None, help="a model preset applied before --set (modalens train --preset)")
     parser.add_argument("--runs", default=",".join(RUNS))
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--seeds", type=int, default=1)
@@ -221,17 +235,26 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [r for r in runs if r not in RUNS]
     if unknown:
         parser.error(f"unknown run(s) {unknown}; known: {', '.join(RUNS)}")
-    curves: list[Curve] = []
-    references: dict[str, dict[str, float]] = {}
-    for dataset in args.datasets.split(","):
+    if args.preset and args.preset not in PRESETS:
+        parser.error(f"unknown preset {args.preset!r}; known: {', '.join(PRESETS.names())}")
+    folders: dict[str, Path] = {}
+    named = args.datasets if args.datasets is not None else ("" if args.data else ",".join(DATASETS))
+    for dataset in filter(None, named.split(",")):
         if dataset not in DATASETS:
             parser.error(f"unknown dataset {dataset!r}; known: {', '.join(DATASETS)}")
-        folder = make_dataset(dataset, Path(args.root), args.balanced_samples)
+        folders[dataset] = make_dataset(dataset, Path(args.root), args.balanced_samples)
+    for path in map(Path, args.data):
+        if not (path / "manifest.csv").is_file():
+            parser.error(f"--data {path}: no manifest.csv there (expected a ModaLens dataset folder)")
+        folders[path.name] = path
+    curves: list[Curve] = []
+    references: dict[str, dict[str, float]] = {}
+    for dataset, folder in folders.items():
         references[dataset] = logistic_reference(folder)
         print(f"{dataset}: logistic reference {references[dataset]}", flush=True)
         for run in runs:
             for seed in range(args.seeds):
-                curves.append(train_curve(folder, dataset, run, seed, args.epochs, args.set))
+                curves.append(train_curve(folder, dataset, run, seed, args.epochs, args.set, args.preset))
                 c = curves[-1]
                 print(f"{dataset} {run} seed {seed}: best-val epoch {c.best_epoch + 1} test {c.best_test:.3f}, "
                       f"last test {c.test[-1]:.3f}, spread {c.spread:.3f}, train {c.train[-1]:.3f}", flush=True)
