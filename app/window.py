@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 from PySide6.QtCore import QByteArray, Qt
@@ -61,6 +62,7 @@ BOTTOM_HEIGHT = 260
 PLAYER_SHARE = 0.5  # of the right area's height
 CHROME_HEIGHT = 60  # menu bar, status bar and dock titles: what the right area's docks do not get
 LOG_SHARE = 0.22  # of the left area's height
+V = TypeVar("V", bound=View)
 
 
 def default_layout(window: QMainWindow) -> QByteArray:
@@ -190,15 +192,15 @@ class MainWindow(QMainWindow):
         self.browser = SampleBrowser(self.session)
         context = ViewContext(self.session, self.controller, self.prompter, self.settings)
         self.views: dict[str, View] = {key: view.create(context) for key, view in VIEWS.items()}
-        views = self.views  # the ones the window itself wires or reads:
-        self.player: SamplePlayer = views["player"]
-        self.contribution: ContributionView = views["contribution"]
-        self.dataset_plot: DatasetPlot = views["datasetPlot"]
-        self.compare: CompareView = views["compare"]
-        self.curves: CurvesPane = views["curves"]
-        self.training: TrainingPanel = views["training"]
-        self.resampling: ResamplingPane = views["resampling"]
-        self.log: LogPane = views["log"]
+        # the ones the window itself wires or reads:
+        self.player = self._view("player", SamplePlayer)
+        self.contribution = self._view("contribution", ContributionView)
+        self.dataset_plot = self._view("datasetPlot", DatasetPlot)
+        self.compare = self._view("compare", CompareView)
+        self.curves = self._view("curves", CurvesPane)
+        self.training = self._view("training", TrainingPanel)
+        self.resampling = self._view("resampling", ResamplingPane)
+        self.log = self._view("log", LogPane)
 
         self.banner = TrainBanner()
         self.banner.hide()
@@ -227,6 +229,12 @@ class MainWindow(QMainWindow):
     @property
     def mode(self) -> Mode:
         return self.controller.mode
+
+    def _view(self, key: str, kind: type[V]) -> V:
+        """The view built for ``key``, which the registry makes a ``kind``."""
+        view = self.views[key]
+        assert isinstance(view, kind)
+        return view
 
     # -- layout ----------------------------------------------------------------------------------
     def _dock(self, key: str, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
@@ -273,7 +281,7 @@ class MainWindow(QMainWindow):
         self.settings.save_window(self.saveGeometry(), self.saveState(STATE_VERSION))
 
     # -- menus ------------------------------------------------------------------------------------
-    def _action(self, menu, text: str, slot, shortcut: QKeySequence | str | None = None, tip: str = "") -> QAction:
+    def _action(self, menu, text: str, slot, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None, tip: str = "") -> QAction:
         action = menu.addAction(text)
         action.triggered.connect(slot)
         if shortcut is not None:
@@ -548,7 +556,9 @@ class MainWindow(QMainWindow):
             self.session.log_message.emit("warning", f"palette {name!r} not applied: {exc}")
             return
         self.theme = theme
-        apply_theme(QApplication.instance(), self.theme, (self.banner, self.training.start_button))
+        app = QApplication.instance()
+        assert isinstance(app, QApplication)  # a window needs a QApplication
+        apply_theme(app, self.theme, (self.banner, self.training.start_button))
         self.settings.palette = name
         for action in self.palette_actions.actions():
             action.setChecked(action.data() == name)

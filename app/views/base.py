@@ -39,7 +39,13 @@ class ViewContext:
     settings: AppSettings
 
 
-class View:
+if TYPE_CHECKING:  # to the checker a view is the widget it is always mixed into; at run time a plain mixin
+    _Widget = QWidget
+else:
+    _Widget = object
+
+
+class View(_Widget):
     """A docked view's declarations and hooks; list it before ``QWidget`` among the bases."""
 
     key: ClassVar[str]
@@ -48,13 +54,13 @@ class View:
     shown_at_start: ClassVar[bool] = True
 
     @classmethod
-    def create(cls, context: ViewContext) -> QWidget:
+    def create(cls, context: ViewContext) -> View:  # type: ignore[override]  # shadows QWidget.create on purpose
         """The view for the window's ``context``, wired to the controller where it needs to be."""
-        return cls(context.session)  # type: ignore[call-arg]
+        return cls(context.session)  # type: ignore[arg-type]  # a view without its own create takes the session
 
     def refresh_when_visible(self, refresh: Callable[[], None]) -> RefreshWhenVisible:
         """A refresher that runs ``refresh`` only while this view is visible (else once it is shown)."""
-        return RefreshWhenVisible(self, refresh)  # type: ignore[arg-type]
+        return RefreshWhenVisible(self, refresh)
 
     def theme_changed(self, theme: Theme) -> None:
         """The window switched palette (the widget's own palette change arrives as a Qt event)."""

@@ -56,9 +56,11 @@ class ContributionView(View, QWidget):
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session = session
-        self.title = QLabel("Select a sample to see how its modalities contribute.")
-        self.title.setWordWrap(True)
-        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self.heading = QLabel("Select a sample to see how its modalities contribute.")
+        self.heading.setWordWrap(True)
+        self.heading.setTextFormat(Qt.TextFormat.RichText)
+        # the heading is also the instance's ``title`` (where the tests read it); the class's ``title`` names the dock
+        self.title = self.heading  # type: ignore[misc, assignment]
         self.plots = pg.GraphicsLayoutWidget()
         self.phi_plot = self.plots.addPlot(row=0, col=0)
         self.coalition_plot = self.plots.addPlot(row=0, col=1)
@@ -86,7 +88,7 @@ class ContributionView(View, QWidget):
         choice.addWidget(self.value_fn_chooser)
         choice.addStretch(1)
         layout.addLayout(choice)
-        layout.addWidget(self.title)
+        layout.addWidget(self.heading)
         layout.addWidget(self.plots, 1)
 
         self._phi = np.zeros(0, np.float32)
@@ -143,12 +145,12 @@ class ContributionView(View, QWidget):
             self._history.hide()
             self._epoch_marker.setVisible(False)
             if dataset is None or not 0 <= index < len(dataset):
-                self.title.setText("Select a sample to see how its modalities contribute.")
+                self.heading.setText("Select a sample to see how its modalities contribute.")
             else:
                 sample = html.escape(str(dataset.ids[index]))
-                self.title.setText(f"<b>{sample}</b>: {not_valued_note(self.session.run_state)}")
+                self.heading.setText(f"<b>{sample}</b>: {not_valued_note(self.session.run_state)}")
             if self.session.valuations and modalities:  # the mean plot still shows: say which colour is which
-                self.title.setText(f"{self.title.text()}<br>{color_key(modalities, modality_colors(modalities))}")
+                self.heading.setText(f"{self.heading.text()}<br>{color_key(modalities, modality_colors(modalities))}")
             return
         result = found.result
         lines = [self._describe(dataset, index, found)]
@@ -156,7 +158,7 @@ class ContributionView(View, QWidget):
         if len(interaction) and np.isfinite(interaction).all():  # none for one modality or Monte-Carlo values
             self._interaction = interaction
             lines.append(interaction_text(pair_labels(modalities), interaction))
-        self.title.setText("<br>".join([*lines, self._key(modalities, found)]))
+        self.heading.setText("<br>".join([*lines, self._key(modalities, found)]))
         self._phi = np.asarray(found.phi, np.float32).copy()
         self._bars.show(self._phi, modality_colors(modalities), modalities, found.phi_stderr)
         if result.coalition_values.shape[1]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -110,7 +111,7 @@ class CurvesPane(View, QWidget):
     comparison_requested = Signal(str)  # a report file to read (in the background) and overlay
 
     @classmethod
-    def create(cls, context: ViewContext) -> CurvesPane:
+    def create(cls, context: ViewContext) -> CurvesPane:  # type: ignore[override]  # View.create, not QWidget's
         pane = cls(context.session, context.prompter)
         context.controller.comparison_read.connect(pane.add_run)
         pane.comparison_requested.connect(context.controller.compare_report)
@@ -529,7 +530,7 @@ class CurvesPane(View, QWidget):
                 self.runs_menu.addAction(label).setEnabled(False)
             self.runs_menu.addSeparator()
             for name in list(self.comparisons):
-                self.runs_menu.addAction(f"Remove {name}", lambda n=name: self.remove_comparison(n))
+                self.runs_menu.addAction(f"Remove {name}", partial(self.remove_comparison, name))
 
     def _add_comparison_dialog(self) -> None:
         path = self.prompter.open_file(self, "Add a report to compare", "", REPORT_FILTER)

@@ -35,12 +35,14 @@ from PySide6.QtWidgets import (
 )
 
 from app.session import Session
+from app.state.samples import SampleSet
 from app.style import apply_plot_palette, modality_color, plain_axes, text_color
 from app.views.audio_output import NO_DEVICE, AudioOutput, output_available
 from app.views.base import RIGHT, View
 from app.views.frame_worker import MediaThread
 from app.views.lazy import frame_queue
 from app.views.playback_clock import PlaybackClock
+from app.widgets.tooltip import with_tip
 from core.data import MediaError, get_kind, load_vector
 
 SPECTROGRAM_COLUMNS = 600  # at most this many time columns in the spectrogram
@@ -124,8 +126,8 @@ class SamplePlayer(View, QWidget):
 
     # -- layout ------------------------------------------------------------------------------
     def _build(self) -> None:
-        self.title = QLabel("Select a sample to play it.")
-        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.heading = QLabel("Select a sample to play it.")
+        self.heading.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message = QLabel(wordWrap=True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.message.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
@@ -166,18 +168,18 @@ class SamplePlayer(View, QWidget):
         self.vector_view = pg.GraphicsLayoutWidget()
         self.vector_view.setMinimumHeight(110)
 
-        self.play_button = QToolButton(toolTip="Play / pause (Space while the player has focus)")
+        self.play_button = with_tip(QToolButton(), "Play / pause (Space while the player has focus)")
         space = QShortcut(QKeySequence(Qt.Key.Key_Space), self, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
         space.activated.connect(self.toggle)
         self.play_button.clicked.connect(self.toggle)
-        self.slider = QSlider(Qt.Orientation.Horizontal, toolTip="Scrub through the sample")
+        self.slider = with_tip(QSlider(Qt.Orientation.Horizontal), "Scrub through the sample")
         self.slider.valueChanged.connect(lambda ms: self.seek(ms / 1000.0))
         self.time_label = QLabel()
-        self.loop_box = QCheckBox("loop", toolTip="Start again at the end")
+        self.loop_box = with_tip(QCheckBox("loop"), "Start again at the end")
         self.audio_note = QLabel()
         self.audio_note.hide()
-        self.video_choice = QComboBox(toolTip="Which video, image or flow modality to show")
-        self.audio_choice = QComboBox(toolTip="Which audio modality to play")
+        self.video_choice = with_tip(QComboBox(), "Which video, image or flow modality to show")
+        self.audio_choice = with_tip(QComboBox(), "Which audio modality to play")
         self.video_choice.currentIndexChanged.connect(lambda _: self._lazy.request() if self._index >= 0 else None)
         self.audio_choice.currentIndexChanged.connect(lambda _: self._lazy.request() if self._index >= 0 else None)
 
@@ -196,7 +198,7 @@ class SamplePlayer(View, QWidget):
         self.splitter.setStretchFactor(2, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(self.title)
+        layout.addWidget(self.heading)
         layout.addWidget(self.message)
         layout.addWidget(self.splitter, 1)
         layout.addWidget(self.audio_note)
@@ -302,7 +304,7 @@ class SamplePlayer(View, QWidget):
         dataset = self.session.dataset
         if dataset is None or not 0 <= self._index < len(dataset):
             self._index = -1
-            self.title.setText("Select a sample to play it.")
+            self.heading.setText("Select a sample to play it.")
             for widget in (self.video_view, self.audio_view, self.vector_view, self.audio_note, self.transport):
                 widget.hide()
             self._update_messages()
@@ -311,7 +313,7 @@ class SamplePlayer(View, QWidget):
         label = int(dataset.labels[self._index])
         name = dataset.class_names[label] if 0 <= label < len(dataset.class_names) else str(label)
         sample_id, split = html.escape(str(dataset.ids[self._index])), html.escape(str(dataset.splits[self._index]))
-        self.title.setText(f"<b>{sample_id}</b> · label {html.escape(name)} · split {split}")
+        self.heading.setText(f"<b>{sample_id}</b> · label {html.escape(name)} · split {split}")
 
         displays = self._displays(dataset.modalities, dataset.modality_kinds)
         in_slot = {slot: [m for m, d in displays.items() if d.slot == slot] for slot in SLOTS}
@@ -356,6 +358,11 @@ class SamplePlayer(View, QWidget):
         return combo.currentText() if names else None
 
     # -- the displays (see DISPLAYS) -------------------------------------------------------------
+    def _dataset(self) -> SampleSet:
+        """The open dataset: a display runs only for a sample of it."""
+        assert self.session.dataset is not None
+        return self.session.dataset
+
     def _show_clip(self, _modality: str, path: Path) -> None:
         self._video_path = str(path)
         frame_queue().hold(self)  # the other views' deferred refreshes wait for the first frame
@@ -363,10 +370,10 @@ class SamplePlayer(View, QWidget):
 
     def _show_still(self, modality: str, path: Path) -> None:
         self._still_path = str(path)
-        self._media.request_still(self._request, self.session.dataset.modality_kinds[modality], path)
+        self._media.request_still(self._request, self._dataset().modality_kinds[modality], path)
 
     def _show_sound(self, modality: str, path: Path) -> None:
-        self.wave_curve.setPen(pg.mkPen(modality_color(modality, self.session.dataset.modalities), width=1))
+        self.wave_curve.setPen(pg.mkPen(modality_color(modality, self._dataset().modalities), width=1))
         self._media.request_audio(self._request, path)
         if not output_available():
             self._set_audio_note(NO_DEVICE)
@@ -377,7 +384,7 @@ class SamplePlayer(View, QWidget):
         except MediaError as exc:
             self._messages[f"vector:{modality}"] = _describe(f"{modality} vector", str(path), exc.reason)
             return
-        modalities = self.session.dataset.modalities
+        modalities = self._dataset().modalities
         plot = self.vector_view.addPlot(row=len(self.vector_view.ci.items), col=0, title=modality)
         plot.hideButtons()
         plain_axes(plot)

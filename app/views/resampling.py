@@ -10,6 +10,7 @@ with their state and can be cancelled; the engine records them in the run's plan
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 from PySide6.QtCore import Qt
@@ -36,6 +37,7 @@ from PySide6.QtWidgets import (
 from app.prompts import Prompter
 from app.runner import RequestRow
 from app.session import Session
+from app.state.samples import SampleSet
 from app.style import modality_color
 from app.views.base import LEFT, View, ViewContext
 from app.views.ports import ViewController
@@ -80,7 +82,7 @@ class ResamplingPane(View, QWidget):
     area = LEFT
 
     @classmethod
-    def create(cls, context: ViewContext) -> ResamplingPane:
+    def create(cls, context: ViewContext) -> ResamplingPane:  # type: ignore[override]  # View.create, not QWidget's
         return cls(context.session, context.controller, context.prompter)
 
     def __init__(
@@ -207,7 +209,7 @@ class ResamplingPane(View, QWidget):
         groups = lowest_phi_modality(self.session, samples)
         if not groups:
             raise ValueError("none of the target samples has a Shapley value in the latest valuation")
-        modalities = self.session.dataset.modalities
+        modalities = self._dataset().modalities
         return [
             self.controller.add_request(group, modalities[m], self.copies.value(), self._epochs())
             for m, group in sorted(groups.items())
@@ -217,15 +219,19 @@ class ResamplingPane(View, QWidget):
     def request_weakest_on_average(self) -> int:
         """Re-sample the target samples in the modality with the lowest mean φ over the dataset."""
         samples = self._require_targets()
-        modality = self.session.dataset.modalities[weakest_on_average(self.session)]
+        modality = self._dataset().modalities[weakest_on_average(self.session)]
         return self.controller.add_request(samples, modality, self.copies.value(), self._epochs())
 
     def cancel(self, request_id: int) -> None:
         self.controller.cancel_request(request_id)
 
-    def _require_targets(self) -> np.ndarray:
+    def _dataset(self) -> SampleSet:
         if self.session.dataset is None:
             raise ValueError("open a dataset first")
+        return self.session.dataset
+
+    def _require_targets(self) -> np.ndarray:
+        self._dataset()
         samples = self.target_indices()
         if len(samples) == 0:
             what = "selected samples" if self.on_selection.isChecked() else "samples the filter shows"
@@ -241,10 +247,10 @@ class ResamplingPane(View, QWidget):
     # -- display ---------------------------------------------------------------------------------
     def _dataset_changed(self) -> None:
         self.modality.clear()
-        dataset = self.session.dataset
-        for name in dataset.modalities if dataset is not None else []:
+        modalities = self.session.dataset.modalities if self.session.dataset is not None else []
+        for name in modalities:
             pixmap = QPixmap(12, 12)
-            pixmap.fill(modality_color(name, dataset.modalities))
+            pixmap.fill(modality_color(name, modalities))
             self.modality.addItem(QIcon(pixmap), name)
         self._update_targets()
         self.refresh_requests()
@@ -269,15 +275,20 @@ class ResamplingPane(View, QWidget):
 
     def _selected_ids(self) -> list[int]:
         rows = {index.row() for index in self.table.selectionModel().selectedRows()}
-        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in sorted(rows)]
+        return [self._cell(r, 0).data(Qt.ItemDataRole.UserRole) for r in sorted(rows)]
 
     def _update_cancel(self) -> None:
-        states = {self.table.item(i.row(), 5).text() for i in self.table.selectionModel().selectedRows()}
+        states = {self._cell(i.row(), 5).text() for i in self.table.selectionModel().selectedRows()}
         self.cancel_button.setEnabled(bool(states & {"pending", "scheduled", "active"}))
+
+    def _cell(self, row: int, column: int) -> QTableWidgetItem:
+        item = self.table.item(row, column)
+        assert item is not None  # refresh_requests fills every cell of every row
+        return item
 
     def _cancel_selected(self) -> None:
         for request_id in self._selected_ids():
-            self._run(lambda rid=request_id: self.cancel(rid))
+            self._run(partial(self.cancel, request_id))
 
 
 def _cells(row: RequestRow) -> list[str]:

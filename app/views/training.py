@@ -7,6 +7,7 @@ from pathlib import Path
 
 import torch
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QStandardItemModel
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -88,7 +89,7 @@ class TrainingPanel(View, QWidget):
     resume_requested = Signal()
 
     @classmethod
-    def create(cls, context: ViewContext) -> TrainingPanel:
+    def create(cls, context: ViewContext) -> TrainingPanel:  # type: ignore[override]  # View.create, not QWidget's
         panel = cls()
         panel.runs_folder.setText(str(context.settings.runs_dir))
         context.controller.config_shown.connect(panel.set_config)
@@ -138,7 +139,9 @@ class TrainingPanel(View, QWidget):
         for name in DEVICES:
             self.device.addItem(name)
             if not device_available(name):
-                item = self.device.model().item(self.device.count() - 1)
+                model = self.device.model()
+                assert isinstance(model, QStandardItemModel)  # a combo box's own model
+                item = model.item(self.device.count() - 1)
                 item.setEnabled(False)
                 item.setToolTip(f"{name} is not available on this machine")
         self.seed = QSpinBox()
