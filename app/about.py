@@ -53,7 +53,7 @@ def versions() -> dict[str, str]:
 
 def _module_version(module: str, attribute: str) -> str:
     try:
-        value = __import__(module)
+        value: object = __import__(module)
     except ImportError:
         return "not installed"
     for part in attribute.split("."):

@@ -110,7 +110,7 @@ def _write_png(view: pg.GraphicsView, source: QRectF, tmp: Path, width: int, hei
     _render(view, QPainter(image), QRectF(0, 0, width, height), source)
     image.setDotsPerMeterX(round(dpi / 0.0254))  # only now: while painting, points become pixels at this
     image.setDotsPerMeterY(round(dpi / 0.0254))  # resolution, which would scale the text twice
-    image.save(str(tmp), "PNG")
+    image.save(str(tmp), "PNG")  # type: ignore[call-overload]  # the stubs say bytes; PySide6 wants str
 
 
 def _write_svg(view: pg.GraphicsView, source: QRectF, tmp: Path, title: str) -> None:

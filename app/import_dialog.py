@@ -81,8 +81,9 @@ class OptionsForm(QWidget):
             elif isinstance(editor, QComboBox):
                 value = option.choices[editor.currentIndex()] if option.choices else None
             elif isinstance(editor, (QSpinBox, FloatSpinBox)):
-                value = option.type(editor.value())
+                value = editor.value()  # an int or float option's: already of the option's type
             else:
+                assert isinstance(editor, QLineEdit)  # the editor of any other option
                 text = editor.text().strip()
                 value = _typed(option, text) if text else None
             if value is not None and value != option.default:

@@ -216,7 +216,7 @@ def _last_message(window) -> str:
 def _show_sample(app, window, index: int) -> None:
     """Select a sample and wait until the player has drawn its first video frame (when it has video)."""
     dataset = window.session.dataset
-    shown = []
+    shown: list[int] = []
     window.player.frame_shown.connect(shown.append)
     window.select_sample(index)
     if "video" in dataset.modality_kinds.values():

@@ -151,7 +151,7 @@ class TrainingRunner(QObject):
         return not self._idle.is_set()
 
     @property
-    def thread(self) -> QThread:
+    def thread(self) -> QThread:  # type: ignore[override]  # the worker's thread; shadows QObject.thread()
         return self._thread
 
     @property
@@ -267,12 +267,12 @@ class TrainingRunner(QObject):
             raise ValueError("no dataset is open, so there is nothing to re-sample")
         index = checked_request(sample_index, modality, copies, epochs, list(modalities))
         with self._pending_lock:  # the engine thread takes the pending list under the same lock
-            handed_over = self.engine is not None and self.busy and self._handover_done.is_set()
-            if not handed_over:
+            engine = self.engine if self.busy and self._handover_done.is_set() else None  # None: not handed over
+            if engine is None:
                 request_id = min([0] + [p.id for p in self._pending]) - 1
                 self._pending.append(PendingRequest(request_id, index, modality, int(copies), epochs))
-        if handed_over:
-            request_id = self.engine.requests.add(index, modality, copies, epochs).id
+        if engine is not None:
+            request_id = engine.requests.add(index, modality, copies, epochs).id
         self.requests_changed.emit()
         return request_id
 

@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal
-from PySide6.QtMultimedia import QAudio, QAudioFormat, QAudioSink, QMediaDevices
+from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices, QtAudio
 
 from core.data import resample
 
 NO_DEVICE = "no audio output"
-_FATAL = (QAudio.Error.OpenError, QAudio.Error.IOError, QAudio.Error.FatalError)
+_FATAL = (QtAudio.Error.OpenError, QtAudio.Error.IOError, QtAudio.Error.FatalError)
 _ERROR_TEXT = {
-    QAudio.Error.OpenError: "the audio device could not be opened",
-    QAudio.Error.IOError: "writing to the audio device failed",
-    QAudio.Error.FatalError: "the audio device stopped working",
+    QtAudio.Error.OpenError: "the audio device could not be opened",
+    QtAudio.Error.IOError: "writing to the audio device failed",
+    QtAudio.Error.FatalError: "the audio device stopped working",
 }
 _SAMPLE_TYPES = {
     QAudioFormat.SampleFormat.UInt8: np.uint8,
@@ -110,9 +110,9 @@ class AudioOutput(QObject):
 
     @property
     def playing(self) -> bool:
-        return self._sink is not None and self._sink.state() == QAudio.State.ActiveState
+        return self._sink is not None and self._sink.state() == QtAudio.State.ActiveState
 
-    def _state_changed(self, _state: QAudio.State) -> None:
+    def _state_changed(self, _state: QtAudio.State) -> None:
         if self._sink is not None and self._sink.error() in _FATAL:
             reason = _ERROR_TEXT[self._sink.error()]
             self.stop()

@@ -42,7 +42,9 @@ def epoch_interaction(session: Session, epoch: int | None, pairs: int) -> np.nda
     coalition values as shown; NaN where not valued or valued by Monte-Carlo (no coalition values)."""
     n = len(session.dataset) if session.dataset is not None else 0
     out = np.full((n, pairs), np.nan, np.float32)
-    for by_epoch in session.valuations.values() if epoch is not None and pairs else ():
+    if epoch is None or not pairs:
+        return out
+    for by_epoch in session.valuations.values():
         result = by_epoch.get(epoch)
         if result is not None and len(result.sample_index) and result.coalition_values.shape[1]:
             out[result.sample_index] = pair_interactions(result.coalition_values)
@@ -254,7 +256,8 @@ class SampleBrowser(QWidget):
     def _push_selection(self, *_args) -> None:
         if self._restoring:
             return
-        ranges = self.view.selectionModel().selection()
+        selection = self.view.selectionModel().selection()
+        ranges = [selection.at(i) for i in range(selection.count())]  # (iterable, but not to PySide6's stubs)
         parts = [np.arange(r.top(), r.bottom() + 1) for r in ranges]
         rows = np.unique(np.concatenate(parts)) if parts else np.zeros(0, np.int64)
         current = self.view.currentIndex()

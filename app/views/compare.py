@@ -48,6 +48,7 @@ from app.style import (
 from app.views.base import BOTTOM, View
 from app.views.point_cloud import PointCloud
 from app.views.queries import valued_epochs
+from app.widgets.tooltip import with_tip
 from core.experiments import BOTH_RIGHT, BOTH_WRONG, BROKEN, FIXED, Comparison, compare_runs, gap, report_path
 from core.run_files import REPORT_NAME
 
@@ -119,7 +120,7 @@ class CompareView(View, QWidget):
         self.summary.setWordWrap(True)
         self.summary.setTextFormat(Qt.TextFormat.RichText)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.browser_choice = QComboBox(toolTip="Which compared samples the sample browser lists")
+        self.browser_choice = with_tip(QComboBox(), "Which compared samples the sample browser lists")
         self.browser_choice.addItem("all samples", ALL)
         for category in CATEGORIES:
             self.browser_choice.addItem(CATEGORY_TEXT[category], category)
@@ -131,14 +132,15 @@ class CompareView(View, QWidget):
             table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
             table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.tables = QStackedWidget()  # (not tabs: a tab bar inside a tabbed pane reads as a second row of panes)
-        self.table_choice = QComboBox(toolTip="Figures per modality or per class")
+        self.table_choice = with_tip(QComboBox(), "Figures per modality or per class")
         for text, table in (("per modality", self.modality_table), ("per class", self.class_table)):
             self.table_choice.addItem(text)
             self.tables.addWidget(table)
         self.table_choice.currentIndexChanged.connect(self.tables.setCurrentIndex)
 
-        self.modality_combo = QComboBox(toolTip="Modality whose φ is plotted, A across and B up")
-        self.jitter_box = QCheckBox("jitter", checked=True, toolTip="Spread points that share a value")
+        self.modality_combo = with_tip(QComboBox(), "Modality whose φ is plotted, A across and B up")
+        self.jitter_box = with_tip(QCheckBox("jitter"), "Spread points that share a value")
+        self.jitter_box.setChecked(True)
         self.scatter = pg.PlotWidget()
         self.scatter.setToolTip("Each compared sample's φ in A (across) and in B (up); click a point to select it")
         self.points = {category: PointCloud(with_alpha(QColor(CATEGORY_COLORS[category]), 200)) for category in DRAW_ORDER}
@@ -222,8 +224,8 @@ class CompareView(View, QWidget):
         self._jitter = np.random.default_rng(JITTER_SEED).uniform(-0.5, 0.5, (len(c.a.ids), 2))
         self._position = -1
         self._epoch_shown = False
-        self._show_summary()
-        self._fill_tables()
+        self._show_summary(result)
+        self._fill_tables(result)
         self.modality_combo.blockSignals(True)
         self.modality_combo.clear()
         self.modality_combo.addItems(c.modalities)
@@ -265,8 +267,7 @@ class CompareView(View, QWidget):
         return {category: len(cloud.x) for category, cloud in self.points.items()}
 
     # -- summary and tables --------------------------------------------------------------------
-    def _show_summary(self) -> None:
-        result = self._result
+    def _show_summary(self, result: ComparedRuns) -> None:
         c, (name_a, name_b) = result.comparison, result.names
         d = c.difference
         significant = " — <b>significant</b>" if d.significant else ""
@@ -283,8 +284,8 @@ class CompareView(View, QWidget):
         )
         self.summary.setToolTip(f"A: {result.reports[0]}\nB: {result.reports[1]}")
 
-    def _fill_tables(self) -> None:
-        c = self._result.comparison
+    def _fill_tables(self, result: ComparedRuns) -> None:
+        c = result.comparison
         a, b = c.a, c.b
         rows = [
             [m, _n(a.head_accuracy.get(m)), _n(b.head_accuracy.get(m)), _n(float(a.phi[:, j].mean())),
@@ -352,7 +353,7 @@ class CompareView(View, QWidget):
                 cloud.setData(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
             return
         c = result.comparison
-        x, y = self._point_positions(j)
+        x, y = self._point_positions(result, j)
         for category, cloud in self.points.items():
             mine = c.samples(category)
             cloud.setData(x[mine], y[mine], mine)
@@ -361,8 +362,8 @@ class CompareView(View, QWidget):
         self.scatter.setLabel("left", f"φ {modality} in B")
         self._draw_marker()
 
-    def _point_positions(self, j: int) -> tuple[np.ndarray, np.ndarray]:
-        c = self._result.comparison
+    def _point_positions(self, result: ComparedRuns, j: int) -> tuple[np.ndarray, np.ndarray]:
+        c = result.comparison
         x, y = c.a.phi[:, j].copy(), c.b.phi[:, j].copy()
         if self.jitter_box.isChecked() and len(x):
             span = max(float(np.ptp(np.concatenate([x, y]))), 1e-6)
@@ -371,11 +372,11 @@ class CompareView(View, QWidget):
         return x, y
 
     def _draw_marker(self) -> None:
-        j = self.modality_combo.currentIndex()
-        if self._result is None or self._position < 0 or j < 0:
+        result, j = self._result, self.modality_combo.currentIndex()
+        if result is None or self._position < 0 or j < 0:
             self.marker.setData([], [])
             return
-        x, y = self._point_positions(j)
+        x, y = self._point_positions(result, j)
         self.marker.setData([x[self._position]], [y[self._position]])
 
     def _clicked(self, _cloud, position: int) -> None:

@@ -32,6 +32,7 @@ from app.views.epoch_chooser import EpochChooser, epoch_label
 from app.views.lazy import BURST_MS
 from app.views.point_cloud import PointCloud
 from app.views.queries import epoch_values, tie_share
+from app.widgets.tooltip import with_tip
 from core.run_files import RunState
 
 HISTOGRAM_BINS = 40
@@ -77,12 +78,13 @@ class DatasetPlot(View, QWidget):
         super().__init__(parent)
         self.session = session
         self.epoch_chooser = EpochChooser(session)
-        self.x_combo = QComboBox(toolTip="Modality on the scatter's horizontal axis")
-        self.y_combo = QComboBox(toolTip="Modality on the scatter's vertical axis")
-        self.jitter_box = QCheckBox("jitter", checked=True, toolTip="Spread points that share a value")
-        self.jitter_amount = QDoubleSpinBox(
-            decimals=3, minimum=0.0, maximum=0.2, singleStep=0.005, value=0.06,
-            toolTip="Jitter as a fraction of each axis' range",
+        self.x_combo = with_tip(QComboBox(), "Modality on the scatter's horizontal axis")
+        self.y_combo = with_tip(QComboBox(), "Modality on the scatter's vertical axis")
+        self.jitter_box = with_tip(QCheckBox("jitter"), "Spread points that share a value")
+        self.jitter_box.setChecked(True)
+        self.jitter_amount = with_tip(
+            QDoubleSpinBox(decimals=3, minimum=0.0, maximum=0.2, singleStep=0.005, value=0.06),
+            "Jitter as a fraction of each axis' range",
         )
         self.note = QLabel(wordWrap=True)  # on a line of its own: it must not widen the pane
 
@@ -204,7 +206,7 @@ class DatasetPlot(View, QWidget):
         ties = tie_share(values.phi)
         self.note.setText(
             f"{valued:,} valued samples · {epoch_label(values.epoch)} · exact ties between modalities "
-            f"{100 * (ties or 0.0):.0f} %" if valued else "not valued yet"
+            f"{100 * (ties or 0.0):.0f} %" if valued and values.epoch is not None else "not valued yet"
         )
         self._draw_histogram()
         self._draw_scatter()

@@ -70,7 +70,7 @@ def read_experiment(exp: str | Path) -> ExperimentRuns:
         note = ""
         try:
             values = run_figures(cell.run_dir, spec.table.epoch, spec.table.phi_split).values
-            state = RunState.FINISHED
+            state: str = RunState.FINISHED
         except ReportError as exc:
             outcome = read_outcome(cell.run_dir)
             if outcome is not None and outcome.state == RunState.FAILED:
@@ -211,7 +211,9 @@ class ExperimentTable(QDialog):
 
     # -- selection ---------------------------------------------------------------------------
     def _run_at(self, view_row: int) -> ExperimentRun:
-        return self.runs.runs[int(self.table.item(view_row, 0).data(Qt.ItemDataRole.UserRole))]
+        item = self.table.item(view_row, 0)
+        assert item is not None  # every row of the table has its cells
+        return self.runs.runs[int(item.data(Qt.ItemDataRole.UserRole))]
 
     def _selection_changed(self) -> None:
         rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})

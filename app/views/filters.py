@@ -11,6 +11,7 @@ from PySide6.QtGui import QRegularExpressionValidator
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
 
 from app.views.table_model import SampleTable
+from app.widgets.tooltip import with_tip
 from core.valuation import pair_labels
 
 CORRECTNESS = ("any", "correct", "incorrect", "not valued")
@@ -119,11 +120,11 @@ class FilterBar(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.text_edit = QLineEdit(placeholderText="Search id, label, metadata…", clearButtonEnabled=True)
-        self.label_combo = QComboBox(toolTip="Show one label only")
-        self.split_combo = QComboBox(toolTip="Show one split only")
-        self.correct_combo = QComboBox(toolTip="Show right or wrong predictions only")
+        self.label_combo = with_tip(QComboBox(), "Show one label only")
+        self.split_combo = with_tip(QComboBox(), "Show one split only")
+        self.correct_combo = with_tip(QComboBox(), "Show right or wrong predictions only")
         self.correct_combo.addItems(CORRECTNESS)
-        clear = QPushButton("Clear filters", toolTip="Show every sample")
+        clear = with_tip(QPushButton("Clear filters"), "Show every sample")
         clear.clicked.connect(self.clear)
         self._samples: tuple[int, ...] | None = None
         self.samples_label = QLabel()
@@ -180,7 +181,7 @@ class FilterBar(QWidget):
         pairs = pair_labels(modalities)
         row = QHBoxLayout()  # pair interactions on a line of their own: M(M−1)/2 of them
         self._pair_edits = [self._range(row, validator, f"I {p}", f"interaction of {p}") for p in pairs]
-        self.interaction_combo = QComboBox(toolTip=_INTERACTION_TIP)
+        self.interaction_combo = with_tip(QComboBox(), _INTERACTION_TIP)
         self.interaction_combo.addItems(INTERACTION)
         self.interaction_combo.currentIndexChanged.connect(self._emit)
         if pairs:
@@ -194,8 +195,8 @@ class FilterBar(QWidget):
 
     def _range(self, row: QHBoxLayout, validator: QRegularExpressionValidator, caption: str, what: str):
         """A "caption min – max" pair of number fields added to ``row``."""
-        lo = QLineEdit(placeholderText="min", toolTip=f"Smallest {what} to show (blank: no limit)")
-        hi = QLineEdit(placeholderText="max", toolTip=f"Largest {what} to show (blank: no limit)")
+        lo = with_tip(QLineEdit(placeholderText="min"), f"Smallest {what} to show (blank: no limit)")
+        hi = with_tip(QLineEdit(placeholderText="max"), f"Largest {what} to show (blank: no limit)")
         for edit in (lo, hi):
             edit.setValidator(validator)
             edit.setMaximumWidth(70)

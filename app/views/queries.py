@@ -119,7 +119,7 @@ def sample_valuation(session: Session, index: int, epoch: int | None = None) -> 
     for e in [epoch] if epoch is not None else sorted(by_epoch, reverse=True):
         result = by_epoch.get(e)
         row = _row_of(result, index) if result is not None else None
-        if row is not None:
+        if result is not None and row is not None:
             return SampleValuation(result, row)
     return None
 

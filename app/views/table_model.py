@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, Qt
 
 from app.state.samples import SampleSet
@@ -135,6 +136,18 @@ class Column:
     kind: str
     arg: int | str | None = None
 
+    @property
+    def position(self) -> int:
+        """The modality position (a φ column) or pair position (an interaction column)."""
+        assert isinstance(self.arg, int), f"column {self.key} has no position"
+        return self.arg
+
+    @property
+    def meta_name(self) -> str:
+        """The metadata name (a metadata column)."""
+        assert isinstance(self.arg, str), f"column {self.key} has no metadata name"
+        return self.arg
+
 
 def _columns(table: SampleTable) -> list[Column]:
     columns = [
@@ -239,7 +252,7 @@ class SampleTableModel(QAbstractTableModel):
     def dataset_index(self, row: int) -> int:
         return int(self._order[row])
 
-    def rows_of(self, indices: np.ndarray) -> np.ndarray:
+    def rows_of(self, indices: ArrayLike) -> np.ndarray:
         """Row of each dataset index, -1 where it is filtered out."""
         return self._position[np.asarray(indices, np.int64)]
 
@@ -264,9 +277,9 @@ class SampleTableModel(QAbstractTableModel):
             case "correct":
                 return np.where(t.correct >= 0, t.correct, np.nan).astype(np.float64)
             case "phi":
-                return t.phi[:, column.arg].astype(np.float64)
+                return t.phi[:, column.position].astype(np.float64)
             case "interaction":
-                return t.interaction[:, column.arg].astype(np.float64)
+                return t.interaction[:, column.position].astype(np.float64)
             case "dominant":
                 return np.where(self._dominant >= 0, self._dominant, np.nan).astype(np.float64)
             case "low":
@@ -276,7 +289,7 @@ class SampleTableModel(QAbstractTableModel):
             case "user_copies":
                 return t.user_copies.astype(np.float64)
             case "meta":
-                return _metadata_key(t.samples.metadata[column.arg])
+                return _metadata_key(t.samples.metadata[column.meta_name])
         raise AssertionError(f"unknown column kind {column.kind}")
 
     def _rebuild(self) -> None:
@@ -306,7 +319,7 @@ class SampleTableModel(QAbstractTableModel):
             if role == Qt.ItemDataRole.ToolTipRole:
                 return self.columns[section].tooltip
             if role == Qt.ItemDataRole.DecorationRole and self.columns[section].kind == "phi":
-                return modality_color(self.table.samples.modalities[self.columns[section].arg], self.table.samples.modalities)
+                return modality_color(self.table.samples.modalities[self.columns[section].position], self.table.samples.modalities)
         elif orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
             return str(section + 1)
         return None
@@ -361,7 +374,7 @@ class SampleTableModel(QAbstractTableModel):
             case "correct":
                 return {1: "✓ right", 0: "✗ wrong"}.get(int(t.correct[sample]), "")
             case "phi" | "interaction":
-                value = (t.phi if column.kind == "phi" else t.interaction)[sample, column.arg]
+                value = (t.phi if column.kind == "phi" else t.interaction)[sample, column.position]
                 return "" if np.isnan(value) else f"{value:.3f}"
             case "dominant" | "low":
                 position = self._modality_at(column, sample)
@@ -373,5 +386,5 @@ class SampleTableModel(QAbstractTableModel):
             case "user_copies":
                 return str(int(t.user_copies[sample]))
             case "meta":
-                return str(t.samples.metadata[column.arg][sample])
+                return str(t.samples.metadata[column.meta_name][sample])
         raise AssertionError(f"unknown column kind {column.kind}")

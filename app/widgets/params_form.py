@@ -114,32 +114,35 @@ class ParamsForm(QWidget):
 
     def _editor(self, f: dataclasses.Field, hint: Any, default: Any) -> QWidget:
         if hint is bool:
-            editor = QCheckBox()
-            editor.setChecked(bool(default))
-            editor.toggled.connect(self.changed)
             self._types[f.name] = bool
-        elif hint is int:
-            editor = QSpinBox()
-            editor.setRange(-INT_RANGE, INT_RANGE)
-            editor.setValue(int(default))
-            editor.valueChanged.connect(self.changed)
+            box = QCheckBox()
+            box.setChecked(bool(default))
+            box.toggled.connect(self.changed)
+            return box
+        if hint is int:
             self._types[f.name] = int
-        elif hint is float:
-            editor = FloatSpinBox()
-            editor.setValue(float(default))
-            editor.valueChanged.connect(self.changed)
+            spin = QSpinBox()
+            spin.setRange(-INT_RANGE, INT_RANGE)
+            spin.setValue(int(default))
+            spin.valueChanged.connect(self.changed)
+            return spin
+        if hint is float:
             self._types[f.name] = float
-        elif hint is str and (choices := field_choices(f, default)):
-            editor = QComboBox()
-            editor.addItems(choices)
-            editor.setCurrentText(str(default))
-            editor.currentTextChanged.connect(self.changed)
+            float_spin = FloatSpinBox()
+            float_spin.setValue(float(default))
+            float_spin.valueChanged.connect(self.changed)
+            return float_spin
+        if hint is str and (choices := field_choices(f, default)):
             self._types[f.name] = str
-        else:
-            editor = QLineEdit(str(default) if hint is str else repr(default))
-            editor.textChanged.connect(self.changed)
-            self._types[f.name] = str if hint is str else object
-        return editor
+            combo = QComboBox()
+            combo.addItems(choices)
+            combo.setCurrentText(str(default))
+            combo.currentTextChanged.connect(self.changed)
+            return combo
+        self._types[f.name] = str if hint is str else object
+        line = QLineEdit(str(default) if hint is str else repr(default))
+        line.textChanged.connect(self.changed)
+        return line
 
     def editor(self, name: str) -> QWidget:
         return self._editors[name]
@@ -156,6 +159,7 @@ class ParamsForm(QWidget):
             elif isinstance(editor, QComboBox):
                 values[name] = editor.currentText()
             else:
+                assert isinstance(editor, QLineEdit)  # the editor of any other type
                 text = editor.text()
                 values[name] = text if kind is str else parse_value(text)
         return values
@@ -176,6 +180,7 @@ class ParamsForm(QWidget):
                     editor.addItem(str(value))
                 editor.setCurrentText(str(value))
             else:
+                assert isinstance(editor, QLineEdit)
                 editor.setText(str(value) if self._types[name] is str else repr(value))
 
     def reset(self) -> None:
