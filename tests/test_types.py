@@ -1,4 +1,4 @@
-"""mypy, configured in pyproject.toml ([tool.mypy]), finds no type error in core and app/state, and would report one."""
+"""mypy, configured in pyproject.toml ([tool.mypy]), finds no type error in core and app, and would report one."""
 
 import importlib.util
 import subprocess
