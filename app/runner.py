@@ -151,7 +151,8 @@ class TrainingRunner(QObject):
         return not self._idle.is_set()
 
     @property
-    def thread(self) -> QThread:  # type: ignore[override]  # the worker's thread; shadows QObject.thread()
+    def worker_thread(self) -> QThread:
+        """The long-lived thread the engine runs in."""
         return self._thread
 
     @property

@@ -191,7 +191,7 @@ class MainWindow(QMainWindow):
 
         self.browser = SampleBrowser(self.session)
         context = ViewContext(self.session, self.controller, self.prompter, self.settings)
-        self.views: dict[str, View] = {key: view.create(context) for key, view in VIEWS.items()}
+        self.views: dict[str, View] = {key: view.build(context) for key, view in VIEWS.items()}
         # the ones the window itself wires or reads:
         self.player = self._view("player", SamplePlayer)
         self.contribution = self._view("contribution", ContributionView)

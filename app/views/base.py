@@ -2,7 +2,7 @@
 
 A view is a widget class that also inherits :class:`View` and says its ``key`` (the dock's name, kept in
 the saved layout), ``title``, dock ``area`` and whether it is ``shown_at_start``. The window builds one
-dock per entry of :data:`app.views.registry.VIEWS`, each view through ``create(context)``: adding a view
+dock per entry of :data:`app.views.registry.VIEWS`, each view through ``build(context)``: adding a view
 is its own module plus one registry line.
 """
 
@@ -54,9 +54,9 @@ class View(_Widget):
     shown_at_start: ClassVar[bool] = True
 
     @classmethod
-    def create(cls, context: ViewContext) -> View:  # type: ignore[override]  # shadows QWidget.create on purpose
+    def build(cls, context: ViewContext) -> View:
         """The view for the window's ``context``, wired to the controller where it needs to be."""
-        return cls(context.session)  # type: ignore[arg-type]  # a view without its own create takes the session
+        return cls(context.session)  # type: ignore[arg-type]  # a view without its own build takes the session
 
     def refresh_when_visible(self, refresh: Callable[[], None]) -> RefreshWhenVisible:
         """A refresher that runs ``refresh`` only while this view is visible (else once it is shown)."""

@@ -59,8 +59,6 @@ class ContributionView(View, QWidget):
         self.heading = QLabel("Select a sample to see how its modalities contribute.")
         self.heading.setWordWrap(True)
         self.heading.setTextFormat(Qt.TextFormat.RichText)
-        # the heading is also the instance's ``title`` (where the tests read it); the class's ``title`` names the dock
-        self.title = self.heading  # type: ignore[misc, assignment]
         self.plots = pg.GraphicsLayoutWidget()
         self.phi_plot = self.plots.addPlot(row=0, col=0)
         self.coalition_plot = self.plots.addPlot(row=0, col=1)

@@ -111,7 +111,7 @@ class CurvesPane(View, QWidget):
     comparison_requested = Signal(str)  # a report file to read (in the background) and overlay
 
     @classmethod
-    def create(cls, context: ViewContext) -> CurvesPane:  # type: ignore[override]  # View.create, not QWidget's
+    def build(cls, context: ViewContext) -> CurvesPane:
         pane = cls(context.session, context.prompter)
         context.controller.comparison_read.connect(pane.add_run)
         pane.comparison_requested.connect(context.controller.compare_report)

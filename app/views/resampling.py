@@ -82,7 +82,7 @@ class ResamplingPane(View, QWidget):
     area = LEFT
 
     @classmethod
-    def create(cls, context: ViewContext) -> ResamplingPane:  # type: ignore[override]  # View.create, not QWidget's
+    def build(cls, context: ViewContext) -> ResamplingPane:
         return cls(context.session, context.controller, context.prompter)
 
     def __init__(

@@ -89,7 +89,7 @@ class TrainingPanel(View, QWidget):
     resume_requested = Signal()
 
     @classmethod
-    def create(cls, context: ViewContext) -> TrainingPanel:  # type: ignore[override]  # View.create, not QWidget's
+    def build(cls, context: ViewContext) -> TrainingPanel:
         panel = cls()
         panel.runs_folder.setText(str(context.settings.runs_dir))
         context.controller.config_shown.connect(panel.set_config)

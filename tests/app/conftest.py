@@ -125,7 +125,7 @@ def make_window(qtbot, settings):
     for window in windows:
         window.close()
         assert not window.controller.runner.busy
-        assert window.controller.runner.thread.wait(10_000), "the engine thread did not end"
+        assert window.controller.runner.worker_thread.wait(10_000), "the engine thread did not end"
         assert not window.curves.timer.isActive()
         assert not window.controller.timer.isActive()
         assert not window.controller.tasks.active(), "a background task was left running"
@@ -148,5 +148,5 @@ def make_controller(qtbot, settings):
     yield build
     for controller in controllers:
         controller.shutdown()
-        assert controller.runner.thread.wait(10_000)
+        assert controller.runner.worker_thread.wait(10_000)
         assert not controller.timer.isActive()

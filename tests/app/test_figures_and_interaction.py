@@ -93,4 +93,4 @@ def test_browser_and_contribution_show_pair_interactions(qtbot):
     view.show()
     session.set_current(5)
     np.testing.assert_allclose(view.displayed_interaction(), expected[2])
-    assert "interaction audio×video" in view.title.text()
+    assert "interaction audio×video" in view.heading.text()

@@ -63,7 +63,7 @@ def runner(qtbot):
     runner = TrainingRunner(session)
     yield runner
     assert runner.shutdown(timeout_s=30)
-    assert runner.thread.isFinished()
+    assert runner.worker_thread.isFinished()
 
 
 def test_pause_resume_and_stop_save_the_run(qtbot, runner, vector_demo, tmp_path):
@@ -73,7 +73,7 @@ def test_pause_resume_and_stop_save_the_run(qtbot, runner, vector_demo, tmp_path
     with qtbot.waitSignal(session.run_state_changed, timeout=30_000, check_params_cb=lambda s: s == "running"):
         engine = runner.start(vector_config(vector_demo, 50), tmp_path / "run")
     assert runner.busy and engine is runner.engine
-    assert runner.thread.isRunning() and runner.thread is not threading.current_thread()
+    assert runner.worker_thread.isRunning() and runner.worker_thread is not threading.current_thread()
     with qtbot.waitSignal(session.run_state_changed, timeout=10_000, check_params_cb=lambda s: s == "paused"):
         runner.pause()
     was_paused = engine.paused
@@ -87,7 +87,7 @@ def test_pause_resume_and_stop_save_the_run(qtbot, runner, vector_demo, tmp_path
     assert (tmp_path / "run" / "checkpoints" / "last.pt").is_file()
     with open_report(tmp_path / "run" / "report.h5") as report:
         assert report.state == "stopped"
-    assert runner.thread.isRunning(), "the worker thread is long-lived: it waits for the next run"
+    assert runner.worker_thread.isRunning(), "the worker thread is long-lived: it waits for the next run"
 
 
 def test_requests_made_between_runs_reach_the_next_run(qtbot, runner, vector_demo, tmp_path):

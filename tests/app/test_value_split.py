@@ -28,7 +28,7 @@ def test_value_split_now_adds_the_split_to_the_report_and_shows_it(qtbot, make_c
     view.show()
     session.set_current(int(val[0]))
     view.displayed_phi()
-    assert "not valued in this run (Run → Value split now…)" in view.title.text()
+    assert "not valued in this run (Run → Value split now…)" in view.heading.text()
 
     task = controller.value_split_now("val")
     assert task is not None

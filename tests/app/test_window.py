@@ -129,7 +129,7 @@ def test_closing_during_training_asks_then_stops_and_saves(qtbot, make_window, v
     assert prompter.messages[-1][1] == "Training is running"
     prompter.close_answer = "stop"
     assert window.close()
-    assert not window.controller.runner.busy and window.controller.runner.thread.isFinished()
+    assert not window.controller.runner.busy and window.controller.runner.worker_thread.isFinished()
     run_dir = window.session.run_dir
     assert (run_dir / "checkpoints" / "last.pt").is_file()
     with open_report(run_dir / "report.h5") as report:

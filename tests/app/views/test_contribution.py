@@ -18,9 +18,9 @@ def test_shows_the_current_samples_phi_and_coalition_values(view, valued_session
     valued_session.set_current(4)  # third train sample: φ = (-0.2, 1.2)
     assert np.allclose(view.displayed_phi(), [-0.2, 1.2])
     assert np.allclose(view.displayed_coalition_values(), [0.0, -0.2, 1.2, 1.0])  # ∅, audio, video, both
-    assert "benefit" in view.title.text() and "epoch 1" in view.title.text()
+    assert "benefit" in view.heading.text() and "epoch 1" in view.heading.text()
     valued_session.set_current(3)  # test split: never valued
-    assert len(view.displayed_phi()) == 0 and "not valued" in view.title.text()
+    assert len(view.displayed_phi()) == 0 and "not valued" in view.heading.text()
     valued_session.set_current(-1)
     assert len(view.displayed_phi()) == 0
 
@@ -31,7 +31,7 @@ def test_updates_when_a_new_epoch_arrives(view, valued_session):
     train = np.flatnonzero(dataset.splits == "train")
     valued_session.add_valuation(make_result(1, "train", train, np.tile([0.7, 0.3], (len(train), 1)), dataset.labels))
     assert np.allclose(view.displayed_phi(), [0.7, 0.3])
-    assert "epoch 2" in view.title.text()
+    assert "epoch 2" in view.heading.text()
     curves = view.history_plot.listDataItems()
     assert len(curves) == 2
     x, y = curves[0].getData()
@@ -54,7 +54,7 @@ def test_monte_carlo_result_without_coalition_values(qtbot):
     session.set_current(2)
     assert np.allclose(view.displayed_phi(), [1, 1, 1])
     assert len(view.displayed_coalition_values()) == 0
-    assert "monte-carlo" in view.title.text()
+    assert "monte-carlo" in view.heading.text()
 
 
 def test_hidden_view_draws_only_when_shown(qtbot, valued_session):

@@ -116,7 +116,7 @@ def test_no_legend_covers_the_data(qtbot, half_session):
     for widget in (contribution.plots, scatter.histogram, scatter.scatter_plot):
         assert not [i for i in widget.scene().items() if isinstance(i, pg.LegendItem)]
     contribution.displayed_phi()
-    key = contribution.title.text()
+    key = contribution.heading.text()
     assert "audio" in key and "video" in key and "right" in key and "wrong" in key
     assert "audio" in scatter.histogram.getPlotItem().titleLabel.text
     assert "wrong" in scatter.scatter_plot.getPlotItem().titleLabel.text

@@ -18,7 +18,7 @@ def test_every_registered_view_builds_offscreen(qtbot, settings):
     context = ViewContext(session, controller, prompter, settings)
     assert len(VIEWS) >= 8
     for key, view_class in VIEWS.items():
-        view = view_class.create(context)
+        view = view_class.build(context)
         qtbot.addWidget(view)
         assert isinstance(view, QWidget) and isinstance(view, View)
         assert view.key == key and view.title and view.area in (LEFT, RIGHT, BOTTOM)
