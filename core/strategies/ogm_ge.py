@@ -98,13 +98,16 @@ class OgmGe(Strategy):
 
     @torch.no_grad()
     def _modulate(self, model: MultimodalModel, terms: dict[str, torch.Tensor]) -> None:
+        """Scale (and, with GE, perturb) the gradients of each encoder's weight tensors: its convolution
+        kernels and linear weights. Biases and normalisation parameters (1-D) keep their gradients, as the
+        released code leaves everything but its encoders' convolution kernels alone."""
         for m in self.modalities:
             coefficient = terms[f"ogm/coef/{m}"]
             for parameter in model.encoders[m].parameters():
                 grad = parameter.grad
-                if grad is None:
+                if grad is None or grad.dim() < 2:
                     continue
-                noise_std = grad.std() if self.params.ge and grad.numel() > 1 else None
+                noise_std = grad.std() if self.params.ge else None
                 grad.mul_(coefficient.to(grad.dtype))
                 if noise_std is not None:
                     grad.add_(torch.randn_like(grad) * noise_std)

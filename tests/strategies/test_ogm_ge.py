@@ -1,4 +1,5 @@
-"""ogm-ge: the dominant encoder's gradient is scaled by k < 1, the other's is left alone; GE adds noise."""
+"""ogm-ge: the dominant encoder's weight gradients are scaled by k < 1, the other's are left alone; GE adds
+noise; biases and normalisation parameters keep their gradients (as the released code)."""
 
 import math
 
@@ -53,7 +54,8 @@ def test_dominant_encoder_scaled_below_one_other_left_unchanged():
             assert coefficient == 1.0
         for name, grad in got.items():
             if name.startswith(f"encoders.{m}."):
-                torch.testing.assert_close(grad, reference[name] * coefficient)
+                scale = coefficient if grad.dim() >= 2 else 1.0
+                torch.testing.assert_close(grad, reference[name] * scale)
 
 
 def test_shifted_coefficient_is_continuous_at_one():
@@ -78,3 +80,13 @@ def test_generalisation_enhancement_adds_noise_with_the_gradient_std():
     noise = got[name] - reference[name] * coefficient
     assert noise.abs().max() > 0
     assert 0.8 < float(noise.std() / reference[name].std()) < 1.2
+
+
+def test_biases_keep_their_gradients_even_with_noise():
+    """Only weight tensors (convolution kernels, linear weights) are modulated and perturbed."""
+    _, _, terms, reference, got = modulated({"ge": True, "alpha": 5.0})
+    assert any(float(terms[k]) < 1 for k in terms if k.startswith("ogm/coef/"))
+    vectors = [name for name in got if got[name].dim() == 1]
+    assert vectors
+    for name in vectors:
+        torch.testing.assert_close(got[name], reference[name], rtol=0, atol=0)
