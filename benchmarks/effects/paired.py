@@ -20,17 +20,19 @@ if str(ROOT) not in sys.path:
 
 from core.experiments import stats  # noqa: E402
 from core.experiments.experiment import stored_spec  # noqa: E402
-from core.experiments.grid import expand  # noqa: E402
+from core.experiments.grid import expand, settings_text  # noqa: E402
 from core.experiments.readout import RunFigures, run_figures  # noqa: E402
 from core.experiments.table import align  # noqa: E402
 
 
 def figures_by_cell(exp: Path, rule: str) -> dict[tuple[str, str], dict[int, RunFigures]]:
-    """(dataset, strategy label) -> seed -> the run's figures, for every finished run."""
+    """(dataset, strategy label) -> seed -> the run's figures, for every finished run; a grid's runs are
+    labelled with their settings, e.g. ``ogm-ge[alpha=1.0, ge=true]``."""
     found: dict[tuple[str, str], dict[int, RunFigures]] = {}
     for cell in expand(stored_spec(exp), exp):
         try:
-            found.setdefault((cell.dataset, cell.strategy), {})[cell.seed] = run_figures(cell.run_dir, rule)
+            label = f"{cell.strategy}[{settings_text(cell.settings)}]" if cell.settings else cell.strategy
+            found.setdefault((cell.dataset, label), {})[cell.seed] = run_figures(cell.run_dir, rule)
         except Exception as exc:  # an unfinished or failed run is left out, and said so
             print(f"left out {cell.name}: {exc}", file=sys.stderr)
     return found
