@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from core.experiments.grid import expand
 from core.experiments.spec import ExperimentSpec
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
@@ -16,6 +17,8 @@ def test_the_recorded_protocols_are_found():
 
 
 @pytest.mark.parametrize("path", SPECS, ids=lambda p: str(p.relative_to(BENCHMARKS)))
-def test_spec_loads(path):
+def test_spec_loads_and_expands(path, tmp_path):
+    """Expanding builds every run's config, strategy parameters and grid values included."""
     spec = ExperimentSpec.load(path)
     assert spec.strategies and spec.datasets and spec.seeds
+    assert expand(spec, tmp_path)
