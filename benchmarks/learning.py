@@ -246,6 +246,8 @@ def main(argv: list[str] | None = None) -> int:
     for path in map(Path, args.data):
         if not (path / "manifest.csv").is_file():
             parser.error(f"--data {path}: no manifest.csv there (expected a ModaLens dataset folder)")
+        if path.name in folders:
+            parser.error(f"--data {path}: a dataset named {path.name!r} is already in this run; rename the folder")
         folders[path.name] = path
     curves: list[Curve] = []
     references: dict[str, dict[str, float]] = {}

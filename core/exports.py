@@ -1,9 +1,11 @@
 """A package's public names, each imported from its module on first use (PEP 562).
 
-A package declares ``__getattr__, __dir__, __all__ = lazy_exports(__name__, {module: names})`` and repeats
-the same imports under ``if TYPE_CHECKING:`` for type checkers and import contracts; a test holds the two
-lists equal. Importing one module of the package therefore never loads the others, and callers outside
-the package import only the package (``from core.runs import start_run``).
+A package lists its public names as imports under ``if TYPE_CHECKING:``, which type checkers and the
+import contracts read, and under ``else:`` declares ``__getattr__, __dir__, __all__ =
+lazy_exports(__name__, {module: names})``; a test holds the two lists equal. The checker thus sees only
+the real names (a misspelt one is an error, not ``Any``), and importing one module of the package never
+loads the others. ``app`` imports core only through such package names (``from core.runs import
+start_run``), an import contract says so.
 """
 
 from __future__ import annotations

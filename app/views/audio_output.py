@@ -7,10 +7,15 @@ machine without an audio device (or one whose device fails to open) plays silent
 from __future__ import annotations
 
 import numpy as np
+from PySide6 import QtMultimedia
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, Signal
-from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices, QtAudio
+from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
 
 from core.data import resample
+
+# QAudioSink's error() and state() return the QtAudio enums where the bindings have that namespace (recent
+# PySide6; they do not compare equal to the QAudio ones there) and the QAudio enums in older bindings.
+QtAudio = getattr(QtMultimedia, "QtAudio", QtMultimedia.QAudio)
 
 NO_DEVICE = "no audio output"
 _FATAL = (QtAudio.Error.OpenError, QtAudio.Error.IOError, QtAudio.Error.FatalError)
@@ -112,7 +117,7 @@ class AudioOutput(QObject):
     def playing(self) -> bool:
         return self._sink is not None and self._sink.state() == QtAudio.State.ActiveState
 
-    def _state_changed(self, _state: QtAudio.State) -> None:
+    def _state_changed(self, _state: object) -> None:
         if self._sink is not None and self._sink.error() in _FATAL:
             reason = _ERROR_TEXT[self._sink.error()]
             self.stop()

@@ -5,6 +5,8 @@ per-seed paired differences of each modality's head accuracy and of the φ gap, 
 seeds (head accuracy is stored per epoch, not per sample).
 
     nice .venv/bin/python benchmarks/effects/paired.py EXP A B [A B ...] [--epoch best]
+
+A grid's runs are labelled with their settings, quoted on the command line: "ogm-ge[alpha=1.0, ge=true]".
 """
 
 from __future__ import annotations
@@ -80,6 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     if len(args.pairs) % 2:
         parser.error("strategy labels come in pairs A B")
     found = figures_by_cell(Path(args.exp), args.epoch)
+    labels = sorted({label for _, label in found})
+    unknown = [label for label in dict.fromkeys(args.pairs) if label not in labels]
+    if unknown:
+        parser.error(f"no finished runs labelled {', '.join(map(repr, unknown))} in {args.exp}; known: {', '.join(labels)}")
     datasets = sorted({d for d, _ in found}, key=lambda d: [c[0] for c in found].index(d))
     print("| dataset | B − A | pairs | Δ acc [95 % CI] | discordant | 2 s.e. | Δ φ gap | Δ head acc per modality |")
     print("|---|---|---|---|---|---|---|---|")

@@ -22,20 +22,20 @@ if TYPE_CHECKING:
     from core.data.sources.base import Option
     from core.data.sources.writer import import_dataset
     from core.data.trust import approve_media_root, approved_media_roots, check_media_root
-
-__getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
-    {
-        "dataset_info": ("read_dataset_info",),
-        "kinds": ("get_kind",),
-        "manifest": ("ManifestError", "load_manifest"),
-        "media": ("MediaError", "VideoClip", "load_vector", "open_video", "read_audio", "resample"),
-        "prepare": ("format_exclusions",),
-        "preview": ("still_picture",),
-        "samples": ("Exclusion", "Samples"),
-        "sources": ("SOURCES",),
-        "sources.base": ("Option",),
-        "sources.writer": ("import_dataset",),
-        "trust": ("approve_media_root", "approved_media_roots", "check_media_root"),
-    },
-)
+else:  # the checker reads the imports above; at run time each name is imported on first use
+    __getattr__, __dir__, __all__ = lazy_exports(
+        __name__,
+        {
+            "dataset_info": ("read_dataset_info",),
+            "kinds": ("get_kind",),
+            "manifest": ("ManifestError", "load_manifest"),
+            "media": ("MediaError", "VideoClip", "load_vector", "open_video", "read_audio", "resample"),
+            "prepare": ("format_exclusions",),
+            "preview": ("still_picture",),
+            "samples": ("Exclusion", "Samples"),
+            "sources": ("SOURCES",),
+            "sources.base": ("Option",),
+            "sources.writer": ("import_dataset",),
+            "trust": ("approve_media_root", "approved_media_roots", "check_media_root"),
+        },
+    )

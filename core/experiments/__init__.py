@@ -15,14 +15,14 @@ if TYPE_CHECKING:
     from core.experiments.grid import expand
     from core.experiments.outcome import read_outcome
     from core.experiments.readout import report_path, run_figures
-
-__getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
-    {
-        "compare": ("BOTH_RIGHT", "BOTH_WRONG", "BROKEN", "FIXED", "Comparison", "compare_runs", "gap"),
-        "experiment": ("stored_spec",),
-        "grid": ("expand",),
-        "outcome": ("read_outcome",),
-        "readout": ("report_path", "run_figures"),
-    },
-)
+else:  # the checker reads the imports above; at run time each name is imported on first use
+    __getattr__, __dir__, __all__ = lazy_exports(
+        __name__,
+        {
+            "compare": ("BOTH_RIGHT", "BOTH_WRONG", "BROKEN", "FIXED", "Comparison", "compare_runs", "gap"),
+            "experiment": ("stored_spec",),
+            "grid": ("expand",),
+            "outcome": ("read_outcome",),
+            "readout": ("report_path", "run_figures"),
+        },
+    )

@@ -19,19 +19,19 @@ if TYPE_CHECKING:
         holds_run,
     )
     from core.run_files.state import ACTIVE, FINAL, RunState, ended_state
-
-__getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
-    {
-        "layout": (
-            "BEST_CHECKPOINT",
-            "CHECKPOINTS_DIR",
-            "CONFIG_NAME",
-            "LAST_CHECKPOINT",
-            "REPORT_NAME",
-            "RunFolderError",
-            "holds_run",
-        ),
-        "state": ("ACTIVE", "FINAL", "RunState", "ended_state"),
-    },
-)
+else:  # the checker reads the imports above; at run time each name is imported on first use
+    __getattr__, __dir__, __all__ = lazy_exports(
+        __name__,
+        {
+            "layout": (
+                "BEST_CHECKPOINT",
+                "CHECKPOINTS_DIR",
+                "CONFIG_NAME",
+                "LAST_CHECKPOINT",
+                "REPORT_NAME",
+                "RunFolderError",
+                "holds_run",
+            ),
+            "state": ("ACTIVE", "FINAL", "RunState", "ended_state"),
+        },
+    )

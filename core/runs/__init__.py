@@ -15,13 +15,13 @@ if TYPE_CHECKING:
     from core.runs.restore import SavedRun, open_checkpoint, restore_model
     from core.runs.start import start_run
     from core.runs.value import ValuedSplit, value_split
-
-__getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
-    {
-        "folder": ("RunFolder",),
-        "restore": ("SavedRun", "open_checkpoint", "restore_model"),
-        "start": ("start_run",),
-        "value": ("ValuedSplit", "value_split"),
-    },
-)
+else:  # the checker reads the imports above; at run time each name is imported on first use
+    __getattr__, __dir__, __all__ = lazy_exports(
+        __name__,
+        {
+            "folder": ("RunFolder",),
+            "restore": ("SavedRun", "open_checkpoint", "restore_model"),
+            "start": ("start_run",),
+            "value": ("ValuedSplit", "value_split"),
+        },
+    )

@@ -46,11 +46,13 @@ class OgmGeParams:
 class OgmGe(Strategy):
     """Fused cross-entropy; each step, per-modality confidence s_m = Σ_batch softmax(W_m z_m + b/M)[y],
     discrepancy ratio ρ_m = s_m / mean of the others' s, coefficient k_m < 1 for every ρ_m > 1 (1 otherwise);
-    encoder m's gradients are multiplied by k_m and, with GE, get noise N(0, std(g)²) where std is taken
-    over each parameter tensor's unmodulated gradient. As in the released code the noise is added to every
-    encoder's gradients (also those with k = 1) while modulation is on. Differences from the released code:
-    all encoder parameters are modulated (the code touches only 4-D convolution weights), and s_m is taken
-    over the rows where modality m is kept (identical when no re-sampled copies are present).
+    the gradients of encoder m's weight tensors are multiplied by k_m and, with GE, get noise N(0, std(g)²)
+    where std is taken over each tensor's unmodulated gradient. As in the released code the noise is added
+    to every encoder's gradients (also those with k = 1) while modulation is on, and biases and
+    normalisation parameters are left alone. Differences from the released code: linear weights are
+    modulated beside convolution kernels (the code touches only 4-D convolution weights; MLP encoders have
+    none), and s_m is taken over the rows where modality m is kept (identical when no re-sampled copies
+    are present).
     Logged: ``ogm/ratio/<m>`` and the applied ``ogm/coef/<m>`` (1 outside the modulation epochs)."""
 
     name = "ogm-ge"
@@ -107,7 +109,7 @@ class OgmGe(Strategy):
                 grad = parameter.grad
                 if grad is None or grad.dim() < 2:
                     continue
-                noise_std = grad.std() if self.params.ge else None
+                noise_std = grad.std() if self.params.ge and grad.numel() > 1 else None
                 grad.mul_(coefficient.to(grad.dtype))
                 if noise_std is not None:
                     grad.add_(torch.randn_like(grad) * noise_std)

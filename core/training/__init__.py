@@ -13,12 +13,12 @@ if TYPE_CHECKING:
     from core.training.checkpoint import CheckpointError, UntrustedCheckpointError, load_checkpoint
     from core.training.engine import Engine, RunOutcome
     from core.training.requests import ResamplingRequest, checked_request
-
-__getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
-    {
-        "checkpoint": ("CheckpointError", "UntrustedCheckpointError", "load_checkpoint"),
-        "engine": ("Engine", "RunOutcome"),
-        "requests": ("ResamplingRequest", "checked_request"),
-    },
-)
+else:  # the checker reads the imports above; at run time each name is imported on first use
+    __getattr__, __dir__, __all__ = lazy_exports(
+        __name__,
+        {
+            "checkpoint": ("CheckpointError", "UntrustedCheckpointError", "load_checkpoint"),
+            "engine": ("Engine", "RunOutcome"),
+            "requests": ("ResamplingRequest", "checked_request"),
+        },
+    )

@@ -16,13 +16,13 @@ if TYPE_CHECKING:
     from core.valuation.recompute import revalue
     from core.valuation.result import ValuationResult, coalition_labels
     from core.valuation.value_functions import VALUE_FUNCTIONS
-
-__getattr__, __dir__, __all__ = lazy_exports(
-    __name__,
-    {
-        "interaction": ("modality_pairs", "pair_interactions", "pair_labels"),
-        "recompute": ("revalue",),
-        "result": ("ValuationResult", "coalition_labels"),
-        "value_functions": ("VALUE_FUNCTIONS",),
-    },
-)
+else:  # the checker reads the imports above; at run time each name is imported on first use
+    __getattr__, __dir__, __all__ = lazy_exports(
+        __name__,
+        {
+            "interaction": ("modality_pairs", "pair_interactions", "pair_labels"),
+            "recompute": ("revalue",),
+            "result": ("ValuationResult", "coalition_labels"),
+            "value_functions": ("VALUE_FUNCTIONS",),
+        },
+    )

@@ -33,14 +33,19 @@ def test_a_folder_on_disk_is_trained_and_reported_under_its_name(tiny_av, tmp_pa
 def test_the_preset_reaches_the_run_before_the_overrides(tiny_av, monkeypatch):
     seen = {}
 
-    def stop(data_config):
-        seen["recipe"] = data_config.recipe
-        raise RuntimeError("stop before training")
+    class Stop(Exception):
+        pass
 
-    monkeypatch.setattr(learning, "prepare_dataset", stop)
-    with pytest.raises(RuntimeError, match="stop before training"):
+    def engine(config, run_dir, data):
+        seen["optim"] = config.optim
+        raise Stop
+
+    monkeypatch.setattr(learning, "prepare_dataset", lambda data_config: seen.setdefault("recipe", data_config.recipe))
+    monkeypatch.setattr("core.training.engine.Engine", engine)
+    with pytest.raises(Stop):
         learning.train_curve(tiny_av, "tiny", "joint", 0, 1, ["optim.lr=0.01"], preset="ogm-ge-cremad")
     assert seen["recipe"] == "ogm-ge-cremad"
+    assert seen["optim"].optimizer == "sgd" and seen["optim"].lr == 0.01  # the preset's optimiser, then --set
 
 
 @pytest.mark.parametrize(
@@ -51,3 +56,9 @@ def test_usage_errors_exit_with_status_2(extra, message, tmp_path, capsys):
     with pytest.raises(SystemExit) as stop:
         learning.main([arg.format(tmp=tmp_path) for arg in extra] + ["--out", "-"])
     assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_two_datasets_of_one_name_are_a_usage_error(tiny_av, capsys):
+    with pytest.raises(SystemExit) as stop:
+        learning.main(["--data", str(tiny_av), "--data", str(tiny_av), "--out", "-"])
+    assert stop.value.code == 2 and "already in this run" in capsys.readouterr().err

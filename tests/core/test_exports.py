@@ -24,13 +24,14 @@ def _lazy_packages() -> dict[str, tuple[dict[str, tuple[str, ...]], set[tuple[st
         table = None
         typed: set[tuple[str, str]] = set()
         for node in tree.body:
-            call = node.value if isinstance(node, ast.Assign) else None
-            if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "lazy_exports":
-                table = ast.literal_eval(call.args[1])
             if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
                 for statement in node.body:
                     assert isinstance(statement, ast.ImportFrom), ast.dump(statement)
                     typed |= {(statement.module, alias.name) for alias in statement.names}
+                for statement in node.orelse:  # the run-time branch: the export table
+                    call = statement.value if isinstance(statement, ast.Assign) else None
+                    if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "lazy_exports":
+                        table = ast.literal_eval(call.args[1])
         if table is not None:
             found[package] = (table, typed)
     return found
@@ -90,3 +91,16 @@ def test_a_name_that_is_also_a_submodule_or_exported_twice_is_refused():
         lazy_exports("core.runs", {"start": ("start",)})
     with pytest.raises(ValueError, match="'RunFolder' exported from both folder and start"):
         lazy_exports("core.runs", {"folder": ("RunFolder",), "start": ("RunFolder",)})
+
+
+def test_the_checker_refuses_a_misspelt_exported_name(tmp_path):
+    """The exports are visible to mypy only as the TYPE_CHECKING imports: a typo is an error, not Any."""
+    pytest.importorskip("mypy")
+    probe = tmp_path / "probe.py"
+    probe.write_text("from core.runs import start_runs\nfrom core.runs import start_run\n", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--no-incremental", "--follow-imports=skip", str(probe), "core/runs/__init__.py"],
+        cwd=CORE.parent, capture_output=True, text=True,
+    )
+    assert result.returncode == 1 and 'Module "core.runs" has no attribute "start_runs"' in result.stdout
+    assert "Found 1 error" in result.stdout  # the right name passes
