@@ -62,3 +62,9 @@ def test_two_datasets_of_one_name_are_a_usage_error(tiny_av, capsys):
     with pytest.raises(SystemExit) as stop:
         learning.main(["--data", str(tiny_av), "--data", str(tiny_av), "--out", "-"])
     assert stop.value.code == 2 and "already in this run" in capsys.readouterr().err
+
+
+def test_a_report_without_joint_checks_no_target():
+    """The targets are joint's: a run list without joint (e.g. ``--runs ensemble``) still gets its report."""
+    curve = learning.Curve("tiny", "ensemble", 0, train=[0.5, 0.9], val=[0.4, 0.8], test=[0.4, 0.7])
+    assert learning.targets([curve], 0.5) == ["- not checked: the targets are joint's, and joint was not run"]
